@@ -1,0 +1,29 @@
+# pimc: `make demo` sets up and runs the compiler on its built-in default; `make test` runs
+# the lint and the test suite. Both create the virtual environment on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+JOBS ?= 2
+
+.PHONY: setup demo test lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev,model]'
+	touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/pimc demo -o demo-out
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+test: lint
+	$(PY) -m pytest -n $(JOBS) -q
+
+clean:
+	rm -rf $(VENV) demo-out .pytest_cache .ruff_cache

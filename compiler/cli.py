@@ -1,0 +1,96 @@
+"""The `pimc` command line: a thin layer over the Python API.
+
+Every user error is one line on stderr and exit code 2; `--debug` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from compiler import __version__
+from ir.errors import PimcError
+
+__all__ = ["build_parser", "main"]
+
+
+def _add_import(sub) -> None:
+    from compiler import commands
+
+    p = sub.add_parser("import", help="import an ONNX model into pimc IR")
+    p.add_argument("model", help="the .onnx file")
+    p.add_argument("--batch", type=int, help="bind the symbolic batch dimension (axis 0)")
+    p.add_argument("--dim", action="append", default=[], metavar="NAME=N",
+                   help="bind a named symbolic dimension (repeatable)")
+    p.add_argument("--no-fold", action="store_true",
+                   help="fold only what shape attributes need (leave the rest to canonicalize)")
+    p.add_argument("-o", "--output", help="the .pir file to write (weights go beside it, .npz)")
+    p.set_defaults(func=commands.cmd_import)
+
+
+def _add_opt(sub) -> None:
+    from compiler import commands
+
+    p = sub.add_parser("opt", help="run a pass pipeline over pimc IR")
+    p.add_argument("input", help="the .pir file ('-' for standard input)")
+    p.add_argument("-p", "--pipeline", default="",
+                   help="passes, e.g. 'canonicalize,fuse-interactions'")
+    p.add_argument("-o", "--output", help="the .pir file to write (default: print)")
+    p.add_argument("--print-ir-after-all", action="store_true", help="print IR after each pass")
+    p.add_argument("--time-passes", action="store_true", help="print the time of each pass")
+    p.add_argument("--no-verify", action="store_true", help="do not verify after each pass")
+    p.add_argument("--split-input-file", action="store_true",
+                   help="treat '// -----' separated chunks as independent inputs")
+    p.set_defaults(func=commands.cmd_opt)
+
+
+def _add_run(sub) -> None:
+    from compiler import commands
+
+    p = sub.add_parser("run", help="interpret pimc IR on inputs")
+    p.add_argument("input", help="the .pir file")
+    p.add_argument("--inputs", required=True, help=".npz with one array per graph argument")
+    p.add_argument("-o", "--output", help="save the outputs to this .npz instead of printing")
+    p.set_defaults(func=commands.cmd_run)
+
+
+def _add_targets(sub) -> None:
+    try:
+        from targets.cli import add_commands
+    except ImportError:
+        return
+    add_commands(sub)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pimc", description="Compile recommender models to processing-in-memory hardware.")
+    parser.add_argument("--version", action="version", version=f"pimc {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_add_import, _add_opt, _add_run, _add_targets):
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except PimcError as exc:
+        if args.debug:
+            raise
+        print(f"pimc: error: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, MemoryError) as exc:
+        if args.debug:
+            raise
+        print(f"pimc: error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("pimc: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,136 @@
+"""Handlers of the `pimc` subcommands; each returns the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ir.errors import PimcError
+
+SPLIT_MARKER = "// -----"
+
+
+def _dims(pairs: list[str]) -> dict[str, int]:
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not value.lstrip("-").isdigit():
+            raise PimcError(f"--dim '{pair}' is not NAME=N")
+        out[name] = int(value)
+    return out
+
+
+def _emit(module, output: str | None) -> None:
+    from ir.io import save
+    from ir.text import print_module
+
+    if output:
+        save(module, output)
+    else:
+        sys.stdout.write(print_module(module))
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from frontend.onnx import import_onnx
+
+    module = import_onnx(args.model, batch=args.batch, dims=_dims(args.dim),
+                         fold=not args.no_fold)
+    _emit(module, args.output)
+    return 0
+
+
+def _chunks(text: str, split: bool) -> list[str]:
+    """Input chunks; each keeps its original line numbers (padded with blank lines)."""
+    if not split:
+        return [text]
+    chunks, line = [], 0
+    for part in text.split(SPLIT_MARKER + "\n"):
+        chunks.append("\n" * line + part)
+        line += part.count("\n") + 1
+    return chunks
+
+
+def _read_input(path: str) -> tuple[str, dict | None, str]:
+    from ir.io import _read_npz, sidecar_path
+
+    if path == "-":
+        return sys.stdin.read(), None, "<stdin>"
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except FileNotFoundError:
+        raise PimcError("no such file", path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PimcError(f"cannot read IR text ({exc.__class__.__name__})", path) from None
+    npz = sidecar_path(p)
+    return text, (_read_npz(npz) if npz.exists() else None), path
+
+
+def _verify_input(module, file: str) -> None:
+    from ir.verify import verify
+
+    try:
+        verify(module)
+    except PimcError as exc:
+        raise PimcError(exc.message, f"{file}: {exc.where}" if exc.where else file) from None
+
+
+def cmd_opt(args: argparse.Namespace) -> int:
+    from ir.text import parse, print_module
+    from passes.manager import PassManager, PassTimer, PrintIRAfterAll
+    from passes.pipeline import parse_pipeline
+
+    passes = parse_pipeline(args.pipeline)
+    text, weights, name = _read_input(args.input)
+    chunks = _chunks(text, args.split_input_file)
+    if args.output and len(chunks) > 1:
+        raise PimcError("-o takes one module; drop --split-input-file or -o")
+    timer = PassTimer()
+    instruments = [PrintIRAfterAll(sys.stderr)] if args.print_ir_after_all else []
+    outputs = []
+    for chunk in chunks:
+        module = parse(chunk, weights, file=name)
+        if not args.no_verify:
+            _verify_input(module, name)
+        PassManager(passes, not args.no_verify, [*instruments, timer]).run(module)
+        outputs.append(module)
+    if args.time_passes:
+        sys.stderr.write(timer.report())
+    if args.output:
+        _emit(outputs[0], args.output)
+    else:
+        sys.stdout.write((SPLIT_MARKER + "\n").join(print_module(m) for m in outputs))
+    return 0
+
+
+def _load_inputs(path: str) -> dict[str, np.ndarray]:
+    from ir.io import _read_npz
+
+    if not Path(path).exists():
+        raise PimcError("no such file", path)
+    return _read_npz(Path(path))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ir import interp
+    from ir.io import atomic_write, load
+
+    module = load(args.input)
+    _verify_input(module, args.input)
+    graph = module.main
+    outs = interp.run(graph, _load_inputs(args.inputs))
+    named = dict(zip(graph.output_names, outs))
+    if args.output:
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                np.savez(f, **named)
+
+        atomic_write(args.output, write)
+        return 0
+    for key, value in named.items():
+        print(f"{key}: {value.dtype}{list(value.shape)}")
+        print(np.array2string(value, threshold=64, precision=6))
+    return 0

@@ -1,0 +1,272 @@
+"""The IR core: SSA values, declarative ops, graphs and modules.
+
+A `Module` holds `Graph`s; a graph holds its arguments, a list of `Op`s in a valid order
+(every operand is defined above its use) and its outputs. An op is an instance of a small
+declarative class: a dotted `name`, an operand spec, an attribute spec and a type rule.
+
+`Op.meta` is the side table analyses write their facts to. It is not printed and is
+dropped by copies; documented keys:
+
+- ``"cost"``: the cost model's result for this op (targets), written by analyses.
+- ``"source"``: the ONNX node name(s) an op was imported or fused from (frontend, passes).
+- ``"unit"``: the unit class chosen by partitioning (passes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ir.errors import PimcError
+from ir.types import DTYPES, TensorType
+
+__all__ = ["Attr", "Graph", "Module", "Op", "Value", "REQUIRED"]
+
+REQUIRED = object()
+_KINDS = ("int", "float", "bool", "str", "ints", "floats", "strs", "array", "dtype")
+
+
+@dataclass(frozen=True)
+class Attr:
+    """The spec of one attribute: its kind, a default (or REQUIRED) and allowed choices."""
+
+    kind: str
+    default: Any = REQUIRED
+    choices: tuple | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise ValueError(f"unknown attribute kind {self.kind!r}")
+
+    def normalize(self, op_name: str, key: str, value: Any) -> Any:
+        out = _coerce(self.kind, value)
+        if out is None:
+            raise PimcError(f"attribute '{key}' of {op_name} must be {self.kind}, got {value!r}")
+        if self.choices is not None and out not in self.choices:
+            accepted = ", ".join(repr(c) for c in self.choices)
+            raise PimcError(f"attribute '{key}' of {op_name} is {out!r}; accepted: {accepted}")
+        return out
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _coerce_scalar(kind: str, v: Any) -> Any:
+    if kind == "int":
+        return int(v) if _is_int(v) else None
+    if kind == "float":
+        return float(v) if _is_int(v) or isinstance(v, (float, np.floating)) else None
+    if kind == "bool":
+        return bool(v) if isinstance(v, (bool, np.bool_)) else None
+    if kind == "str":
+        return v if isinstance(v, str) else None
+    if kind == "dtype":
+        return v if isinstance(v, str) and v in DTYPES else None
+    return None
+
+
+def _coerce(kind: str, v: Any) -> Any:
+    if kind == "array":
+        return v if isinstance(v, np.ndarray) else None
+    if kind in ("ints", "floats", "strs"):
+        if not isinstance(v, (list, tuple, np.ndarray)):
+            return None
+        items = [_coerce_scalar(kind[:-1], x) for x in v]
+        return None if any(x is None for x in items) else tuple(items)
+    return _coerce_scalar(kind, v)
+
+
+class Value:
+    """An SSA value: the result of one op (or a graph argument) with a tensor type."""
+
+    __slots__ = ("type", "owner", "index", "name")
+
+    def __init__(self, type: TensorType, owner: Op | None = None, index: int = 0,
+                 name: str | None = None) -> None:
+        self.type = type
+        self.owner = owner
+        self.index = index
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Value({self.name or '?'}: {self.type})"
+
+
+class Op:
+    """Base of every op. Subclasses declare `name`, `operands`, `attributes`, `num_results`."""
+
+    name: ClassVar[str] = ""
+    # Operand names; a trailing "?" marks an optional operand, "*" a variadic one (last only).
+    operands_spec: ClassVar[tuple[str, ...]] = ()
+    attrs_spec: ClassVar[Mapping[str, Attr]] = {}
+    num_results: ClassVar[int | None] = 1  # None: decided by infer_types
+
+    __slots__ = ("operands", "results", "attrs", "meta")
+
+    def __init__(self, operands: Iterable[Value] = (), attrs: Mapping[str, Any] | None = None,
+                 result_types: Iterable[TensorType] | None = None,
+                 meta: Mapping[str, Any] | None = None) -> None:
+        self.operands = list(operands)
+        self.attrs = self._normalize_attrs(attrs or {})
+        self._check_operand_count()
+        types = list(result_types) if result_types is not None else self.infer_types()
+        if self.num_results is not None and len(types) != self.num_results:
+            raise PimcError(f"{self.name} has {self.num_results} result(s), got {len(types)}")
+        self.results = [Value(t, self, i) for i, t in enumerate(types)]
+        self.meta: dict[str, Any] = dict(meta or {})
+
+    # -- construction checks ------------------------------------------------------------
+    def _normalize_attrs(self, attrs: Mapping[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(attrs) - set(self.attrs_spec))
+        if unknown:
+            accepted = ", ".join(self.attrs_spec) or "none"
+            raise PimcError(f"{self.name} has no attribute '{unknown[0]}'; accepted: {accepted}")
+        out = {}
+        for key, spec in self.attrs_spec.items():
+            if key in attrs and attrs[key] is not None:
+                out[key] = spec.normalize(self.name, key, attrs[key])
+            elif spec.default is REQUIRED:
+                raise PimcError(f"{self.name} needs attribute '{key}' ({spec.kind})")
+            elif spec.default is not None:
+                out[key] = spec.default
+        return out
+
+    @classmethod
+    def operand_range(cls) -> tuple[int, int | None]:
+        """Least and most operand counts (None: unbounded)."""
+        fixed = [s for s in cls.operands_spec if s[-1] not in "?*"]
+        if any(s.endswith("*") for s in cls.operands_spec):
+            return len(fixed), None
+        return len(fixed), len(cls.operands_spec)
+
+    def _check_operand_count(self) -> None:
+        lo, hi = self.operand_range()
+        n = len(self.operands)
+        if n < lo or (hi is not None and n > hi):
+            want = f"{lo}" if lo == hi else f"{lo}..{hi if hi is not None else 'n'}"
+            raise PimcError(f"{self.name} takes {want} operand(s) "
+                            f"({', '.join(self.operands_spec)}), got {n}")
+
+    # -- access ----------------------------------------------------------------------------
+    def arg(self, key: str) -> Value | None:
+        """The operand named `key` in the spec (None when an optional one is absent)."""
+        for i, spec in enumerate(self.operands_spec):
+            if spec.rstrip("?*") == key:
+                return self.operands[i] if i < len(self.operands) else None
+        raise KeyError(f"{self.name} has no operand '{key}'")
+
+    @property
+    def result(self) -> Value:
+        if len(self.results) != 1:
+            raise PimcError(f"{self.name} has {len(self.results)} results, not one")
+        return self.results[0]
+
+    @property
+    def in_types(self) -> list[TensorType]:
+        return [v.type for v in self.operands]
+
+    # -- semantics hooks -------------------------------------------------------------------
+    def infer_types(self) -> list[TensorType]:
+        """Result types from operand types and attributes; ops that cannot infer must be
+        given result types explicitly."""
+        raise PimcError(f"{self.name} cannot infer its result types; give them explicitly")
+
+    def check(self) -> None:
+        """Op-specific checks beyond type inference; raise PimcError with the reason."""
+
+    def verify(self) -> None:
+        """Check operand count, attributes, op-specific rules and the result types."""
+        self._check_operand_count()
+        self._normalize_attrs(self.attrs)
+        self.check()
+        expected = self.infer_types()
+        got = [r.type for r in self.results]
+        if len(expected) != len(got) or any(
+                not e.same_data(g) for e, g in zip(expected, got)):
+            exp = ", ".join(map(str, expected))
+            raise PimcError(f"{self.name}: result type {', '.join(map(str, got))} "
+                            f"does not match the inferred {exp}")
+
+    def clone_with(self, operands: Iterable[Value]) -> Op:
+        """A copy on other operands, with the same attributes and result types."""
+        op = type(self)(operands, self.attrs, [r.type for r in self.results])
+        for new, old in zip(op.results, self.results):
+            new.name = old.name
+        return op
+
+    def __repr__(self) -> str:
+        return f"<{self.name} {len(self.operands)}->{len(self.results)}>"
+
+
+class Graph:
+    """A function: arguments, ops in a valid order, and named outputs."""
+
+    def __init__(self, name: str, args: list[Value] | None = None,
+                 ops: list[Op] | None = None, outputs: list[Value] | None = None,
+                 output_names: list[str] | None = None) -> None:
+        self.name = name
+        self.args = list(args or [])
+        self.ops = list(ops or [])
+        self.outputs = list(outputs or [])
+        self.output_names = list(output_names or [f"out{i}" for i in range(len(self.outputs))])
+
+    def append(self, op: Op) -> Op:
+        self.ops.append(op)
+        return op
+
+    def insert_before(self, anchor: Op, *ops: Op) -> None:
+        i = self.ops.index(anchor)
+        self.ops[i:i] = list(ops)
+
+    def users(self) -> dict[Value, list[Op]]:
+        """Every value's using ops, in order (graph outputs are not listed)."""
+        uses: dict[Value, list[Op]] = {}
+        for op in self.ops:
+            for v in op.operands:
+                uses.setdefault(v, []).append(op)
+        return uses
+
+    def replace_uses(self, old: Value, new: Value) -> None:
+        """Make every user of `old` (and the outputs) use `new` instead."""
+        for op in self.ops:
+            op.operands = [new if v is old else v for v in op.operands]
+        self.outputs = [new if v is old else v for v in self.outputs]
+
+    def remove(self, ops: Iterable[Op]) -> None:
+        dead = {id(o) for o in ops}
+        self.ops = [o for o in self.ops if id(o) not in dead]
+
+    def find(self, op_type: type[Op]) -> list[Op]:
+        return [o for o in self.ops if isinstance(o, op_type)]
+
+    def __repr__(self) -> str:
+        return f"<Graph @{self.name}: {len(self.ops)} ops>"
+
+
+class Module:
+    """A compilation unit: graphs (the first is the entry) and module attributes."""
+
+    def __init__(self, name: str = "module", graphs: list[Graph] | None = None,
+                 attrs: dict[str, Any] | None = None) -> None:
+        self.name = name
+        self.graphs = list(graphs or [])
+        self.attrs = dict(attrs or {})
+
+    @property
+    def main(self) -> Graph:
+        if not self.graphs:
+            raise PimcError(f"module @{self.name} has no graph")
+        return self.graphs[0]
+
+    def graph(self, name: str) -> Graph:
+        for g in self.graphs:
+            if g.name == name:
+                return g
+        raise PimcError(f"module @{self.name} has no graph @{name}")
+
+    def __repr__(self) -> str:
+        return f"<Module @{self.name}: {len(self.graphs)} graphs>"

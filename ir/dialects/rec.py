@@ -1,0 +1,192 @@
+"""The `rec` dialect: recommender-level ops that fusion raises `nn` patterns into.
+
+Weight layouts are the ones a crossbar wants: a dense weight is [in, out] (rows are inputs,
+columns are outputs), so `rec.dense` computes act(x @ w + b) over the last axis of x.
+"""
+
+from __future__ import annotations
+
+from ir.core import Attr, Op
+from ir.dialects import register
+from ir.dialects._shapes import broadcast, same_dtype
+from ir.errors import PimcError
+from ir.types import TensorType
+
+ACTIVATIONS = ("none", "relu", "sigmoid", "tanh")
+
+
+def _need_rank(op: Op, value_index: int, rank: int, what: str) -> TensorType:
+    t = op.operands[value_index].type
+    if t.rank != rank:
+        raise PimcError(f"{op.name}: {what} must be rank {rank}, got {list(t.shape)}")
+    return t
+
+
+@register
+class Dense(Op):
+    """act(x @ w + b): a fully connected layer over the last axis of x; w is [in, out]."""
+
+    name = "rec.dense"
+    operands_spec = ("x", "w", "b?")
+    attrs_spec = {"activation": Attr("str", "none", ACTIVATIONS)}
+
+    def infer_types(self):
+        x = self.operands[0].type
+        w = _need_rank(self, 1, 2, "weight")
+        if x.rank < 1 or x.shape[-1] != w.shape[0]:
+            raise PimcError(f"{self.name}: input {list(x.shape)} does not match weight "
+                            f"{list(w.shape)} (weights are [in, out])")
+        if len(self.operands) == 3 and self.operands[2].type.shape not in ((w.shape[1],),):
+            raise PimcError(f"{self.name}: bias must be [{w.shape[1]}], got "
+                            f"{list(self.operands[2].type.shape)}")
+        return [TensorType(x.shape[:-1] + (w.shape[1],), same_dtype(self.name, self.in_types))]
+
+
+@register
+class EmbeddingBag(Op):
+    """Rows of `table` gathered by `indices` and pooled per bag.
+
+    With `offsets` (1-D, one start per bag): indices are 1-D, the result is [bags, dim].
+    Without: the last axis of `indices` is a fixed-size bag, the result is
+    indices.shape[:-1] + [dim]; mode "none" pools nothing (a plain lookup, one row per index,
+    result indices.shape + [dim]).
+    """
+
+    name = "rec.embedding_bag"
+    operands_spec = ("table", "indices", "offsets?")
+    attrs_spec = {"mode": Attr("str", "sum", ("sum", "mean", "max", "none"))}
+
+    def infer_types(self):
+        table = _need_rank(self, 0, 2, "table")
+        idx = self.operands[1].type
+        if idx.dtype not in ("i64", "i32"):
+            raise PimcError(f"{self.name}: indices must be integers, got {idx.dtype}")
+        mode = self.attrs["mode"]
+        if len(self.operands) == 3:
+            if mode == "none" or idx.rank != 1 or self.operands[2].type.rank != 1:
+                raise PimcError(f"{self.name}: with offsets, indices and offsets are 1-D "
+                                "and mode pools (sum, mean or max)")
+            shape = (self.operands[2].type.shape[0],)
+        elif mode == "none":
+            shape = idx.shape
+        else:
+            if idx.rank < 1:
+                raise PimcError(f"{self.name}: fixed-size bags need indices of rank >= 1")
+            shape = idx.shape[:-1]
+        return [TensorType(shape + (table.shape[1],), table.dtype)]
+
+
+@register
+class DotInteraction(Op):
+    """Pairwise dot products of F feature vectors [B, F, D] -> [B, P], DLRM style.
+
+    The pairs are one triangle of the F x F Gram matrix, row-major: `triangle="lower"` gives
+    (1,0), (2,0), (2,1), ... (DLRM's tril indices); `"upper"` gives (0,1), (0,2), ..., (1,2)
+    (torchrec's triu indices). `self_interaction` includes the diagonal.
+    """
+
+    name = "rec.dot_interaction"
+    operands_spec = ("x",)
+    attrs_spec = {"triangle": Attr("str", "lower", ("lower", "upper")),
+                  "self_interaction": Attr("bool", False)}
+
+    def infer_types(self):
+        x = _need_rank(self, 0, 3, "features")
+        f = x.shape[1]
+        pairs = f * (f + 1) // 2 if self.attrs["self_interaction"] else f * (f - 1) // 2
+        return [TensorType((x.shape[0], pairs), x.dtype)]
+
+
+@register
+class FM(Op):
+    """Factorisation-machine second-order term of [B, F, D] features.
+
+    0.5 * ((sum_f x)^2 - sum_f x^2): [B, D]; with `reduce`, summed over D to [B, 1].
+    """
+
+    name = "rec.fm"
+    operands_spec = ("x",)
+    attrs_spec = {"reduce": Attr("bool", True)}
+
+    def infer_types(self):
+        x = _need_rank(self, 0, 3, "features")
+        last = 1 if self.attrs["reduce"] else x.shape[2]
+        return [TensorType((x.shape[0], last), x.dtype)]
+
+
+@register
+class Cross(Op):
+    """One DCN cross layer: x0 * (x @ w) + b + x.
+
+    kind "vector" (DCN): w is [D] and x @ w is a per-row scalar;
+    kind "matrix" (DCN-v2): w is [D, D] ([in, out]) and x0 * (x @ w + b) + x.
+    """
+
+    name = "rec.cross"
+    operands_spec = ("x0", "x", "w", "b")
+    attrs_spec = {"kind": Attr("str", "vector", ("vector", "matrix"))}
+
+    def infer_types(self):
+        x0, x, w, b = self.in_types
+        d = x.shape[-1]
+        want = (d,) if self.attrs["kind"] == "vector" else (d, d)
+        if x0.shape != x.shape or w.shape != want or b.shape != (d,):
+            raise PimcError(f"{self.name}: x0 {list(x0.shape)}, x {list(x.shape)}, "
+                            f"w {list(w.shape)}, b {list(b.shape)} do not fit kind "
+                            f"{self.attrs['kind']} (w {list(want)}, b [{d}])")
+        return [x.with_bits(None)]
+
+
+@register
+class Attention(Op):
+    """Multi-head self-attention over feature tokens x [B, F, D].
+
+    q, k, v = x @ wq, x @ wk, x @ wv (weights [D, H*dh]); per head
+    softmax(scale * q k^T) v; heads concatenated: [B, F, H*dh].
+    """
+
+    name = "rec.attention"
+    operands_spec = ("x", "wq", "wk", "wv")
+    attrs_spec = {"heads": Attr("int", 1), "scale": Attr("float", 1.0)}
+
+    def infer_types(self):
+        x = _need_rank(self, 0, 3, "tokens")
+        ws = self.in_types[1:]
+        if any(w.rank != 2 or w.shape[0] != x.shape[2] for w in ws) or \
+                len({w.shape for w in ws}) != 1:
+            raise PimcError(f"{self.name}: projections must all be [{x.shape[2]}, H*dh], got "
+                            + ", ".join(str(list(w.shape)) for w in ws))
+        inner = ws[0].shape[1]
+        if self.attrs["heads"] < 1 or inner % self.attrs["heads"]:
+            raise PimcError(f"{self.name}: {inner} columns do not split into "
+                            f"{self.attrs['heads']} heads")
+        return [TensorType(x.shape[:2] + (inner,), x.dtype)]
+
+
+@register
+class Gating(Op):
+    """x * act(g): sigmoid gating (or another activation) of x by a gate, broadcast."""
+
+    name = "rec.gating"
+    operands_spec = ("x", "g")
+    attrs_spec = {"activation": Attr("str", "sigmoid", ACTIVATIONS)}
+
+    def infer_types(self):
+        return [TensorType(broadcast(self.name, self.in_types),
+                           same_dtype(self.name, self.in_types))]
+
+
+@register
+class EFC(Op):
+    """Embedded FC over the token axis: x [B, F, D], w [F, G] -> [B, G, D] (+ b [G, 1])."""
+
+    name = "rec.efc"
+    operands_spec = ("x", "w", "b?")
+
+    def infer_types(self):
+        x = _need_rank(self, 0, 3, "tokens")
+        w = _need_rank(self, 1, 2, "weight")
+        if w.shape[0] != x.shape[1]:
+            raise PimcError(f"{self.name}: weight {list(w.shape)} does not take "
+                            f"{x.shape[1]} tokens")
+        return [TensorType((x.shape[0], w.shape[1], x.shape[2]), x.dtype)]

@@ -1,0 +1,250 @@
+"""The parser of the generic text form: lark LALR with a Transformer that builds IR directly.
+
+Errors are PimcErrors located as file:line:col, saying what was expected.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from lark import Lark, Token, Transformer, UnexpectedInput
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken, VisitError
+
+from ir.core import Graph, Module, Value
+from ir.dialects import lookup
+from ir.errors import PimcError
+from ir.types import DTYPES, TensorType
+
+__all__ = ["parse"]
+
+_READABLE = {"VALUE": "a value (%name)", "SYMBOL": "a symbol (@name)", "OPNAME": "an op name",
+             "NAME": "a name", "INT": "an integer", "FLOAT": "a float",
+             "STRING": "a string", "TYPE_BODY": "a shape and element type (4x8xf32)",
+             "$END": "end of input"}
+
+
+def _type_body(tok: Token, where: str) -> tuple[tuple[int, ...], str]:
+    m = re.fullmatch(r"((?:[0-9]+x)*)([a-z]+[0-9]*)", str(tok))
+    dims, dtype = m.group(1).split("x")[:-1], m.group(2)
+    if dtype not in DTYPES:
+        raise PimcError(f"unknown element type '{dtype}'; accepted: {', '.join(DTYPES)}", where)
+    return tuple(int(d) for d in dims), dtype
+
+
+class _Build(Transformer):
+    """Builds IR bottom-up while LALR reduces; SSA names are resolved per graph."""
+
+    def __init__(self, file: str, weights: Mapping[str, np.ndarray] | None) -> None:
+        super().__init__()
+        self.file = file
+        self.weights = weights
+        self.scope: dict[str, Value] = {}
+
+    def _at(self, tok: Token) -> str:
+        return f"{self.file}:{tok.line}:{tok.column}"
+
+    # -- attribute values ------------------------------------------------------------------
+    def int_(self, c):
+        return int(c[0])
+
+    def float_(self, c):
+        return float(c[0])
+
+    def string(self, c):
+        return self._unquote(c[0])
+
+    def _unquote(self, tok: Token) -> str:
+        try:
+            return json.loads(tok, strict=False)
+        except json.JSONDecodeError as exc:
+            raise PimcError(f"bad string literal ({exc.msg})", self._at(tok)) from None
+
+    def true(self, _):
+        return True
+
+    def false(self, _):
+        return False
+
+    def list_(self, c):
+        return list(c)
+
+    def dense(self, c):
+        tok, values = c[0], c[1:]
+        shape, dtype = _type_body(tok, self._at(tok))
+        size = int(np.prod(shape, dtype=np.int64))
+        if size != len(values):
+            raise PimcError(f"dense<{tok}> needs {size} values, got {len(values)}", self._at(tok))
+        try:
+            return np.array(values, dtype=DTYPES[dtype]).reshape(shape)
+        except (OverflowError, ValueError):
+            raise PimcError(f"values do not fit {dtype}", self._at(tok)) from None
+
+    def weight_ref(self, c):
+        tok = c[0]
+        name = str(tok)[1:]
+        if self.weights is None or name not in self.weights:
+            where = "no weights sidecar was given" if self.weights is None else \
+                "the weights sidecar has no such array"
+            raise PimcError(f"unknown weight @{name}: {where}", self._at(tok))
+        return np.asarray(self.weights[name])
+
+    def type(self, c):
+        tok = c[0]
+        shape, dtype = _type_body(tok, self._at(tok))
+        bits = int(c[1]) if len(c) > 1 else None
+        try:
+            return TensorType(shape, dtype, bits)
+        except PimcError as exc:
+            raise PimcError(exc.message, self._at(tok)) from None
+
+    def attr(self, c):
+        return (c[0], c[1])
+
+    def attr_dict(self, c):
+        out = {}
+        for tok, value in c:
+            if str(tok) in out:
+                raise PimcError(f"attribute '{tok}' is given twice", self._at(tok))
+            out[str(tok)] = value
+        return out
+
+    # -- ops and graphs --------------------------------------------------------------------
+    def operands(self, c):
+        return [self._use(tok) for tok in c]
+
+    def value_list(self, c):
+        return list(c)
+
+    def _use(self, tok: Token) -> Value:
+        try:
+            return self.scope[str(tok)]
+        except KeyError:
+            raise PimcError(f"use of undefined value {tok}", self._at(tok)) from None
+
+    def _define(self, tok: Token, value: Value) -> None:
+        if str(tok) in self.scope:
+            raise PimcError(f"value {tok} is defined twice", self._at(tok))
+        name = str(tok)[1:]
+        value.name = None if name.isdigit() else name
+        self.scope[str(tok)] = value
+
+    def op(self, c):
+        names, optok, rest = c[0], c[1], c[2:]
+        operands = rest.pop(0) if rest and isinstance(rest[0], list) else []
+        attrs = rest.pop(0) if rest and isinstance(rest[0], dict) else {}
+        try:
+            op = lookup(str(optok))(operands, attrs, rest)
+        except PimcError as exc:
+            raise PimcError(exc.message, self._at(optok)) from None
+        if len(names) != len(op.results):
+            raise PimcError(f"{optok} defines {len(op.results)} value(s), "
+                            f"{len(names)} named", self._at(optok))
+        for tok, r in zip(names, op.results):
+            self._define(tok, r)
+        return op
+
+    def arg(self, c):
+        return (c[0], c[1])
+
+    def result_sig(self, c):
+        tok = c[0]
+        name = self._unquote(tok) if tok.type == "STRING" else str(tok)
+        return (name, c[1])
+
+    def graph_head(self, c):
+        self.scope = {}
+        name, items = c[0], c[1:]
+        args, sigs = [], []
+        for item in items:
+            if isinstance(item[0], Token) and item[0].type == "VALUE":
+                value = Value(item[1])
+                self._define(item[0], value)
+                args.append(value)
+            else:
+                sigs.append(item)
+        return (str(name)[1:], args, sigs)
+
+    def ret(self, c):
+        return ("return", [self._use(tok) for tok in c], c[0] if c else None)
+
+    def graph(self, c):
+        (name, args, sigs), ops, (_, outs, tok) = c[0], c[1:-1], c[-1]
+        if len(outs) != len(sigs):
+            raise PimcError(f"graph @{name} declares {len(sigs)} result(s) but returns "
+                            f"{len(outs)}", self._at(tok) if tok else self.file)
+        for (out_name, t), v in zip(sigs, outs):
+            if not t.same_data(v.type):
+                raise PimcError(f"output {out_name} is declared {t} but returns {v.type}",
+                                self._at(tok))
+        return Graph(name, args, list(ops), outs, [n for n, _ in sigs])
+
+    def module_attrs(self, c):
+        return c[0]
+
+    def module(self, c):
+        name, rest = c[0], c[1:]
+        attrs = rest.pop(0) if rest and isinstance(rest[0], dict) else {}
+        return Module(str(name)[1:], list(rest), attrs)
+
+    def start(self, c):
+        return c[0]
+
+
+@lru_cache(maxsize=1)
+def _grammar() -> str:
+    return (Path(__file__).with_name("pir.lark")).read_text()
+
+
+@lru_cache(maxsize=1)
+def _parser() -> tuple[Lark, _Build]:
+    build = _Build("<string>", None)
+    return Lark(_grammar(), parser="lalr", transformer=build, maybe_placeholders=False), build
+
+
+def _expected(exc: UnexpectedInput) -> str:
+    names = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or [])
+    readable = [_READABLE.get(n, _literal(n)) for n in names]
+    return ", ".join(readable[:8]) + (", ..." if len(readable) > 8 else "")
+
+
+def _literal(name: str) -> str:
+    from lark.load_grammar import _TERMINAL_NAMES
+
+    for literal, term in _TERMINAL_NAMES.items():
+        if term == name:
+            return f"'{literal}'"
+    return f"'{name.lower()}'" if name.isupper() else name
+
+
+def _syntax_error(exc: UnexpectedInput, file: str, text: str) -> PimcError:
+    where = f"{file}:{exc.line}:{exc.column}" if exc.line > 0 else \
+        f"{file}:{text.count(chr(10)) + 1}:1"
+    if isinstance(exc, UnexpectedToken):
+        got = "end of input" if exc.token.type == "$END" else f"'{exc.token}'"
+    elif isinstance(exc, UnexpectedCharacters):
+        got = f"'{text[exc.pos_in_stream]}'"
+    else:
+        got = "end of input"
+    if isinstance(exc, UnexpectedEOF):
+        got = "end of input"
+    return PimcError(f"syntax error: expected {_expected(exc)}; got {got}", where)
+
+
+def parse(text: str, weights: Mapping[str, np.ndarray] | None = None,
+          file: str = "<string>") -> Module:
+    """Parse .pir text into a Module; `weights` resolves `@name` references."""
+    lark, build = _parser()
+    build.file, build.weights, build.scope = file, weights, {}
+    try:
+        return lark.parse(text)
+    except UnexpectedInput as exc:
+        raise _syntax_error(exc, file, text) from None
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, PimcError):
+            raise exc.orig_exc from None
+        raise

@@ -1,0 +1,96 @@
+"""Tensor types: a static shape, an element type and an optional precision in bits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ir.errors import PimcError
+
+__all__ = ["DTYPES", "TensorType", "dtype_of", "numpy_dtype"]
+
+# IR element type name -> numpy dtype. The IR is static: every dimension is a known integer.
+DTYPES: dict[str, np.dtype] = {
+    "f16": np.dtype(np.float16),
+    "f32": np.dtype(np.float32),
+    "f64": np.dtype(np.float64),
+    "i8": np.dtype(np.int8),
+    "i16": np.dtype(np.int16),
+    "i32": np.dtype(np.int32),
+    "i64": np.dtype(np.int64),
+    "u8": np.dtype(np.uint8),
+    "bool": np.dtype(np.bool_),
+}
+_BY_NUMPY = {v: k for k, v in DTYPES.items()}
+
+
+def dtype_of(array: np.ndarray) -> str:
+    """The IR element type name of a numpy array."""
+    name = _BY_NUMPY.get(np.asarray(array).dtype)
+    if name is None:
+        accepted = ", ".join(DTYPES)
+        raise PimcError(f"element type {np.asarray(array).dtype} is not supported; "
+                        f"accepted: {accepted}")
+    return name
+
+
+def numpy_dtype(name: str) -> np.dtype:
+    """The numpy dtype of an IR element type name."""
+    try:
+        return DTYPES[name]
+    except KeyError:
+        raise PimcError(f"unknown element type '{name}'; accepted: {', '.join(DTYPES)}") from None
+
+
+@dataclass(frozen=True)
+class TensorType:
+    """A tensor type; `bits` is the precision the hardware stores it in, if one was assigned."""
+
+    shape: tuple[int, ...]
+    dtype: str
+    bits: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "shape", tuple(int(d) for d in self.shape))
+        if self.dtype not in DTYPES:
+            numpy_dtype(self.dtype)
+        if any(d < 0 for d in self.shape):
+            raise PimcError(f"negative dimension in shape {list(self.shape)}")
+        if self.bits is not None and not 1 <= self.bits <= 64:
+            raise PimcError(f"precision must be 1..64 bits, got {self.bits}")
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def np_dtype(self) -> np.dtype:
+        return DTYPES[self.dtype]
+
+    def with_shape(self, shape: tuple[int, ...]) -> TensorType:
+        return TensorType(tuple(shape), self.dtype, self.bits)
+
+    def with_dtype(self, dtype: str) -> TensorType:
+        return TensorType(self.shape, dtype, None)
+
+    def with_bits(self, bits: int | None) -> TensorType:
+        return TensorType(self.shape, self.dtype, bits)
+
+    def same_data(self, other: TensorType) -> bool:
+        """Equal shape and element type, whatever the precision."""
+        return self.shape == other.shape and self.dtype == other.dtype
+
+    @staticmethod
+    def of(array: np.ndarray) -> TensorType:
+        array = np.asarray(array)
+        return TensorType(array.shape, dtype_of(array))
+
+    def __str__(self) -> str:
+        body = "x".join([*(str(d) for d in self.shape), self.dtype])
+        bits = f", bits={self.bits}" if self.bits is not None else ""
+        return f"tensor<{body}{bits}>"

@@ -1,0 +1,31 @@
+"""Passes: a lazy registry from pipeline names to pass classes.
+
+Each entry names the module and class of one pass; nothing is imported until it is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ir.errors import PimcError
+from passes.base import Pass
+
+__all__ = ["PASSES", "Pass", "get_pass", "pass_names"]
+
+PASSES: dict[str, str] = {
+    "canonicalize": "passes.canonicalize:Canonicalize",
+    "fuse-interactions": "passes.fuse_interactions:FuseInteractions",
+}
+
+
+def pass_names() -> list[str]:
+    return sorted(PASSES)
+
+
+def get_pass(name: str) -> type[Pass]:
+    """The pass class registered as `name`."""
+    target = PASSES.get(name)
+    if target is None:
+        raise PimcError(f"unknown pass '{name}'; known passes: {', '.join(pass_names())}")
+    module, _, cls = target.partition(":")
+    return getattr(importlib.import_module(module), cls)

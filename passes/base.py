@@ -1,0 +1,42 @@
+"""The pass contract: a frozen dataclass with a kebab-case name, typed options, one apply."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ir.core import Module
+
+__all__ = ["Pass", "PassResult"]
+
+
+@dataclass(frozen=True)
+class Pass:
+    """Base of every pass. Options are dataclass fields with defaults; `apply` transforms the
+    module in place and returns whether it changed anything. Passes never print."""
+
+    name: ClassVar[str] = ""
+
+    def apply(self, module: Module) -> bool:
+        raise NotImplementedError
+
+    def spec(self) -> str:
+        """The pipeline text that rebuilds this pass with its non-default options."""
+        opts = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value != f.default:
+                opts.append(f"{f.name.replace('_', '-')}={_fmt(value)}")
+        return self.name + ("{" + ",".join(opts) + "}" if opts else "")
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "[" + ",".join(_fmt(v) for v in value) + "]"
+    return str(value)
+
+
+PassResult = bool

@@ -1,0 +1,88 @@
+"""Pipeline spec strings (`a,b{k=v}`) parsed into configured pass objects, and back."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, UnexpectedInput
+
+from ir.errors import PimcError
+from passes import get_pass
+from passes.base import Pass
+
+__all__ = ["parse_pipeline", "pipeline_spec"]
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark(Path(__file__).with_name("pipeline.lark").read_text(), parser="lalr",
+                maybe_placeholders=False)
+
+
+def _convert(pass_name: str, key: str, raw: object, kind: object) -> object:
+    where = f"option '{key}' of pass '{pass_name}'"
+    if typing.get_origin(kind) is tuple:
+        item = typing.get_args(kind)[0]
+        items = raw if isinstance(raw, list) else [raw]
+        return tuple(_convert(pass_name, key, x, item) for x in items)
+    if isinstance(raw, list):
+        raise PimcError(f"{where} takes one value, not a list")
+    text = str(raw)
+    if kind is bool:
+        if text not in ("true", "false"):
+            raise PimcError(f"{where} is '{text}'; accepted: true, false")
+        return text == "true"
+    if kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            raise PimcError(f"{where} is '{text}'; accepted: {kind.__name__}") from None
+    return text
+
+
+def _build(name: str, options: dict[str, object]) -> Pass:
+    cls = get_pass(name)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for key, raw in options.items():
+        field = key.replace("-", "_")
+        if field not in fields:
+            known = ", ".join(f.replace("_", "-") for f in fields) or "none"
+            raise PimcError(f"pass '{name}' has no option '{key}'; options: {known}")
+        kwargs[field] = _convert(name, key, raw, hints[field])
+    return cls(**kwargs)
+
+
+def _value(tree) -> object:
+    if hasattr(tree, "data") and tree.data == "list_":
+        return [str(t) for t in tree.children]
+    text = str(tree)
+    return text[1:-1] if text.startswith('"') else text
+
+
+def parse_pipeline(spec: str) -> list[Pass]:
+    """Parse `spec` into pass objects; unknown names and options fail with the known ones."""
+    try:
+        tree = _lark().parse(spec)
+    except UnexpectedInput as exc:
+        raise PimcError(f"pipeline syntax error at column {exc.column}: "
+                        f"{spec[max(exc.column - 1, 0):][:20]!r}") from None
+    passes = []
+    for p in tree.children:
+        name, opts = str(p.children[0]), {}
+        for opt in (p.children[1].children if len(p.children) > 1 else []):
+            key = str(opt.children[0])
+            if key in opts:
+                raise PimcError(f"option '{key}' of pass '{name}' is given twice")
+            opts[key] = _value(opt.children[1])
+        passes.append(_build(name, opts))
+    return passes
+
+
+def pipeline_spec(passes: list[Pass]) -> str:
+    """The spec string that rebuilds `passes`."""
+    return ",".join(p.spec() for p in passes)

@@ -1,0 +1,7 @@
+// RUN: pimc opt %s -p canonicalize,no-such-pass
+// ERROR: unknown pass 'no-such-pass'; known passes: canonicalize, fuse-interactions
+module @m {
+  graph @main(%x: tensor<4xf32>) -> (y: tensor<4xf32>) {
+    return %x
+  }
+}
