@@ -54,6 +54,16 @@ def _add_run(sub) -> None:
     p.set_defaults(func=commands.cmd_run)
 
 
+def _add_demo(sub) -> None:
+    from compiler import commands
+
+    p = sub.add_parser("demo", help="run the whole flow on the built-in model and data")
+    p.add_argument("-o", "--output", default="demo-out", help="folder for what it writes")
+    p.add_argument("--batch", type=int, default=64, help="rows in the synthetic batch")
+    p.add_argument("-p", "--pipeline", default=None, help="passes after import")
+    p.set_defaults(func=commands.cmd_demo)
+
+
 def _add_targets(sub) -> None:
     try:
         from targets.cli import add_commands
@@ -68,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pimc {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_import, _add_opt, _add_run, _add_targets):
+    for add in (_add_import, _add_opt, _add_run, _add_demo, _add_targets):
         add(sub)
     return parser
 
