@@ -4,6 +4,10 @@ A `Module` holds `Graph`s; a graph holds its arguments, a list of `Op`s in a val
 (every operand is defined above its use) and its outputs. An op is an instance of a small
 declarative class: a dotted `name`, an operand spec, an attribute spec and a type rule.
 
+Attributes with a dotted name (`pim.unit`, `pim.start`) are dialect-prefixed attributes
+that any op may carry beside the ones its class declares: the mapping passes annotate ops
+with placement and timing this way, and they print and parse like the others.
+
 `Op.meta` is the side table analyses write their facts to. It is not printed and is
 dropped by copies; documented keys:
 
@@ -80,6 +84,17 @@ def _coerce(kind: str, v: Any) -> Any:
     return _coerce_scalar(kind, v)
 
 
+def _extra_attr(op_name: str, key: str, value: Any) -> Any:
+    """A dialect-prefixed attribute any op may carry (`pim.unit`, `pim.start`, ...)."""
+    if isinstance(value, np.ndarray) or _is_int(value) or isinstance(value, (bool, str)):
+        return int(value) if _is_int(value) else value
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        return tuple(_extra_attr(op_name, key, v) for v in value)
+    raise PimcError(f"attribute '{key}' of {op_name} has an unsupported value {value!r}")
+
+
 class Value:
     """An SSA value: the result of one op (or a graph argument) with a tensor type."""
 
@@ -121,7 +136,7 @@ class Op:
 
     # -- construction checks ------------------------------------------------------------
     def _normalize_attrs(self, attrs: Mapping[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(attrs) - set(self.attrs_spec))
+        unknown = sorted(k for k in set(attrs) - set(self.attrs_spec) if "." not in k)
         if unknown:
             accepted = ", ".join(self.attrs_spec) or "none"
             raise PimcError(f"{self.name} has no attribute '{unknown[0]}'; accepted: {accepted}")
@@ -133,6 +148,8 @@ class Op:
                 raise PimcError(f"{self.name} needs attribute '{key}' ({spec.kind})")
             elif spec.default is not None:
                 out[key] = spec.default
+        for key in sorted(k for k in attrs if "." in k and k not in self.attrs_spec):
+            out[key] = _extra_attr(self.name, key, attrs[key])
         return out
 
     @classmethod

@@ -90,7 +90,7 @@ class _Printer:
             self.weights[result_name] = value
             return "@" + result_name
         if isinstance(value, tuple):
-            return "[" + ", ".join(_scalar(x) for x in value) + "]"
+            return "[" + ", ".join(self.attr_value(x, result_name) for x in value) + "]"
         return _scalar(value)
 
     def attrs(self, op: Op, result_name: str) -> str:
@@ -102,6 +102,8 @@ class _Printer:
             if spec.default is not REQUIRED and _same(value, spec.default):
                 continue
             items.append(f"{key} = {self.attr_value(value, result_name)}")
+        for key in sorted(k for k in op.attrs if k not in op.attrs_spec):
+            items.append(f"{key} = {self.attr_value(op.attrs[key], f'{result_name}.{key}')}")
         return " {" + ", ".join(items) + "}" if items else ""
 
     def op(self, op: Op, namer: _Namer) -> None:

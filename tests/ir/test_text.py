@@ -115,3 +115,14 @@ def test_mutated_canonical_text_gives_only_parse_errors(pos, insert):
         parse(CANONICAL[:pos] + insert + CANONICAL[pos + 1:], file="mut.pir")
     except PimcError:
         pass
+
+
+def test_dialect_prefixed_attributes_ride_on_any_op():
+    text = CANONICAL.replace(
+        "%1 = nn.relu(%0) : tensor<4x5xf32>",
+        '%1 = nn.relu(%0) {pim.start = 3, pim.tile = [1, 2], pim.unit = "digital"} : tensor<4x5xf32>')
+    m = parse(text)
+    assert m.main.ops[2].attrs["pim.tile"] == (1, 2)
+    assert print_module(m) == text
+    with pytest.raises(PimcError, match="nn.relu has no attribute 'start'"):
+        parse(text.replace("pim.start", "start"))
