@@ -23,7 +23,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 test: lint
-	$(PY) -m pytest -n $(JOBS) -q
+	$(PY) -m pytest -n $(JOBS)
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .ruff_cache
