@@ -14,7 +14,10 @@ __all__ = ["Pass", "PassResult"]
 @dataclass(frozen=True)
 class Pass:
     """Base of every pass. Options are dataclass fields with defaults; `apply` transforms the
-    module in place and returns whether it changed anything. Passes never print."""
+    module in place and returns whether it changed anything. Passes never print.
+
+    A pass with a field `per_op: tuple[tuple[str, str], ...]` also takes options keyed by an
+    op name (`assign-precision{default=8,rec.attention=16}`), collected there in order."""
 
     name: ClassVar[str] = ""
 
@@ -26,7 +29,9 @@ class Pass:
         opts = []
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if value != f.default:
+            if f.name == "per_op":  # per-op-type options print as their own keys
+                opts += [f"{k}={v}" for k, v in value]
+            elif value != f.default:
                 opts.append(f"{f.name.replace('_', '-')}={_fmt(value)}")
         return self.name + ("{" + ",".join(opts) + "}" if opts else "")
 

@@ -47,8 +47,11 @@ def _build(name: str, options: dict[str, object]) -> Pass:
     cls = get_pass(name)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     hints = typing.get_type_hints(cls)
-    kwargs = {}
+    kwargs: dict[str, object] = {}
     for key, raw in options.items():
+        if "." in key and "per_op" in fields:  # per-op-type options: rec.attention=16
+            kwargs["per_op"] = (*kwargs.get("per_op", ()), (key, str(raw)))
+            continue
         field = key.replace("-", "_")
         if field not in fields:
             known = ", ".join(f.replace("_", "-") for f in fields) or "none"

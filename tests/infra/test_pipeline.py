@@ -34,6 +34,7 @@ class Toy(Pass):
     strict: bool = False
     mode: str = "fast"
     tags: tuple[str, ...] = ()
+    per_op: tuple[tuple[str, str], ...] = ()
 
     def apply(self, module):
         g = module.main
@@ -72,6 +73,12 @@ def test_options_are_typed_and_the_spec_round_trips():
     assert pipeline_spec(ps) == "toy{times=3,scale=0.5,strict=true,mode=slow,tags=[a,b]},toy"
     assert parse_pipeline(pipeline_spec(ps)) == ps
     assert parse_pipeline("") == []
+
+
+def test_per_op_options_are_collected_in_order():
+    (p,) = parse_pipeline("toy{times=2,rec.attention=16,nn.gemm=4}")
+    assert p.per_op == (("rec.attention", "16"), ("nn.gemm", "4"))
+    assert p.spec() == "toy{times=2,rec.attention=16,nn.gemm=4}"
 
 
 @pytest.mark.parametrize("spec, message", [
