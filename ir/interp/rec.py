@@ -1,0 +1,117 @@
+"""Reference semantics of the `rec` dialect, exactly as the op docstrings define them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ir.dialects import rec
+from ir.errors import PimcError
+from ir.interp import semantics
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(a))  # never overflows
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype)
+
+
+_ACT = {
+    "none": lambda a: a,
+    "relu": lambda a: np.maximum(a, a.dtype.type(0)),
+    "sigmoid": _sigmoid,
+    "tanh": np.tanh,
+}
+
+
+@semantics(rec.Dense)
+def _dense(op, x, w, b=None):
+    y = np.matmul(x, w)
+    if b is not None:
+        y = y + b
+    return _ACT[op.attrs["activation"]](y)
+
+
+def _pool(rows: np.ndarray, mode: str, axis: int) -> np.ndarray:
+    if mode == "sum":
+        return rows.sum(axis=axis)
+    if mode == "mean":
+        return rows.mean(axis=axis)
+    return rows.max(axis=axis)
+
+
+def _check_rows(op, table: np.ndarray, idx: np.ndarray) -> None:
+    if idx.size and (idx.min() < 0 or idx.max() >= table.shape[0]):
+        raise PimcError(f"{op.name}: index out of range [0, {table.shape[0]}) "
+                        f"(got {int(idx.min())}..{int(idx.max())})")
+
+
+@semantics(rec.EmbeddingBag)
+def _embedding_bag(op, table, indices, offsets=None):
+    _check_rows(op, table, indices)
+    mode = op.attrs["mode"]
+    rows = table[indices]
+    if offsets is None:
+        return rows if mode == "none" else _pool(rows, mode, indices.ndim - 1)
+    bounds = list(offsets) + [len(indices)]
+    out = np.zeros((len(offsets), table.shape[1]), table.dtype)
+    for i, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
+        if hi > lo:  # an empty bag pools to zeros, as torch's EmbeddingBag does
+            out[i] = _pool(rows[lo:hi], mode, 0)
+    return out
+
+
+def triangle_pairs(f: int, triangle: str, self_interaction: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the pairs `rec.dot_interaction` keeps, row-major."""
+    k = 0 if self_interaction else 1
+    if triangle == "lower":
+        return np.tril_indices(f, -k)
+    return np.triu_indices(f, k)
+
+
+@semantics(rec.DotInteraction)
+def _dot_interaction(op, x):
+    gram = np.matmul(x, np.swapaxes(x, 1, 2))
+    rows, cols = triangle_pairs(x.shape[1], op.attrs["triangle"], op.attrs["self_interaction"])
+    return gram[:, rows, cols]
+
+
+@semantics(rec.FM)
+def _fm(op, x):
+    out = 0.5 * (np.square(x.sum(axis=1)) - np.square(x).sum(axis=1))
+    return out.sum(axis=1, keepdims=True) if op.attrs["reduce"] else out
+
+
+@semantics(rec.Cross)
+def _cross(op, x0, x, w, b):
+    if op.attrs["kind"] == "vector":
+        return x0 * np.matmul(x, w)[..., None] + b + x
+    return x0 * (np.matmul(x, w) + b) + x
+
+
+def _softmax(a: np.ndarray) -> np.ndarray:
+    e = np.exp(a - a.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _heads(a: np.ndarray, h: int) -> np.ndarray:
+    b, f, inner = a.shape
+    return a.reshape(b, f, h, inner // h).transpose(0, 2, 1, 3)
+
+
+@semantics(rec.Attention)
+def _attention(op, x, wq, wk, wv):
+    h = op.attrs["heads"]
+    q, k, v = (_heads(np.matmul(x, w), h) for w in (wq, wk, wv))
+    scores = op.attrs["scale"] * np.matmul(q, np.swapaxes(k, -1, -2))
+    out = np.matmul(_softmax(scores), v)  # [B, H, F, dh]
+    return out.transpose(0, 2, 1, 3).reshape(x.shape[0], x.shape[1], -1)
+
+
+@semantics(rec.Gating)
+def _gating(op, x, g):
+    return x * _ACT[op.attrs["activation"]](g)
+
+
+@semantics(rec.EFC)
+def _efc(op, x, w, b=None):
+    y = np.einsum("bfd,fg->bgd", x, w)
+    return y if b is None else y + b

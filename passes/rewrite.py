@@ -1,0 +1,270 @@
+"""Pattern-matching and rewrite helpers shared by canonicalize and the fusion rules.
+
+A `Rule` is anchored on op types. Its `pattern(anchor, ctx)` walks up from the anchor and
+binds what it finds into a `Match`, raising `NoMatch(reason)` on the first thing that does
+not fit; its `check(match)` returns None or the reason the match may not be rewritten; its
+`rewrite(match)` builds the new ops and names the value that replaces the anchor's result.
+Patterns read linearly because the helpers below raise instead of returning flags.
+
+A tracer records why each rule did not fire at each anchor:
+
+    with tracing() as records:
+        FuseInteractions().apply(module)
+    # records: [Trace(rule="dense", anchor=<nn.matmul>, reason="..."), ...]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ir.core import Graph, Op, Value
+from ir.dialects import nn
+
+__all__ = ["Ctx", "Match", "NoMatch", "Rewrite", "Rule", "Trace", "apply_rules", "const",
+           "const_of", "dce", "einsum_terms", "expect", "new_const", "producer", "scalar_of",
+           "sole_use", "split_const", "tracing"]
+
+
+class NoMatch(Exception):
+    """The pattern does not fit; the message is the reason."""
+
+
+@dataclass
+class Match:
+    """What a pattern bound: the anchor, the matched ops (anchor included) and named values."""
+
+    anchor: Op
+    ops: list[Op] = field(default_factory=list)
+    vals: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self.__dict__["vals"][key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """New ops (inserted before the anchor, in order) and the value replacing the anchor."""
+
+    ops: list[Op]
+    result: Value
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    anchors: tuple[type[Op], ...]
+    pattern: Callable[[Op, Ctx], Match]
+    rewrite: Callable[[Match], Rewrite]
+    check: Callable[[Match, Ctx], str | None] = lambda m, ctx: None
+
+    def try_rewrite(self, op: Op, ctx: Ctx) -> tuple[Match, Rewrite] | str:
+        """The match and rewrite at `op`, or the reason there is none."""
+        try:
+            m = self.pattern(op, ctx)
+        except NoMatch as exc:
+            return str(exc)
+        if op not in m.ops:
+            m.ops.insert(0, op)
+        reason = self.check(m, ctx) or _interior_reason(m, ctx)
+        return reason if reason else (m, self.rewrite(m))
+
+
+@dataclass(frozen=True)
+class Trace:
+    rule: str
+    anchor: Op
+    reason: str
+
+
+_TRACE: contextvars.ContextVar[list[Trace] | None] = contextvars.ContextVar("pimc_rule_trace",
+                                                                           default=None)
+
+
+@contextlib.contextmanager
+def tracing() -> Iterator[list[Trace]]:
+    """Record, while active, every (rule, anchor, reason) where a rule did not fire."""
+    records: list[Trace] = []
+    token = _TRACE.set(records)
+    try:
+        yield records
+    finally:
+        _TRACE.reset(token)
+
+
+class Ctx:
+    """The graph under rewrite with its use lists (refreshed after every change)."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.refresh()
+
+    def refresh(self) -> None:
+        self._users = self.graph.users()
+        self._outputs = {id(v) for v in self.graph.outputs}
+        self._ops = {id(o): i for i, o in enumerate(self.graph.ops)}
+
+    def alive(self, op: Op) -> bool:
+        return id(op) in self._ops
+
+    def position(self, op: Op) -> int:
+        """The index of `op` in the graph (as of the last refresh)."""
+        return self._ops[id(op)]
+
+    def users(self, v: Value) -> list[Op]:
+        return self._users.get(v, [])
+
+    def is_output(self, v: Value) -> bool:
+        return id(v) in self._outputs
+
+
+def _interior_reason(m: Match, ctx: Ctx) -> str | None:
+    """Matched ops other than the anchor must feed only the matched ops."""
+    inside = {id(o) for o in m.ops}
+    for op in m.ops:
+        if op is m.anchor:
+            continue
+        for r in op.results:
+            if ctx.is_output(r) or any(id(u) not in inside for u in ctx.users(r)):
+                return f"{op.name} result is also used outside the pattern"
+    return None
+
+
+# -- matching helpers (raise NoMatch) --------------------------------------------------------
+def expect(cond: bool, reason: str) -> None:
+    if not cond:
+        raise NoMatch(reason)
+
+
+def producer(v: Value, types: type[Op] | tuple[type[Op], ...], m: Match | None = None,
+             what: str = "operand") -> Op:
+    """The op defining `v`, which must be one of `types`; recorded in `m.ops`."""
+    op = v.owner
+    types = types if isinstance(types, tuple) else (types,)
+    if op is None or not isinstance(op, types):
+        got = "a graph argument" if op is None else op.name
+        want = " or ".join(t.name for t in types)
+        raise NoMatch(f"{what} is {got}, not {want}")
+    if m is not None and op not in m.ops:
+        m.ops.append(op)
+    return op
+
+
+def const_of(v: Value) -> np.ndarray | None:
+    """The literal behind `v`, or None when it is not an nn.constant."""
+    return v.owner.attrs["value"] if isinstance(v.owner, nn.Constant) else None
+
+
+def const(v: Value, what: str = "operand") -> np.ndarray:
+    value = const_of(v)
+    expect(value is not None, f"{what} is not a constant")
+    return value
+
+
+def scalar_of(v: Value) -> float | None:
+    """The value of a constant whose elements are all equal, else None."""
+    value = const_of(v)
+    if value is None or value.size == 0:
+        return None
+    flat = value.reshape(-1)
+    return float(flat[0]) if np.all(flat == flat[0]) else None
+
+
+def split_const(op: Op) -> tuple[Value, Value]:
+    """(non-constant operand, constant operand) of a commutative binary op."""
+    a, b = op.operands
+    if const_of(b) is not None:
+        return a, b
+    expect(const_of(a) is not None, f"{op.name} has no constant operand")
+    return b, a
+
+
+def sole_use(v: Value, ctx: Ctx, what: str = "value") -> None:
+    expect(len(ctx.users(v)) == 1 and not ctx.is_output(v),
+           f"{what} has more than one use")
+
+
+def new_const(array: np.ndarray) -> nn.Constant:
+    a = np.asarray(array)  # (np.ascontiguousarray would turn a scalar into shape [1])
+    return nn.Constant(attrs={"value": a if a.flags.c_contiguous else a.copy(order="C")})
+
+
+# -- driving ---------------------------------------------------------------------------------
+def dce(graph: Graph) -> bool:
+    """Remove ops none of whose results is used or returned."""
+    live = {id(v) for v in graph.outputs}
+    keep: list[Op] = []
+    for op in reversed(graph.ops):
+        if any(id(r) in live for r in op.results):
+            keep.append(op)
+            live.update(id(v) for v in op.operands)
+    changed = len(keep) != len(graph.ops)
+    graph.ops = keep[::-1]
+    return changed
+
+
+def _record(rule: Rule, op: Op, reason: str) -> None:
+    records = _TRACE.get()
+    if records is not None:
+        records.append(Trace(rule.name, op, reason))
+
+
+def _sources(ops: list[Op]) -> list[str]:
+    out: list[str] = []
+    for op in ops:
+        src = op.meta.get("source")
+        out.extend([src] if isinstance(src, str) else list(src or ()))
+    return out
+
+
+def _apply_at(rule: Rule, op: Op, ctx: Ctx) -> bool:
+    out = rule.try_rewrite(op, ctx)
+    if isinstance(out, str):
+        _record(rule, op, out)
+        return False
+    m, rw = out
+    ctx.graph.insert_before(op, *rw.ops)
+    if op.results[0].name and rw.result.name is None:
+        rw.result.name = op.results[0].name
+    ctx.graph.replace_uses(op.results[0], rw.result)
+    sources = _sources(sorted(m.ops, key=ctx.position))
+    for new in rw.ops:
+        if sources and not isinstance(new, nn.Constant):
+            new.meta["source"] = sources
+    dce(ctx.graph)
+    ctx.refresh()
+    return True
+
+
+def apply_rules(graph: Graph, rules: list[Rule]) -> bool:
+    """Apply `rules` at every anchor, in graph order, until none fires; True if any did."""
+    ctx = Ctx(graph)
+    by_type: dict[type[Op], list[Rule]] = {}
+    for r in rules:
+        for t in r.anchors:
+            by_type.setdefault(t, []).append(r)
+    changed, again = False, True
+    while again:
+        again = False
+        for op in list(graph.ops):
+            if not ctx.alive(op):
+                continue  # removed by an earlier rewrite in this sweep
+            if any(_apply_at(r, op, ctx) for r in by_type.get(type(op), ())):
+                changed = again = True
+    return changed
+
+
+def einsum_terms(op: Op) -> tuple[list[str], str]:
+    """The input subscripts and the output subscript of an explicit einsum equation."""
+    eq = op.attrs["equation"].replace(" ", "")
+    expect("->" in eq, f"einsum '{eq}' has an implicit output")
+    lhs, out = eq.split("->")
+    return lhs.split(","), out

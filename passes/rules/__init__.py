@@ -1,0 +1,42 @@
+"""Fusion rules that raise `nn` patterns into `rec` ops, one module per family.
+
+`RULE_FAMILIES` maps a family name (what `fuse-interactions{rules=...}` selects) to the
+module defining its `RULES`; modules are imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ir.errors import PimcError
+from passes.rewrite import Rule
+
+__all__ = ["RULE_FAMILIES", "rules_for"]
+
+# The order is the order rules are tried at one anchor: plain layers before the
+# interactions built from them.
+RULE_FAMILIES: dict[str, str] = {
+    "dense": "passes.rules.dense",
+    "embedding": "passes.rules.embedding",
+    "dot-interaction": "passes.rules.dot_interaction",
+    "fm": "passes.rules.fm",
+    "cross": "passes.rules.cross",
+    "attention": "passes.rules.attention",
+    "gating": "passes.rules.gating",
+    "efc": "passes.rules.efc",
+}
+
+
+def rules_for(spec: str) -> list[Rule]:
+    """The rules of the families named in `spec` ("all" or names joined by '+')."""
+    names = list(RULE_FAMILIES) if spec.strip() == "all" else \
+        [n.strip() for n in spec.split("+") if n.strip()]
+    unknown = [n for n in names if n not in RULE_FAMILIES]
+    if unknown or not names:
+        raise PimcError(f"unknown fusion rule '{unknown[0] if unknown else spec}'; known: all, "
+                        + ", ".join(RULE_FAMILIES))
+    out: list[Rule] = []
+    for name in RULE_FAMILIES:  # registry order, whatever order the spec lists them in
+        if name in names:
+            out.extend(importlib.import_module(RULE_FAMILIES[name]).RULES)
+    return out

@@ -1,0 +1,172 @@
+"""cross: DCN cross layers into `rec.cross`.
+
+Both kinds are `x0 * L(x) [+ b] + x` in any association of the adds, where L is a linear
+map of the rows of x (viewed as [B, D] whatever the layout: DeepCTR works on [B, D, 1]):
+
+- vector (DCN): L(x) = x . w is one number per row (w has D entries), the bias b is its own
+  addend, and the product is `mul(x0, s)` or `matmul(x0 [B, D, 1], s [B, 1, 1])`;
+- matrix (DCN-v2): L(x) = x @ W + b, W [D, D], with no separate bias.
+
+L is found as a `rec.dense` without activation, `matmul(x, W)`, or `matmul(W, x [.., D, 1])`
+(the weight on the left, DeepCTR and torchrec), each optionally plus a constant, with pure
+reshapes (checked by probing) between the layouts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ir.core import Op, Value
+from ir.dialects import nn, nn_shape, rec
+from passes.rewrite import Ctx, Match, NoMatch, Rewrite, Rule, const_of, expect, new_const
+from passes.rules._movement import reshaped_from
+
+__all__ = ["RULES"]
+
+
+def _terms(op: Op, ctx: Ctx, m: Match) -> list[Value]:
+    """The addends of a tree of single-use adds rooted at `op`."""
+    out: list[Value] = []
+    for v in op.operands:
+        inner = v.owner
+        if isinstance(inner, nn.Add) and len(ctx.users(v)) == 1 and not ctx.is_output(v):
+            m.ops.append(inner)
+            out.extend(_terms(inner, ctx, m))
+        else:
+            out.append(v)
+    return out
+
+
+def _row_vector(c: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A constant added at `shape` as one [D] vector shared by every row."""
+    expect(np.broadcast_shapes(c.shape, shape) == tuple(shape), "bias broadcasts the result")
+    rows = np.broadcast_to(c, shape).reshape(shape[0], -1)
+    expect(bool(np.all(rows == rows[:1])), "bias differs between rows")
+    return rows[0]
+
+
+def _dense_parts(op: Op, m: Match) -> tuple[Value, np.ndarray, np.ndarray | None]:
+    m.ops.append(op)
+    w, b = const_of(op.operands[1]), op.arg("b")
+    expect(w is not None, "dense weight is not a constant")
+    bias = None if b is None else const_of(b)
+    expect(b is None or bias is not None, "dense bias is not a constant")
+    return op.operands[0], w, bias
+
+
+def _low_rank(x: Value, w: np.ndarray, b: np.ndarray | None, m: Match
+              ) -> tuple[Value, np.ndarray, np.ndarray | None]:
+    """A dense of a dense (torchrec's LowRankCrossNet: W(V x)) as one [D, D] map.
+
+    The product V W is formed in float64 and rounded once; the two biases combine."""
+    inner = x.owner
+    if not isinstance(inner, rec.Dense) or inner.attrs["activation"] != "none":
+        return x, w, b
+    x, v, c = _dense_parts(inner, m)
+    wide = v.astype(np.float64) @ w.astype(np.float64)
+    bias = None if c is None else c.astype(np.float64) @ w
+    if b is not None:
+        bias = b if bias is None else bias + b
+    return x, wide.astype(w.dtype), None if bias is None else np.asarray(bias, w.dtype)
+
+
+def _linear(v: Value, ctx: Ctx, m: Match) -> tuple[Value, np.ndarray, np.ndarray | None]:
+    """(input, w [in, out], b or None) where the rows of v are input rows @ w + b."""
+    src = reshaped_from(v, ctx, m)
+    op = src.owner
+    if isinstance(op, nn.Add):
+        m.ops.append(op)
+        for y, c in (op.operands, op.operands[::-1]):
+            if const_of(c) is not None:
+                x, w, b = _linear(y, ctx, m)
+                expect(b is None, "linear map has two biases")
+                return x, w, _row_vector(const_of(c), y.type.shape)
+        raise NoMatch("add in the linear map has no constant")
+    if isinstance(op, rec.Dense) and op.attrs["activation"] == "none":
+        return _low_rank(*_dense_parts(op, m), m)
+    expect(isinstance(op, nn.MatMul), "no linear map of x found")
+    m.ops.append(op)
+    a, b = op.operands
+    if const_of(b) is not None and const_of(b).ndim == 2:
+        return a, const_of(b), None
+    w = const_of(a)
+    expect(w is not None and w.ndim == 2 and b.type.rank >= 2 and b.type.shape[-1] == 1,
+           "matmul is not a linear map with a constant weight")
+    return b, w.T, None
+
+
+def _factorings(v: Value) -> list[tuple[Value, Value]]:
+    """The ways to read v as x0 * factor."""
+    op = v.owner
+    expect(isinstance(op, (nn.Mul, nn.MatMul)), "addend is not a product")
+    a, b = op.operands
+    if isinstance(op, nn.Mul):
+        return [(a, b), (b, a)]
+    expect(a.type.shape[-1] == 1 and b.type.shape[-2:] == (1, 1),
+           "matmul is not x0 times a per-row scalar")
+    return [(a, b)]
+
+
+def _pattern(op: Op, ctx: Ctx) -> Match:
+    base = Match(op, [op])
+    terms = _terms(op, ctx, base)
+    expect(len(terms) in (2, 3), f"{len(terms)} addends, not 2 or 3")
+    consts = [t for t in terms if const_of(t) is not None]
+    expect(len(consts) == len(terms) - 2, "addends are not x0 * L(x), x [and a bias]")
+    rest = [t for t in terms if const_of(t) is None]
+    reasons = []
+    for prod, x in (rest, rest[::-1]):
+        try:
+            factorings = _factorings(prod)
+        except NoMatch as exc:
+            reasons.append(str(exc))
+            continue
+        for x0, factor in factorings:
+            try:
+                trial = Match(op, [*base.ops, prod.owner])
+                return _bind(trial, x0, factor, x, consts, ctx)
+            except NoMatch as exc:
+                reasons.append(str(exc))
+    raise NoMatch("; ".join(dict.fromkeys(reasons)))
+
+
+def _bind(m: Match, x0: Value, factor: Value, x: Value, consts: list[Value],
+          ctx: Ctx) -> Match:
+    shape = m.anchor.result.type.shape
+    expect(x0.type.shape == x.type.shape == shape, "x0, x and the result differ in shape")
+    lin_x, w, b = _linear(factor, ctx, m)
+    expect(reshaped_from(lin_x, ctx) is reshaped_from(x, ctx), "L reads another tensor")
+    d = x.type.size // shape[0]
+    kind = "vector" if w.shape == (d, 1) else "matrix"
+    expect(w.shape in ((d, 1), (d, d)), f"weight {list(w.shape)} fits no kind for D={d}")
+    if kind == "vector":
+        expect(b is None and len(consts) == 1, "vector cross needs exactly one outer bias")
+        b = _row_vector(const_of(consts[0]), shape)
+    else:
+        expect(not consts, "matrix cross has a bias outside the product")
+        b = np.zeros(d, w.dtype) if b is None else b
+    m.vals.update(x0=x0, x=x, w=w.reshape(d) if kind == "vector" else w, b=b, kind=kind)
+    return m
+
+
+def _rewrite(m: Match) -> Rewrite:
+    shape = m.anchor.result.type.shape
+    flat = (shape[0], m.x.type.size // shape[0])
+    ops: list[Op] = []
+
+    def view(v: Value) -> Value:
+        if v.type.shape == flat:
+            return v
+        ops.append(nn_shape.Reshape([v], {"shape": flat}))
+        return ops[-1].result
+
+    x0, x = view(m.x0), view(m.x)
+    dtype = m.x.type.np_dtype
+    w, b = new_const(m.w.astype(dtype)), new_const(np.asarray(m.b, dtype).reshape(flat[1]))
+    ops += [w, b, rec.Cross([x0, x, w.result, b.result], {"kind": m.kind})]
+    if flat != shape:
+        ops.append(nn_shape.Reshape([ops[-1].result], {"shape": shape}))
+    return Rewrite(ops, ops[-1].result)
+
+
+RULES = (Rule("cross", (nn.Add,), _pattern, _rewrite),)

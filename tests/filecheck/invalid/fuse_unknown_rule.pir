@@ -1,0 +1,7 @@
+// RUN: pimc opt %s -p "fuse-interactions{rules=dense+bogus}"
+// ERROR: unknown fusion rule 'bogus'; known: all, dense, embedding, dot-interaction, fm, cross, attention, gating, efc
+module @m {
+  graph @main(%x: tensor<4xf32>) -> (y: tensor<4xf32>) {
+    return %x
+  }
+}
