@@ -87,11 +87,20 @@ class _Printer:
         if isinstance(value, np.ndarray):
             if value.size <= self.inline_limit:
                 return _dense(value)
-            self.weights[result_name] = value
-            return "@" + result_name
+            return "@" + self._weight_name(result_name, value)
         if isinstance(value, tuple):
             return "[" + ", ".join(self.attr_value(x, result_name) for x in value) + "]"
         return _scalar(value)
+
+    def _weight_name(self, hint: str, value: np.ndarray) -> str:
+        """A sidecar name: the value's name when it is a symbol, else a fresh one."""
+        base = hint if _IDENT.match(hint) else f"c{hint}"
+        name, k = base, 0
+        while name in self.weights:
+            k += 1
+            name = f"{base}_{k}"
+        self.weights[name] = value
+        return name
 
     def attrs(self, op: Op, result_name: str) -> str:
         items = []

@@ -126,3 +126,14 @@ def test_dialect_prefixed_attributes_ride_on_any_op():
     assert print_module(m) == text
     with pytest.raises(PimcError, match="nn.relu has no attribute 'start'"):
         parse(text.replace("pim.start", "start"))
+
+
+def test_unnamed_large_constants_get_symbol_names_in_the_sidecar():
+    x = Value(TensorType((20,), "f32"), name="x")
+    consts = [lookup("nn.constant")([], {"value": np.full(20, float(i), np.float32)})
+              for i in range(2)]
+    add = lookup("nn.add")([consts[0].result, consts[1].result])
+    m = Module("m", [Graph("main", [x], [*consts, add], [add.result], ["y"])])
+    text, weights = print_module_with_weights(m)
+    assert "%0 = nn.constant {value = @c0}" in text and set(weights) == {"c0", "c1"}
+    assert structurally_equal(parse(text, weights), m)
