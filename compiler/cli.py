@@ -64,12 +64,25 @@ def _add_demo(sub) -> None:
     p.set_defaults(func=commands.cmd_demo)
 
 
+def _lazy(module: str, name: str):
+    """A handler imported only when its command runs (keeps start-up light, torch-free)."""
+
+    def handler(args: argparse.Namespace) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(args)
+
+    return handler
+
+
 def _add_targets(sub) -> None:
-    try:
-        from targets.cli import add_commands
-    except ImportError:
-        return
-    add_commands(sub)
+    p = sub.add_parser("targets", help="list and inspect PIM hardware targets")
+    tsub = p.add_subparsers(dest="targets_command", required=True)
+    tsub.add_parser("list", help="list the shipped presets").set_defaults(
+        func=_lazy("targets.cli", "run_list"))
+    show = tsub.add_parser("show", help="show a preset (or a target YAML file)")
+    show.add_argument("name", help="preset name or path to a target .yaml")
+    show.set_defaults(func=_lazy("targets.cli", "run_show"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,6 +109,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"pimc: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`pimc ... | head`): not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (OSError, MemoryError) as exc:
         if args.debug:
             raise

@@ -19,7 +19,7 @@ __all__ = ["parse_pipeline", "pipeline_spec"]
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     return Lark(Path(__file__).with_name("pipeline.lark").read_text(), parser="lalr",
-                maybe_placeholders=False)
+                maybe_placeholders=False, cache=True)
 
 
 def _convert(pass_name: str, key: str, raw: object, kind: object) -> object:

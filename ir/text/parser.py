@@ -203,7 +203,8 @@ def _grammar() -> str:
 @lru_cache(maxsize=1)
 def _parser() -> tuple[Lark, _Build]:
     build = _Build("<string>", None)
-    return Lark(_grammar(), parser="lalr", transformer=build, maybe_placeholders=False), build
+    return Lark(_grammar(), parser="lalr", transformer=build, maybe_placeholders=False,
+                cache=True), build
 
 
 def _expected(exc: UnexpectedInput) -> str:
