@@ -1,0 +1,136 @@
+"""schedule.json (docs/mapping.md, version 1) from a placed, scheduled module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler.checker import SCHEMA, VERSION
+from ir.core import Graph, Module, Op, Value
+from ir.dialects import pim
+
+__all__ = ["schedule_dict", "target_summary"]
+
+_UNITS = ("crossbar", "digital", "bank")
+
+
+def target_summary(target: Any) -> dict:
+    """The target facts the checker needs, from a targets.Target."""
+    out = {"name": target.name, "clock_hz": float(target.clock), "crossbars": 0,
+           "crossbar_rows": 0, "crossbar_columns": 0, "banks": 0, "bank_bytes": 0,
+           "chip_tiles": 0}
+    chip = target.chip
+    if chip is not None:
+        array = chip.tile.pe.array
+        extra = 1 if array.signed_weights == "offset_column" else 0
+        out.update(crossbars=chip.tiles * chip.tile.pes * chip.tile.pe.arrays,
+                   crossbar_rows=array.rows, crossbar_columns=array.columns + extra,
+                   chip_tiles=chip.tiles)
+    if target.dram is not None:
+        out.update(banks=target.dram.banks, bank_bytes=int(target.dram.bank_size // 8))
+    return out
+
+
+def _locs(op: Op) -> list[int]:
+    loc = op.attrs.get("pim.loc", ())
+    return [int(x) for x in (loc if isinstance(loc, tuple) else (loc,))]
+
+
+class _Ids:
+    """Op ids and the scheduled producers behind every value (through views and transfers)."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.id = {id(op): i for i, op in enumerate(graph.ops)}
+
+    def producers(self, v: Value) -> list[Op]:
+        op = v.owner
+        if op is None:
+            return []
+        if isinstance(op, pim.Transfer) or op.attrs.get("pim.unit") not in _UNITS:
+            return [p for x in op.operands for p in self.producers(x)]
+        return [op]
+
+    def transfers_into(self, op: Op) -> list[tuple[Op, Op]]:
+        """(transfer, producer) pairs feeding `op` directly."""
+        out = []
+        for v in op.operands:
+            t = v.owner
+            if isinstance(t, pim.Transfer):
+                out += [(t, p) for p in self.producers(t.operands[0])]
+        return out
+
+
+def _name(op: Op) -> str:
+    return op.attrs.get("op", op.name) if isinstance(op, (pim.MVM, pim.Gather)) else op.name
+
+
+def _op_entry(op: Op, ids: _Ids) -> dict:
+    entry = {"id": ids.id[id(op)], "name": _name(op), "kind": op.name,
+             "unit": op.attrs["pim.unit"], "loc": _locs(op),
+             "start": int(op.attrs.get("pim.start", 0)), "end": int(op.attrs.get("pim.end", 0)),
+             "inputs": sorted({ids.id[id(p)] for v in op.operands for p in ids.producers(v)})}
+    if isinstance(op, pim.MVM):
+        entry.update(tile=list(op.attrs["tile"]), replicas=int(op.attrs.get("pim.replicas", 1)))
+    return entry
+
+
+def _tile_entries(op: pim.MVM, target: Any) -> list[dict]:
+    from targets._geometry import columns_per_weight
+
+    array = target.chip.tile.pe.array
+    (r0, r1), (c0, c1) = op.attrs["rows"], op.attrs["cols"]
+    extra = 1 if array.signed_weights == "offset_column" else 0
+    columns = (c1 - c0) * columns_per_weight(array, op.attrs["w_bits"]) + extra
+    return [{"op": op.attrs["op"], "tile": list(op.attrs["tile"]), "replica": r,
+             "crossbar": xbar, "rows": r1 - r0, "columns": columns}
+            for r, xbar in enumerate(_locs(op))]
+
+
+def _shard_entry(op: pim.Gather) -> dict:
+    table = op.operands[0].type
+    bits = table.bits or table.np_dtype.itemsize * 8
+    loc = _locs(op)
+    return {"op": op.attrs["op"], "shard": op.attrs["shard"], "bank": loc[0] if loc else -1,
+            "rows": table.shape[0], "bytes": table.size * bits // 8}
+
+
+def _units(ops: list[dict]) -> dict[str, list[dict]]:
+    units: dict[str, list[dict]] = {}
+    kind = {"crossbar": "crossbar", "digital": "tile", "bank": "bank"}
+    for op in ops:
+        for loc in op["loc"]:
+            units.setdefault(f"{kind[op['unit']]}:{loc}", []).append(
+                {"op": op["id"], "start": op["start"], "end": op["end"]})
+    return dict(sorted(units.items()))
+
+
+def _transfers(graph: Graph, ids: _Ids, scheduled: set[int]) -> list[dict]:
+    out = []
+    for op in graph.ops:
+        if id(op) not in scheduled:
+            continue
+        for t, p in ids.transfers_into(op):
+            out.append({"id": ids.id[id(t)], "src": ids.id[id(p)], "dst": ids.id[id(op)],
+                        "bytes": t.attrs["bytes"], "hops": t.attrs["hops"],
+                        "start": int(t.attrs.get("pim.start", 0)),
+                        "end": int(t.attrs.get("pim.end", 0))})
+    return out
+
+
+def schedule_dict(module: Module, target: Any, objective: str) -> dict:
+    """The schedule of `module` (placed and scheduled for `target`) as a JSON-ready dict."""
+    graph = module.main
+    ids = _Ids(graph)
+    placed = [op for op in graph.ops if op.attrs.get("pim.unit") in _UNITS
+              and not isinstance(op, pim.Transfer)]
+    ops = [_op_entry(op, ids) for op in placed]
+    return {
+        "schema": SCHEMA, "version": VERSION, "target": target_summary(target),
+        "batch": int(module.attrs.get("pim.batch", 0)), "objective": objective,
+        "interval": int(module.attrs.get("pim.interval", 0)),
+        "latency": int(module.attrs.get("pim.latency", 0)),
+        "ops": ops,
+        "tiles": [t for op in placed if isinstance(op, pim.MVM) for t in _tile_entries(op, target)],
+        "shards": [_shard_entry(op) for op in placed if isinstance(op, pim.Gather)],
+        "transfers": _transfers(graph, ids, {id(op) for op in placed}),
+        "units": _units(ops),
+    }
