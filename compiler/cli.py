@@ -64,6 +64,32 @@ def _add_demo(sub) -> None:
     p.set_defaults(func=commands.cmd_demo)
 
 
+def _add_compile(sub) -> None:
+    from compiler.driver import OBJECTIVES
+    from compiler.pipelines import EMIT_CHOICES
+
+    p = sub.add_parser("compile", help="compile an ONNX model to a checked PIM schedule")
+    p.add_argument("model", help="the .onnx file")
+    p.add_argument("--target", required=True, help="preset name (pimc targets list) or .yaml")
+    p.add_argument("--batch", type=int, help="bind the symbolic batch dimension")
+    p.add_argument("--objective", default="latency", choices=OBJECTIVES)
+    p.add_argument("-p", "--pipeline", help="replace the default stages after import")
+    p.add_argument("--precision", help="assign-precision options, e.g. 'default=8'")
+    p.add_argument("--inputs", help=".npz inputs for the functional check (default: generated)")
+    p.add_argument("--emit", choices=EMIT_CHOICES, help="stop after this stage")
+    p.add_argument("--time-limit", type=float, default=1.0, help="CP-SAT seconds")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-check", action="store_true", help="skip the functional check")
+    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.set_defaults(func=_lazy("compiler.commands", "cmd_compile"))
+
+
+def _add_simulate(sub) -> None:
+    p = sub.add_parser("simulate", help="re-simulate and re-check a compiled output folder")
+    p.add_argument("input", help="a `pimc compile` output folder (or its mapped.pir)")
+    p.set_defaults(func=_lazy("compiler.commands", "cmd_simulate"))
+
+
 def _lazy(module: str, name: str):
     """A handler imported only when its command runs (keeps start-up light, torch-free)."""
 
@@ -91,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pimc {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_import, _add_opt, _add_run, _add_demo, _add_targets):
+    for add in (_add_import, _add_opt, _add_run, _add_compile, _add_simulate, _add_demo,
+                _add_targets):
         add(sub)
     return parser
 

@@ -145,3 +145,46 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if worst > 1e-4:
         raise PimcError(f"functional check failed: max relative error {worst:.2e} > 1e-4")
     return 0
+
+
+def _summary(rows: dict[str, object]) -> str:
+    width = max(len(k) for k in rows)
+    return "\n".join(f"  {k:<{width}}  {v}" for k, v in rows.items())
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    from compiler.artifacts import summary_rows
+    from compiler.driver import compile
+
+    inputs = _load_inputs(args.inputs) if args.inputs else None
+    result = compile(args.model, args.target, batch=args.batch, objective=args.objective,
+                     pipeline=args.pipeline, precision=args.precision, inputs=inputs,
+                     emit=args.emit, time_limit=args.time_limit, seed=args.seed,
+                     check=not args.no_check, say=lambda s: print(s, file=sys.stderr))
+    for warning in result.warnings:
+        print(f"pimc: warning: {warning}", file=sys.stderr)
+    written = result.write(args.output)
+    print(f"wrote {', '.join(p.name for p in written)} to {args.output}", file=sys.stderr)
+    if result.schedule is not None:
+        print(_summary(summary_rows(result)))
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from compiler.checker import check_schedule, load_schedule
+    from ir.io import load
+    from targets.simulate import simulate
+
+    path = Path(args.input)
+    folder = path if path.is_dir() else path.parent
+    module = load(folder / "mapped.pir" if path.is_dir() else path)
+    _verify_input(module, str(path))
+    schedule = load_schedule(folder / "schedule.json")
+    errors = check_schedule(schedule)
+    if errors:
+        raise PimcError(f"schedule check failed ({len(errors)} problems): {errors[0]}",
+                        str(folder / "schedule.json"))
+    report = simulate(module).to_dict()
+    rows = {k: v for k, v in report.items() if not isinstance(v, (dict, list))}
+    print(_summary(rows))
+    return 0

@@ -1,0 +1,170 @@
+"""`compile(model, target, ...) -> Compiled`: the whole flow as a straight list of stages.
+
+import -> fused -> precision -> partitioned -> tiled -> placed -> scheduled, then the
+independent schedule check, the simulator and the functional check (the pim-level
+interpreter against ONNX Runtime on the original model, within the error bound that follows
+from the precisions). `emit` stops after any stage. Nothing is written here; `Compiled.write`
+writes the artifacts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from compiler.pipelines import EMIT_CHOICES, stage_specs
+from ir.core import Module
+from ir.errors import PimcError
+
+__all__ = ["Compiled", "compile", "OBJECTIVES"]
+
+OBJECTIVES = ("latency", "throughput", "energy")
+
+
+@dataclass
+class Compiled:
+    """What a compile produced; `write(folder)` saves it."""
+
+    module: Module
+    target: str
+    stage: str
+    model_name: str = "model"
+    schedule: dict | None = None
+    report: dict = field(default_factory=dict)
+    functional: dict | None = None
+    stages: list[tuple[str, float]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def write(self, out: str | Path) -> list[Path]:
+        from compiler.artifacts import write_artifacts
+
+        return write_artifacts(self, Path(out))
+
+
+def _load_model(model: Any) -> tuple[Any, str]:
+    import onnx
+
+    if isinstance(model, onnx.ModelProto):
+        return model, model.graph.name or "model"
+    path = Path(model)
+    try:
+        return onnx.load(str(path), load_external_data=False), path.stem
+    except FileNotFoundError:
+        raise PimcError("no such file", str(path)) from None
+    except Exception as exc:  # onnx raises DecodeError and friends for corrupt files
+        raise PimcError(f"not a valid ONNX model ({exc.__class__.__name__})", str(path)) from None
+
+
+def _run_stage(module: Module, spec: str) -> None:
+    from passes.manager import PassManager
+    from passes.pipeline import parse_pipeline
+
+    PassManager(parse_pipeline(spec)).run(module)
+
+
+@dataclass
+class _Flow:
+    say: Callable[[str], None]
+    stages: list[tuple[str, float]] = field(default_factory=list)
+
+    def step(self, name: str, total: int, fn: Callable[[], Any]) -> Any:
+        t = time.perf_counter()
+        out = fn()
+        dt = time.perf_counter() - t
+        self.stages.append((name, dt))
+        self.say(f"[{len(self.stages)}/{total}] {name:<12} {dt * 1e3:8.1f} ms")
+        return out
+
+
+def compile(model: Any, target: str, batch: int | None = None, objective: str = "latency",
+            pipeline: str | None = None, precision: str | None = None,
+            inputs: Mapping[str, np.ndarray] | None = None, emit: str | None = None,
+            time_limit: float = 1.0, seed: int = 0, check: bool = True,
+            say: Callable[[str], None] = lambda s: None) -> Compiled:
+    """Compile an ONNX model (path or ModelProto) for `target` (preset name or YAML path)."""
+    if objective not in OBJECTIVES:
+        raise PimcError(f"objective '{objective}'; accepted: {', '.join(OBJECTIVES)}")
+    if emit is not None and emit not in EMIT_CHOICES:
+        raise PimcError(f"--emit {emit}; accepted: {', '.join(EMIT_CHOICES)}")
+    from frontend.onnx import import_onnx
+    from targets import load_target
+
+    tgt = load_target(target)
+    proto, name = _load_model(model)
+    stages = ([("passes", pipeline)] if pipeline is not None
+              else stage_specs(target, objective, time_limit, seed, precision))
+    total = 1 + len(stages) + (3 if emit is None else 0)
+    flow = _Flow(say)
+    module = flow.step("import", total, lambda: import_onnx(proto, batch=batch, name=name))
+    result = Compiled(module, tgt.name, "ir", name, stages=flow.stages)
+    if emit == "ir":
+        return result
+    for stage, spec in stages:
+        flow.step(stage, total, lambda spec=spec: _run_stage(module, spec))
+        result.stage = stage
+        if emit == stage:
+            return result
+    _finish(result, proto, tgt, objective, inputs, check, flow, total)
+    return result
+
+
+def _finish(result: Compiled, proto, tgt, objective: str, inputs, check: bool, flow: _Flow,
+            total: int) -> None:
+    from compiler.checker import check_schedule
+    from compiler.schedule_json import schedule_dict
+    from targets.simulate import simulate
+
+    module = result.module
+    fallback = module.attrs.get("pim.place.fallback")
+    if fallback:
+        result.warnings.append(f"placement: {fallback}")
+
+    def checked() -> dict:
+        sched = schedule_dict(module, tgt, objective)
+        errors = check_schedule(sched)
+        if errors:
+            raise PimcError(f"schedule check failed ({len(errors)} problems): {errors[0]}")
+        return sched
+
+    result.schedule = flow.step("check", total, checked)
+    result.report = flow.step("simulate", total, lambda: simulate(module).to_dict())
+    if check:
+        result.functional = flow.step("functional", total,
+                                      lambda: functional_check(module, proto, inputs))
+        if not result.functional["passed"]:
+            raise PimcError("functional check failed: " + result.functional["detail"])
+
+
+def functional_check(module: Module, proto, inputs: Mapping[str, np.ndarray] | None) -> dict:
+    """The pim-level interpreter against ONNX Runtime, within the precision error bound."""
+    import onnxruntime as ort
+
+    from compiler.inputs import make_inputs
+    from ir import interp
+    from passes.error_bound import output_bounds
+
+    feed = dict(inputs) if inputs is not None else make_inputs(module.main, seed=0)
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    want = session.run(None, {k: v for k, v in feed.items()
+                              if k in {i.name for i in session.get_inputs()}})
+    got = interp.run(module.main, feed)
+    bounds = output_bounds(module, feed)
+    worst, detail, passed = 0.0, "", True
+    for name, g, w, b in zip(module.main.output_names, got, want, bounds):
+        err = np.abs(g.astype(np.float64) - w)
+        allowed = np.asarray(b, np.float64) + 1e-5 * np.abs(w) + 1e-6
+        ratio = float(np.max(err / allowed)) if err.size else 0.0
+        worst = max(worst, ratio)
+        if ratio > 1.0:
+            passed = False
+            detail = (f"output {name}: max error {float(err.max()):.3g} exceeds the bound "
+                      f"{float(np.max(b)):.3g}")
+    return {"passed": passed, "worst_error_over_bound": worst, "detail": detail,
+            "inputs": "given" if inputs is not None else "generated",
+            "max_abs_error": [float(np.max(np.abs(g - w))) for g, w in zip(got, want)],
+            "bound": [float(np.max(b)) for b in bounds]}

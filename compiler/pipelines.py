@@ -1,0 +1,29 @@
+"""The named stages of `pimc compile`, as pipeline spec strings (the same text `pimc opt`
+takes), in order. `--emit STAGE` stops after the named one."""
+
+from __future__ import annotations
+
+__all__ = ["STAGES", "stage_specs", "EMIT_CHOICES"]
+
+# (stage name, pipeline spec); {target} and {objective} are filled in by the driver.
+STAGES: tuple[tuple[str, str], ...] = (
+    ("fused", "canonicalize,fuse-interactions"),
+    ("precision", "assign-precision"),
+    ("partitioned", "partition{{target={target}}}"),
+    ("tiled", "tile"),
+    ("placed", "place{{objective={objective},time-limit={time_limit},seed={seed}}}"),
+    ("scheduled", "schedule,bound"),
+)
+EMIT_CHOICES = ("ir", *(name for name, _ in STAGES))
+
+
+def stage_specs(target: str, objective: str, time_limit: float, seed: int,
+                precision: str | None = None) -> list[tuple[str, str]]:
+    """The default stages for one compile, specs filled in."""
+    out = []
+    for name, spec in STAGES:
+        if name == "precision" and precision:
+            spec = f"assign-precision{{{precision}}}"
+        out.append((name, spec.format(target=target, objective=objective,
+                                      time_limit=time_limit, seed=seed)))
+    return out
