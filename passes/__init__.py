@@ -15,6 +15,12 @@ __all__ = ["PASSES", "Pass", "get_pass", "pass_names"]
 PASSES: dict[str, str] = {
     "canonicalize": "passes.canonicalize:Canonicalize",
     "fuse-interactions": "passes.fuse_interactions:FuseInteractions",
+    "place": "passes.place:Place",
+    "schedule": "passes.schedule:Schedule",
+    "bound": "passes.bound:Bound",
+    "assign-precision": "passes.assign_precision:AssignPrecision",
+    "partition": "passes.partition:Partition",
+    "tile": "passes.tile:Tile",
 }
 
 

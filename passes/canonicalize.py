@@ -20,7 +20,7 @@ from ir.dialects import nn, nn_shape
 from ir.errors import PimcError
 from ir.interp import evaluate, has_semantics
 from passes.base import Pass
-from passes.rewrite import const_of, dce, new_const
+from passes.rewrite import Ctx, const_of, dce, new_const
 from passes.rules.noops import COLLAPSE, FORWARD
 
 __all__ = ["Canonicalize"]
@@ -56,49 +56,51 @@ def _folded(op: Op, limit: int) -> list[np.ndarray] | None:
         raise PimcError(f"folding {op.name} with constant operands failed: {exc}") from None
 
 
-def _fold(graph: Graph, limit: int) -> bool:
+def _fold(ctx: Ctx, limit: int) -> bool:
     changed = False
-    for op in list(graph.ops):
+    for op in list(ctx.graph.ops):
         arrays = _folded(op, limit)
         if arrays is None:
             continue
         consts = [new_const(a) for a in arrays]
-        graph.insert_before(op, *consts)
+        ctx.insert_before(op, consts)
         for old, c in zip(op.results, consts):
             c.result.name = old.name
-            graph.replace_uses(old, c.result)
-        graph.remove([op])
+            ctx.replace_uses(old, c.result)
+        ctx.erase(op)
         changed = True
+    ctx.flush()
     return changed
 
 
-def _replace(graph: Graph, op: Op, new: Value, *ops: Op) -> None:
-    graph.insert_before(op, *ops)
+def _replace(ctx: Ctx, op: Op, new: Value, *ops: Op) -> None:
+    ctx.insert_before(op, list(ops))
     if new.name is None:
         new.name = op.results[0].name
-    graph.replace_uses(op.results[0], new)
-    graph.remove([op])
+    ctx.replace_uses(op.results[0], new)
+    ctx.erase(op)
 
 
-def _simplify_one(graph: Graph, op: Op) -> bool:
+def _simplify_one(ctx: Ctx, op: Op) -> bool:
     forward = FORWARD.get(type(op))
     target = forward(op) if forward is not None else None
     if target is not None and target.type.same_data(op.results[0].type):
-        _replace(graph, op, target)
+        _replace(ctx, op, target)
         return True
     collapse = COLLAPSE.get(type(op))
     new = collapse(op) if collapse is not None else None
     if new is not None:
         new.meta.update(op.meta)
-        _replace(graph, op, new.results[0], new)
+        _replace(ctx, op, new.results[0], new)
         return True
     return False
 
 
-def _simplify(graph: Graph) -> bool:
+def _simplify(ctx: Ctx) -> bool:
     changed = False
-    for op in list(graph.ops):
-        changed |= _simplify_one(graph, op)
+    for op in list(ctx.graph.ops):
+        changed |= _simplify_one(ctx, op)
+    ctx.flush()
     return changed
 
 
@@ -119,8 +121,9 @@ class Canonicalize(Pass):
     def _graph(self, graph: Graph) -> bool:
         changed = False
         for _ in range(self.max_iterations):
-            step = _fold(graph, self.max_fold_elements)
-            step |= _simplify(graph)
+            ctx = Ctx(graph)  # edits go through its use lists; each sweep flushes once
+            step = _fold(ctx, self.max_fold_elements)
+            step |= _simplify(ctx)
             step |= dce(graph)
             if not step:
                 break

@@ -101,29 +101,112 @@ def tracing() -> Iterator[list[Trace]]:
 
 
 class Ctx:
-    """The graph under rewrite with its use lists (refreshed after every change)."""
+    """The graph under rewrite, with use lists and an op order kept current on every edit.
+
+    Edits made through the ctx are cheap: new ops wait beside their anchor and removed ops stay
+    in `graph.ops` until `flush()` writes the op list once (rewrite drivers flush per sweep).
+    Between flushes `position` orders ops consistently: new ops get fractional positions just
+    before their anchor.
+    """
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
         self.refresh()
 
     def refresh(self) -> None:
-        self._users = self.graph.users()
+        """Recount from the graph, after edits made around the ctx (flush pending ones first)."""
+        self._users: dict[Value, list[Op]] | None = None  # built on first use
+        self._clean = True
         self._outputs = {id(v) for v in self.graph.outputs}
-        self._ops = {id(o): i for i, o in enumerate(self.graph.ops)}
+        self._pos: dict[int, float] = {id(o): i for i, o in enumerate(self.graph.ops)}
+        self._before: dict[int, list[Op]] = {}
+
+    def _uses(self) -> dict[Value, list[Op]]:
+        if self._users is None:  # always before the first edit: edits go through here
+            self._users = self.graph.users()
+            # A graph that had dead ops is cleaned whole on its first change, as dce would.
+            self._clean = all(self._used(o) for o in self.graph.ops)
+        return self._users
 
     def alive(self, op: Op) -> bool:
-        return id(op) in self._ops
+        return id(op) in self._pos
 
-    def position(self, op: Op) -> int:
-        """The index of `op` in the graph (as of the last refresh)."""
-        return self._ops[id(op)]
+    def position(self, op: Op) -> float:
+        """Where `op` is in the graph order (comparable until the next flush)."""
+        return self._pos[id(op)]
 
     def users(self, v: Value) -> list[Op]:
-        return self._users.get(v, [])
+        """The ops using `v`, once per use, in no particular order."""
+        return self._uses().get(v, [])
 
     def is_output(self, v: Value) -> bool:
         return id(v) in self._outputs
+
+    def _used(self, op: Op) -> bool:
+        uses = self._uses()
+        return any(uses.get(r) or id(r) in self._outputs for r in op.results)
+
+    # -- editing ---------------------------------------------------------------------------
+    def insert_before(self, anchor: Op, ops: list[Op]) -> None:
+        """Add `ops`, in order, just before `anchor` (an op of `graph.ops`)."""
+        hi = self._pos.get(id(anchor))
+        if hi is None or hi != int(hi):
+            raise ValueError(f"{anchor.name} is not an op of the graph as last flushed")
+        waiting = self._before.setdefault(id(anchor), [])
+        lo = self._pos[id(waiting[-1])] if waiting else hi - 1
+        uses = self._uses()
+        for k, op in enumerate(ops):
+            self._pos[id(op)] = lo + (hi - lo) * (k + 1) / (len(ops) + 1)
+            for v in op.operands:
+                uses.setdefault(v, []).append(op)
+        waiting.extend(ops)
+
+    def replace_uses(self, old: Value, new: Value) -> None:
+        """Make every user of `old` (and the graph outputs) use `new` instead."""
+        uses = self._uses()
+        moved = uses.pop(old, [])
+        for op in {id(o): o for o in moved}.values():
+            op.operands = [new if v is old else v for v in op.operands]
+        if moved:
+            uses.setdefault(new, []).extend(moved)
+        if id(old) in self._outputs:
+            self.graph.outputs = [new if v is old else v for v in self.graph.outputs]
+            self._outputs.discard(id(old))
+            self._outputs.add(id(new))
+
+    def erase(self, op: Op) -> None:
+        """Remove `op`, whose results must be unused, and its uses."""
+        uses = self._uses()
+        del self._pos[id(op)]
+        for v in op.operands:
+            uses[v].remove(op)
+
+    def erase_dead(self, ops: list[Op]) -> None:
+        """Remove those of `ops` none of whose results is used or returned, and then every
+        producer left without a use: what `dce` would remove after a change around `ops`."""
+        self._uses()  # (settles `_clean` if nothing has yet)
+        if not self._clean:
+            self.flush()
+            dce(self.graph)
+            self.refresh()
+            return
+        stack = list(ops)
+        while stack:
+            op = stack.pop()
+            if self.alive(op) and not self._used(op):
+                self.erase(op)
+                stack.extend(v.owner for v in op.operands if v.owner is not None)
+
+    def flush(self) -> None:
+        """Write inserted ops and removals into `graph.ops`; positions become indices."""
+        if not self._before and len(self._pos) == len(self.graph.ops):
+            return  # no edit since the last flush
+        ops: list[Op] = []
+        for op in self.graph.ops:
+            ops.extend(self._before.pop(id(op), ()))
+            ops.append(op)
+        self.graph.ops = [o for o in ops if id(o) in self._pos]
+        self._pos = {id(o): i for i, o in enumerate(self.graph.ops)}
 
 
 def _interior_reason(m: Match, ctx: Ctx) -> str | None:
@@ -231,16 +314,15 @@ def _apply_at(rule: Rule, op: Op, ctx: Ctx) -> bool:
         _record(rule, op, out)
         return False
     m, rw = out
-    ctx.graph.insert_before(op, *rw.ops)
+    sources = _sources(sorted(m.ops, key=ctx.position))
+    ctx.insert_before(op, rw.ops)
     if op.results[0].name and rw.result.name is None:
         rw.result.name = op.results[0].name
-    ctx.graph.replace_uses(op.results[0], rw.result)
-    sources = _sources(sorted(m.ops, key=ctx.position))
+    ctx.replace_uses(op.results[0], rw.result)
     for new in rw.ops:
         if sources and not isinstance(new, nn.Constant):
             new.meta["source"] = sources
-    dce(ctx.graph)
-    ctx.refresh()
+    ctx.erase_dead([op, *rw.ops])
     return True
 
 
@@ -254,11 +336,14 @@ def apply_rules(graph: Graph, rules: list[Rule]) -> bool:
     changed, again = False, True
     while again:
         again = False
-        for op in list(graph.ops):
-            if not ctx.alive(op):
-                continue  # removed by an earlier rewrite in this sweep
-            if any(_apply_at(r, op, ctx) for r in by_type.get(type(op), ())):
-                changed = again = True
+        try:
+            for op in list(graph.ops):
+                if not ctx.alive(op):
+                    continue  # removed by an earlier rewrite in this sweep
+                if any(_apply_at(r, op, ctx) for r in by_type.get(type(op), ())):
+                    changed = again = True
+        finally:
+            ctx.flush()
     return changed
 
 

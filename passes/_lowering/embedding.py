@@ -1,0 +1,71 @@
+"""Embedding bags on DRAM banks: row shards (`pim.gather`) joined by `pim.combine`.
+
+Shards are contiguous row ranges balanced by expected lookups: equal rows when lookups are
+uniform, equal cumulative frequency when a profile (per-row lookup counts) is given. Their
+number is given, or as many as the bank capacity requires (at least one per table).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ir.core import Op, Value
+from ir.dialects import pim
+from passes.rewrite import new_const
+
+__all__ = ["bounds", "shard_bag", "shards_needed", "table_bytes"]
+
+
+def table_bytes(op: Op) -> int:
+    rows, dim = op.operands[0].type.shape
+    return math.ceil(rows * dim * op.attrs.get("pim.w_bits", 32) / 8)
+
+
+def shards_needed(op: Op, bank_bytes: float) -> int:
+    """Shards one table needs so that each fits in a bank."""
+    return max(1, math.ceil(table_bytes(op) / bank_bytes))
+
+
+def bounds(rows: int, shards: int, profile: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """`shards` contiguous [r0, r1) ranges over `rows`, with about equal expected lookups."""
+    shards = max(1, min(shards, rows))
+    if profile is None or float(np.sum(profile)) <= 0:
+        cuts = np.linspace(0, rows, shards + 1).round().astype(int)
+    else:
+        weight = np.cumsum(np.asarray(profile, np.float64)[:rows])
+        goals = weight[-1] * np.arange(1, shards) / shards
+        inner = np.searchsorted(weight, goals, side="left") + 1
+        cuts = np.concatenate([[0], inner, [rows]])
+        cuts = np.maximum.accumulate(np.minimum(cuts, rows))
+    return [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+
+
+def shard_bag(op: Op, name: str, ranges: list[tuple[int, int]]) -> tuple[list[Op], Value]:
+    """`pim.gather` per row range of the bag's constant table, then one `pim.combine`."""
+    table = np.asarray(op.operands[0].owner.attrs["value"])
+    mode = op.attrs["mode"]
+    bits = {k: op.attrs[k] for k in ("pim.w_bits", "pim.a_bits") if k in op.attrs}
+    ops: list[Op] = []
+    parts = []
+    for s, (r0, r1) in enumerate(ranges):
+        const = new_const(np.ascontiguousarray(table[r0:r1]))
+        const.attrs["pim.unit"] = "none"
+        gather = pim.Gather([const.result, *op.operands[1:]],
+                            {"op": name, "shard": s, "rows": [r0, r1], "mode": mode,
+                             "pim.unit": "bank", **bits})
+        ops += [const, gather]
+        parts.append(gather.result)
+    scale = 1.0 / op.operands[1].type.shape[-1] if mode == "mean" else 1.0
+    combine = pim.Combine(parts, {"op": name, "mode": "max" if mode == "max" else "sum",
+                                  "scale": scale, "pim.unit": "digital", **bits})
+    return [*ops, combine], combine.result
+
+
+def shardable(op: Op) -> bool:
+    """A bag with a constant table whose shards recombine exactly (no mean over offsets)."""
+    from ir.dialects import nn
+
+    constant = isinstance(op.operands[0].owner, nn.Constant)
+    return constant and not (op.attrs["mode"] == "mean" and len(op.operands) == 3)

@@ -1,0 +1,136 @@
+"""What each op is to the mapping passes: a crossbar matmul, an embedding bag, free, or digital.
+
+`matrices(op)` gives the weight-stationary matrices of a crossbar op (the activation operand
+whose contracted axis feeds the crossbar rows, and the effective [in, out] weight), or None
+when the op is no weight-stationary matmul (a `nn.matmul` of two activations, a vector
+`rec.cross`). The tables are keyed by op type; nothing here dispatches on names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ir.core import Graph, Op, Value
+from ir.dialects import nn, nn_shape, pim, rec
+
+__all__ = ["FREE", "Matrix", "kind_of", "matrices", "op_names", "weight_operands"]
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """One weight matrix of a crossbar op: `x` (operand `x_index`) times `w` [in, out].
+
+    `axis` is the axis of x that is contracted (-1, or 1 for `rec.efc`); `w_index` is the
+    operand holding the weight (quantised per tensor; the effective `w` may be its transpose
+    or a multiple, which per-tensor quantisation does not see)."""
+
+    suffix: str
+    x: Value
+    x_index: int
+    w: np.ndarray
+    w_index: int
+    axis: int = -1
+
+
+def _const(v: Value | None) -> np.ndarray | None:
+    if v is None or not isinstance(v.owner, nn.Constant):
+        return None
+    return np.asarray(v.owner.attrs["value"])
+
+
+def _rank2(a: np.ndarray | None) -> np.ndarray | None:
+    return a if a is not None and a.ndim == 2 and np.issubdtype(a.dtype, np.floating) else None
+
+
+def _dense(op: Op) -> list[Matrix] | None:
+    w = _rank2(_const(op.operands[1]))
+    return None if w is None else [Matrix("", op.operands[0], 0, w, 1)]
+
+
+def _efc(op: Op) -> list[Matrix] | None:
+    w = _rank2(_const(op.operands[1]))
+    return None if w is None else [Matrix("", op.operands[0], 0, w, 1, axis=1)]
+
+
+def _cross(op: Op) -> list[Matrix] | None:
+    w = _rank2(_const(op.operands[2]))
+    if op.attrs["kind"] != "matrix" or w is None:
+        return None
+    return [Matrix("", op.operands[1], 1, w, 2)]
+
+
+def _attention(op: Op) -> list[Matrix] | None:
+    ws = [_rank2(_const(v)) for v in op.operands[1:]]
+    if any(w is None for w in ws):
+        return None
+    return [Matrix(s, op.operands[0], 0, w, i + 1) for i, (s, w) in
+            enumerate(zip((".q", ".k", ".v"), ws))]
+
+
+def _gemm(op: Op) -> list[Matrix] | None:
+    b = _rank2(_const(op.operands[1]))
+    if b is None or op.attrs["trans_a"] or _const(op.operands[0]) is not None:
+        return None
+    w = (b.T if op.attrs["trans_b"] else b) * np.float32(op.attrs["alpha"])
+    return [Matrix("", op.operands[0], 0, np.ascontiguousarray(w, b.dtype), 1)]
+
+
+def _matmul(op: Op) -> list[Matrix] | None:
+    b = _rank2(_const(op.operands[1]))
+    if b is None or op.operands[0].type.rank < 2 or _const(op.operands[0]) is not None:
+        return None
+    return [Matrix("", op.operands[0], 0, b, 1)]
+
+
+MATRICES: dict[type[Op], Callable[[Op], list[Matrix] | None]] = {
+    rec.Dense: _dense, rec.EFC: _efc, rec.Cross: _cross, rec.Attention: _attention,
+    nn.Gemm: _gemm, nn.MatMul: _matmul,
+}
+
+# Ops that cost nothing: literals and views that only re-label the same elements.
+FREE: tuple[type[Op], ...] = (nn.Constant, nn_shape.Reshape, nn_shape.Squeeze,
+                              nn_shape.Unsqueeze, nn_shape.Flatten, nn.Identity,
+                              pim.Transfer)
+EMBEDDING: tuple[type[Op], ...] = (rec.EmbeddingBag,)
+# Short names for `op` attributes ("dense3").
+SHORT: dict[type[Op], str] = {rec.Dense: "dense", rec.EFC: "efc", rec.Cross: "cross",
+                              rec.Attention: "attention", nn.Gemm: "gemm",
+                              nn.MatMul: "matmul", rec.EmbeddingBag: "emb"}
+
+
+def matrices(op: Op) -> list[Matrix] | None:
+    """The weight matrices of a crossbar op, or None when `op` is not one."""
+    rule = MATRICES.get(type(op))
+    return None if rule is None else rule(op)
+
+
+def kind_of(op: Op) -> str:
+    """"crossbar", "embedding", "free" or "digital"."""
+    if isinstance(op, FREE):
+        return "free"
+    if isinstance(op, EMBEDDING):
+        return "embedding"
+    if isinstance(op, pim.MVM) or matrices(op) is not None:
+        return "crossbar"
+    return "digital"
+
+
+def weight_operands(op: Op) -> set[int]:
+    """Operand positions of `op` that hold crossbar weights."""
+    return {m.w_index for m in matrices(op) or ()}
+
+
+def op_names(graph: Graph) -> dict[Op, str]:
+    """A name unique in the graph for every crossbar op and embedding bag ("dense3")."""
+    counts: dict[str, int] = {}
+    names: dict[Op, str] = {}
+    for op in graph.ops:
+        short = SHORT.get(type(op))
+        if short is None or kind_of(op) not in ("crossbar", "embedding"):
+            continue
+        names[op] = f"{short}{counts.get(short, 0)}"
+        counts[short] = counts.get(short, 0) + 1
+    return names

@@ -1,0 +1,110 @@
+"""Per-op lowering of crossbar ops: the matrices become `pim.mvm` tiles (see `mvm`), the rest of
+the op (bias, activation, products with activations, softmax) stays as `nn` ops on the digital
+units. Every rule computes exactly what the op's reference semantics say (`ir.interp.rec`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ir.core import Op, Value
+from ir.dialects import nn, nn_shape, rec
+from passes._lowering.kinds import Matrix, matrices
+from passes._lowering.mvm import Crossbar, tile_matrix
+from passes.rewrite import new_const
+
+__all__ = ["LOWER", "Builder"]
+
+_ACTIVATION = {"relu": nn.Relu, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+
+
+class Builder:
+    """Collects the ops of one lowering; digital ops inherit the original op's precision."""
+
+    def __init__(self, op: Op, name: str, cb: Crossbar) -> None:
+        self.op, self.name, self.cb = op, name, cb
+        self.ops: list[Op] = []
+
+    def matrix(self, m: Matrix, x: Value | None = None) -> Value:
+        ops, out = tile_matrix(m.x if x is None else x, m.w, self.name + m.suffix, self.cb)
+        self.ops += ops
+        return out
+
+    def const(self, array: Any) -> Value:
+        op = new_const(np.asarray(array))
+        op.attrs["pim.unit"] = "none"
+        self.ops.append(op)
+        return op.result
+
+    def digital(self, cls: type[Op], operands: list[Value], **attrs: Any) -> Value:
+        a = {"pim.unit": "digital", "pim.w_bits": self.cb.w_bits, "pim.a_bits": self.cb.a_bits}
+        op = cls(operands, {**attrs, **a})
+        for r in op.results:
+            r.type = r.type.with_bits(self.cb.a_bits)
+        self.ops.append(op)
+        return op.result
+
+    def free(self, cls: type[Op], x: Value, **attrs: Any) -> Value:
+        op = cls([x], {**attrs, "pim.unit": "none"})
+        self.ops.append(op)
+        return op.result
+
+
+def _dense(b: Builder) -> Value:
+    y = b.matrix(matrices(b.op)[0])
+    if len(b.op.operands) == 3:
+        y = b.digital(nn.Add, [y, b.op.operands[2]])
+    act = _ACTIVATION.get(b.op.attrs["activation"])
+    return y if act is None else b.digital(act, [y])
+
+
+def _gemm(b: Builder) -> Value:
+    y = b.matrix(matrices(b.op)[0])
+    c = b.op.arg("c")
+    if c is None:
+        return y
+    beta = b.op.attrs["beta"]
+    if beta != 1.0:
+        c = b.digital(nn.Mul, [c, b.const(np.asarray(beta, c.type.np_dtype))])
+    return b.digital(nn.Add, [y, c])
+
+
+def _matmul(b: Builder) -> Value:
+    return b.matrix(matrices(b.op)[0])
+
+
+def _efc(b: Builder) -> Value:
+    xt = b.digital(nn_shape.Transpose, [b.op.operands[0]], perm=[0, 2, 1])  # [B, D, F]
+    y = b.digital(nn_shape.Transpose, [b.matrix(matrices(b.op)[0], xt)], perm=[0, 2, 1])
+    return y if len(b.op.operands) == 2 else b.digital(nn.Add, [y, b.op.operands[2]])
+
+
+def _cross(b: Builder) -> Value:
+    x0, x, _, bias = b.op.operands
+    y = b.digital(nn.Add, [b.matrix(matrices(b.op)[0]), bias])
+    return b.digital(nn.Add, [b.digital(nn.Mul, [x0, y]), x])
+
+
+def _heads(b: Builder, v: Value, heads: int) -> Value:
+    bsz, f, inner = v.type.shape
+    split = b.free(nn_shape.Reshape, v, shape=[bsz, f, heads, inner // heads])
+    return b.digital(nn_shape.Transpose, [split], perm=[0, 2, 1, 3])  # [B, H, F, dh]
+
+
+def _attention(b: Builder) -> Value:
+    h = b.op.attrs["heads"]
+    q, k, v = (_heads(b, b.matrix(m), h) for m in matrices(b.op))
+    kt = b.digital(nn_shape.Transpose, [k], perm=[0, 1, 3, 2])
+    scores = b.digital(nn.MatMul, [q, kt])
+    scale = b.const(np.asarray(b.op.attrs["scale"], scores.type.np_dtype))
+    probs = b.digital(nn.Softmax, [b.digital(nn.Mul, [scale, scores])], axis=-1)
+    out = b.digital(nn_shape.Transpose, [b.digital(nn.MatMul, [probs, v])], perm=[0, 2, 1, 3])
+    return b.free(nn_shape.Reshape, out, shape=list(b.op.results[0].type.shape))
+
+
+LOWER: dict[type[Op], Callable[[Builder], Value]] = {
+    rec.Dense: _dense, rec.EFC: _efc, rec.Cross: _cross, rec.Attention: _attention,
+    nn.Gemm: _gemm, nn.MatMul: _matmul,
+}

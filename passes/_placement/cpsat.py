@@ -1,0 +1,293 @@
+"""The CP-SAT model of placement: builder and decoder (no pipeline imports; ortools lazily).
+
+Decisions: for every crossbar op g, one replica count out of its useful choices (booleans
+b[g,k], one true) and a start position on the snake; its range of tiles x replicas positions
+is an interval, and the intervals do not overlap (so no crossbar holds two tiles and the
+crossbars suffice). An op's chip tile index is start // crossbars-per-tile, its router index
+start // crossbars-per-router (the snake walks routers one hop apart).
+
+Every op with a unit has a start cycle; it starts after each producer ends plus, when they sit
+in different places, a transfer of (bytes / link bandwidth) x [some of the consumer's range is
+off the producer's chip tile] + hop latency x (router distance to the far end + that flag).
+Digital ops sit on the chip tile where their first producer's range starts; bank ops at the
+DRAM port (snake position 0). Latency = makespan; interval >=
+every crossbar op's time at its replica count and >= the fixed per-place digital and per-bank
+loads; network energy = sum of bytes x 8 x energy per bit per hop x hops.
+
+Objective: the primary term (latency, interval, network energy, or a mix weighted over
+reference values) times K plus the latency (interval for `latency`) as a tie-break, with K
+above any tie-break value, so the order is lexicographic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from passes._placement.placement import Placement, Score, assign_banks
+from passes._placement.problem import OpInfo, Problem
+
+__all__ = ["Model", "Result", "build", "solve"]
+
+PORT_KEY = ""
+
+
+@dataclass
+class Result:
+    placement: Placement | None
+    status: str
+    value: float  # the primary objective of the model's best solution
+    bound: float
+    gap: float
+    seconds: float
+
+
+class Model:
+    """The CP-SAT variables of one problem."""
+
+    def __init__(self, prob: Problem) -> None:
+        from ortools.sat.python import cp_model
+
+        self.cp = cp_model
+        self.m = cp_model.CpModel()
+        self.prob = prob
+        self.b: dict[str, list] = {}
+        self.start: dict[str, object] = {}
+        self.tix: dict[str, object] = {}
+        self.rix: dict[str, object] = {}
+        self.etix: dict[str, object] = {}  # the same for the last position of the range
+        self.erix: dict[str, object] = {}
+        self.key: dict[int, str] = {}
+        self.pairs: dict[tuple[str, str], tuple] = {}
+        self.horizon = 0
+        self.primary_k = 1
+        self.scale = 0.0  # mix: objective units per unit of the weighted sum
+
+
+def _keys(prob: Problem) -> dict[int, str]:
+    """Where every op sits, as a crossbar op's name (or PORT_KEY for the DRAM port)."""
+    key: dict[int, str] = {}
+    for info in prob.ops:
+        if info.group:
+            key[info.index] = info.group
+        elif info.unit == "digital" and info.preds:
+            anchor = key.get(info.preds[0], PORT_KEY)
+            key[info.index] = anchor if anchor[:1] in ("@", "") else "@" + anchor
+        else:
+            key[info.index] = PORT_KEY
+    return key
+
+
+def _groups(md: Model) -> None:
+    prob, m = md.prob, md.m
+    n, per_tile = prob.mesh.crossbars, prob.mesh.per_tile
+    intervals = []
+    for name, g in prob.groups.items():
+        bs = [m.NewBoolVar(f"b[{name},{r}]") for r in g.choices]
+        m.AddExactlyOne(bs)
+        size = m.NewIntVarFromDomain(
+            cp_domain(md, [g.tiles * r for r in g.choices]), f"size[{name}]")
+        m.Add(size == sum(b * g.tiles * r for b, r in zip(bs, g.choices)))
+        start = m.NewIntVar(0, n - g.tiles, f"start[{name}]")
+        end = m.NewIntVar(g.tiles, n, f"end[{name}]")
+        intervals.append(m.NewIntervalVar(start, size, end, f"range[{name}]"))
+        last = m.NewIntVar(0, n - 1, f"last[{name}]")
+        m.Add(last == end - 1)
+        md.b[name], md.start[name] = bs, start
+        md.tix[name], md.rix[name] = _place_index(md, start, per_tile, f"tile[{name}]")
+        md.etix[name], md.erix[name] = _place_index(md, last, per_tile, f"etile[{name}]")
+    m.AddNoOverlap(intervals)
+
+
+def _place_index(md: Model, position, per_tile: int, name: str) -> tuple:
+    """(chip tile index, router index) along the snake of a snake position."""
+    m, top = md.m, max(0, md.prob.mesh.tiles - 1)
+    tix, rix = m.NewIntVar(0, top, name), m.NewIntVar(0, top, "r" + name)
+    m.AddDivisionEquality(tix, position, per_tile)
+    m.AddDivisionEquality(rix, position, per_tile * md.prob.mesh.concentration)
+    return tix, rix
+
+
+def cp_domain(md: Model, values: list[int]):
+    return md.cp.Domain.FromValues(values)
+
+
+def _transfer(md: Model, u: str, v: str, nbytes: int) -> None:
+    """Transfer cycles and hops of moving `nbytes` from place u to place v (once per pair)."""
+    m, prob = md.m, md.prob
+    zero = m.NewConstant(0)
+    tu, ru = md.tix.get(u.lstrip("@"), zero), md.rix.get(u.lstrip("@"), zero)
+    home = v.lstrip("@")
+    far_t = [md.tix.get(home, zero), md.etix.get(v, md.tix.get(home, zero))]
+    far_r = [md.rix.get(home, zero), md.erix.get(v, md.rix.get(home, zero))]
+    diff = m.NewBoolVar(f"diff[{u},{v}]")
+    for t, r in zip(far_t, far_r):  # the whole range of v on u's chip tile, or a transfer
+        m.Add(tu == t).OnlyEnforceIf(diff.Not())
+        m.Add(ru == r).OnlyEnforceIf(diff.Not())
+    dist = m.NewIntVar(0, prob.mesh.tiles, f"dist[{u},{v}]")
+    ends = []
+    for r in far_r:
+        d = m.NewIntVar(0, prob.mesh.tiles, "")
+        m.AddAbsEquality(d, ru - r)
+        ends.append(d)
+    m.AddMaxEquality(dist, ends)
+    byte_cycles, hop = _link(prob)
+    cycles = diff * round(nbytes * byte_cycles) + (dist + diff) * hop
+    md.pairs[(u, v)] = (cycles, dist + diff, nbytes)
+
+
+def _link(prob: Problem) -> tuple[float, int]:
+    """(cycles per byte, cycles per hop) of the mesh."""
+    net = prob.target.chip.network if prob.target.chip else None
+    if net is None:
+        return 0.0, 0
+    clock = prob.target.clock
+    return 8 * clock / net.link_bandwidth, round(net.hop_latency * clock)
+
+
+def _duration(md: Model, info: OpInfo):
+    if not info.group:
+        return info.cycles
+    g = md.prob.groups[info.group]
+    return sum(b * c for b, c in zip(md.b[info.group], g.cycles[info.index]))
+
+
+def _pair_bytes(md: Model, moves: dict[tuple[int, int], int]) -> dict:
+    pairs: dict[tuple[str, str], int] = {}
+    for info in md.prob.ops:
+        for p in info.preds:
+            u, v = md.key[p], md.key[info.index]
+            if u != v:
+                pairs[(u, v)] = max(pairs.get((u, v), 0), moves.get((p, info.index), 1))
+    return pairs
+
+
+def _horizon(md: Model, pairs: dict) -> int:
+    """The longest path at one replica with the farthest transfers: no schedule is longer."""
+    prob = md.prob
+    byte_cycles, hop = _link(prob)
+    far = 2 * prob.mesh.tiles + 1
+    end: dict[int, int] = {}
+    for info in prob.ops:
+        ready = 0
+        for p in info.preds:
+            u, v = md.key[p], md.key[info.index]
+            move = 0 if u == v else round(pairs[(u, v)] * byte_cycles) + far * hop
+            ready = max(ready, end[p] + move)
+        g = prob.groups.get(info.group)
+        end[info.index] = ready + (max(g.cycles[info.index]) if g else info.cycles)
+    return max(end.values(), default=0) + 1
+
+
+def _timing(md: Model, moves: dict[tuple[int, int], int]):
+    """Start/end per op and precedences with transfers; returns the makespan."""
+    m, prob = md.m, md.prob
+    pairs = _pair_bytes(md, moves)
+    for (u, v), nbytes in pairs.items():
+        _transfer(md, u, v, nbytes)
+    md.horizon = _horizon(md, pairs)
+    ends = {}
+    makespan = m.NewIntVar(0, md.horizon, "makespan")
+    for info in prob.ops:
+        s = m.NewIntVar(0, md.horizon, f"s{info.index}")
+        e = m.NewIntVar(0, md.horizon, f"e{info.index}")
+        m.Add(e == s + _duration(md, info))
+        for p in info.preds:
+            u, v = md.key[p], md.key[info.index]
+            m.Add(s >= ends[p] + (md.pairs[(u, v)][0] if u != v else 0))
+        m.Add(makespan >= e)
+        ends[info.index] = e
+    return makespan
+
+
+def _interval(md: Model, fixed: int):
+    m, prob = md.m, md.prob
+    interval = m.NewIntVar(fixed, max(fixed, md.horizon), "interval")
+    for name, g in prob.groups.items():
+        worst = [max(g.cycles[i][k] for i in g.ops) for k in range(len(g.choices))]
+        m.Add(interval >= sum(b * c for b, c in zip(md.b[name], worst)))
+    return interval
+
+
+def _fixed_load(prob: Problem, key: dict[int, str]) -> int:
+    """The busiest bank or place's digital work: placement does not move it (banks are
+    assigned by lookups beforehand; digital ops follow their producers)."""
+    loads: dict[str, int] = {}
+    banks = assign_banks(prob)
+    for info in prob.ops:
+        if info.unit == "bank":
+            k = f"bank:{banks[info.index]}"
+        elif info.unit == "digital":
+            k = f"place:{key[info.index]}"
+        else:
+            continue
+        loads[k] = loads.get(k, 0) + info.cycles
+    return max(loads.values(), default=0)
+
+
+def _energy(md: Model):
+    net = md.prob.target.chip.network if md.prob.target.chip else None
+    if net is None or not md.pairs:
+        return 0
+    per_hop = 8 * net.energy_per_bit * 1e12  # pJ per byte per hop
+    return sum(round(nbytes * per_hop) * hops for _, hops, nbytes in md.pairs.values())
+
+
+def build(prob: Problem, objective: str, weights: tuple[float, ...], refs: Score | None,
+          moves: dict[tuple[int, int], int]) -> Model:
+    """The model of `prob` for `objective` (`moves`: bytes per producer-consumer op pair)."""
+    md = Model(prob)
+    md.key = _keys(prob)
+    _groups(md)
+    makespan = _timing(md, moves)
+    interval = _interval(md, _fixed_load(prob, md.key))
+    energy = _energy(md)
+    terms = (makespan, interval, energy)
+    if objective == "mix":
+        ref = (refs.latency, refs.interval, refs.energy * 1e12) if refs else (1, 1, 1)
+        ref = tuple(max(r, 1.0) for r in ref)
+        md.scale = 100 * max(ref)
+        md.m.Minimize(sum(max(1, round(md.scale * w / r)) * t
+                          for w, r, t in zip(weights, ref, terms) if w > 0))
+        return md
+    primary = terms[("latency", "throughput", "energy").index(objective)]
+    tie = interval if objective == "latency" else makespan
+    md.primary_k = md.horizon + 1
+    md.m.Minimize(primary * md.primary_k + tie)
+    return md
+
+
+def hint(md: Model, place: Placement) -> None:
+    """Warm start from a placement (greedy's)."""
+    prob = md.prob
+    for name, g in prob.groups.items():
+        for b, r in zip(md.b[name], g.choices):
+            md.m.AddHint(b, int(r == place.replicas[name]))
+        md.m.AddHint(md.start[name], place.start[name])
+
+
+def solve(md: Model, time_limit: float, seed: int, workers: int) -> Result:
+    """Run CP-SAT deterministically (deterministic time limit, fixed seed and workers)."""
+    solver = md.cp.CpSolver()
+    p = solver.parameters
+    p.max_deterministic_time = max(time_limit, 1e-3)
+    p.max_time_in_seconds = 1.5 * time_limit + 0.05  # a safety net; the limit is deterministic
+    p.random_seed, p.num_workers = seed, workers
+    p.interleave_search = workers > 1
+    status = solver.Solve(md.m)
+    name = solver.StatusName(status)
+    if status not in (md.cp.OPTIMAL, md.cp.FEASIBLE):
+        return Result(None, name.lower(), 0.0, 0.0, 1.0, solver.WallTime())
+    value = solver.ObjectiveValue() // md.primary_k
+    bound = solver.BestObjectiveBound() // md.primary_k
+    if md.scale:
+        value, bound = value / md.scale, bound / md.scale
+    gap = 0.0 if status == md.cp.OPTIMAL else (value - bound) / max(value, 1)
+    return Result(_decode(md, solver), name.lower(), value, bound, gap, solver.WallTime())
+
+
+def _decode(md: Model, solver) -> Placement:
+    prob = md.prob
+    replicas = {name: next(r for b, r in zip(md.b[name], g.choices) if solver.Value(b))
+                for name, g in prob.groups.items()}
+    start = {name: solver.Value(md.start[name]) for name in prob.groups}
+    return Placement(replicas, start, assign_banks(prob))

@@ -1,0 +1,52 @@
+"""The two baselines: naive (op order, no replication) and greedy (replicate the bottleneck).
+
+Both lay the crossbar ops along the snake in graph order, each on a contiguous range. Greedy
+then repeatedly gives the slowest crossbar op its next useful replica count while the crossbars
+last (an op that cannot grow is frozen and the next slowest goes on), and keeps whichever of
+that and the naive layout scores better on the objective.
+"""
+
+from __future__ import annotations
+
+from passes._placement.placement import Placement, assign_banks
+from passes._placement.problem import Problem
+
+__all__ = ["greedy", "naive", "sequential"]
+
+
+def sequential(prob: Problem, replicas: dict[str, int]) -> dict[str, int]:
+    """Contiguous ranges along the snake, in graph order."""
+    start, pos = {}, 0
+    for name, g in prob.groups.items():
+        start[name] = pos
+        pos += g.tiles * replicas[name]
+    return start
+
+
+def naive(prob: Problem) -> Placement:
+    replicas = {name: 1 for name in prob.groups}
+    return Placement(replicas, sequential(prob, replicas), assign_banks(prob))
+
+
+def grow(prob: Problem) -> dict[str, int]:
+    """Replica counts from bottleneck-first growth within the crossbar capacity."""
+    choice = {name: 0 for name in prob.groups}
+    free = prob.mesh.crossbars - sum(g.tiles for g in prob.groups.values())
+    frozen: set[str] = set()
+    while len(frozen) < len(choice):
+        name = max((n for n in choice if n not in frozen),
+                   key=lambda n: prob.groups[n].duration(choice[n]))
+        g, k = prob.groups[name], choice[name]
+        extra = g.tiles * (g.choices[k + 1] - g.choices[k]) if k + 1 < len(g.choices) else None
+        if extra is None or extra > free:
+            frozen.add(name)
+            continue
+        choice[name], free = k + 1, free - extra
+    return {n: prob.groups[n].choices[k] for n, k in choice.items()}
+
+
+def greedy(prob: Problem) -> Placement:
+    if prob.streamed:
+        return naive(prob)
+    replicas = grow(prob)
+    return Placement(replicas, sequential(prob, replicas), assign_banks(prob))

@@ -1,0 +1,78 @@
+"""Where things are on the target: crossbar ids, chip tiles on the mesh, banks.
+
+Crossbar ``c`` lies in chip tile ``c // per_tile``. Chip tiles share routers (a concentrated
+mesh puts ``ceil(tiles / routers)`` tiles on one router); routers sit on the ``dims`` grid row by
+row. The snake path visits the routers row by row, alternating direction, so consecutive
+routers on it are one hop apart; ``position`` p (0 .. crossbars-1) is the p-th crossbar along
+it. A transfer between two chip tiles crosses the Manhattan distance between their routers
+plus one (the hop through the first router); the DRAM stack's port (``PORT``) sits at the
+router where the snake starts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from targets.hardware import Target
+
+__all__ = ["PORT", "Mesh"]
+
+PORT = -1
+
+
+@dataclass(frozen=True)
+class Mesh:
+    crossbars: int
+    per_tile: int
+    tiles: int
+    concentration: int
+    coords: tuple[tuple[int, int], ...]  # router (x, y) of every chip tile
+    order: tuple[int, ...]  # chip tiles along the snake
+    banks: int
+    bank_bytes: int
+    banks_per_unit: int
+
+    @classmethod
+    def of(cls, target: Target) -> Mesh:
+        chip, dram = target.chip, target.dram
+        banks = dram.banks if dram is not None else 0
+        bank_bytes = int(dram.bank_size // 8) if dram is not None else 0
+        per_unit = dram.near_bank.banks_per_unit if dram is not None else 1
+        if chip is None:
+            return cls(0, 1, 0, 1, (), (), banks, bank_bytes, per_unit)
+        per_tile = chip.tile.pes * chip.tile.pe.arrays
+        dims = tuple(chip.network.dims) if chip.network is not None else (chip.tiles, 1)
+        dx, dy = dims[0], (dims[1] if len(dims) > 1 else 1)
+        conc = max(1, math.ceil(chip.tiles / (dx * dy)))
+        coords = tuple(((t // conc) % dx, (t // conc) // dx) for t in range(chip.tiles))
+        order = tuple(sorted(range(chip.tiles), key=lambda t: _snake_key(coords[t], t)))
+        return cls(chip.tiles * per_tile, per_tile, chip.tiles, conc, coords, order, banks,
+                   bank_bytes, per_unit)
+
+    def tile_of(self, crossbar: int) -> int:
+        return crossbar // self.per_tile
+
+    def crossbar_at(self, position: int) -> int:
+        """The crossbar at snake position `position` (wrapping, for streamed targets)."""
+        position %= self.crossbars
+        return self.order[position // self.per_tile] * self.per_tile + position % self.per_tile
+
+    def hops(self, a: int, b: int) -> int:
+        """Hops from chip tile `a` to chip tile `b` (either may be PORT)."""
+        if a == b or not self.tiles:
+            return 0
+        (ax, ay), (bx, by) = self._router(a), self._router(b)
+        return abs(ax - bx) + abs(ay - by) + 1
+
+    def _router(self, tile: int) -> tuple[int, int]:
+        return self.coords[self.order[0] if tile == PORT else tile]
+
+    def port_tile(self) -> int:
+        """The chip tile nearest the DRAM port (where bank results enter the chip)."""
+        return self.order[0] if self.tiles else 0
+
+
+def _snake_key(coord: tuple[int, int], tile: int) -> tuple[int, int, int]:
+    x, y = coord
+    return (y, x if y % 2 == 0 else -x, tile)

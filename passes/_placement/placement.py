@@ -1,0 +1,127 @@
+"""A placement (replica counts, snake positions, banks), written onto the ops and scored.
+
+Crossbar op ``g`` with ``t`` tiles and ``r`` replicas occupies snake positions
+``start .. start + t*r - 1``: replica ``j`` of its ``k``-th tile sits at ``start + j*t + k``.
+Shards go to banks balanced by expected lookups (longest first onto the least-loaded bank that
+still has room). Digital ops sit on the chip tile of their first producer (the port's tile for
+bank producers; the producer bank's near-bank unit on a target with no chip).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ir.dialects import pim
+from ir.errors import PimcError
+from passes._placement.problem import OpInfo, Problem
+from passes._placement.timeline import Timeline, schedule
+
+__all__ = ["OBJECTIVES", "Placement", "Score", "apply", "assign_banks", "evaluate"]
+
+OBJECTIVES = ("latency", "throughput", "energy", "mix")
+
+
+@dataclass(frozen=True)
+class Placement:
+    replicas: dict[str, int]
+    start: dict[str, int]
+    banks: dict[int, int]
+
+    def used(self, prob: Problem) -> int:
+        return sum(g.tiles * self.replicas[n] for n, g in prob.groups.items())
+
+
+@dataclass(frozen=True)
+class Score:
+    latency: int
+    interval: int
+    energy: float
+    value: float
+
+
+def assign_banks(prob: Problem) -> dict[int, int]:
+    """Shards onto banks: longest expected time first, onto the least-loaded bank with room."""
+    shards = prob.shards()
+    if not shards:
+        return {}
+    mesh = prob.mesh
+    if mesh.banks == 0:
+        raise PimcError(f"target '{prob.target.name}' has no DRAM banks for pim.gather shards; "
+                        "partition embeddings onto another unit")
+    load, room = [0] * mesh.banks, [mesh.bank_bytes] * mesh.banks
+    out = {}
+    for info in sorted(shards, key=lambda s: (-s.cycles, s.index)):
+        size = _shard_bytes(info)
+        fits = [b for b in range(mesh.banks) if room[b] >= size]
+        if not fits:
+            raise PimcError(f"shard {info.op.attrs['shard']} of {info.op.attrs['op']} "
+                            f"({size} bytes) fits in no bank of {mesh.bank_bytes} bytes")
+        bank = min(fits, key=lambda b: (load[b], b))
+        load[bank] += info.cycles
+        room[bank] -= size
+        out[info.index] = bank
+    return out
+
+
+def _shard_bytes(info: OpInfo) -> int:
+    table = info.op.operands[0].type
+    bits = table.bits or table.np_dtype.itemsize * 8
+    return -(-table.size * bits // 8)
+
+
+def apply(prob: Problem, place: Placement) -> None:
+    """Write pim.replicas and pim.loc on every op with a unit."""
+    mesh = prob.mesh
+    for name, g in prob.groups.items():
+        r, start = place.replicas[name], place.start[name]
+        for k, i in enumerate(g.ops):
+            op = prob.module.main.ops[i]
+            op.attrs["pim.replicas"] = r
+            op.attrs["pim.loc"] = tuple(mesh.crossbar_at(start + j * g.tiles + k)
+                                        for j in range(r))
+    for info in prob.ops:
+        if info.unit == "bank":
+            info.op.attrs["pim.loc"] = (place.banks[info.index],)
+        elif info.unit == "digital":
+            info.op.attrs["pim.loc"] = (_anchor(prob, info),)
+        elif not info.group:
+            info.op.attrs["pim.loc"] = _crossbar_of_user(prob, info)
+
+
+def _anchor(prob: Problem, info: OpInfo) -> int:
+    mesh = prob.mesh
+    for p in info.preds:
+        pred = prob.by_op[id(prob.module.main.ops[p])]
+        loc = pred.op.attrs.get("pim.loc")
+        if not loc:
+            continue
+        if pred.unit == "crossbar":
+            return mesh.tile_of(loc[0])
+        if pred.unit == "digital":
+            return loc[0]
+        return mesh.port_tile() if mesh.tiles else loc[0] // mesh.banks_per_unit
+    return mesh.port_tile() if mesh.tiles else 0
+
+
+def _crossbar_of_user(prob: Problem, info: OpInfo) -> tuple[int, ...]:
+    """A crossbar op that is no tile (a pim.load): the crossbars of the tile it feeds."""
+    for other in prob.ops:
+        if isinstance(other.op, pim.MVM) and info.op.results[0] in other.op.operands:
+            return tuple(other.op.attrs["pim.loc"])
+    raise PimcError(f"{info.op.name} (op {info.index}) is on a crossbar but feeds no pim.mvm")
+
+
+def evaluate(prob: Problem, place: Placement, objective: str, weights: tuple[float, ...],
+             refs: Score | None = None) -> tuple[Score, Timeline]:
+    """Apply `place`, schedule it and score it on `objective` (mix: weighted, over `refs`)."""
+    apply(prob, place)
+    tl = schedule(prob, pipelined=objective in ("throughput", "mix"))
+    energy = tl.network_energy(prob)
+    parts = (tl.latency, tl.interval, energy)
+    if objective == "mix":
+        base = (refs.latency, refs.interval, refs.energy) if refs else parts
+        value = sum(w * p / max(b, 1e-30) for w, p, b in zip(weights, parts, base))
+    else:
+        value = float(parts[OBJECTIVES.index(objective)])
+    return Score(tl.latency, tl.interval, energy, value), tl
+

@@ -1,0 +1,156 @@
+"""The placement problem read off a pim-level module: what runs where, and for how long.
+
+Nothing here imports a solver. ``Problem.of(module)`` collects, in graph order:
+
+- ``ops``: every op with a unit (``pim.unit`` crossbar, digital or bank), its producers with a
+  unit (looking through free views and transfers) and its duration in cycles;
+- ``groups``: the crossbar ops (``pim.mvm`` tiles sharing an ``op`` name): their tiles, the
+  replica counts worth trying (the least count giving each distinct ceil(vectors / r)) and
+  every tile's duration at each count;
+- ``shards``: the ``pim.gather`` ops with their bytes and durations (bank placement).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+from ir.core import Graph, Module, Op, Value
+from ir.dialects import pim
+from ir.errors import PimcError
+from passes._placement.mesh import Mesh
+from targets import load_target
+from targets.hardware import Target
+from targets.op_costs import OpCoster, gather_shares, primitives
+
+__all__ = ["UNITS", "Group", "OpInfo", "Problem", "producers_of"]
+
+UNITS = ("crossbar", "digital", "bank")
+
+
+@dataclass
+class OpInfo:
+    index: int
+    op: Op
+    unit: str
+    preds: tuple[int, ...]  # indices of producer ops with a unit
+    cycles: int  # at one replica
+    group: str = ""  # crossbar ops: the op they are a tile of
+
+
+@dataclass
+class Group:
+    name: str
+    ops: list[int] = field(default_factory=list)  # op indices of its tiles, graph order
+    vectors: int = 1
+    choices: tuple[int, ...] = (1,)
+    cycles: dict[int, tuple[int, ...]] = field(default_factory=dict)  # op -> per choice
+
+    @property
+    def tiles(self) -> int:
+        return len(self.ops)
+
+    def duration(self, choice: int) -> int:
+        """The group's time at replica-count index `choice` (its slowest tile)."""
+        return max(c[choice] for c in self.cycles.values())
+
+
+def producers_of(v: Value, memo: dict[int, tuple[Op, ...]]) -> tuple[Op, ...]:
+    """The ops with a unit whose results `v` carries (through views and transfers)."""
+    op = v.owner
+    if op is None:
+        return ()
+    key = id(v)
+    if key not in memo:
+        if op.attrs.get("pim.unit") in UNITS and not isinstance(op, pim.Transfer):
+            memo[key] = (op,)
+        else:
+            seen: dict[int, Op] = {}
+            for x in op.operands:
+                for p in producers_of(x, memo):
+                    seen.setdefault(id(p), p)
+            memo[key] = tuple(seen.values())
+    return memo[key]
+
+
+def replica_choices(vectors: int, most: int) -> tuple[int, ...]:
+    """The least replica count for each distinct ceil(vectors / r), r = 1 .. most."""
+    most = max(1, min(vectors, most))
+    return tuple(sorted({math.ceil(vectors / math.ceil(vectors / r)) for r in range(1, most + 1)}))
+
+
+@dataclass
+class Problem:
+    module: Module
+    target: Target
+    coster: OpCoster
+    mesh: Mesh
+    ops: list[OpInfo]
+    groups: dict[str, Group]
+    shares: dict[int, float]
+    streamed: bool
+    batch: int
+    memo: dict = field(default_factory=dict)
+    by_op: dict[int, OpInfo] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, module: Module) -> Problem:
+        name = module.attrs.get("pim.target")
+        if not name:
+            raise PimcError("module has no 'pim.target'; run partition{target=NAME} first")
+        target = load_target(str(name))
+        graph = module.main
+        prob = cls(module, target, OpCoster(target), Mesh.of(target), [], {},
+                   gather_shares(graph.ops), bool(module.attrs.get("pim.streamed", False)),
+                   int(module.attrs.get("pim.batch", 1)))
+        prob._collect(graph)
+        prob._choose_replicas()
+        return prob
+
+    def _collect(self, graph: Graph) -> None:
+        memo = self.memo
+        index = {id(op): i for i, op in enumerate(graph.ops)}
+        for i, op in enumerate(graph.ops):
+            unit = op.attrs.get("pim.unit")
+            if unit not in UNITS or isinstance(op, pim.Transfer):
+                continue
+            preds = {index[id(p)]: None for v in op.operands for p in producers_of(v, memo)}
+            info = OpInfo(i, op, unit, tuple(preds), self.cycles(op, 1))
+            if unit == "crossbar" and isinstance(op, pim.MVM):
+                info.group = op.attrs["op"]
+                group = self.groups.setdefault(info.group, Group(info.group))
+                group.ops.append(i)
+                group.vectors = _prim(op, self.target).vectors
+            self.ops.append(info)
+            self.by_op[id(op)] = info
+        if not self.ops:
+            raise PimcError("no op carries 'pim.unit'; run partition and tile first")
+
+    def _choose_replicas(self) -> None:
+        needed = sum(g.tiles for g in self.groups.values())
+        spare = self.mesh.crossbars - needed
+        if not self.streamed and self.groups and spare < 0:
+            raise PimcError(f"the model needs {needed} crossbars, target "
+                            f"'{self.target.name}' has {self.mesh.crossbars}; use fewer "
+                            "weight bits or a target with streamed weights")
+        by_index = {info.index: info for info in self.ops}
+        for g in self.groups.values():
+            most = 1 if self.streamed else 1 + spare // g.tiles
+            g.choices = replica_choices(g.vectors, most)
+            g.cycles = {i: tuple(self.cycles(by_index[i].op, r) for r in g.choices)
+                        for i in g.ops}
+
+    def cycles(self, op: Op, replicas: int = 1) -> int:
+        """The duration of `op` in cycles with `replicas` copies of its weights."""
+        prims = primitives(op, self.target, self.shares.get(id(op), 1.0))
+        if isinstance(op, pim.MVM):
+            prims = tuple(dataclasses.replace(p, replicas=replicas) for p in prims)
+        return self.coster.cycles(prims)
+
+    def shards(self) -> list[OpInfo]:
+        return [info for info in self.ops if isinstance(info.op, pim.Gather)]
+
+
+def _prim(op: Op, target: Target):
+    return primitives(op, target)[0]

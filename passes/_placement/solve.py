@@ -1,0 +1,94 @@
+"""Run a placer on a problem and say what it found: the pass's one call into this package.
+
+naive -> greedy (which keeps naive's layout when that scores better) -> CP-SAT warm-started
+from greedy. CP-SAT's answer is used only when it scores at least as well as greedy's on the
+scheduled program; otherwise, or when it finds nothing within the time limit, greedy's is kept
+and ``fallback`` says why. When greedy already meets the lower bound, CP-SAT is not run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from passes._placement.bounds import lower_bounds
+from passes._placement.heuristics import greedy, naive
+from passes._placement.placement import Placement, Score, apply, evaluate
+from passes._placement.problem import Problem
+from passes._placement.timeline import edge_bytes
+
+__all__ = ["Options", "Outcome", "run"]
+
+SOLVERS = ("naive", "greedy", "cp-sat")
+
+
+@dataclass(frozen=True)
+class Options:
+    solver: str = "cp-sat"
+    objective: str = "throughput"
+    weights: tuple[float, ...] = (1.0, 1.0, 0.0)
+    time_limit: float = 0.5
+    seed: int = 0
+    workers: int = 1
+
+
+@dataclass
+class Outcome:
+    placement: Placement
+    score: Score
+    attrs: dict = field(default_factory=dict)
+
+
+def _lower(prob: Problem, objective: str) -> float:
+    latency, interval = lower_bounds(prob)
+    return {"latency": latency, "throughput": interval}.get(objective, 0.0)
+
+
+def run(prob: Problem, opts: Options) -> Outcome:
+    """Place `prob` with `opts.solver`; the placement is left applied to the module."""
+    t0 = time.perf_counter()
+    base = naive(prob)
+    ref, _ = evaluate(prob, base, opts.objective, opts.weights)
+    best = Outcome(base, ref, {"solver": "naive", "status": "heuristic"})
+    if opts.solver != "naive":
+        cand = greedy(prob)
+        score, _ = evaluate(prob, cand, opts.objective, opts.weights, ref)
+        if score.value <= best.score.value:
+            best = Outcome(cand, score, {"solver": "greedy", "status": "heuristic"})
+        best.attrs["solver"] = "greedy"
+    if opts.solver == "cp-sat":
+        best = _cpsat(prob, opts, best, ref)
+    apply(prob, best.placement)
+    best.attrs.setdefault("bound", 0.0)
+    best.attrs.setdefault("gap", 1.0 if best.attrs["status"] == "heuristic" else 0.0)
+    best.attrs.update(objective=opts.objective, value=float(best.score.value),
+                      seconds=time.perf_counter() - t0)
+    return best
+
+
+def _cpsat(prob: Problem, opts: Options, warm: Outcome, ref: Score) -> Outcome:
+    if not prob.groups or prob.streamed:
+        why = "streamed weights" if prob.streamed else "no crossbar ops"
+        warm.attrs["fallback"] = f"nothing for CP-SAT to decide ({why}); greedy's placement"
+        return warm
+    low = _lower(prob, opts.objective)
+    if low and warm.score.value <= low:
+        warm.attrs.update(solver="greedy", status="optimal", bound=float(low), gap=0.0,
+                          fallback="greedy meets the lower bound; CP-SAT was not needed")
+        return warm
+    from passes._placement import cpsat
+
+    model = cpsat.build(prob, opts.objective, opts.weights, ref, edge_bytes(prob))
+    cpsat.hint(model, warm.placement)
+    res = cpsat.solve(model, opts.time_limit, opts.seed, opts.workers)
+    info = {"status": res.status, "bound": float(res.bound), "gap": float(res.gap)}
+    if res.placement is None:
+        warm.attrs.update(info, fallback=f"CP-SAT found no solution within the time limit "
+                          f"of {opts.time_limit:g} s (status {res.status}); greedy's placement")
+        return warm
+    score, _ = evaluate(prob, res.placement, opts.objective, opts.weights, ref)
+    if score.value > warm.score.value:
+        warm.attrs.update(info, fallback=f"CP-SAT's placement scores {score.value:.6g}, "
+                          f"greedy's {warm.score.value:.6g} on the schedule; greedy's kept")
+        return warm
+    return Outcome(res.placement, score, dict(info, solver="cp-sat"))

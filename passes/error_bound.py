@@ -1,0 +1,96 @@
+"""The error bound the functional check uses: per output element, a worst-case bound on
+|quantised - float| that follows from the precisions, on given inputs.
+
+`error_bound(module, inputs)` runs the float program on the inputs and carries, op by op, an
+array e(v) >= 0 beside every value v with |v_quantised - v_float| <= e(v) elementwise:
+
+- graph inputs, literals, embedding rows (tables stay float in banks) and integers: e = 0;
+- a crossbar matmul (`pim.mvm` tile, or a `rec.dense` / `nn.matmul` carrying pim.x_scale
+  before `tile`), y = x W with x quantised at step s = pim.x_scale to a bits (round, clip at
+  q = 2^(a-1) - 1) and W at its per-tensor step to w bits (Wq):
+      e(y) = e_in @ |Wq| + |x @ (Wq - W)| + e_adc
+  with e_in = max(|Q(x + e(x)) - x|, |Q(x - e(x)) - x|) (Q is monotone, so the worst case is
+  at an end; it is <= e(x) + s/2 inside the range and grows by the clipped excess outside),
+  the weight term exact (the weights are known), summed over the reduction dimension with
+  the magnitudes of the float run; e_adc, when rows x (2^dac-1) x (2^cell-1) > 2^adc - 1,
+  is passes x eps x sum_i 2^(i dac) x sum_j 2^(j cell) x s x w_step with eps = max(step/2,
+  step - 1) the worst rounding-plus-clipping error of one conversion (step = 2^(ceil(log2
+  (full+1)) - adc)), over every input and weight digit and every polarity pass;
+- linear maps with float weights: e(y) = e(x) @ |W|; sums: e(a) + e(b); moves (reshape,
+  slice, concat, gather, transpose, reductions by sum or max...): the same op on e;
+- products (mul, dot interaction, matmul of activations, FM): |a| e(b) + |b| e(a) + e(a) e(b);
+- monotone nonlinearities f (relu, sigmoid, tanh, exp, ...): max(|f(x + e) - f(x)|,
+  |f(x - e) - f(x)|), which is at most the Lipschitz bound L e (relu 1, sigmoid 1/4, tanh 1)
+  and exact for the worst case; softmax: y (exp(2 max e) - 1) along its axis;
+  division: (|a| e(b) + |b| e(a)) / (|b| (|b| - e(b))).
+
+To the outputs' bounds `rtol |y| + atol` is added (default 1e-5, 1e-6: float32 evaluation
+differences between this interpreter and ONNX Runtime, as the fixture tests allow).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from ir.core import Graph, Module, Op, Value
+from ir.dialects import pim
+from ir.errors import PimcError
+from ir.interp import _bind_inputs, evaluate
+from passes._lowering.bound_rules import RULES
+
+__all__ = ["error_bound", "max_relative_bound"]
+
+
+def _rule(op: Op):
+    for klass in type(op).__mro__:
+        if klass in RULES:
+            return RULES[klass]
+    return None
+
+
+def _float_results(op: Op, vals: list[np.ndarray]) -> list[np.ndarray]:
+    if isinstance(op, pim.MVM):
+        r0, r1 = op.attrs["rows"]
+        return [np.asarray(vals[0][..., r0:r1], np.float64) @ vals[1]]
+    return evaluate(op, vals)
+
+
+def _bounds(op: Op, vals: list, errs: list, outs: list) -> list[np.ndarray]:
+    if all(o.dtype.kind not in "fc" for o in outs):
+        return [np.zeros(o.shape) for o in outs]
+    quantises = "pim.x_scale" in op.attrs or isinstance(op, pim.MVM)
+    if not quantises and not any(np.any(e) for e in errs):
+        return [np.zeros(o.shape) for o in outs]
+    rule = _rule(op)
+    if rule is None:
+        raise PimcError(f"error bound: no rule for {op.name} (its inputs carry error); "
+                        "bound the module after tile", "error_bound")
+    return [np.asarray(e, np.float64) for e in rule(op, vals, errs, outs)]
+
+
+def _walk(graph: Graph, inputs) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    vals: dict[Value, np.ndarray] = dict(_bind_inputs(graph, inputs))
+    errs: dict[Value, np.ndarray] = {v: np.zeros(a.shape) for v, a in vals.items()}
+    for op in graph.ops:
+        ins = [vals[v] for v in op.operands]
+        outs = _float_results(op, ins)
+        bounds = _bounds(op, ins, [errs[v] for v in op.operands], outs)
+        vals.update(zip(op.results, outs))
+        errs.update(zip(op.results, bounds))
+    return [vals[v] for v in graph.outputs], [errs[v] for v in graph.outputs]
+
+
+def error_bound(module: Module, inputs: Mapping[str, np.ndarray], rtol: float = 1e-5,
+                atol: float = 1e-6) -> list[np.ndarray]:
+    """Per output, the elementwise bound on |quantised - float| (see the module docstring)."""
+    values, bounds = _walk(module.main, inputs)
+    return [b + rtol * np.abs(v) + atol for v, b in zip(values, bounds)]
+
+
+def max_relative_bound(module: Module, inputs: Mapping[str, np.ndarray]) -> float:
+    """The largest output bound relative to the largest output magnitude (a summary)."""
+    values, bounds = _walk(module.main, inputs)
+    return max(float(np.max(b)) / (float(np.max(np.abs(v))) or 1.0)
+               for v, b in zip(values, bounds))

@@ -1,0 +1,59 @@
+"""place: tiles onto crossbars, shards onto banks, digital ops onto chip tiles.
+
+`place{solver=cp-sat|greedy|naive, objective=latency|throughput|energy|mix,
+weights=[LATENCY,INTERVAL,ENERGY], time-limit=SECONDS, seed=N, workers=N}`. Writes
+`pim.replicas` and `pim.loc` on the ops and `pim.place.*` on the module (docs/mapping.md).
+The solvers live in `passes._placement`; CP-SAT's answer never scores worse than greedy's,
+and when it is not used `pim.place.fallback` says why. `mix` weighs latency, interval and
+network energy, each over the naive placement's value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ir.core import Module
+from ir.errors import PimcError
+from passes._placement.placement import OBJECTIVES
+from passes._placement.problem import Problem
+from passes._placement.solve import SOLVERS, Options, run
+from passes.base import Pass
+
+__all__ = ["Place"]
+
+
+@dataclass(frozen=True)
+class Place(Pass):
+    name: ClassVar[str] = "place"
+
+    solver: str = "cp-sat"
+    objective: str = "throughput"
+    weights: tuple[float, ...] = (1.0, 1.0, 0.0)
+    time_limit: float = 0.5
+    seed: int = 0
+    workers: int = 1
+
+    def _check(self) -> None:
+        if self.solver not in SOLVERS:
+            raise PimcError(f"place: solver '{self.solver}'; accepted: {', '.join(SOLVERS)}")
+        if self.objective not in OBJECTIVES:
+            raise PimcError(f"place: objective '{self.objective}'; accepted: "
+                            f"{', '.join(OBJECTIVES)}")
+        if len(self.weights) != 3 or min(self.weights) < 0 or not any(self.weights):
+            raise PimcError("place: weights are [latency, interval, energy], three "
+                            f"non-negative numbers not all 0; got {list(self.weights)}")
+        if self.time_limit < 0 or self.workers < 1:
+            raise PimcError("place: time-limit must be >= 0 and workers >= 1")
+
+    def apply(self, module: Module) -> bool:
+        self._check()
+        prob = Problem.of(module)
+        opts = Options(self.solver, self.objective, tuple(self.weights), self.time_limit,
+                       self.seed, self.workers)
+        out = run(prob, opts)
+        for key in sorted(k for k in module.attrs if k.startswith("pim.place.")):
+            del module.attrs[key]
+        for key, value in sorted(out.attrs.items()):
+            module.attrs[f"pim.place.{key}"] = value
+        return True

@@ -1,0 +1,79 @@
+"""schedule: start and end cycles of every placed op, and the transfers between chip tiles.
+
+`schedule{pipeline=auto|true|false}`. Reads the placement (`pim.loc`, `pim.replicas`), writes
+`pim.start` / `pim.end` on every op with a unit, inserts a `pim.transfer` (src/dst chip tile,
+bytes, hops, its own start and end) before the first consumer of a value that crosses the
+mesh, and sets `pim.latency` and `pim.interval` on the module. `auto` pipelines batches when
+the placement's objective is throughput or a mix; otherwise batches run one after another
+(interval = latency). The list scheduler is in `passes._placement.timeline`; deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ir.core import Graph, Module
+from ir.dialects import pim
+from ir.errors import PimcError
+from passes._placement.problem import Problem
+from passes._placement.timeline import Move, Timeline, locs, schedule
+from passes.base import Pass
+
+__all__ = ["Schedule"]
+
+_PIPELINE = ("auto", "true", "false")
+
+
+def _drop_transfers(graph: Graph) -> None:
+    """Forget an earlier schedule's transfers (their consumers read the value again)."""
+    for t in graph.find(pim.Transfer):
+        graph.replace_uses(t.result, t.operands[0])
+    graph.remove(graph.find(pim.Transfer))
+
+
+def _insert(graph: Graph, moves: list[Move], indexed: list) -> None:
+    position = {id(op): i for i, op in enumerate(graph.ops)}
+    for m in moves:
+        consumers = [indexed[c] for c in m.consumers]
+        t = pim.Transfer([m.value], {"src": m.src, "dst": m.dst, "bytes": m.bytes,
+                                     "hops": m.hops, "pim.start": m.start, "pim.end": m.end})
+        graph.insert_before(min(consumers, key=lambda op: position[id(op)]), t)
+        for op in consumers:
+            op.operands = [t.result if v is m.value else v for v in op.operands]
+        position = {id(op): i for i, op in enumerate(graph.ops)}
+
+
+@dataclass(frozen=True)
+class Schedule(Pass):
+    name: ClassVar[str] = "schedule"
+
+    pipeline: str = "auto"
+
+    def _pipelined(self, module: Module) -> bool:
+        if self.pipeline not in _PIPELINE:
+            raise PimcError(f"schedule: pipeline '{self.pipeline}'; accepted: "
+                            f"{', '.join(_PIPELINE)}")
+        if self.pipeline != "auto":
+            return self.pipeline == "true"
+        return module.attrs.get("pim.place.objective", "throughput") in ("throughput", "mix")
+
+    def apply(self, module: Module) -> bool:
+        pipelined = self._pipelined(module)
+        graph = module.main
+        _drop_transfers(graph)
+        prob = Problem.of(module)
+        for info in prob.ops:
+            if "pim.loc" not in info.op.attrs:
+                raise PimcError(f"{info.op.name} (op {info.index}) has no 'pim.loc'; "
+                                "run place first")
+            locs(info)
+        tl: Timeline = schedule(prob, pipelined)
+        for info in prob.ops:
+            info.op.attrs["pim.start"] = tl.start[info.index]
+            info.op.attrs["pim.end"] = tl.end[info.index]
+        _insert(graph, tl.moves, list(graph.ops))
+        module.attrs["pim.latency"] = int(tl.latency)
+        module.attrs["pim.interval"] = int(tl.interval)
+        module.attrs["pim.pipelined"] = bool(tl.pipelined)
+        return True

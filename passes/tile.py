@@ -1,0 +1,144 @@
+"""tile: crossbar ops into `pim.mvm` weight tiles, embedding bags on banks into `pim.gather` shards.
+
+Reads the module's `pim.target` and each op's `pim.unit`, `pim.w_bits`, `pim.a_bits` and
+`pim.x_scale`. A tile has at most `rows` rows ("lossless": the rows whose column sums the ADC
+resolves exactly, rows x (2^dac - 1) x (2^cell - 1) <= 2^adc - 1; "full": the array's rows; or
+a number) and at most array columns / columns per weight columns (a differential pair doubles
+a weight's columns, an offset column takes one). Row tiles are summed and column tiles
+concatenated by `pim.combine`; the op's digital tail follows (see `passes._lowering.rules`).
+Every `pim.mvm` carries `op` (e.g. "dense3"; attention projections "attention0.q") and `tile`.
+
+Embedding bags on "bank" become `shards` row shards each (0: as many as the bank capacity
+requires), balanced by the lookup counts in `profile` (an .npz keyed by op name, e.g. "emb3")
+or uniformly. On streamed targets, or when resident weights do not fit and
+`allow-streaming=true`, every weight tile is loaded by a `pim.load` and `pim.streamed` is set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from ir.core import Graph, Module, Op
+from ir.errors import PimcError
+from passes._lowering import embedding
+from passes._lowering.geometry import geometry, tile_count
+from passes._lowering.kinds import kind_of, matrices, op_names
+from passes._lowering.mvm import Crossbar
+from passes._lowering.rules import LOWER, Builder
+from passes.base import Pass
+from passes.rewrite import dce
+
+__all__ = ["Tile"]
+
+
+def _require(op: Op, keys: tuple[str, ...], name: str) -> None:
+    missing = [k for k in keys if k not in op.attrs]
+    if missing:
+        fix = "partition{target=NAME}" if missing[0] == "pim.unit" else "assign-precision"
+        raise PimcError(f"tile needs {missing[0]} on {op.name} {name} (run {fix} first)", "tile")
+
+
+def _crossbar_ops(graph: Graph, names: dict[Op, str]) -> list[Op]:
+    ops = []
+    for op in graph.ops:
+        _require(op, ("pim.unit",), names.get(op, ""))
+        if op.attrs["pim.unit"] == "crossbar" and type(op) in LOWER:
+            _require(op, ("pim.w_bits", "pim.a_bits", "pim.x_scale"), names[op])
+            ops.append(op)
+    return ops
+
+
+def _replace(graph: Graph, op: Op, ops: list[Op], value) -> None:
+    graph.insert_before(op, *ops)
+    value.name = value.name or op.results[0].name
+    graph.replace_uses(op.results[0], value)
+    graph.remove([op])
+
+
+@dataclass(frozen=True)
+class Tile(Pass):
+    """Lower crossbar ops to pim.mvm tiles and bank embedding bags to pim.gather shards."""
+
+    name: ClassVar[str] = "tile"
+    rows: str = "lossless"
+    shards: int = 0
+    profile: str = ""
+    allow_streaming: bool = False
+
+    def apply(self, module: Module) -> bool:
+        from targets import load_target
+
+        if "pim.target" not in module.attrs:
+            raise PimcError("tile needs the module attribute pim.target (run "
+                            "partition{target=NAME} first)", "tile")
+        target = load_target(module.attrs["pim.target"])
+        graph = module.main
+        names = op_names(graph)
+        xbar = _crossbar_ops(graph, names)
+        streamed = self._streamed(target, xbar) if xbar else target.weights == "streamed"
+        for op in xbar:
+            self._lower(graph, op, names[op], target, streamed)
+        bags = [op for op in graph.ops
+                if op.attrs.get("pim.unit") == "bank" and kind_of(op) == "embedding"]
+        self._check_banks(target, bags)
+        for op in bags:
+            self._shard(graph, op, names[op], target)
+        if streamed:
+            module.attrs["pim.streamed"] = True
+        dce(graph)
+        return bool(xbar or bags)
+
+    def _lower(self, graph: Graph, op: Op, name: str, target, streamed: bool) -> None:
+        a = op.attrs
+        cb = Crossbar(geometry(target, a["pim.w_bits"], self.rows), a["pim.w_bits"],
+                      a["pim.a_bits"], a["pim.x_scale"], streamed)
+        b = Builder(op, name, cb)
+        value = LOWER[type(op)](b)
+        _replace(graph, op, b.ops, value)
+
+    def _streamed(self, target, ops: list[Op]) -> bool:
+        if target.weights == "streamed":
+            return True
+        chip = target.chip
+        have = chip.tiles * chip.tile.pes * chip.tile.pe.arrays
+        need = sum(tile_count(m.w.shape, geometry(target, op.attrs["pim.w_bits"], self.rows))
+                   for op in ops for m in matrices(op))
+        if need <= have:
+            return False
+        if self.allow_streaming:
+            return True
+        bits = sorted({op.attrs["pim.w_bits"] for op in ops})
+        text = f"{bits[0]}" if len(bits) == 1 else f"{bits[0]}-{bits[-1]}"
+        raise PimcError(f"weights need {need} crossbars ({text}-bit weights) but target "
+                        f"{target.name} has {have}; use fewer bits or allow-streaming=true",
+                        "tile")
+
+    def _check_banks(self, target, bags: list[Op]) -> None:
+        if not bags:
+            return
+        need = sum(embedding.table_bytes(op) for op in bags)
+        have = target.dram.banks * target.dram.bank_size / 8
+        if need > have:
+            raise PimcError(f"embedding tables need {need} bytes but target {target.name}'s "
+                            f"{target.dram.banks} banks hold {int(have)}", "tile")
+
+    def _shard(self, graph: Graph, op: Op, name: str, target) -> None:
+        if not embedding.shardable(op):
+            return
+        bank_bytes = target.dram.bank_size / 8
+        count = self.shards or embedding.shards_needed(op, bank_bytes)
+        ranges = embedding.bounds(op.operands[0].type.shape[0], count, self._profile(name))
+        ops, value = embedding.shard_bag(op, name, ranges)
+        _replace(graph, op, ops, value)
+
+    def _profile(self, name: str) -> np.ndarray | None:
+        if not self.profile:
+            return None
+        try:
+            with np.load(self.profile) as data:
+                return data[name] if name in data.files else None
+        except OSError as exc:
+            raise PimcError(f"tile: cannot read profile {self.profile!r}: {exc}") from None

@@ -1,0 +1,124 @@
+"""The simulator: latency, throughput, energy, area and utilisation of a placed, scheduled program.
+
+``simulate(module) -> SimReport`` walks the ops that carry a unit (and the transfers the
+schedule inserted), prices each one's primitives (``targets.op_costs``) with the module's
+target, and reads latency and interval from the schedule (``pim.latency``, ``pim.interval``).
+Energy is per batch: dynamic energy by component and by op, plus leakage over one interval.
+Utilisation counts crossbars holding a tile (and per chip tile, for plotting) and bank bytes.
+The bound and the gap come from ``pim.bound.*`` when the `bound` pass ran.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import asdict, dataclass, field
+
+from ir.core import Module, Op
+from ir.dialects import pim
+from ir.errors import PimcError
+from targets.loader import load_target
+from targets.op_costs import OpCoster, gather_shares, primitives
+from targets.rollup import rollup
+
+__all__ = ["SimReport", "simulate"]
+
+_UNITS = ("crossbar", "digital", "bank")
+
+
+@dataclass
+class SimReport:
+    target: str
+    batch: int
+    latency_cycles: int
+    latency_seconds: float
+    interval_cycles: int
+    batches_per_second: float
+    samples_per_second: float
+    energy: dict[str, float]  # J per batch, by component
+    energy_by_op: dict[str, float]
+    total_energy: float
+    area: float  # mm2, the target's roll-up
+    crossbars_used: int
+    crossbars: int
+    crossbars_per_tile: list[int]
+    bank_bytes_used: int
+    bank_bytes: int
+    bound: dict[str, int] = field(default_factory=dict)
+    gap: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["units"] = {"energy": "J", "area": "mm2", "latency_seconds": "s"}
+        return data
+
+
+def _key(i: int, op: Op) -> str:
+    return f"{i}:{op.attrs.get('op', op.name) if 'op' in op.attrs else op.name}"
+
+
+def _energy(module: Module, coster: OpCoster) -> tuple[dict[str, float], dict[str, float]]:
+    shares = gather_shares(module.main.ops)
+    total: dict[str, float] = {}
+    by_op: dict[str, float] = {}
+    for i, op in enumerate(module.main.ops):
+        if op.attrs.get("pim.unit") not in _UNITS and not isinstance(op, pim.Transfer):
+            continue
+        prims = primitives(op, coster.target, shares.get(id(op), 1.0))
+        if isinstance(op, pim.MVM):
+            r = int(op.attrs.get("pim.replicas", 1))
+            prims = tuple(dataclasses.replace(p, replicas=r) for p in prims)
+        parts = coster.energy(prims)
+        by_op[_key(i, op)] = sum(parts.values())
+        for k, j in parts.items():
+            total[k] = total.get(k, 0.0) + j
+    return total, by_op
+
+
+def _crossbars(module: Module, coster: OpCoster) -> tuple[int, int, list[int]]:
+    chip = coster.target.chip
+    if chip is None:
+        return 0, 0, []
+    per_tile = chip.tile.pes * chip.tile.pe.arrays
+    used = {x for op in module.main.find(pim.MVM) for x in op.attrs.get("pim.loc", ())}
+    tiles = [0] * chip.tiles
+    for x in used:
+        tiles[x // per_tile] += 1
+    return len(used), chip.tiles * per_tile, tiles
+
+
+def _bank_bytes(module: Module, coster: OpCoster) -> tuple[int, int]:
+    dram = coster.target.dram
+    if dram is None:
+        return 0, 0
+    used = 0
+    for op in module.main.find(pim.Gather):
+        table = op.operands[0].type
+        used += -(-table.size * (table.bits or table.np_dtype.itemsize * 8) // 8)
+    return used, int(dram.banks * dram.bank_size // 8)
+
+
+def simulate(module: Module) -> SimReport:
+    """The report of a placed and scheduled module (see the module docstring)."""
+    if "pim.latency" not in module.attrs or "pim.target" not in module.attrs:
+        raise PimcError("simulate needs a scheduled module (pim.target, pim.latency); run "
+                        "partition, tile, place and schedule first")
+    target = load_target(str(module.attrs["pim.target"]))
+    coster = OpCoster(target)
+    latency, interval = int(module.attrs["pim.latency"]), int(module.attrs["pim.interval"])
+    batch = int(module.attrs.get("pim.batch", 1))
+    energy, by_op = _energy(module, coster)
+    roll = rollup(target)
+    if roll.leakage:
+        energy["leakage"] = roll.leakage * interval / target.clock
+    used, xbars, per_tile = _crossbars(module, coster)
+    bank_used, bank_all = _bank_bytes(module, coster)
+    per_s = target.clock / max(1, interval)
+    report = SimReport(target.name, batch, latency, latency / target.clock, interval, per_s,
+                       per_s * batch, energy, by_op, sum(energy.values()), roll.area, used,
+                       xbars, per_tile, bank_used, bank_all)
+    for what, have in (("latency", latency), ("interval", interval)):
+        low = module.attrs.get(f"pim.bound.{what}")
+        if low is not None:
+            report.bound[what] = int(low)
+            report.gap[what] = (have - int(low)) / max(1, have)
+    return report
