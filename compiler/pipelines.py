@@ -22,8 +22,8 @@ def stage_specs(target: str, objective: str, time_limit: float, seed: int,
     """The default stages for one compile, specs filled in."""
     out = []
     for name, spec in STAGES:
+        spec = spec.format(target=target, objective=objective, time_limit=time_limit, seed=seed)
         if name == "precision" and precision:
             spec = f"assign-precision{{{precision}}}"
-        out.append((name, spec.format(target=target, objective=objective,
-                                      time_limit=time_limit, seed=seed)))
+        out.append((name, spec))
     return out
