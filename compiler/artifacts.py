@@ -36,27 +36,51 @@ def report_dict(c: Compiled) -> dict:
     }
 
 
+def _fmt(x: float, unit: str) -> str:
+    for scale, prefix in ((1e-12, "p"), (1e-9, "n"), (1e-6, "u"), (1e-3, "m"), (1.0, "")):
+        if abs(x) < scale * 1000:
+            return f"{x / scale:.4g} {prefix}{unit}"
+    return f"{x:.4g} {unit}"
+
+
 def summary_rows(c: Compiled) -> dict[str, object]:
     """The few numbers the summary table and the HTML page lead with."""
     sim, m = c.report, c.module
     rows: dict[str, object] = {"model": c.model_name, "target": c.target,
                                "batch": m.attrs.get("pim.batch")}
-    for key in ("latency_cycles", "latency_s", "throughput_samples_per_s", "energy_j",
-                "area_mm2", "crossbar_utilisation", "bank_utilisation", "bound_gap"):
-        if key in sim:
-            rows[key] = sim[key]
-    rows["placement"] = f"{m.attrs.get('pim.place.solver', '?')} " \
-                        f"(gap {m.attrs.get('pim.place.gap', '?')})"
+    if sim:
+        bound, gap = sim.get("bound", {}), sim.get("gap", {})
+        rows["latency"] = (f"{sim['latency_cycles']} cycles ({_fmt(sim['latency_seconds'], 's')}"
+                           f"; bound {bound.get('latency', '?')}, gap "
+                           f"{100 * gap.get('latency', 0):.1f}%)")
+        rows["interval"] = (f"{sim['interval_cycles']} cycles (bound {bound.get('interval', '?')}"
+                            f", gap {100 * gap.get('interval', 0):.1f}%)")
+        rows["throughput"] = f"{sim['samples_per_second']:.4g} samples/s"
+        rows["energy / batch"] = _fmt(sim["total_energy"], "J")
+        rows["area"] = f"{sim['area']:.4g} mm2"
+        rows["crossbars used"] = f"{sim['crossbars_used']} of {sim['crossbars']}"
+        rows["bank bytes used"] = f"{sim['bank_bytes_used']} of {sim['bank_bytes']}"
+    place = {k: m.attrs.get(f"pim.place.{k}", "?") for k in ("solver", "status", "gap")}
+    rows["placement"] = f"{place['solver']}, {place['status']} (solver gap {place['gap']})"
     if c.functional is not None:
         rows["functional check"] = ("passed" if c.functional["passed"] else "FAILED") + \
-            f" (error/bound {c.functional['worst_error_over_bound']:.3g})"
-    rows["compile ms"] = round(sum(dt for _, dt in c.stages) * 1e3, 1)
+            f" (max error / bound {c.functional['worst_error_over_bound']:.3g})"
+    rows["compile time"] = f"{sum(dt for _, dt in c.stages) * 1e3:.0f} ms"
     return rows
 
 
-def _per_op(sim: dict) -> list[dict]:
-    return [{"name": p.get("name", "?"), "cycles": p.get("cycles", 0.0),
-             "energy": p.get("energy", {})} for p in sim.get("per_op", [])]
+def _per_op(c: Compiled) -> list[dict]:
+    """Per source op (tiles and shards grouped): busy cycles and energy by component."""
+    rows: dict[str, dict] = {}
+    for op in (c.schedule or {}).get("ops", []):
+        row = rows.setdefault(op["name"], {"name": op["name"], "cycles": 0, "energy": {}})
+        row["cycles"] = max(row["cycles"], op["end"] - op["start"])
+    for key, parts in c.report.get("energy_by_op", {}).items():
+        name = key.split(":", 1)[1]
+        row = rows.setdefault(name, {"name": name, "cycles": 0, "energy": {}})
+        for comp, joules in parts.items():
+            row["energy"][comp] = row["energy"].get(comp, 0.0) + joules
+    return sorted(rows.values(), key=lambda r: -sum(r["energy"].values()))[:40]
 
 
 def write_artifacts(c: Compiled, out: Path) -> list[Path]:
@@ -74,7 +98,7 @@ def write_artifacts(c: Compiled, out: Path) -> list[Path]:
             (tmp / "schedule.json").write_text(json.dumps(c.schedule, indent=1, sort_keys=True))
             (tmp / "report.json").write_text(json.dumps(report_dict(c), indent=1,
                                                         sort_keys=True, default=str))
-            (tmp / "report.html").write_text(render_report(summary_rows(c), _per_op(c.report),
+            (tmp / "report.html").write_text(render_report(summary_rows(c), _per_op(c),
                                                            c.schedule))
         for name in ARTIFACTS:  # a shorter run (--emit) must not leave stale files behind
             if not (tmp / name).exists():

@@ -72,7 +72,8 @@ def _add_compile(sub) -> None:
     p.add_argument("model", help="the .onnx file")
     p.add_argument("--target", required=True, help="preset name (pimc targets list) or .yaml")
     p.add_argument("--batch", type=int, help="bind the symbolic batch dimension")
-    p.add_argument("--objective", default="latency", choices=OBJECTIVES)
+    p.add_argument("--objective", default="throughput", choices=OBJECTIVES,
+                   help="what placement optimises (default: pipelined throughput)")
     p.add_argument("-p", "--pipeline", help="replace the default stages after import")
     p.add_argument("--precision", help="assign-precision options, e.g. 'default=8'")
     p.add_argument("--inputs", help=".npz inputs for the functional check (default: generated)")

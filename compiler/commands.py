@@ -161,6 +161,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
                      pipeline=args.pipeline, precision=args.precision, inputs=inputs,
                      emit=args.emit, time_limit=args.time_limit, seed=args.seed,
                      check=not args.no_check, say=lambda s: print(s, file=sys.stderr))
+    for note in result.notes:
+        print(f"pimc: note: {note}", file=sys.stderr)
     for warning in result.warnings:
         print(f"pimc: warning: {warning}", file=sys.stderr)
     written = result.write(args.output)

@@ -24,7 +24,7 @@ from ir.errors import PimcError
 
 __all__ = ["Compiled", "compile", "OBJECTIVES"]
 
-OBJECTIVES = ("latency", "throughput", "energy")
+OBJECTIVES = ("latency", "throughput", "energy", "mix")
 
 
 @dataclass
@@ -40,6 +40,7 @@ class Compiled:
     functional: dict | None = None
     stages: list[tuple[str, float]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def write(self, out: str | Path) -> list[Path]:
         from compiler.artifacts import write_artifacts
@@ -82,7 +83,7 @@ class _Flow:
         return out
 
 
-def compile(model: Any, target: str, batch: int | None = None, objective: str = "latency",
+def compile(model: Any, target: str, batch: int | None = None, objective: str = "throughput",
             pipeline: str | None = None, precision: str | None = None,
             inputs: Mapping[str, np.ndarray] | None = None, emit: str | None = None,
             time_limit: float = 1.0, seed: int = 0, check: bool = True,
@@ -107,7 +108,8 @@ def compile(model: Any, target: str, batch: int | None = None, objective: str = 
     with tempfile.TemporaryDirectory(prefix="pimc-") as tmp:
         feed = _feed(module, inputs, Path(tmp) / "inputs.npz", seed)
         calib = f"inputs={Path(tmp) / 'inputs.npz'}"
-        options = f"{precision},{calib}" if precision else calib
+        bits = precision or f"default={tgt.precision.weights}"  # the target's own default
+        options = f"{bits},{calib}"
         stages = ([("passes", pipeline)] if pipeline is not None
                   else stage_specs(target, objective, time_limit, seed, options))
         for stage, spec in stages:
@@ -138,8 +140,9 @@ def _finish(result: Compiled, proto, tgt, objective: str, inputs, check: bool, f
 
     module = result.module
     fallback = module.attrs.get("pim.place.fallback")
-    if fallback:
-        result.warnings.append(f"placement: {fallback}")
+    if fallback:  # an optimal heuristic is news, not a warning
+        optimal = module.attrs.get("pim.place.status") == "optimal"
+        (result.notes if optimal else result.warnings).append(f"placement: {fallback}")
 
     def checked() -> dict:
         sched = schedule_dict(module, tgt, objective)
@@ -165,7 +168,10 @@ def functional_check(module: Module, proto, feed: Mapping[str, np.ndarray],
     from ir import interp
     from passes.error_bound import error_bound
 
-    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3  # errors only: its graph-rewrite notices are not ours to show
+    session = ort.InferenceSession(proto.SerializeToString(), opts,
+                                   providers=["CPUExecutionProvider"])
     names = {i.name for i in session.get_inputs()}
     want = session.run(None, {k: v for k, v in feed.items() if k in names})
     got = interp.run(module.main, feed)

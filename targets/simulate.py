@@ -35,7 +35,7 @@ class SimReport:
     batches_per_second: float
     samples_per_second: float
     energy: dict[str, float]  # J per batch, by component
-    energy_by_op: dict[str, float]
+    energy_by_op: dict[str, dict[str, float]]  # op key -> component -> J
     total_energy: float
     area: float  # mm2, the target's roll-up
     crossbars_used: int
@@ -56,10 +56,11 @@ def _key(i: int, op: Op) -> str:
     return f"{i}:{op.attrs.get('op', op.name) if 'op' in op.attrs else op.name}"
 
 
-def _energy(module: Module, coster: OpCoster) -> tuple[dict[str, float], dict[str, float]]:
+def _energy(module: Module, coster: OpCoster
+            ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     shares = gather_shares(module.main.ops)
     total: dict[str, float] = {}
-    by_op: dict[str, float] = {}
+    by_op: dict[str, dict[str, float]] = {}
     for i, op in enumerate(module.main.ops):
         if op.attrs.get("pim.unit") not in _UNITS and not isinstance(op, pim.Transfer):
             continue
@@ -68,7 +69,7 @@ def _energy(module: Module, coster: OpCoster) -> tuple[dict[str, float], dict[st
             r = int(op.attrs.get("pim.replicas", 1))
             prims = tuple(dataclasses.replace(p, replicas=r) for p in prims)
         parts = coster.energy(prims)
-        by_op[_key(i, op)] = sum(parts.values())
+        by_op[_key(i, op)] = dict(parts)
         for k, j in parts.items():
             total[k] = total.get(k, 0.0) + j
     return total, by_op
