@@ -79,7 +79,7 @@ def test_primitive_on_a_target_without_the_unit():
     with pytest.raises(TargetError, match="has no DRAM banks"):
         CostModel(load_target("isaac")).cost(BankGather(1, 8, 16))
     with pytest.raises(TargetError, match="has no vector unit"):
-        CostModel(load_target("isaac")).cost(VectorOp("add", 8, 16))
+        CostModel(load_target("zigzag-aimc")).cost(VectorOp("add", 8, 16))
     with pytest.raises(TargetError, match="has no chip"):
         CostModel(load_target("aim")).cost(CrossbarMVM(8, 8, 8, 8))
 
