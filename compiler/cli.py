@@ -91,6 +91,12 @@ def _add_simulate(sub) -> None:
     p.set_defaults(func=_lazy("compiler.commands", "cmd_simulate"))
 
 
+def _add_supernet(sub) -> None:
+    from frontend.supernet.cli import add_commands  # registers only; torch loads when run
+
+    add_commands(sub)
+
+
 def _lazy(module: str, name: str):
     """A handler imported only when its command runs (keeps start-up light, torch-free)."""
 
@@ -119,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_add_import, _add_opt, _add_run, _add_compile, _add_simulate, _add_demo,
-                _add_targets):
+                _add_targets, _add_supernet):
         add(sub)
     return parser
 

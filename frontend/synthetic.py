@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["CTRBatch", "SyntheticCTR", "CRITEO_LIKE_TABLES"]
+__all__ = ["CTRBatch", "SyntheticCTR", "CRITEO_LIKE_TABLES", "bounded_tables"]
 
 # Table sizes spread from tens to millions of ids, like Criteo's 26 fields.
 CRITEO_LIKE_TABLES: tuple[int, ...] = (
@@ -21,6 +21,11 @@ CRITEO_LIKE_TABLES: tuple[int, ...] = (
     3_194, 27, 14_992, 5_461_306, 10, 5_652, 2_173, 4, 7_046_547, 18, 15, 286_181, 105,
     142_572,
 )
+
+
+def bounded_tables(sizes: tuple[int, ...], max_table: int | None) -> tuple[int, ...]:
+    """Table sizes capped at `max_table` (ids are folded in by modulo, like hashing)."""
+    return sizes if max_table is None else tuple(min(s, max_table) for s in sizes)
 
 
 @dataclass(frozen=True)
@@ -89,3 +94,17 @@ class SyntheticCTR:
         prob = 1 / (1 + np.exp(-logit * 2.0))
         label = (rng.random(n) < prob).astype(np.float32)
         return CTRBatch(dense, sparse, label)
+
+    def dataset(self, n: int, start: int = 0, max_table: int | None = None,
+                chunk: int = 50_000):
+        """`n` rows as a `frontend.data.CTRData`; ids folded into tables of at most
+        `max_table` rows (the labels still come from the unfolded ids)."""
+        from frontend.data import CTRData
+
+        parts = [self.batch(min(chunk, n - i), start + i // chunk) for i in range(0, n, chunk)]
+        sizes = bounded_tables(self.table_sizes, max_table)
+        sparse = np.concatenate([p.sparse for p in parts]) % np.array(sizes, dtype=np.int64)
+        return CTRData(np.concatenate([p.dense for p in parts]), sparse,
+                       np.concatenate([p.label for p in parts]), sizes,
+                       tuple(f"I{i + 1}" for i in range(self.num_dense)),
+                       tuple(f"C{j + 1}" for j in range(len(self.table_sizes))))

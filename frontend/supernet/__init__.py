@@ -1,0 +1,43 @@
+"""The NASRec/AutoRAC supernet (PyTorch): shared weights, path training, subnets, export.
+
+- `SuperNet(space, table_sizes)`: every choice of a `frontend.space.SearchSpace`; widths
+  slice full-width weights, precisions fake-quantise with a straight-through estimator.
+- `train_supernet(net, train, val, TrainConfig(...))`: uniform single-path sampling, or
+  NASRec's anneal from the whole supernet to single paths; validation logloss/AUC,
+  checkpoints and resume. CLI: `pimc train-supernet` (`frontend.supernet.cli`).
+- `net.subnet(arch)` (a `Subnet`): a standalone module with inherited
+  weights; `evaluate`, `finetune_head`.
+- `export(arch_or_model, path, supernet=..., exporter="legacy"|"dynamo")`: ONNX.
+
+Precision convention in the exported ONNX (read by `frontend.precision`, torch-free):
+every quantised tensor, weight or activation, is the chain
+
+    Mul(Clamp(Round(Div(x, s)), -2^(b-1), 2^(b-1) - 1), s)
+
+(Clamp is `Clip` from the TorchScript exporter, `Max` then `Min` from dynamo; s is a
+constant scalar). The bit width b is read off the clamp bounds; the chain quantises a
+weight when x is computed from constants only, else an activation (an operator's input).
+Weights use s = max|w| / (2^(b-1) - 1); activations a calibrated s (a moving average of
+max|x| during training). An operator of precision (w, a) reads its weights through w-bit
+chains and its inputs through a-bit chains; float operators (32 bits) have no chain.
+Quantised subnets are exported without constant folding so that weight chains survive.
+`frontend.precision.quantised_values(model)` maps chain outputs to bits;
+`read_precisions(model)` maps compute nodes to (weight bits, activation bits).
+"""
+
+from __future__ import annotations
+
+__all__ = ["SuperNet", "Subnet", "TrainConfig", "train_supernet", "evaluate", "finetune_head",
+           "export"]
+
+
+def __getattr__(name: str):
+    # torch loads on first use, never when `frontend.supernet` is only named
+    from frontend.supernet import model, subnet, train
+
+    table = {"SuperNet": model.SuperNet, "Subnet": subnet.Subnet, "export": subnet.export,
+             "TrainConfig": train.TrainConfig, "train_supernet": train.train_supernet,
+             "evaluate": train.evaluate, "finetune_head": train.finetune_head}
+    if name not in table:
+        raise AttributeError(f"module 'frontend.supernet' has no attribute '{name}'")
+    return table[name]

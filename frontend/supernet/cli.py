@@ -1,0 +1,56 @@
+"""`pimc train-supernet`: train the weight-sharing supernet of a search space on CTR data."""
+
+from __future__ import annotations
+
+import json
+
+__all__ = ["add_commands"]
+
+
+def _train(args) -> int:
+    import torch
+
+    from frontend.data import constant_logloss, load_data, stratified_split
+    from frontend.space import get_space
+    from frontend.supernet.model import SuperNet
+    from frontend.supernet.train import TrainConfig, train_supernet
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    space = get_space(args.space)
+    data = load_data(args.data, rows=args.rows, max_table=args.max_table, seed=args.seed)
+    train, val, _ = stratified_split(data, seed=args.seed)
+    cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                      schedule=args.schedule, eval_every=args.eval_every,
+                      checkpoint_every=args.checkpoint_every, seed=args.seed)
+    net = SuperNet(space, data.table_sizes, data.num_dense, seed=args.seed)
+    history = train_supernet(net, train, val, cfg, checkpoint=args.out, resume=args.resume,
+                             progress=not args.quiet)
+    summary = {"space": args.space, "data": args.data, "rows": len(data),
+               "constant_logloss": constant_logloss(val.label),
+               "final": history[-1] if history else None, "checkpoint": args.out}
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def add_commands(subparsers) -> None:
+    """Register `train-supernet` on the `pimc` CLI."""
+    p = subparsers.add_parser("train-supernet", help="train a weight-sharing supernet on CTR data")
+    p.add_argument("--space", default="nasrec", help="search space name (nasrec, tiny, ...)")
+    p.add_argument("--data", default="synthetic",
+                   help="synthetic | criteo:PATH | avazu:PATH | csv:PATH[:label=NAME]")
+    p.add_argument("--steps", type=int, default=2000, help="training steps (sampled paths)")
+    p.add_argument("--out", required=True, help="checkpoint file (.pt), written periodically")
+    p.add_argument("--resume", action="store_true", help="continue from --out if it exists")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--schedule", choices=("uniform", "anneal"), default="uniform",
+                   help="uniform single-path, or NASRec's whole-supernet to single-path")
+    p.add_argument("--eval-every", type=int, default=500, help="steps between validations")
+    p.add_argument("--checkpoint-every", type=int, default=1000)
+    p.add_argument("--rows", type=int, default=200_000, help="rows of synthetic data")
+    p.add_argument("--max-table", type=int, default=10_000, help="bound on table sizes")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_train)

@@ -1,0 +1,194 @@
+"""Training the supernet by path sampling, with validation, checkpoints and resume."""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from frontend.data import CTRData, auc, logloss
+from frontend.space import Arch, SearchSpace
+from frontend.supernet.model import PathModel, SuperNet
+from ir.errors import PimcError
+
+__all__ = ["TrainConfig", "SCHEDULES", "train_supernet", "evaluate", "predict", "widest", "fit",
+           "finetune_head"]
+
+SCHEDULES = ("uniform", "anneal")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 2000
+    batch_size: int = 256
+    lr: float = 3e-3
+    schedule: str = "uniform"   # or "anneal": NASRec's whole-supernet to single-path
+    anneal_frac: float = 0.5    # fraction of the steps over which "anneal" reaches single-path
+    eval_every: int = 500
+    eval_archs: int = 4         # validation averages this many fixed sampled paths
+    eval_rows: int = 20_000
+    checkpoint_every: int = 1000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.schedule not in SCHEDULES:
+            raise PimcError(f"unknown schedule '{self.schedule}'; accepted: "
+                            f"{', '.join(SCHEDULES)}")
+
+
+def widest(space: SearchSpace, arch: Arch) -> Arch:
+    """`arch`'s operators with every other choice at its largest: the whole supernet."""
+    def wide(i: int, b):
+        inputs = tuple(range(i + 1))[-(space.max_inputs or i + 1):]
+        return replace(b, dense_width=max(space.dense_widths), dense_in=inputs,
+                       sparse_width=max(space.sparse_widths), sparse_in=inputs, merge=True)
+
+    return Arch(tuple(wide(i, b) for i, b in enumerate(arch.blocks)), True)
+
+
+def _path(space: SearchSpace, rng: random.Random, step: int, cfg: TrainConfig) -> Arch:
+    arch = space.sample(rng)
+    if cfg.schedule == "anneal":
+        whole = max(0.0, 1.0 - step / max(1.0, cfg.anneal_frac * cfg.steps))
+        if rng.random() < whole:
+            return widest(space, arch)
+    return arch
+
+
+def _tensors(batch: CTRData) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    return (torch.from_numpy(batch.dense), torch.from_numpy(batch.sparse),
+            torch.from_numpy(batch.label).unsqueeze(1))
+
+
+def predict(model, data: CTRData, batch_size: int = 4096) -> np.ndarray:
+    """Probabilities of `model(dense, sparse)` over `data`, in eval mode."""
+    was = model.training
+    model.eval()
+    with torch.no_grad():
+        out = [model(*_tensors(b)[:2]).numpy() for b in data.batches(batch_size)]
+    model.train(was)
+    return np.concatenate(out).reshape(-1)
+
+
+def evaluate(model, data: CTRData) -> dict[str, float]:
+    """Validation logloss and AUC of a subnet (or any model of (dense, sparse))."""
+    p = predict(model, data)
+    return {"logloss": logloss(data.label, p), "auc": auc(data.label, p)}
+
+
+class _Progress:
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.enabled, self.t0 = total, enabled, time.perf_counter()
+
+    def update(self, step: int, loss: float, rows: int) -> None:
+        if not self.enabled:
+            return
+        done = int(30 * step / max(1, self.total))
+        rate = rows / max(1e-9, time.perf_counter() - self.t0)
+        sys.stderr.write(f"\r[{'#' * done}{'.' * (30 - done)}] {step}/{self.total} "
+                         f"loss {loss:.4f} {rate:,.0f} rows/s")
+        sys.stderr.flush()
+
+    def line(self, text: str) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + text + " " * 20 + "\n")
+
+
+def _validate(net: SuperNet, val: CTRData, cfg: TrainConfig) -> dict[str, float]:
+    rng = random.Random(cfg.seed + 7919)
+    archs = [net.space.sample(rng) for _ in range(cfg.eval_archs)]
+    data = val.take(np.arange(min(len(val), cfg.eval_rows)))
+    scores = [evaluate(PathModel(net, a), data) for a in archs]
+    return {k: float(np.mean([s[k] for s in scores])) for k in ("logloss", "auc")}
+
+
+def _save(path: Path, net: SuperNet, opt, step: int, cfg: TrainConfig, history: list,
+          rng: random.Random) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save({"model": net.state_dict(), "optim": opt.state_dict(), "step": step,
+                "config": asdict(cfg), "space": asdict(net.space), "history": history,
+                "table_sizes": net.table_sizes, "num_dense": net.num_dense,
+                "rng": rng.getstate(), "torch_rng": torch.get_rng_state()}, tmp)
+    tmp.replace(path)
+
+
+def _resume(path: Path, net: SuperNet, opt, rng: random.Random) -> tuple[int, list]:
+    state = torch.load(path, weights_only=False)
+    if tuple(state["table_sizes"]) != net.table_sizes or state["space"] != asdict(net.space):
+        raise PimcError("checkpoint was trained on other tables or another space; accepted: "
+                        "a checkpoint of the same --space and --data", str(path))
+    net.load_state_dict(state["model"])
+    opt.load_state_dict(state["optim"])
+    rng.setstate(state["rng"])
+    torch.set_rng_state(state["torch_rng"])
+    return int(state["step"]), list(state["history"])
+
+
+def train_supernet(net: SuperNet, train: CTRData, val: CTRData, cfg: TrainConfig,
+                   checkpoint: str | Path | None = None, resume: bool = False,
+                   progress: bool = False) -> list[dict]:
+    """Train `net` for `cfg.steps` sampled paths; returns the validation history."""
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    rng, step, history = random.Random(cfg.seed), 0, []
+    path = Path(checkpoint) if checkpoint else None
+    if resume and path is not None and path.is_file():
+        step, history = _resume(path, net, opt, rng)
+    bar, batches, loss_fn = _Progress(cfg.steps, progress), _Batches(train, cfg), torch.nn.BCELoss()
+    net.train()
+    while step < cfg.steps:
+        dense, sparse, label = _tensors(batches.next(step))
+        loss = loss_fn(net(dense, sparse, _path(net.space, rng, step, cfg)), label)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step += 1
+        bar.update(step, loss.item(), step * cfg.batch_size)
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            history.append({"step": step, **_validate(net, val, cfg)})
+            bar.line(f"step {step}: val logloss {history[-1]['logloss']:.4f} "
+                     f"auc {history[-1]['auc']:.4f}")
+        if path is not None and (step % cfg.checkpoint_every == 0 or step == cfg.steps):
+            _save(path, net, opt, step, cfg, history, rng)
+    return history
+
+
+class _Batches:
+    """Shuffled batches, epoch after epoch; the order depends only on (seed, epoch)."""
+
+    def __init__(self, data: CTRData, cfg: TrainConfig) -> None:
+        self.data, self.cfg = data, cfg
+        self.per_epoch = max(1, len(data) // cfg.batch_size)
+
+    def next(self, step: int) -> CTRData:
+        epoch, i = divmod(step, self.per_epoch)
+        order = np.random.default_rng([self.cfg.seed, epoch]).permutation(len(self.data))
+        size = self.cfg.batch_size
+        return self.data.take(order[i * size:(i + 1) * size])
+
+
+def fit(model: torch.nn.Module, data: CTRData, steps: int, batch_size: int = 256,
+        lr: float = 3e-3, seed: int = 0, params=None) -> torch.nn.Module:
+    """Train any model of (dense, sparse) -> prob with Adam on logloss (`params`: which)."""
+    torch.manual_seed(seed)
+    opt = torch.optim.Adam(list(params if params is not None else model.parameters()), lr=lr)
+    batches, loss_fn = _Batches(data, TrainConfig(batch_size=batch_size, seed=seed)), \
+        torch.nn.BCELoss()
+    model.train()
+    for step in range(steps):
+        dense, sparse, label = _tensors(batches.next(step))
+        loss = loss_fn(model(dense, sparse), label)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model.eval()
+
+
+def finetune_head(subnet: torch.nn.Module, data: CTRData, steps: int = 200,
+                  lr: float = 1e-3, seed: int = 0) -> torch.nn.Module:
+    """NASRec's short fine-tune of the last layer of a subnet with inherited weights."""
+    return fit(subnet, data, steps, lr=lr, seed=seed, params=subnet.head.parameters())

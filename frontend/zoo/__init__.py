@@ -1,0 +1,35 @@
+"""The model zoo (PyTorch): DLRM, DCNv2, DeepFM, AutoInt, and ONNX export.
+
+`build(name, table_sizes)` makes a model by name; every model maps (dense, sparse) to a
+click probability and exports with both torch exporters (`export_onnx`).
+"""
+
+from __future__ import annotations
+
+from ir.errors import PimcError
+
+__all__ = ["MODELS", "build", "export_onnx"]
+
+MODELS = ("dlrm", "dcnv2", "deepfm", "autoint", "lr")
+
+
+def build(name: str, table_sizes: tuple[int, ...], num_dense: int = 13, dim: int = 16,
+          seed: int = 0, **options):
+    """A zoo model by name, initialised from `seed`."""
+    import torch
+
+    from frontend.zoo import models
+
+    classes = {"dlrm": models.DLRM, "dcnv2": models.DCNv2, "deepfm": models.DeepFM,
+               "autoint": models.AutoInt, "lr": models.LogisticRegression}
+    if name not in classes:
+        raise PimcError(f"unknown model '{name}'; accepted: {', '.join(MODELS)}")
+    torch.manual_seed(seed)
+    return classes[name](tuple(table_sizes), num_dense, dim, **options)
+
+
+def export_onnx(*args, **kwargs):
+    """See `frontend.zoo.export.export_onnx`."""
+    from frontend.zoo.export import export_onnx as export
+
+    return export(*args, **kwargs)
