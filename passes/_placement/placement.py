@@ -80,8 +80,10 @@ def apply(prob: Problem, place: Placement) -> None:
             op.attrs["pim.loc"] = tuple(mesh.crossbar_at(start + j * g.tiles + k)
                                         for j in range(r))
     for info in prob.ops:
-        if info.unit == "bank":
+        if info.unit == "bank" and info.index in place.banks:
             info.op.attrs["pim.loc"] = (place.banks[info.index],)
+        elif info.unit == "bank":  # near-bank GEMV runs in all-bank mode, as HBM-PIM does
+            info.op.attrs["pim.loc"] = tuple(range(mesh.banks))
         elif info.unit == "digital":
             info.op.attrs["pim.loc"] = (_anchor(prob, info),)
         elif not info.group:
