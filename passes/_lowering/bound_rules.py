@@ -188,6 +188,45 @@ def _dense(op, vals, errs, outs):
     return [_monotone_of(rec_act(op), pre, lin)]
 
 
+def _cross(op, vals, errs, outs):
+    """x0 * s + b + x with s = x @ w (vector: a per-row scalar; matrix: s = x @ W + b)."""
+    (x0, x, w, b), (e0, ex) = vals, errs[:2]
+    s = np.asarray(x, np.float64) @ w
+    es = ex @ np.abs(w)
+    if op.attrs["kind"] == "vector":
+        s, es = s[..., None], es[..., None]
+    else:
+        s = s + b
+    return [_product(x0, s, e0, es) + ex]
+
+
+def _efc(op, vals, errs, outs):
+    """An FC over the token axis: einsum('bfd,fg->bgd') of the errors with |w|."""
+    return [np.einsum("bfd,fg->bgd", errs[0], np.abs(vals[1]))]
+
+
+def _attention(op, vals, errs, outs):
+    """Per head: q k^T scaled, softmax, times v; errors through each step."""
+    x, (wq, wk, wv), ex = vals[0], vals[1:], errs[0]
+    heads, scale = op.attrs["heads"], abs(op.attrs["scale"])
+    b, f, _ = x.shape
+
+    def split(a):
+        return a.reshape(b, f, heads, -1).transpose(0, 2, 1, 3)
+
+    q, k, v = (split(np.asarray(x, np.float64) @ w) for w in (wq, wk, wv))
+    eq, ek, ev = (split(ex @ np.abs(w)) for w in (wq, wk, wv))
+    scores = scale * (q @ np.swapaxes(k, -1, -2))
+    e_scores = scale * _matmul_like(np.matmul, q, np.swapaxes(k, -1, -2), eq,
+                                    np.swapaxes(ek, -1, -2))
+    p = np.exp(scores - scores.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    with np.errstate(over="ignore"):
+        ep = p * np.expm1(2 * e_scores.max(-1, keepdims=True))
+    out = _matmul_like(np.matmul, p, v, ep, ev)
+    return [out.transpose(0, 2, 1, 3).reshape(outs[0].shape)]
+
+
 def _zero(op, vals, errs, outs):
     return [np.zeros(o.shape) for o in outs]
 
@@ -205,6 +244,7 @@ RULES: dict[type[Op], Rule] = {
     nn.Add: _sum, nn.Sub: _sum, nn.Mul: _mul, nn.Div: _div, nn.Where: _where,
     nn.MatMul: _matmul, nn.Einsum: _einsum, nn.Softmax: _softmax, nn.BatchNorm: _batch_norm,
     rec.DotInteraction: _dot, rec.FM: _fm, rec.Gating: _gating, rec.Dense: _dense,
+    rec.Cross: _cross, rec.EFC: _efc, rec.Attention: _attention,
     rec.EmbeddingBag: _zero, pim.Gather: _zero, nn.Constant: _zero,
     pim.MVM: _mvm, pim.Combine: _combine,
 }
