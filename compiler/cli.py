@@ -61,6 +61,7 @@ def _add_demo(sub) -> None:
     p.add_argument("-o", "--output", default="demo-out", help="folder for what it writes")
     p.add_argument("--batch", type=int, default=64, help="rows in the synthetic batch")
     p.add_argument("-p", "--pipeline", default=None, help="passes after import")
+    p.add_argument("--target", default="hetero", help="the PIM target to compile for")
     p.set_defaults(func=commands.cmd_demo)
 
 

@@ -140,7 +140,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from compiler.demo import DEFAULT_PIPELINE, run_demo
 
     stages = run_demo(Path(args.output), batch=args.batch,
-                      pipeline=args.pipeline if args.pipeline is not None else DEFAULT_PIPELINE)
+                      pipeline=args.pipeline if args.pipeline is not None else DEFAULT_PIPELINE,
+                      target=args.target)
     worst = max(s.max_rel_err for s in stages)
     if worst > 1e-4:
         raise PimcError(f"functional check failed: max relative error {worst:.2e} > 1e-4")

@@ -1,8 +1,10 @@
-"""`pimc demo`: the whole available flow on the built-in default, no data file needed.
+"""`pimc demo`: the whole flow on the built-in default, no data file needed.
 
 A small DLRM (frontend.builtin) on synthetic Criteo-like rows (frontend.synthetic) is
-exported to ONNX, imported, run through the default pipeline, and checked against ONNX
-Runtime after every stage. Everything it writes goes to one output folder.
+written as ONNX, imported, fused (checked against ONNX Runtime after every pass), then
+compiled for a PIM target with the functional check on the same rows. Everything it writes
+goes to one output folder: model.onnx, inputs.npz, imported.pir, optimized.pir and the
+compile artifacts (mapped.pir, schedule.json, report.json, report.html).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def _table(stages: list[Stage]) -> str:
 
 
 def run_demo(out: Path, batch: int = 64, pipeline: str = DEFAULT_PIPELINE, seed: int = 0,
-             say=print) -> list[Stage]:
+             target: str = "hetero", say=print) -> list[Stage]:
     """Run the demo into folder `out`; returns the per-stage summary."""
     import onnx
     import onnxruntime as ort
@@ -74,7 +76,7 @@ def run_demo(out: Path, batch: int = 64, pipeline: str = DEFAULT_PIPELINE, seed:
     data = SyntheticCTR(table_sizes=DEMO_TABLES, seed=seed).batch(batch)
     inputs = {"dense": data.dense, "sparse": data.sparse}
     np.savez(out / "inputs.npz", **inputs)
-    say(f"[1/3] built-in DLRM ({len(model.graph.node)} ONNX nodes) and {batch} synthetic rows "
+    say(f"[1/4] built-in DLRM ({len(model.graph.node)} ONNX nodes) and {batch} synthetic rows "
         f"(positive rate {data.label.mean():.2f}) -> {out}")
     want = ort.InferenceSession(model.SerializeToString()).run(None, inputs)
 
@@ -82,13 +84,30 @@ def run_demo(out: Path, batch: int = 64, pipeline: str = DEFAULT_PIPELINE, seed:
     module = import_onnx(out / "model.onnx", batch=batch)
     stages = [_stage("import", module, inputs, want, time.perf_counter() - t)]
     save(module, out / "imported.pir")
-    say(f"[2/3] imported -> {out / 'imported.pir'}")
+    say(f"[2/4] imported -> {out / 'imported.pir'}")
 
     timer = PassTimer()
     for p in parse_pipeline(pipeline):
         PassManager([p], instruments=[timer]).run(module)
         stages.append(_stage(p.name, module, inputs, want, timer.times[-1][1]))
     save(module, out / "optimized.pir")
-    say(f"[3/3] {pipeline} -> {out / 'optimized.pir'}")
+    say(f"[3/4] {pipeline} -> {out / 'optimized.pir'}")
     say(_table(stages))
+    _compile(out, target, batch, inputs, say)
     return stages
+
+
+def _compile(out: Path, target: str, batch: int, inputs, say) -> None:
+    from compiler.artifacts import summary_rows
+    from compiler.driver import compile
+
+    say(f"[4/4] pimc compile model.onnx --target {target} --batch {batch}")
+    c = compile(out / "model.onnx", target, batch=batch, inputs=inputs,
+                say=lambda s: say("      " + s))
+    for note in c.notes + c.warnings:
+        say(f"      {note}")
+    c.write(out)
+    rows = summary_rows(c)
+    width = max(len(k) for k in rows)
+    say("\n".join(f"  {k:<{width}}  {v}" for k, v in rows.items()))
+    say(f"open {out / 'report.html'} for the plots; schedule in {out / 'schedule.json'}")
