@@ -64,10 +64,10 @@ def test_unknown_precision_mode_and_rows():
 
 def test_digital_op_on_a_target_without_vector_units():
     with pytest.raises(PimcError) as exc:
-        _run("assign-precision,partition{target=isaac}", sigmoid=True)
-    assert _one_line(exc) == (
+        _run("assign-precision,partition{target=zigzag-aimc}", sigmoid=True)
+    assert _one_line(exc).startswith(
         "partition: nn.sigmoid (op #2) needs a vector unit (on the chip or near the DRAM "
-        "banks), but target isaac has reram crossbars 128x128, no vector unit, no DRAM banks")
+        "banks), but target zigzag-aimc has sram crossbars 128x1024, no vector unit, no DRAM banks")
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@
 // greedy gives the op one copy per input vector (2), all tiles sharing the count, and meets
 // the bound. The combine
 // runs on the chip tile of its first tile's crossbar; both are scheduled.
-// NAIVE:      pim.bound.interval = 1920, pim.bound.latency = 1928, pim.interval = 3840, pim.latency = 3848
+// NAIVE:      pim.bound.interval = 1920, pim.bound.latency = 1923, pim.interval = 3840, pim.latency = 3843
 // NAIVE-SAME: pim.place.solver = "naive"
 // NAIVE:      pim.mvm{{.*}}pim.end = 3840, pim.loc = [0], pim.replicas = 1, pim.start = 0
 // NAIVE:      pim.mvm{{.*}}pim.end = 3840, pim.loc = [1], pim.replicas = 1, pim.start = 0
-// NAIVE:      pim.combine{{.*}}pim.end = 3848, pim.loc = [0], pim.start = 3840
-// GREEDY:     pim.interval = 1920, pim.latency = 1928
+// NAIVE:      pim.combine{{.*}}pim.end = 3843, pim.loc = [0], pim.start = 3840
+// GREEDY:     pim.interval = 1920, pim.latency = 1923
 // GREEDY:     pim.mvm{{.*}}pim.loc = [0, 2], pim.replicas = 2
 // GREEDY:     pim.mvm{{.*}}pim.loc = [1, 3], pim.replicas = 2
 module @m attributes {pim.batch = 2, pim.target = "isaac"} {
