@@ -1,11 +1,12 @@
 """canonicalize: fold constants and static shapes, drop no-ops and dead code, to a fixed point.
 
 Folding evaluates an op whose operands are all `nn.constant` results with the reference
-interpreter and replaces it by constants; `nn.shape` and `nn.size` fold from the static types
-of their operand. Results larger than `max_fold_elements` are left unfolded, so a huge
-weight is not copied into a second huge literal for nothing. No-ops (identity, dropout,
-casts to the same type, identity reshapes and transposes, ...) forward their operand; chains
-of reshapes and of transposes collapse (see `passes.rules.noops`).
+interpreter and replaces it by constants that keep the results' `bits`; `nn.shape` and
+`nn.size` fold from the static types of their operand. Results larger than
+`max_fold_elements` are left unfolded, so a huge weight is not copied into a second huge
+literal for nothing. No-ops (identity, dropout, casts to the same type, identity reshapes
+and transposes, ...) forward their operand; chains of reshapes and of transposes collapse
+(see `passes.rules.noops`).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def _fold(ctx: Ctx, limit: int) -> bool:
         arrays = _folded(op, limit)
         if arrays is None:
             continue
-        consts = [new_const(a) for a in arrays]
+        consts = [new_const(a, r.type.bits) for a, r in zip(arrays, op.results)]
         ctx.insert_before(op, consts)
         for old, c in zip(op.results, consts):
             c.result.name = old.name

@@ -275,9 +275,12 @@ def sole_use(v: Value, ctx: Ctx, what: str = "value") -> None:
            f"{what} has more than one use")
 
 
-def new_const(array: np.ndarray) -> nn.Constant:
+def new_const(array: np.ndarray, bits: int | None = None) -> nn.Constant:
+    """An nn.constant of `array`; `bits` is the precision of the value it stands for."""
     a = np.asarray(array)  # (np.ascontiguousarray would turn a scalar into shape [1])
-    return nn.Constant(attrs={"value": a if a.flags.c_contiguous else a.copy(order="C")})
+    op = nn.Constant(attrs={"value": a if a.flags.c_contiguous else a.copy(order="C")})
+    op.result.type = op.result.type.with_bits(bits)
+    return op
 
 
 # -- driving ---------------------------------------------------------------------------------

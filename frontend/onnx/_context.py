@@ -84,6 +84,8 @@ class Context:
         self.consts: dict[Value, np.ndarray] = {}
         self.dynamic: set[Value] = set()
         self.source: str | None = None
+        # ONNX value name -> precision of the fake-quantisation chain it is the output of
+        self.bits: dict[str, int] = {}
 
     # -- values -------------------------------------------------------------------------
     def lookup(self, name: str, where: str) -> Any:
@@ -102,8 +104,11 @@ class Context:
 
     def bind(self, names: Sequence[str], values: Sequence[Any]) -> None:
         for name, v in zip(names, values):
-            if name:
-                self.values[name] = v
+            if not name:
+                continue
+            if name in self.bits and isinstance(v, Value):  # before any reader is built
+                v.type = v.type.with_bits(self.bits[name])
+            self.values[name] = v
 
     def argument(self, type: TensorType, name: str) -> Value:
         v = Value(type, name=name)
@@ -112,11 +117,13 @@ class Context:
         return v
 
     # -- emission -----------------------------------------------------------------------
-    def constant(self, array: np.ndarray, name: str | None = None) -> Value:
-        """An nn.constant op holding `array`."""
+    def constant(self, array: np.ndarray, name: str | None = None,
+                 bits: int | None = None) -> Value:
+        """An nn.constant op holding `array` (stored in `bits` when given)."""
         array = np.asarray(array)
         op = nn.Constant((), {"value": array})
         op.result.name = name
+        op.result.type = op.result.type.with_bits(bits)
         self._append(op)
         self.consts[op.result] = op.attrs["value"]
         return op.result
@@ -126,7 +133,7 @@ class Context:
         op = cls(list(operands), attrs)
         if self.fold and self._foldable(op):
             arrays = evaluate(op, [self.consts[v] for v in op.operands])
-            return [self.constant(a) for a in arrays]
+            return [self.constant(a, bits=r.type.bits) for a, r in zip(arrays, op.results)]
         self._append(op)
         if not isinstance(op, _TYPE_ONLY) and any(v in self.dynamic for v in op.operands):
             self.dynamic.update(op.results)

@@ -10,6 +10,7 @@ from onnx import numpy_helper
 
 from frontend.onnx._context import Context, onnx_dtype
 from frontend.onnx.converters import convert_nodes
+from frontend.precision import quantised_values
 from ir.core import Graph, Module, Value
 from ir.errors import PimcError
 from ir.types import TensorType
@@ -98,7 +99,8 @@ def import_onnx(model: str | Path | onnx.ModelProto, batch: int | None = None,
                 dims: Mapping[str, int] | None = None, name: str | None = None,
                 fold: bool = True) -> Module:
     """Import an ONNX model, binding symbolic dimensions (axis 0 by `batch`, others by name
-    in `dims`); `fold` folds every small or integer constant expression during import."""
+    in `dims`); `fold` folds every small or integer constant expression during import. The
+    output of every fake-quantisation chain (`frontend.precision`) gets the chain's `bits`."""
     proto, where = _load(model)
     opset = _opset(proto, where)
     if proto.functions:
@@ -106,6 +108,7 @@ def import_onnx(model: str | Path | onnx.ModelProto, batch: int | None = None,
     g = proto.graph
     graph = Graph("main")
     ctx = Context(graph, opset, fold)
+    ctx.bits = quantised_values(proto)
     for init in g.initializer:
         ctx.values[init.name] = ctx.constant(numpy_helper.to_array(init), init.name)
     for vi in g.input:

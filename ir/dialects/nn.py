@@ -34,6 +34,13 @@ class Unary(Op):
         return [self.operands[0].type.with_bits(None)]
 
 
+class PassThrough(Unary):
+    """One operand returned unchanged (at inference): the result keeps its precision."""
+
+    def infer_types(self):
+        return [self.operands[0].type]
+
+
 class Binary(Op):
     """Two operands of one element type, broadcast."""
 
@@ -83,8 +90,8 @@ class Reduce(Op):
         return [TensorType(tuple(shape), t.dtype)]
 
 
-def _unary(name: str, **attrs: Attr) -> type[Op]:
-    cls = type(name.title().replace("_", ""), (Unary,),
+def _unary(name: str, base: type[Op] = Unary, **attrs: Attr) -> type[Op]:
+    cls = type(name.title().replace("_", ""), (base,),
                {"name": f"nn.{name}", "attrs_spec": attrs, "__module__": __name__})
     return register(cls)
 
@@ -97,8 +104,8 @@ def _family(base: type[Op], name: str) -> type[Op]:
 
 # Elementwise ops whose whole declaration is their name (and attributes).
 for _name in ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "neg", "abs", "erf",
-              "reciprocal", "floor", "ceil", "sign", "softplus", "softsign", "identity",
-              "not", "sin", "cos", "round"):
+              "reciprocal", "floor", "ceil", "sign", "softplus", "softsign", "not", "sin", "cos",
+              "round"):
     globals()[_name.title()] = _unary(_name)
 LeakyRelu = _unary("leaky_relu", alpha=Attr("float", 0.01))
 Elu = _unary("elu", alpha=Attr("float", 1.0))
@@ -107,7 +114,8 @@ Selu = _unary("selu", alpha=Attr("float", 1.67326319217681884765625),
 HardSigmoid = _unary("hard_sigmoid", alpha=Attr("float", 0.2), beta=Attr("float", 0.5))
 Gelu = _unary("gelu", approximate=Attr("str", "none", ("none", "tanh")))
 Clip = _unary("clip", min=Attr("float", None), max=Attr("float", None))
-Dropout = _unary("dropout", ratio=Attr("float", 0.5))
+Identity = _unary("identity", PassThrough)
+Dropout = _unary("dropout", PassThrough, ratio=Attr("float", 0.5))
 Softmax = _unary("softmax", axis=Attr("int", -1))
 LogSoftmax = _unary("log_softmax", axis=Attr("int", -1))
 CumSum = _unary("cumsum", axis=Attr("int"), exclusive=Attr("bool", False),

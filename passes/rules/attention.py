@@ -64,6 +64,7 @@ def _projection(v: Value, ctx: Ctx, m: Match) -> tuple[Value, list[Op], Value, n
            "projection has an activation")
     w = const_of(op.operands[1])
     expect(w is not None and w.ndim == 2, "projection weight is not a constant matrix")
+    m.vals.setdefault("w_bits", []).append(op.operands[1].type.bits)  # q, k, v in order
     x = reshaped_from(op.operands[0])  # not matched: the reshape may feed other layers too
     return source, ops, x, w
 
@@ -137,7 +138,7 @@ def _decode(m: Match) -> None:
 
 
 def _rewrite(m: Match) -> Rewrite:
-    ops: list[Op] = [new_const(w) for w in m.ws]
+    ops: list[Op] = [new_const(w, bits) for w, bits in zip(m.ws, m.w_bits)]
     x = m.x
     if x.type.shape != m.tokens:
         ops.append(nn_shape.Reshape([x], {"shape": m.tokens}))

@@ -32,7 +32,9 @@ __all__ = ["RULES"]
 
 
 def _weight(v: Value, m: Match) -> np.ndarray:
-    """A constant 2-D weight, looking through one transpose of a constant."""
+    """A constant 2-D weight, looking through one transpose of a constant; its precision
+    goes to `m.w_bits`."""
+    m.vals["w_bits"] = v.type.bits
     value = const_of(v)
     if value is None and isinstance(v.owner, nn_shape.Transpose):
         inner = const(v.owner.operands[0], "weight")
@@ -105,7 +107,7 @@ def _dense_rewrite(m: Match) -> Rewrite:
     ops: list[Op] = []
     w = m.vals.get("w_src")
     if w is None:
-        ops.append(new_const(m.w.astype(m.x.type.np_dtype)))
+        ops.append(new_const(m.w.astype(m.x.type.np_dtype), m.w_bits))
         w = ops[-1].result
     operands = [m.x, w]
     if m.b is not None:

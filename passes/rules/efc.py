@@ -1,8 +1,9 @@
 """efc: a fully connected layer over the token axis into `rec.efc`.
 
 x [B, F, D] mixed by a constant w [F, G] into [B, G, D]: the einsum 'bfd,fg->bgd' (any
-letters), or transpose(x, [0, 2, 1]) -> matmul / rec.dense with w -> transpose back (a dense
-bias [G] becomes the efc bias [G, 1]).
+letters), transpose(x, [0, 2, 1]) -> matmul / rec.dense with w -> transpose back (a dense
+bias [G] becomes the efc bias [G, 1]), or matmul(w^T, x) (the supernet's export), whose
+bias, an nn.add of a constant [G, 1], `efc-bias` takes in.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from passes.rewrite import (
     Rewrite,
     Rule,
     const,
+    const_of,
     einsum_terms,
     expect,
     new_const,
     producer,
+    split_const,
 )
 
 __all__ = ["RULES"]
@@ -35,7 +38,8 @@ def _einsum_pattern(op: Op, ctx: Ctx) -> Match:
     expect(f == f2 and out == b + g + d and len({b, f, d, g}) == 4,
            f"einsum '{op.attrs['equation']}' is not 'bfd,fg->bgd'")
     m = Match(op)
-    m.vals.update(x=op.operands[0], w=const(op.operands[1], "weight"), b=None)
+    m.vals.update(x=op.operands[0], w=const(op.operands[1], "weight"), b=None,
+                  w_bits=op.operands[1].type.bits)
     return m
 
 
@@ -54,8 +58,34 @@ def _transposed_pattern(op: Op, ctx: Ctx) -> Match:
     x = _swapped(mix.operands[0], m, "mixed input")
     expect(x.type.rank == 3, "tokens are not [B, F, D]")
     bias = mix.arg("b") if isinstance(mix, rec.Dense) else None
-    m.vals.update(x=x, w=const(mix.operands[1], "weight"),
+    m.vals.update(x=x, w=const(mix.operands[1], "weight"), w_bits=mix.operands[1].type.bits,
                   b=None if bias is None else const(bias, "bias"))
+    return m
+
+
+def _left_pattern(op: Op, ctx: Ctx) -> Match:
+    w, x = op.operands
+    expect(const_of(w) is not None and w.type.rank == 2, "left operand is no 2-D constant")
+    expect(x.type.rank == 3, "right operand is not tokens [B, F, D]")
+    # D = 1 is W @ unsqueeze(x), a per-row linear map that cross and dense rules read
+    expect(x.type.shape[2] > 1, "tokens have width 1: a matrix-vector product")
+    m = Match(op)
+    m.vals.update(x=x, w=const_of(w).T, b=None, w_bits=w.type.bits)
+    return m
+
+
+def _bias_pattern(op: Op, ctx: Ctx) -> Match:
+    m = Match(op)
+    y, c = split_const(op)
+    efc = producer(y, rec.EFC, m, "addend")
+    expect(efc.arg("b") is None, "efc already has a bias")
+    g = efc.result.type.shape[1]
+    bias = const_of(c)
+    per_token = bias.size == 1 or (bias.ndim >= 2 and bias.shape[-2:] == (g, 1))
+    expect(per_token and op.result.type.same_data(y.type), "addend is not a bias per token")
+    x, w = efc.operands
+    m.vals.update(x=x, w=const_of(w), w_bits=w.type.bits,
+                  b=np.broadcast_to(bias.reshape(-1), (g,)))
     return m
 
 
@@ -65,7 +95,7 @@ def _check(m: Match, ctx: Ctx) -> str | None:
 
 
 def _rewrite(m: Match) -> Rewrite:
-    w = new_const(m.w)
+    w = new_const(m.w, m.w_bits)
     ops: list[Op] = [w]
     operands = [m.x, w.result]
     if m.b is not None:
@@ -78,4 +108,6 @@ def _rewrite(m: Match) -> Rewrite:
 RULES = (
     Rule("efc", (nn.Einsum,), _einsum_pattern, _rewrite, _check),
     Rule("efc-transposed", (nn_shape.Transpose,), _transposed_pattern, _rewrite, _check),
+    Rule("efc-matmul", (nn.MatMul,), _left_pattern, _rewrite, _check),
+    Rule("efc-bias", (nn.Add,), _bias_pattern, _rewrite, _check),
 )

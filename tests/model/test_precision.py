@@ -44,7 +44,7 @@ def test_onnx_carries_operator_precisions(fc_only, exporter):
 
 
 def test_imported_ir_carries_the_precisions(fc_only):
-    """The importer puts each chain's bits on its output's TensorType (see the report)."""
+    """The importer puts each chain's bits on its output's TensorType."""
     from frontend.onnx import import_onnx
 
     arch, net = fc_only
@@ -53,7 +53,32 @@ def test_imported_ir_carries_the_precisions(fc_only):
     clips = sorted((op.attrs.get("min"), op.attrs.get("max")) for op in module.main.ops
                    if op.name == "nn.clip")
     assert (-8.0, 7.0) in clips and (-128.0, 127.0) in clips  # the chains reach the IR
-    if not bits:
-        pytest.xfail("frontend.onnx does not yet set TensorType.bits from the "
-                     "fake-quantisation chains (frontend.precision.quantised_values)")
     assert bits == [4, 4, 8, 8]
+
+
+@pytest.mark.parametrize("exporter", ["legacy", "dynamo"])
+def test_fused_ops_get_the_architecture_precisions(fc_only, criteo_rows, exporter):
+    """canonicalize folds the weight chains and fusion builds rec ops on them; mode=model
+    then reads each op's (w, a) off the IR types. Float ops (the head, the embedding bags)
+    have no chain, so they get `default`, here 32 as in the export convention. Values are
+    unchanged."""
+    import numpy as np
+
+    import ir.interp
+    from frontend.onnx import import_onnx
+    from passes.pipeline import parse_pipeline
+
+    arch, net = fc_only
+    module = import_onnx(export(arch, supernet=net, exporter=exporter), batch=len(criteo_rows))
+    inputs = {"dense": criteo_rows.dense, "sparse": criteo_rows.sparse}
+    before = ir.interp.run(module.main, inputs)[0]
+    for p in parse_pipeline("canonicalize,fuse-interactions,assign-precision{mode=model,"
+                            "default=32}"):
+        p.apply(module)
+    got = sorted((op.name, op.attrs["pim.w_bits"], op.attrs["pim.a_bits"])
+                 for op in module.main.ops if op.name in ("rec.dense", "rec.efc"))
+    last = arch.blocks[-1]
+    assert got == sorted([("rec.dense", *last.dense_bits), ("rec.efc", *last.sparse_bits),
+                          ("rec.dense", 32, 32)])
+    np.testing.assert_allclose(ir.interp.run(module.main, inputs)[0], before, rtol=1e-5,
+                               atol=1e-6)
