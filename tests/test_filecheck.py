@@ -20,18 +20,25 @@ def _directives(path: Path, key: str) -> list[str]:
     return [m.group(1).strip() for m in re.finditer(rf"^// {key}:(.*)$", path.read_text(), re.M)]
 
 
-def _expand(cmd: str, path: Path) -> str:
+FIXTURES = HERE.parents[0] / "fixtures" / "onnx"
+
+
+def _expand(cmd: str, path: Path, tmp: Path | None = None) -> str:
+    """%s: this file; %t: a scratch path of this test; %fixtures: the ONNX fixture folder."""
+    cmd = cmd.replace("%fixtures", shlex.quote(str(FIXTURES)))
+    if tmp is not None:
+        cmd = cmd.replace("%t", shlex.quote(str(tmp / "t")))
     cmd = cmd.replace("%s", shlex.quote(str(path)))
-    cmd = re.sub(r"(^|\|)\s*pimc\b", rf"\1 {PIMC}", cmd)
+    cmd = re.sub(r"(^|\||&&|;)\s*pimc\b", rf"\1 {PIMC}", cmd)
     return re.sub(r"\|\s*filecheck\b", f"| {shlex.quote(str(FILECHECK))}", cmd)
 
 
 @pytest.mark.parametrize("path", VALID, ids=lambda p: str(p.relative_to(HERE)))
-def test_text(path):
+def test_text(path, tmp_path):
     runs = _directives(path, "RUN")
     assert runs, f"{path} has no RUN line"
     for run in runs:
-        proc = subprocess.run(["bash", "-o", "pipefail", "-c", _expand(run, path)],
+        proc = subprocess.run(["bash", "-o", "pipefail", "-c", _expand(run, path, tmp_path)],
                               capture_output=True, text=True, cwd=HERE.parents[1])
         assert proc.returncode == 0, f"{run}\n{proc.stdout}\n{proc.stderr}"
 
