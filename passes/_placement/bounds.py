@@ -16,14 +16,25 @@ op at its most replicas and every other op at its fixed time, with no transfer e
 cannot be avoided: a bank op's result always leaves the DRAM stack for a chip tile, at least
 one hop with at least the bytes its consumer reads. The per-class work bounds above hold for
 one batch too (the work of one batch fits between its first start and its last end).
+
+Crossbar ops whose input must cross the mesh (latency): a tile op reads its input value
+without a transfer only when every one of its replicas sits on the chip tile of the value's
+(first) producer; a chip tile holds ``per_tile`` crossbars, so at ``r`` replicas at most
+``q = per_tile // r`` tile ops of an op can do so, and every other tile op waits for a
+transfer of at least the bytes it reads over at least one hop after that producer ends
+(transfers grow with bytes and hops). All tiles of an op share ``r``. With ``head`` (earliest
+start) and ``tail`` (longest path from an op's end to the last end, at best times) as above,
+the op at ``r`` makes latency at least max(max over tiles of head + time_r + tail, the
+(q+1)-th largest over tiles of (producer end + transfer, head).max + time_r + tail); the
+placer picks ``r``, so the bound takes the least over the op's replica counts.
 """
 
 from __future__ import annotations
 
 import math
 
-from passes._placement.problem import Problem
-from passes._placement.timeline import edge_bytes
+from passes._placement.problem import Problem, producers_of
+from passes._placement.timeline import _bytes, edge_bytes
 from targets.primitives import Transfer
 
 __all__ = ["lower_bounds"]
@@ -57,6 +68,60 @@ def _best_time(prob: Problem, index: int, cycles: int, group: str) -> int:
     return g.cycles[index][-1] if g is not None else cycles
 
 
+def _forced(prob: Problem, units: dict[int, str], nbytes: dict, p: int, c: int) -> int:
+    """The transfer from op p to op c that no placement avoids (a bank result to the chip)."""
+    if units[p] == "bank" and units[c] != "bank" and prob.mesh.tiles:
+        return prob.coster.cycles((Transfer(nbytes[(p, c)], 1),))
+    return 0
+
+
+def _paths(prob: Problem, best: dict[int, int], nbytes: dict) -> tuple[dict, dict]:
+    """(end, tail) of every op: earliest end and longest path after it, at best times."""
+    units = {info.index: info.unit for info in prob.ops}
+    end: dict[int, int] = {}
+    for info in prob.ops:
+        ready = max((end[p] + _forced(prob, units, nbytes, p, info.index) for p in info.preds),
+                    default=0)
+        end[info.index] = ready + best[info.index]
+    tail = {info.index: 0 for info in prob.ops}
+    for info in reversed(prob.ops):
+        for p in info.preds:
+            after = _forced(prob, units, nbytes, p, info.index) + best[info.index]
+            tail[p] = max(tail[p], after + tail[info.index])
+    return end, tail
+
+
+def _input_move(prob: Problem, nbytes: dict, end: dict, index: int) -> tuple[int, int]:
+    """(its producer's end + the least transfer, head) of a tile op whose input crosses."""
+    info = prob.by_op[id(prob.module.main.ops[index])]
+    value = info.op.operands[0]
+    prods = producers_of(value, prob.memo)
+    head = end[index] - prob.groups[info.group].cycles[index][-1]
+    if not prods or not prob.mesh.tiles:
+        return head, head
+    done = max(end[prob.by_op[id(p)].index] for p in prods)
+    read = _bytes(prob, info, value)
+    return done + prob.coster.cycles((Transfer(read, 1),)), head
+
+
+def _crossing_bound(prob: Problem, end: dict, tail: dict, nbytes: dict) -> int:
+    """Latency bound from crossbar ops whose inputs must cross (module docstring)."""
+    out = 0
+    per_tile = max(1, prob.mesh.per_tile)
+    for g in prob.groups.values():
+        moves = {i: _input_move(prob, nbytes, end, i) for i in g.ops}
+        least = None
+        for k, r in enumerate(g.choices):
+            stay = max(moves[i][1] + g.cycles[i][k] + tail[i] for i in g.ops)
+            cross = sorted((max(moves[i]) + g.cycles[i][k] + tail[i] for i in g.ops),
+                           reverse=True)
+            q = per_tile // r
+            value = max(stay, cross[q]) if q < len(cross) else stay
+            least = value if least is None else min(least, value)
+        out = max(out, least or 0)
+    return out
+
+
 def lower_bounds(prob: Problem) -> tuple[int, int]:
     """(latency, interval) lower bounds in cycles (see the module docstring)."""
     best = {info.index: _best_time(prob, info.index, info.cycles, info.group)
@@ -64,16 +129,8 @@ def lower_bounds(prob: Problem) -> tuple[int, int]:
     work = _work_bound(prob)
     widest = max((best[i] for g in prob.groups.values() for i in g.ops), default=0)
     interval = max(work, widest)
-    units = {info.index: info.unit for info in prob.ops}
     nbytes = edge_bytes(prob)
-    end: dict[int, int] = {}
-    for info in prob.ops:
-        ready = 0
-        for p in info.preds:
-            move = 0
-            if units[p] == "bank" and info.unit != "bank" and prob.mesh.tiles:
-                move = prob.coster.cycles((Transfer(nbytes[(p, info.index)], 1),))
-            ready = max(ready, end[p] + move)
-        end[info.index] = ready + best[info.index]
-    latency = max(max(end.values(), default=0), work)
+    end, tail = _paths(prob, best, nbytes)
+    crossing = 0 if prob.streamed else _crossing_bound(prob, end, tail, nbytes)
+    latency = max(max(end.values(), default=0), work, crossing)
     return latency, interval

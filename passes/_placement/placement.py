@@ -4,7 +4,8 @@ Crossbar op ``g`` with ``t`` tiles and ``r`` replicas occupies snake positions
 ``start .. start + t*r - 1``: replica ``j`` of its ``k``-th tile sits at ``start + j*t + k``.
 Shards go to banks balanced by expected lookups (longest first onto the least-loaded bank that
 still has room). Digital ops sit on the chip tile of their first producer (the port's tile for
-bank producers; the producer bank's near-bank unit on a target with no chip).
+bank producers; the producer bank's near-bank unit on a target with no chip), or, when the
+placement says ``spread``, where they finish first (``digital.earliest_finish``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from ir.dialects import pim
 from ir.errors import PimcError
+from passes._placement.digital import earliest_finish
 from passes._placement.problem import OpInfo, Problem
 from passes._placement.timeline import Timeline, schedule
 
@@ -26,6 +28,7 @@ class Placement:
     replicas: dict[str, int]
     start: dict[str, int]
     banks: dict[int, int]
+    spread: bool = False  # digital ops by earliest finish (digital.py), not on their anchor
 
     def used(self, prob: Problem) -> int:
         return sum(g.tiles * self.replicas[n] for n, g in prob.groups.items())
@@ -88,6 +91,8 @@ def apply(prob: Problem, place: Placement) -> None:
             info.op.attrs["pim.loc"] = (_anchor(prob, info),)
         elif not info.group:
             info.op.attrs["pim.loc"] = _crossbar_of_user(prob, info)
+    if place.spread:
+        earliest_finish(prob)
 
 
 def _anchor(prob: Problem, info: OpInfo) -> int:

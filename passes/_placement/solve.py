@@ -1,13 +1,16 @@
 """Run a placer on a problem and say what it found: the pass's one call into this package.
 
 naive -> greedy (which keeps naive's layout when that scores better) -> CP-SAT warm-started
-from greedy. CP-SAT's answer is used only when it scores at least as well as greedy's on the
-scheduled program; otherwise, or when it finds nothing within the time limit, greedy's is kept
-and ``fallback`` says why. When greedy already meets the lower bound, CP-SAT is not run.
+from greedy. Greedy's and CP-SAT's crossbar layouts are each scored with digital ops on their
+anchors and spread by earliest finish (``digital.py``), and the better is kept. CP-SAT's
+answer is used only when it scores at least as well as greedy's on the scheduled program;
+otherwise, or when it finds nothing within the time limit, greedy's is kept and ``fallback``
+says why. When greedy already meets the lower bound, CP-SAT is not run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -51,8 +54,7 @@ def run(prob: Problem, opts: Options) -> Outcome:
     ref, _ = evaluate(prob, base, opts.objective, opts.weights)
     best = Outcome(base, ref, {"solver": "naive", "status": "heuristic"})
     if opts.solver != "naive":
-        cand = greedy(prob)
-        score, _ = evaluate(prob, cand, opts.objective, opts.weights, ref)
+        cand, score = _either(prob, greedy(prob), opts, ref)
         if score.value <= best.score.value:
             best = Outcome(cand, score, {"solver": "greedy", "status": "heuristic"})
         best.attrs["solver"] = "greedy"
@@ -86,9 +88,17 @@ def _cpsat(prob: Problem, opts: Options, warm: Outcome, ref: Score) -> Outcome:
         warm.attrs.update(info, fallback=f"CP-SAT found no solution within the time limit "
                           f"of {opts.time_limit:g} s (status {res.status}); greedy's placement")
         return warm
-    score, _ = evaluate(prob, res.placement, opts.objective, opts.weights, ref)
+    placement, score = _either(prob, res.placement, opts, ref)
     if score.value > warm.score.value:
         warm.attrs.update(info, fallback=f"CP-SAT's placement scores {score.value:.6g}, "
                           f"greedy's {warm.score.value:.6g} on the schedule; greedy's kept")
         return warm
-    return Outcome(res.placement, score, dict(info, solver="cp-sat"))
+    return Outcome(placement, score, dict(info, solver="cp-sat"))
+
+
+def _either(prob: Problem, place: Placement, opts: Options, ref: Score) -> tuple:
+    """`place` with digital ops on their anchors or spread by earliest finish: the better."""
+    score, _ = evaluate(prob, place, opts.objective, opts.weights, ref)
+    other = dataclasses.replace(place, spread=True)
+    alt, _ = evaluate(prob, other, opts.objective, opts.weights, ref)
+    return (other, alt) if alt.value < score.value else (place, score)

@@ -1,5 +1,6 @@
 """place, schedule and bound on hand-written pim-level IR (docs/mapping.md)."""
 
+import dataclasses
 from collections import Counter
 
 import pytest
@@ -146,3 +147,30 @@ def test_place_needs_units_and_a_target():
         run(mlp("isaac", [8, 8]), "place{solver=magic}")
     with pytest.raises(PimcError, match="run place first"):
         run(mlp("isaac", [8, 8]), "schedule")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(widths=st.lists(st.integers(4, 300), min_size=2, max_size=4), batch=st.integers(1, 24),
+       tiles=st.integers(2, 4), arrays=st.integers(4, 16), emb=st.integers(0, 2),
+       solver=st.sampled_from(["naive", "greedy", "cp-sat"]),
+       objective=st.sampled_from(["latency", "throughput"]), spread=st.booleans())
+def test_no_schedule_beats_the_bound(tmp_path, widths, batch, tiles, arrays, emb, solver,
+                                     objective, spread):
+    """The bound holds for every solver's schedule and for either digital placement."""
+    from passes._placement import heuristics
+    from passes._placement.bounds import lower_bounds
+    from passes._placement.placement import evaluate
+    from passes._placement.problem import Problem
+
+    target = tiny_target(tmp_path, tiles=tiles, arrays=arrays)
+    module = mlp(target, widths, batch=batch, embeddings=emb)
+    if crossbar_tiles(module) > tiles * arrays:
+        return
+    run(module, f"place{{solver={solver},objective={objective},time-limit=0.05}},schedule,bound")
+    assert module.attrs["pim.bound.latency"] <= module.attrs["pim.latency"]
+    assert module.attrs["pim.bound.interval"] <= module.attrs["pim.interval"]
+    prob = Problem.of(module)
+    latency, interval = lower_bounds(prob)
+    place = heuristics.greedy(prob) if solver == "greedy" else heuristics.naive(prob)
+    score, _ = evaluate(prob, dataclasses.replace(place, spread=spread), objective, (1, 1, 0))
+    assert latency <= score.latency and interval <= score.interval
