@@ -164,7 +164,7 @@ def schedule(prob: Problem, pipelined: bool) -> Timeline:
         tl = _run(prob, durations, moves, period if pipelined else None)
         if tl is not None:
             break
-        period += max(durations.values())
+        period += max(1, period // 64)  # small steps: a coarse one overshoots the interval
     tl.busy = occupancy
     if not pipelined:
         tl.interval = tl.latency
