@@ -16,7 +16,7 @@ from passes._placement.problem import OpInfo, Problem
 from passes._placement.timeline import duration, edge_bytes, spread
 from targets.primitives import Transfer
 
-__all__ = ["earliest_finish"]
+__all__ = ["balanced", "earliest_finish"]
 
 
 def _consumers(prob: Problem) -> dict[int, list[int]]:
@@ -106,3 +106,19 @@ def earliest_finish(prob: Problem) -> dict[int, int]:
     for info in prob.ops:
         sim.step(info)
     return {i.index: i.op.attrs["pim.loc"][0] for i in prob.ops if i.unit == "digital"}
+
+
+def balanced(prob: Problem) -> dict[int, int]:
+    """Digital ops spread for throughput: longest first, each onto the least-loaded chip tile
+    (transfers delay a batch but occupy no unit, so only the load sets the interval)."""
+    if not prob.mesh.tiles:
+        return {}
+    load = [0] * prob.mesh.tiles
+    ops = [i for i in prob.ops if i.unit == "digital"]
+    out = {}
+    for info in sorted(ops, key=lambda i: (-duration(prob, i), i.index)):
+        tile = min(range(prob.mesh.tiles), key=lambda t: (load[t], t))
+        load[tile] += duration(prob, info)
+        info.op.attrs["pim.loc"] = (tile,)
+        out[info.index] = tile
+    return out

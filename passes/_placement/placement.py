@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ir.dialects import pim
 from ir.errors import PimcError
-from passes._placement.digital import earliest_finish
+from passes._placement.digital import balanced, earliest_finish
 from passes._placement.problem import OpInfo, Problem
 from passes._placement.timeline import Timeline, schedule
 
@@ -29,6 +29,7 @@ class Placement:
     start: dict[str, int]
     banks: dict[int, int]
     spread: bool = False  # digital ops by earliest finish (digital.py), not on their anchor
+    balance: bool = False  # digital ops load-balanced over the chip tiles (digital.py)
 
     def used(self, prob: Problem) -> int:
         return sum(g.tiles * self.replicas[n] for n, g in prob.groups.items())
@@ -91,7 +92,9 @@ def apply(prob: Problem, place: Placement) -> None:
             info.op.attrs["pim.loc"] = (_anchor(prob, info),)
         elif not info.group:
             info.op.attrs["pim.loc"] = _crossbar_of_user(prob, info)
-    if place.spread:
+    if place.balance:
+        balanced(prob)
+    elif place.spread:
         earliest_finish(prob)
 
 

@@ -97,8 +97,12 @@ def _cpsat(prob: Problem, opts: Options, warm: Outcome, ref: Score) -> Outcome:
 
 
 def _either(prob: Problem, place: Placement, opts: Options, ref: Score) -> tuple:
-    """`place` with digital ops on their anchors or spread by earliest finish: the better."""
-    score, _ = evaluate(prob, place, opts.objective, opts.weights, ref)
-    other = dataclasses.replace(place, spread=True)
-    alt, _ = evaluate(prob, other, opts.objective, opts.weights, ref)
-    return (other, alt) if alt.value < score.value else (place, score)
+    """`place` with digital ops on their anchors, spread by earliest finish, or balanced over
+    the tiles: the best on the objective (the first on ties)."""
+    best = None
+    for variant in (place, dataclasses.replace(place, spread=True),
+                    dataclasses.replace(place, balance=True)):
+        score, _ = evaluate(prob, variant, opts.objective, opts.weights, ref)
+        if best is None or score.value < best[1].value:
+            best = (variant, score)
+    return best
