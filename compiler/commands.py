@@ -54,19 +54,12 @@ def _chunks(text: str, split: bool) -> list[str]:
 
 
 def _read_input(path: str) -> tuple[str, dict | None, str]:
-    from ir.io import _read_npz, sidecar_path
+    from ir.io import read
 
     if path == "-":
         return sys.stdin.read(), None, "<stdin>"
-    p = Path(path)
-    try:
-        text = p.read_text()
-    except FileNotFoundError:
-        raise PimcError("no such file", path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PimcError(f"cannot read IR text ({exc.__class__.__name__})", path) from None
-    npz = sidecar_path(p)
-    return text, (_read_npz(npz) if npz.exists() else None), path
+    text, weights = read(path)
+    return text, weights, path
 
 
 def _verify_input(module, file: str) -> None:
@@ -107,11 +100,11 @@ def cmd_opt(args: argparse.Namespace) -> int:
 
 
 def _load_inputs(path: str) -> dict[str, np.ndarray]:
-    from ir.io import _read_npz
+    from ir.io import read_npz
 
     if not Path(path).exists():
         raise PimcError("no such file", path)
-    return _read_npz(Path(path))
+    return read_npz(Path(path))
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from ir.core import Module
 from ir.errors import PimcError
 from ir.text import parse, print_module_with_weights
 
-__all__ = ["load", "save", "sidecar_path", "atomic_write"]
+__all__ = ["atomic_write", "load", "read", "read_npz", "save", "sidecar_path"]
 
 
 def sidecar_path(path: str | Path) -> Path:
@@ -53,7 +53,8 @@ def save(module: Module, path: str | Path) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
+def read_npz(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of an .npz file; an unreadable one is a one-line PimcError."""
     try:
         with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}
@@ -61,8 +62,8 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
         raise PimcError(f"weights sidecar is not a readable .npz ({exc})", str(path)) from None
 
 
-def load(path: str | Path) -> Module:
-    """Parse a .pir file, resolving `@name` weights from its sidecar when there is one."""
+def read(path: str | Path) -> tuple[str, dict[str, np.ndarray] | None]:
+    """The IR text of a .pir file and the arrays of its sidecar (None when it has none)."""
     path = Path(path)
     try:
         text = path.read_text()
@@ -71,5 +72,10 @@ def load(path: str | Path) -> Module:
     except (OSError, UnicodeDecodeError) as exc:
         raise PimcError(f"cannot read IR text ({exc.__class__.__name__})", str(path)) from None
     npz = sidecar_path(path)
-    weights = _read_npz(npz) if npz.exists() else None
+    return text, (read_npz(npz) if npz.exists() else None)
+
+
+def load(path: str | Path) -> Module:
+    """Parse a .pir file, resolving `@name` weights from its sidecar when there is one."""
+    text, weights = read(path)
     return parse(text, weights, file=str(path))
