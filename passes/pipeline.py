@@ -10,6 +10,7 @@ from pathlib import Path
 from lark import Lark, UnexpectedInput
 
 from ir.errors import PimcError
+from ir.text.lalr import lalr_parser
 from passes import get_pass
 from passes.base import Pass
 
@@ -18,8 +19,7 @@ __all__ = ["parse_pipeline", "pipeline_spec"]
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    return Lark(Path(__file__).with_name("pipeline.lark").read_text(), parser="lalr",
-                maybe_placeholders=False, cache=True)
+    return lalr_parser(Path(__file__).with_name("pipeline.lark"))
 
 
 def _convert(pass_name: str, key: str, raw: object, kind: object) -> object:

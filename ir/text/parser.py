@@ -18,6 +18,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 from ir.core import Graph, Module, Value
 from ir.dialects import lookup
 from ir.errors import PimcError
+from ir.text.lalr import lalr_parser
 from ir.types import DTYPES, TensorType
 
 __all__ = ["parse"]
@@ -196,15 +197,9 @@ class _Build(Transformer):
 
 
 @lru_cache(maxsize=1)
-def _grammar() -> str:
-    return (Path(__file__).with_name("pir.lark")).read_text()
-
-
-@lru_cache(maxsize=1)
 def _parser() -> tuple[Lark, _Build]:
     build = _Build("<string>", None)
-    return Lark(_grammar(), parser="lalr", transformer=build, maybe_placeholders=False,
-                cache=True), build
+    return lalr_parser(Path(__file__).with_name("pir.lark"), transformer=build), build
 
 
 def _expected(exc: UnexpectedInput) -> str:
