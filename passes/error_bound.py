@@ -38,7 +38,7 @@ from ir.core import Graph, Module, Op, Value
 from ir.dialects import pim
 from ir.errors import PimcError
 from ir.interp import _bind_inputs, evaluate
-from passes._lowering.bound_rules import RULES
+from passes._lowering.error_bound_rules import RULES
 
 __all__ = ["error_bound", "max_relative_bound"]
 

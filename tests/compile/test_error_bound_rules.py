@@ -8,7 +8,7 @@ from ir.core import Value
 from ir.dialects import lookup
 from ir.interp import evaluate
 from ir.types import TensorType
-from passes._lowering.bound_rules import RULES
+from passes._lowering.error_bound_rules import RULES
 
 
 def _op(name, shapes, attrs=None):
