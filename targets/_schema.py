@@ -10,6 +10,8 @@ the class itself; a class may add cross-field rules in a ``check()`` method retu
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import types
 import typing
 from typing import Any, Literal, get_args, get_origin
@@ -17,17 +19,40 @@ from typing import Any, Literal, get_args, get_origin
 from targets._units import UNITS, UnitError, parse_quantity
 from targets.errors import TargetError
 
-__all__ = ["build", "count", "quantity"]
+__all__ = ["build", "count", "quantity", "COUNT_LIMIT"]
+
+# Not hardware facts: the largest count a compile is built to handle in reasonable time (every
+# pass walks arrays, tiles or banks); larger ones are refused before any work, naming the limit.
+COUNT_LIMIT = 1 << 20
+_SHOWN = re.compile(r"[A-Za-z0-9_.+\-/ ]{1,40}")  # values short and plain enough to quote back
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
 
 
-def quantity(dimension: str, default: Any = dataclasses.MISSING, *, doc: str = "") -> Any:
-    """A field holding a number with a unit of ``dimension`` (stored in the canonical unit)."""
-    return dataclasses.field(default=default, metadata={"dimension": dimension, "doc": doc})
+def quantity(dimension: str, default: Any = dataclasses.MISSING, *, positive: bool = False,
+             doc: str = "") -> Any:
+    """A field holding a number with a unit of ``dimension`` (stored in the canonical unit);
+    ``positive`` refuses zero (for the quantities something is divided by)."""
+    return dataclasses.field(default=default, metadata={"dimension": dimension, "doc": doc,
+                                                        "positive": positive})
 
 
-def count(default: Any = dataclasses.MISSING, *, minimum: int = 0, doc: str = "") -> Any:
-    """A field holding a whole number no smaller than ``minimum``."""
-    return dataclasses.field(default=default, metadata={"minimum": minimum, "doc": doc})
+def count(default: Any = dataclasses.MISSING, *, minimum: int = 0, maximum: int = COUNT_LIMIT,
+          doc: str = "") -> Any:
+    """A field holding a whole number from ``minimum`` to ``maximum``."""
+    return dataclasses.field(default=default, metadata={"minimum": minimum, "maximum": maximum,
+                                                        "doc": doc})
+
+
+def shown(value: Any) -> str:
+    """`value` quoted back when it is short and plain; else only its kind and size, so an error
+    about a file that is not a target description never repeats what is in it."""
+    if isinstance(value, (bool, int, float)) or value is None:
+        return repr(value)
+    if isinstance(value, str) and _SHOWN.fullmatch(value):
+        return repr(value)
+    if isinstance(value, str):
+        return f"a {len(value)}-character text (not shown)"
+    return f"a {type(value).__name__} (not shown)"
 
 
 def build(cls: type, data: Any, *, file: str, path: str = "") -> Any:
@@ -37,9 +62,13 @@ def build(cls: type, data: Any, *, file: str, path: str = "") -> Any:
               f"{type(data).__name__}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
+    unknown = sorted((k for k in data if k not in fields), key=str)
     if unknown:
-        _fail(file, _join(path, unknown[0]), f"unknown field; accepted fields of "
+        key = unknown[0]
+        if not (isinstance(key, str) and _KEY.fullmatch(key)):
+            _fail(file, path, f"a key that is not a field name (not shown); accepted fields "
+                  f"of {cls.__name__}: {', '.join(fields)}")
+        _fail(file, _join(path, key), f"unknown field; accepted fields of "
               f"{cls.__name__}: {', '.join(fields)}")
     values = {}
     for name, spec in fields.items():
@@ -60,9 +89,8 @@ def _required(spec: dataclasses.Field) -> bool:
 
 
 def _convert(hint: Any, spec: dataclasses.Field, value: Any, file: str, where: str) -> Any:
-    dimension = spec.metadata.get("dimension")
-    if dimension is not None:
-        return _convert_quantity(value, dimension, file, where)
+    if spec.metadata.get("dimension") is not None:
+        return _convert_quantity(value, spec, file, where)
     origin = get_origin(hint)
     if origin in (types.UnionType, typing.Union):
         if value is None:
@@ -78,20 +106,29 @@ def _convert(hint: Any, spec: dataclasses.Field, value: Any, file: str, where: s
     return _convert_scalar(hint, spec, value, file, where)
 
 
-def _convert_quantity(value: Any, dimension: str, file: str, where: str) -> float:
+def _convert_quantity(value: Any, spec: dataclasses.Field, file: str, where: str) -> float:
+    dimension = spec.metadata["dimension"]
+    if isinstance(value, str) and not _SHOWN.fullmatch(value):
+        _fail(file, where, f"{shown(value)} is not a {dimension} such as "
+              f"'1.0 {next(iter(UNITS[dimension]))}'")
     try:
         number = parse_quantity(value, dimension)
     except UnitError as err:
         _fail(file, where, str(err))
+    if not math.isfinite(number):
+        _fail(file, where, f"{value} is not finite")
     if number < 0:
         _fail(file, where, f"negative {dimension} {value!r}; must be >= 0 "
               f"(accepted units: {', '.join(UNITS[dimension])})")
+    if number == 0 and spec.metadata.get("positive"):
+        _fail(file, where, f"{value} is not accepted; must be > 0 (it divides)")
     return number
 
 
 def _convert_choice(choices: tuple, value: Any, file: str, where: str) -> str:
-    if value not in choices:
-        _fail(file, where, f"{value!r} is not accepted; accepted values: {', '.join(choices)}")
+    if not isinstance(value, str) or value not in choices:
+        _fail(file, where, f"{shown(value)} is not accepted; accepted values: "
+              f"{', '.join(choices)}")
     return value
 
 
@@ -104,14 +141,19 @@ def _convert_tuple(item: Any, spec: dataclasses.Field, value: Any, file: str, wh
 def _convert_scalar(hint: Any, spec: dataclasses.Field, value: Any, file: str, where: str):
     if hint is str:
         if not isinstance(value, str):
-            _fail(file, where, f"expected text, got {type(value).__name__} {value!r}")
+            _fail(file, where, f"expected text, got {type(value).__name__} {shown(value)}")
         return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            _fail(file, where, f"expected a whole number, got {type(value).__name__} {value!r}")
+            _fail(file, where, f"expected a whole number, got {type(value).__name__} "
+                  f"{shown(value)}")
         minimum = spec.metadata.get("minimum", 0)
+        maximum = spec.metadata.get("maximum", COUNT_LIMIT)
         if value < minimum:
             _fail(file, where, f"{value} is too small; must be >= {minimum}")
+        if value > maximum:
+            _fail(file, where, f"{value} is too large; must be <= {maximum} (a limit that "
+                  "keeps a compile tractable)")
         return value
     raise TypeError(f"unsupported schema type {hint!r} at {where}")
 

@@ -14,13 +14,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from targets._schema import COUNT_LIMIT, quantity
 from targets._schema import count as whole
-from targets._schema import quantity
 
 __all__ = [
     "Adc", "Array", "Buffer", "Chip", "Dac", "Dram", "NearBankUnit", "Network", "OffChipDram",
     "PE", "Part", "Precision", "SampleHold", "ShiftAdd", "Target", "Tile", "Unit", "VectorUnit",
 ]
+
+# Limits that keep a compile tractable (not hardware facts): the mapping passes walk every chip
+# tile and crossbar; about 100x ISAAC's 168 tiles and 16,128 crossbars still maps in seconds.
+_TILES = 16384
+_ARRAY_SIDE = 4096
+_BITS = 8  # bits per cell; weights and activations up to 4x that (32)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,8 +41,8 @@ class Part:
 
 @dataclass(frozen=True, kw_only=True)
 class Adc(Part):
-    resolution: int = whole(minimum=1)
-    rate: float = quantity("rate")
+    resolution: int = whole(minimum=1, maximum=32)
+    rate: float = quantity("rate", positive=True)
     per_array: int = whole(minimum=1)
     energy: float = quantity("energy", doc="per conversion at `resolution`")
     scaling: Literal["linear", "exponential", "capacitive"] = "linear"
@@ -51,7 +57,7 @@ class Adc(Part):
 
 @dataclass(frozen=True, kw_only=True)
 class Dac(Part):
-    resolution: int = whole(minimum=1)
+    resolution: int = whole(minimum=1, maximum=32)
     per_array: int = whole(minimum=1)
     energy: float = quantity("energy", 0.0, doc="per row drive per input cycle")
 
@@ -72,9 +78,9 @@ class ShiftAdd(Part):
 class Array(Part):
     technology: Literal["reram", "sram"]
     imc_type: Literal["analog", "digital"]
-    rows: int = whole(minimum=1)
-    columns: int = whole(minimum=1)
-    cell_bits: int = whole(minimum=1)
+    rows: int = whole(minimum=1, maximum=_ARRAY_SIDE)
+    columns: int = whole(minimum=1, maximum=_ARRAY_SIDE)
+    cell_bits: int = whole(minimum=1, maximum=_BITS)
     signed_weights: Literal["differential_pair", "offset_column", "unsigned"]
     read_latency: float = quantity("time", 0.0, doc="one array read (one input cycle)")
     cell_energy: float = quantity("energy", 0.0, doc="per active cell per input cycle")
@@ -88,8 +94,8 @@ class Array(Part):
 class Buffer(Part):
     name: str
     count: int = whole(1, minimum=1)
-    size: float = quantity("size")
-    width: float = quantity("size", doc="bits moved by one access")
+    size: float = quantity("size", positive=True)
+    width: float = quantity("size", positive=True, doc="bits moved by one access")
     read_energy: float = quantity("energy", 0.0, doc="per access of `width` bits")
     write_energy: float = quantity("energy", 0.0, doc="per access of `width` bits")
     holds: tuple[Literal["inputs", "outputs", "weights"], ...] = ()
@@ -107,13 +113,13 @@ class VectorUnit(Part):
     count: int = whole(1, minimum=1)
     lanes: int = whole(minimum=1)
     dtypes: tuple[str, ...] = ()
-    clock: float = quantity("frequency")
+    clock: float = quantity("frequency", positive=True)
     energy: float = quantity("energy", doc="per lane operation")
 
 
 @dataclass(frozen=True, kw_only=True)
 class PE:
-    arrays: int = whole(minimum=1)
+    arrays: int = whole(minimum=1, maximum=1024)
     array: Array
     adc: Adc | None = None
     dac: Dac | None = None
@@ -131,7 +137,7 @@ class PE:
 
 @dataclass(frozen=True, kw_only=True)
 class Tile:
-    pes: int = whole(minimum=1)
+    pes: int = whole(minimum=1, maximum=1024)
     pe: PE
     buffers: tuple[Buffer, ...] = ()
     units: tuple[Unit, ...] = ()
@@ -141,17 +147,22 @@ class Tile:
 @dataclass(frozen=True, kw_only=True)
 class Network:
     topology: Literal["mesh", "cmesh"]
-    dims: tuple[int, ...]
+    dims: tuple[int, ...] = whole(minimum=1, maximum=_TILES)
     hop_latency: float = quantity("time")
     energy_per_bit: float = quantity("energy_per_bit", doc="per bit per hop")
-    link_bandwidth: float = quantity("bandwidth")
+    link_bandwidth: float = quantity("bandwidth", positive=True)
     routers: Unit | None = None
     source: str = ""
+
+    def check(self) -> list[tuple[str, str]]:
+        if not 1 <= len(self.dims) <= 2:
+            return [("dims", f"a mesh has 1 or 2 dimensions, got {len(self.dims)}")]
+        return []
 
 
 @dataclass(frozen=True, kw_only=True)
 class Chip:
-    tiles: int = whole(minimum=1)
+    tiles: int = whole(minimum=1, maximum=_TILES)
     tile: Tile
     network: Network | None = None
     buffers: tuple[Buffer, ...] = ()
@@ -164,16 +175,16 @@ class NearBankUnit(Part):
     banks_per_unit: int = whole(1, minimum=1)
     lanes: int = whole(minimum=1)
     dtypes: tuple[str, ...] = ()
-    clock: float = quantity("frequency")
+    clock: float = quantity("frequency", positive=True)
     energy: float = quantity("energy", doc="per lane operation")
 
 
 @dataclass(frozen=True, kw_only=True)
 class Dram:
     banks: int = whole(minimum=1)
-    bank_size: float = quantity("size")
-    row_size: float = quantity("size")
-    column_width: float = quantity("size", doc="bits per column access")
+    bank_size: float = quantity("size", positive=True)
+    row_size: float = quantity("size", positive=True)
+    column_width: float = quantity("size", positive=True, doc="bits per column access")
     row_cycle: float = quantity("time", doc="activate + precharge (tRC)")
     column_cycle: float = quantity("time", doc="back-to-back column accesses (tCCD_L)")
     access_energy: float = quantity("energy_per_bit", doc="cell to near-bank unit")
@@ -198,8 +209,8 @@ class OffChipDram:
 
 @dataclass(frozen=True, kw_only=True)
 class Precision:
-    weights: int = whole(minimum=1)
-    activations: int = whole(minimum=1)
+    weights: int = whole(minimum=1, maximum=_BITS * 4)
+    activations: int = whole(minimum=1, maximum=_BITS * 4)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -207,7 +218,7 @@ class Target:
     name: str
     description: str = ""
     technology: float = quantity("length", 0.0, doc="0 when no single figure is published")
-    clock: float = quantity("frequency")
+    clock: float = quantity("frequency", positive=True)
     weights: Literal["resident", "streamed"]
     precision: Precision
     chip: Chip | None = None
@@ -221,4 +232,9 @@ class Target:
             return [("chip", "a target needs a `chip`, a `dram` stack, or both")]
         if self.weights == "streamed" and self.offchip_dram is None:
             return [("offchip_dram", "streamed weights need an `offchip_dram` to stream from")]
+        if self.chip is not None:
+            arrays = self.chip.tiles * self.chip.tile.pes * self.chip.tile.pe.arrays
+            if arrays > COUNT_LIMIT:
+                return [("chip", f"{arrays} crossbars in all; at most {COUNT_LIMIT} keep a "
+                                 "compile tractable (fewer tiles, PEs or arrays)")]
         return []

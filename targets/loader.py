@@ -7,6 +7,7 @@ name to a factory that loads it on first use, so importing ``targets`` reads no 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +17,10 @@ from targets._schema import build
 from targets.errors import TargetError
 from targets.hardware import Target
 
-__all__ = ["PRESETS", "list_targets", "load_target"]
+__all__ = ["MAX_BYTES", "PRESETS", "list_targets", "load_target"]
+
+MAX_BYTES = 1 << 20  # the presets are about 10 kB; a larger file is not a target description
+_QUOTED = re.compile(r"'[^']*'")
 
 
 def _preset_dir() -> Path:
@@ -79,14 +83,46 @@ def load_target(name_or_path: str | Path) -> Target:
                       "(or give a path to a .yaml file)")
 
 
+def _read(path: Path) -> str:
+    """The text of a target file: a readable UTF-8 file of at most MAX_BYTES."""
+    try:
+        if not path.is_file():
+            raise TargetError("no such target file", where=str(path))
+        if path.stat().st_size > MAX_BYTES:
+            raise TargetError(f"larger than {MAX_BYTES} bytes; a target description is a short "
+                              "YAML file", where=str(path))
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise TargetError(f"not a UTF-8 text file (byte {err.start}); a target description is "
+                          "a YAML file", where=str(path)) from None
+    except OSError as err:
+        raise TargetError(f"cannot read ({type(err).__name__})", where=str(path)) from None
+
+
+def _yaml_error(err: yaml.YAMLError, path: Path) -> TargetError:
+    """One line with the place and PyYAML's phrase; the quoted text of the file is left out."""
+    if isinstance(err, yaml.reader.ReaderError):
+        return TargetError(f"not a text file (a control character at offset {err.position}); "
+                           "a target description is a YAML file", where=str(path))
+    mark = getattr(err, "problem_mark", None)
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+    problem = getattr(err, "problem", None) or type(err).__name__
+    return TargetError(f"not valid YAML: {_QUOTED.sub(_redact, problem)}", where=where)
+
+
+def _redact(match: re.Match) -> str:
+    text = match.group(0)
+    return text if len(text) <= 3 or text.startswith("'<") else "'...'"
+
+
 def load_file(path: Path) -> Target:
     """Read and validate one target YAML file."""
-    if not path.is_file():
-        raise TargetError("no such target file", where=str(path))
+    text = _read(path)
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(text)
+        return build(Target, data, file=str(path))
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise TargetError(f"not valid YAML: {getattr(err, 'problem', err)}", where=where) from None
-    return build(Target, data, file=str(path))
+        raise _yaml_error(err, path) from None
+    except RecursionError:
+        raise TargetError("nested too deeply; a target description is a few levels deep",
+                          where=str(path)) from None
