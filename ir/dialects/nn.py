@@ -105,14 +105,18 @@ def _family(base: type[Op], name: str) -> type[Op]:
 # Elementwise ops whose whole declaration is their name (and attributes).
 for _name in ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "neg", "abs", "erf",
               "reciprocal", "floor", "ceil", "sign", "softplus", "softsign", "not", "sin", "cos",
-              "round"):
-    globals()[_name.title()] = _unary(_name)
+              "round", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
+              "hard_swish", "mish", "bitwise_not"):
+    globals()[_name.title().replace("_", "")] = _unary(_name)
 LeakyRelu = _unary("leaky_relu", alpha=Attr("float", 0.01))
 Elu = _unary("elu", alpha=Attr("float", 1.0))
 Selu = _unary("selu", alpha=Attr("float", 1.67326319217681884765625),
               gamma=Attr("float", 1.05070102214813232421875))
 HardSigmoid = _unary("hard_sigmoid", alpha=Attr("float", 0.2), beta=Attr("float", 0.5))
 Gelu = _unary("gelu", approximate=Attr("str", "none", ("none", "tanh")))
+Celu = _unary("celu", alpha=Attr("float", 1.0))
+ThresholdedRelu = _unary("thresholded_relu", alpha=Attr("float", 1.0))
+Shrink = _unary("shrink", bias=Attr("float", 0.0), lambd=Attr("float", 0.5))
 Clip = _unary("clip", min=Attr("float", None), max=Attr("float", None))
 Identity = _unary("identity", PassThrough)
 Dropout = _unary("dropout", PassThrough, ratio=Attr("float", 0.5))
@@ -122,8 +126,8 @@ CumSum = _unary("cumsum", axis=Attr("int"), exclusive=Attr("bool", False),
                 reverse=Attr("bool", False))
 
 for _name in ("add", "sub", "mul", "div", "pow", "mod", "fmod", "and", "or", "xor", "prelu",
-              "bitshift"):
-    globals()[_name.title()] = _family(Binary, _name)
+              "bitshift", "bitshift_right", "bitwise_and", "bitwise_or", "bitwise_xor"):
+    globals()[_name.title().replace("_", "")] = _family(Binary, _name)
 for _name in ("equal", "less", "greater", "less_or_equal", "greater_or_equal"):
     globals()[_name.title().replace("_", "")] = _family(Compare, _name)
 for _name in ("sum", "max", "min", "mean"):
@@ -133,13 +137,16 @@ for _name in ("reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_p
     globals()[_name.title().replace("_", "")] = _family(Reduce, _name)
 
 
-
-@register
-class IsNan(Unary):
-    name = "nn.isnan"
+class Predicate(Unary):
+    """An elementwise test: a bool tensor of the operand's shape."""
 
     def infer_types(self):
         return [TensorType(self.operands[0].type.shape, "bool")]
+
+
+IsNan = _family(Predicate, "isnan")
+IsInf = _unary("isinf", Predicate, detect_negative=Attr("bool", True),
+               detect_positive=Attr("bool", True))
 
 
 # ---------------------------------------------------------------------------------------
@@ -279,5 +286,6 @@ class BatchNorm(Op):
         return [self.operands[0].type.with_bits(None)]
 
 
-# The shape-manipulating half of the dialect lives beside this file.
+# The shape-manipulating, indexing and recurrent ops of the dialect live beside this file.
+from ir.dialects import nn_seq as _nn_seq  # noqa: E402,F401
 from ir.dialects import nn_shape as _nn_shape  # noqa: E402,F401

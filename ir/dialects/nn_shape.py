@@ -7,6 +7,7 @@ import numpy as np
 from ir.core import Attr, Op
 from ir.dialects import register
 from ir.dialects._shapes import norm_axes, norm_axis, same_dtype, slice_len
+from ir.dialects.nn_index import Gather, GatherElements, GatherND  # noqa: F401  (re-exported)
 from ir.errors import PimcError
 from ir.types import TensorType
 
@@ -193,47 +194,6 @@ class Split(Op):
 
 
 @register
-class Gather(Op):
-    name = "nn.gather"
-    operands_spec = ("x", "indices")
-    attrs_spec = {"axis": Attr("int", 0)}
-
-    def infer_types(self):
-        x, idx = self.in_types
-        axis = norm_axis(self.name, self.attrs["axis"], x.rank)
-        return [x.with_shape(x.shape[:axis] + idx.shape + x.shape[axis + 1:])]
-
-
-@register
-class GatherElements(Op):
-    name = "nn.gather_elements"
-    operands_spec = ("x", "indices")
-    attrs_spec = {"axis": Attr("int", 0)}
-
-    def infer_types(self):
-        x, idx = self.in_types
-        norm_axis(self.name, self.attrs["axis"], x.rank)
-        if idx.rank != x.rank:
-            raise PimcError(f"{self.name}: indices rank {idx.rank} differs from {x.rank}")
-        return [x.with_shape(idx.shape)]
-
-
-@register
-class GatherND(Op):
-    name = "nn.gather_nd"
-    operands_spec = ("x", "indices")
-    attrs_spec = {"batch_dims": Attr("int", 0)}
-
-    def infer_types(self):
-        x, idx = self.in_types
-        b = self.attrs["batch_dims"]
-        if idx.rank < 1 or b + idx.shape[-1] > x.rank:
-            raise PimcError(f"{self.name}: indices {list(idx.shape)} do not index "
-                            f"{list(x.shape)}")
-        return [x.with_shape(idx.shape[:-1] + x.shape[b + idx.shape[-1]:])]
-
-
-@register
 class TopK(Op):
     name = "nn.topk"
     operands_spec = ("x",)
@@ -280,6 +240,3 @@ class Trilu(_Move):
 
     def infer_types(self):
         return self.out(self.operands[0].type.shape)
-
-
-

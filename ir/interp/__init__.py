@@ -17,7 +17,9 @@ from ir.errors import PimcError
 
 __all__ = ["evaluate", "run", "semantics", "has_semantics"]
 
-_MODULES = {"nn": "ir.interp.nn", "rec": "ir.interp.rec", "pim": "ir.interp.pim"}
+# dialect prefix -> the modules that hold its semantics, imported on first use
+_MODULES = {"nn": ("ir.interp.nn", "ir.interp.nn_move", "ir.interp.nn_seq"),
+            "rec": ("ir.interp.rec",), "pim": ("ir.interp.pim",)}
 _IMPLS: dict[type[Op], Callable] = {}
 
 
@@ -35,8 +37,7 @@ def semantics(*op_types: type[Op]) -> Callable:
 def _impl(op: Op) -> Callable | None:
     t = type(op)
     if t not in _IMPLS:
-        module = _MODULES.get(op.name.split(".", 1)[0])
-        if module:
+        for module in _MODULES.get(op.name.split(".", 1)[0], ()):
             importlib.import_module(module)
     for klass in t.__mro__:
         if klass in _IMPLS:

@@ -11,7 +11,7 @@ from functools import reduce
 
 import numpy as np
 
-from ir.dialects import nn, nn_shape
+from ir.dialects import nn
 from ir.interp import semantics
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
@@ -38,7 +38,14 @@ _UNARY = {
     nn.Softplus: lambda x: np.logaddexp(_zero(x), x),
     nn.Softsign: lambda x: x / (x.dtype.type(1) + np.abs(x)),
     nn.Identity: lambda x: x.copy(), nn.Dropout: lambda x: x.copy(),
-    nn.Not: np.logical_not, nn.IsNan: np.isnan,
+    nn.Not: np.logical_not, nn.IsNan: np.isnan, nn.BitwiseNot: np.invert,
+    nn.Tan: np.tan, nn.Asin: np.arcsin, nn.Acos: np.arccos, nn.Atan: np.arctan,
+    nn.Sinh: np.sinh, nn.Cosh: np.cosh, nn.Asinh: np.arcsinh, nn.Acosh: np.arccosh,
+    nn.Atanh: np.arctanh,
+    # ONNX: x * max(0, min(1, alpha*x + beta)) with alpha = 1/6, beta = 0.5
+    nn.HardSwish: lambda x: x * np.clip(x * x.dtype.type(1 / 6) + x.dtype.type(0.5),
+                                        _zero(x), x.dtype.type(1)),
+    nn.Mish: lambda x: x * np.tanh(np.logaddexp(_zero(x), x)),
 }
 
 
@@ -65,6 +72,29 @@ def _elu(op, x):
 def _selu(op, x):
     a, g = _alpha(op, x), _alpha(op, x, "gamma")
     return np.where(x <= 0, g * (a * np.exp(x) - a), g * x)
+
+
+@semantics(nn.Celu)
+def _celu(op, x):
+    a = _alpha(op, x)
+    return np.maximum(x, _zero(x)) + np.minimum(_zero(x), a * np.expm1(x / a))
+
+
+@semantics(nn.ThresholdedRelu)
+def _thresholded_relu(op, x):
+    return np.where(x > _alpha(op, x), x, _zero(x))
+
+
+@semantics(nn.Shrink)
+def _shrink(op, x):
+    lambd, bias = _alpha(op, x, "lambd"), _alpha(op, x, "bias")
+    return np.where(x < -lambd, x + bias, np.where(x > lambd, x - bias, _zero(x)))
+
+
+@semantics(nn.IsInf)
+def _isinf(op, x):
+    return np.isinf(x) & (((x > 0) & op.attrs["detect_positive"]) |
+                          ((x < 0) & op.attrs["detect_negative"]))
 
 
 @semantics(nn.HardSigmoid)
@@ -130,6 +160,8 @@ _BINARY = {
     nn.Pow: lambda a, b: np.power(a, b).astype(a.dtype), nn.Mod: _mod, nn.Fmod: np.fmod,
     nn.And: np.logical_and, nn.Or: np.logical_or, nn.Xor: np.logical_xor,
     nn.Prelu: lambda x, s: np.where(x < 0, x * s, x), nn.Bitshift: np.left_shift,
+    nn.BitshiftRight: np.right_shift, nn.BitwiseAnd: np.bitwise_and,
+    nn.BitwiseOr: np.bitwise_or, nn.BitwiseXor: np.bitwise_xor,
     nn.Equal: np.equal, nn.Less: np.less, nn.Greater: np.greater,
     nn.LessOrEqual: np.less_equal, nn.GreaterOrEqual: np.greater_equal,
     nn.Where: np.where,
@@ -237,94 +269,3 @@ def _constant(op):
 @semantics(nn.Cast)
 def _cast(op, x):
     return x.astype(op.results[0].type.np_dtype)
-
-
-# -- data movement ------------------------------------------------------------------------
-_MOVE = {
-    nn_shape.Reshape: lambda op, x: x.reshape(op.attrs["shape"]),
-    nn_shape.Transpose: lambda op, x: np.transpose(x, op.attrs["perm"]),
-    nn_shape.Squeeze: lambda op, x: np.squeeze(x, axis=tuple(op.attrs["axes"])),
-    nn_shape.Unsqueeze: lambda op, x: x.reshape(op.results[0].type.shape),
-    nn_shape.Flatten: lambda op, x: x.reshape(op.results[0].type.shape),
-    nn_shape.Expand: lambda op, x: np.broadcast_to(x, op.results[0].type.shape).copy(),
-    nn_shape.Tile: lambda op, x: np.tile(x, op.attrs["repeats"]),
-    nn_shape.Trilu: lambda op, x: (np.triu if op.attrs["upper"] else np.tril)(x, op.attrs["k"]),
-    nn_shape.Shape: lambda op, x: np.array(x.shape[op.attrs["start"]:op.attrs.get("end")],
-                                           dtype=np.int64),
-    nn_shape.Size: lambda op, x: np.array(x.size, dtype=np.int64),
-}
-
-
-@semantics(*_MOVE)
-def _move(op, x):
-    return _MOVE[type(op)](op, x)
-
-
-@semantics(nn_shape.Slice)
-def _slice(op, x):
-    starts, ends = op.attrs["starts"], op.attrs["ends"]
-    axes = op.attrs.get("axes") or range(len(starts))
-    steps = op.attrs.get("steps") or (1,) * len(starts)
-    index = [slice(None)] * x.ndim
-    for s, e, a, st in zip(starts, ends, axes, steps):
-        index[a % x.ndim] = slice(s, e, st)  # Python clamps exactly as ONNX does
-    return x[tuple(index)]
-
-
-@semantics(nn_shape.Pad)
-def _pad(op, x):
-    rank, pads = x.ndim, op.attrs["pads"]
-    crop = tuple(slice(max(-pads[i], 0), x.shape[i] - max(-pads[i + rank], 0))
-                 for i in range(rank))
-    width = [(max(pads[i], 0), max(pads[i + rank], 0)) for i in range(rank)]
-    mode = op.attrs["mode"]
-    if mode == "constant":
-        return np.pad(x[crop], width, constant_values=x.dtype.type(op.attrs["value"]))
-    return np.pad(x[crop], width, mode=mode)
-
-
-@semantics(nn_shape.Concat)
-def _concat(op, *xs):
-    return np.concatenate(xs, axis=op.attrs["axis"])
-
-
-@semantics(nn_shape.Split)
-def _split(op, x):
-    cuts = np.cumsum(op.attrs["sizes"])[:-1]
-    return [p.copy() for p in np.split(x, cuts, axis=op.attrs["axis"])]
-
-
-@semantics(nn_shape.Gather)
-def _gather(op, x, idx):
-    return np.take(x, idx, axis=op.attrs["axis"])
-
-
-@semantics(nn_shape.GatherElements)
-def _gather_elements(op, x, idx):
-    axis = op.attrs["axis"] % x.ndim
-    idx = np.where(idx < 0, idx + x.shape[axis], idx)
-    return np.take_along_axis(x, idx, axis=axis)
-
-
-@semantics(nn_shape.GatherND)
-def _gather_nd(op, x, idx):
-    b = op.attrs["batch_dims"]
-    batch = x.shape[:b]
-    xf = x.reshape((-1,) + x.shape[b:])
-    idf = idx.reshape((-1,) + idx.shape[b:])
-    k = idx.shape[-1]
-    coords = np.where(idf < 0, idf + np.array(x.shape[b:b + k]), idf)
-    out = [xf[i][tuple(np.moveaxis(coords[i], -1, 0))] for i in range(xf.shape[0])]
-    return np.stack(out).reshape(batch + idx.shape[b:-1] + x.shape[b + k:])
-
-
-@semantics(nn_shape.TopK)
-def _topk(op, x):
-    axis, k = op.attrs["axis"] % x.ndim, op.attrs["k"]
-    if op.attrs["largest"]:  # descending; ties keep the lower index first, as ORT does
-        flipped = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
-        order = x.shape[axis] - 1 - np.flip(flipped, axis)
-    else:
-        order = np.argsort(x, axis=axis, kind="stable")
-    idx = np.take(order, np.arange(k), axis=axis)
-    return [np.take_along_axis(x, idx, axis=axis), idx.astype(np.int64)]

@@ -6,20 +6,18 @@ import time), checked to contain the expected nn op, run, and compared with ORT.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from onnx import helper, numpy_helper
+from nn_cases import Case, assert_matches_onnxruntime, c
+from nn_cases_more import MORE_CASES
+from onnx import numpy_helper
 
-from frontend.onnx import import_onnx
 from ir.core import Value
 from ir.dialects import all_ops, nn, nn_shape
-from ir.interp import evaluate, run
+from ir.interp import evaluate
 from ir.types import TensorType
 
 R = np.random.default_rng(7)
@@ -32,21 +30,6 @@ def f32(*shape, lo=-2.0, hi=2.0):
 
 def i64(*values):
     return np.array(values, dtype=np.int64)
-
-
-@dataclass
-class Case:
-    op: str
-    expect: type
-    inputs: list  # arrays (graph inputs) or ("c", array) (initializers) or None (absent)
-    attrs: dict = field(default_factory=dict)
-    outputs: int = 1
-    opset: int = 18
-    rtol: float = 1e-6
-
-
-def c(array):
-    return ("c", np.asarray(array))
 
 
 X = f32(3, 4)
@@ -152,47 +135,13 @@ CASES += [
     Case("Size", nn_shape.Size, [f32(2, 3, 4)]),
     Case("Trilu", nn_shape.Trilu, [f32(4, 5), c(i64(1))]),
     Case("Trilu", nn_shape.Trilu, [f32(2, 4, 5)], {"upper": 0}),
+    *MORE_CASES,
 ]
-
-
-def build_model(case: Case) -> onnx.ModelProto:
-    names, inputs, inits = [], [], []
-    for k, item in enumerate(case.inputs):
-        if item is None:
-            names.append("")
-            continue
-        name = f"in{k}"
-        names.append(name)
-        if isinstance(item, tuple):
-            inits.append(numpy_helper.from_array(item[1], name))
-        else:
-            elem = helper.np_dtype_to_tensor_dtype(item.dtype)
-            inputs.append(helper.make_tensor_value_info(name, elem, item.shape))
-    outs = [f"out{k}" for k in range(case.outputs)]
-    node = helper.make_node(case.op, names, outs, name="n0", **case.attrs)
-    graph = helper.make_graph([node], "g", inputs,
-                              [helper.make_value_info(o, onnx.TypeProto()) for o in outs],
-                              inits)
-    return helper.make_model(graph, ir_version=9,
-                             opset_imports=[helper.make_opsetid("", case.opset)])
-
-
-def _feed(case: Case) -> dict:
-    return {f"in{k}": a for k, a in enumerate(case.inputs)
-            if a is not None and not isinstance(a, tuple)}
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.op}-{c.expect.name}")
 def test_matches_onnxruntime(case: Case) -> None:
-    model = build_model(case)
-    module = import_onnx(model, fold=False)
-    assert any(isinstance(op, case.expect) for op in module.main.ops)
-    got = run(module.main, _feed(case))
-    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    want = sess.run(None, _feed(case))
-    for g, w in zip(got, want):
-        assert g.dtype == w.dtype and g.shape == w.shape
-        np.testing.assert_allclose(g, w, rtol=case.rtol, atol=1e-7)
+    assert_matches_onnxruntime(case)
 
 
 @pytest.mark.parametrize("cls", [nn.Identity, nn.Dropout])

@@ -12,6 +12,7 @@ from onnx import numpy_helper
 
 from frontend.onnx._context import Context, Node
 from frontend.onnx._embedding_bag import NotABag, match_loop
+from frontend.onnx.converters._registry import convert_nodes, register
 from ir.core import Value
 from ir.dialects import nn_shape
 from ir.errors import PimcError
@@ -33,8 +34,6 @@ def _loop(ctx: Context, node: Node):
 
 
 def _if(ctx: Context, node: Node):
-    from frontend.onnx.converters import convert_nodes
-
     cond = ctx.const(node.inputs[0])
     if cond is None:
         raise PimcError("If condition is not a constant after folding; accepted: an If "
@@ -81,8 +80,8 @@ def _concat_from_sequence(ctx: Context, node: Node):
     return ctx.emit(nn_shape.Concat, items, axis=axis)
 
 
-CONVERTERS = {
+CONVERTERS = register({
     "Loop": _loop, "If": _if, "SequenceEmpty": _sequence_empty,
     "SequenceConstruct": _sequence_construct, "SequenceInsert": _sequence_insert,
     "ConcatFromSequence": _concat_from_sequence,
-}
+})

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from frontend.onnx._context import Context, Node, onnx_dtype
+from frontend.onnx.converters._const import need
+from frontend.onnx.converters._registry import register
 from ir.dialects import nn
 from ir.errors import PimcError
 
@@ -13,7 +15,10 @@ _UNARY = {
     "Sqrt": nn.Sqrt, "Neg": nn.Neg, "Abs": nn.Abs, "Erf": nn.Erf,
     "Reciprocal": nn.Reciprocal, "Floor": nn.Floor, "Ceil": nn.Ceil, "Sign": nn.Sign,
     "Softplus": nn.Softplus, "Softsign": nn.Softsign, "Not": nn.Not, "Sin": nn.Sin,
-    "Cos": nn.Cos, "Round": nn.Round, "IsNaN": nn.IsNan,
+    "Cos": nn.Cos, "Round": nn.Round, "IsNaN": nn.IsNan, "Tan": nn.Tan, "Asin": nn.Asin,
+    "Acos": nn.Acos, "Atan": nn.Atan, "Sinh": nn.Sinh, "Cosh": nn.Cosh, "Asinh": nn.Asinh,
+    "Acosh": nn.Acosh, "Atanh": nn.Atanh, "HardSwish": nn.HardSwish, "Mish": nn.Mish,
+    "BitwiseNot": nn.BitwiseNot,
 }
 # ONNX op -> (nn op, {ONNX attribute: nn attribute})
 _UNARY_ATTRS = {
@@ -22,12 +27,16 @@ _UNARY_ATTRS = {
     "Selu": (nn.Selu, {"alpha": "alpha", "gamma": "gamma"}),
     "HardSigmoid": (nn.HardSigmoid, {"alpha": "alpha", "beta": "beta"}),
     "Gelu": (nn.Gelu, {"approximate": "approximate"}),
+    "Celu": (nn.Celu, {"alpha": "alpha"}),
+    "ThresholdedRelu": (nn.ThresholdedRelu, {"alpha": "alpha"}),
+    "Shrink": (nn.Shrink, {"bias": "bias", "lambd": "lambd"}),
 }
 _BINARY = {
     "Add": nn.Add, "Sub": nn.Sub, "Mul": nn.Mul, "Div": nn.Div, "And": nn.And, "Or": nn.Or,
     "Xor": nn.Xor, "PRelu": nn.Prelu, "Equal": nn.Equal, "Less": nn.Less,
     "Greater": nn.Greater, "LessOrEqual": nn.LessOrEqual,
-    "GreaterOrEqual": nn.GreaterOrEqual, "Where": nn.Where,
+    "GreaterOrEqual": nn.GreaterOrEqual, "Where": nn.Where, "BitwiseAnd": nn.BitwiseAnd,
+    "BitwiseOr": nn.BitwiseOr, "BitwiseXor": nn.BitwiseXor,
 }
 _VARIADIC = {"Sum": nn.Sum, "Max": nn.Max, "Min": nn.Min, "Mean": nn.Mean}
 
@@ -72,11 +81,21 @@ def _mod(ctx: Context, node: Node):
     return ctx.emit(cls, node.inputs)
 
 
+_SHIFTS = {"LEFT": nn.Bitshift, "RIGHT": nn.BitshiftRight}
+
+
 def _bitshift(ctx: Context, node: Node):
-    if node.attrs.get("direction") != "LEFT":
-        raise PimcError(f"BitShift direction {node.attrs.get('direction')!r} is not "
-                        "supported; accepted: 'LEFT'", node.where())
-    return ctx.emit(nn.Bitshift, node.inputs)
+    direction = node.attrs.get("direction")
+    if direction not in _SHIFTS:
+        raise PimcError(f"BitShift direction {direction!r} is not supported; accepted: "
+                        "'LEFT', 'RIGHT'", node.where())
+    return ctx.emit(_SHIFTS[direction], node.inputs)
+
+
+def _isinf(ctx: Context, node: Node):
+    return ctx.emit(nn.IsInf, node.inputs[:1],
+                    detect_negative=bool(node.attrs.get("detect_negative", 1)),
+                    detect_positive=bool(node.attrs.get("detect_positive", 1)))
 
 
 def _cast(ctx: Context, node: Node):
@@ -92,7 +111,7 @@ def _bound(ctx: Context, node: Node, i: int, attr: str) -> float | None:
         return float(node.attrs[attr])
     if node.input(i) is None:
         return None
-    return float(np.asarray(ctx.need(node, i, f"clip {attr}")).reshape(()))
+    return float(np.asarray(need(ctx, node, i, f"clip {attr}")).reshape(()))
 
 
 def _clip(ctx: Context, node: Node):
@@ -100,9 +119,9 @@ def _clip(ctx: Context, node: Node):
     return ctx.emit(nn.Clip, node.inputs[:1], min=lo, max=hi)
 
 
-CONVERTERS = {
+CONVERTERS = register({
     **dict.fromkeys(_UNARY, _unary), **dict.fromkeys(_UNARY_ATTRS, _unary_attrs),
     **dict.fromkeys(_BINARY, _binary), **dict.fromkeys(_VARIADIC, _variadic),
     "Identity": _alias, "Dropout": _alias, "Pow": _pow, "Mod": _mod, "BitShift": _bitshift,
-    "Cast": _cast, "CastLike": _cast_like, "Clip": _clip,
-}
+    "IsInf": _isinf, "Cast": _cast, "CastLike": _cast_like, "Clip": _clip,
+})

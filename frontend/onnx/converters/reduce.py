@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from frontend.onnx._context import Context, Node
+from frontend.onnx.converters._const import ints, need
+from frontend.onnx.converters._registry import register
 from ir.dialects import nn, nn_shape
 
 _REDUCE = {
@@ -17,7 +19,7 @@ _REDUCE = {
 
 def _reduce(ctx: Context, node: Node):
     # Axes are an attribute before opset 18 (13 for ReduceSum) and an input after.
-    axes = ctx.ints(node, 1, "reduction axes", attr="axes")
+    axes = ints(ctx, node, 1, "reduction axes", attr="axes")
     if not axes and node.attrs.get("noop_with_empty_axes", 0):
         return node.inputs[:1]
     keep = bool(node.attrs.get("keepdims", 1))
@@ -37,20 +39,20 @@ def _softmax(ctx: Context, node: Node):
 
 
 def _cumsum(ctx: Context, node: Node):
-    axis = int(np.asarray(ctx.need(node, 1, "cumsum axis")).reshape(()))
+    axis = int(np.asarray(need(ctx, node, 1, "cumsum axis")).reshape(()))
     return ctx.emit(nn.CumSum, node.inputs[:1], axis=axis,
                     exclusive=bool(node.attrs.get("exclusive", 0)),
                     reverse=bool(node.attrs.get("reverse", 0)))
 
 
 def _topk(ctx: Context, node: Node):
-    k = int(np.asarray(ctx.need(node, 1, "k")).reshape(()))
+    k = int(np.asarray(need(ctx, node, 1, "k")).reshape(()))
     return ctx.emit(nn_shape.TopK, node.inputs[:1], k=k, axis=node.attrs.get("axis", -1),
                     largest=bool(node.attrs.get("largest", 1)),
                     sorted=bool(node.attrs.get("sorted", 1)))
 
 
-CONVERTERS = {
+CONVERTERS = register({
     **dict.fromkeys(_REDUCE, _reduce), "ArgMax": _arg, "ArgMin": _arg,
     "Softmax": _softmax, "LogSoftmax": _softmax, "CumSum": _cumsum, "TopK": _topk,
-}
+})

@@ -5,13 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from frontend.onnx._context import Context, Node
+from frontend.onnx.converters._const import ints, need
+from frontend.onnx.converters._registry import register
 from ir.dialects import nn_shape
 from ir.errors import PimcError
 
 
 def _reshape(ctx: Context, node: Node):
     x = node.inputs[0]
-    shape = ctx.ints(node, 1, "target shape")
+    shape = ints(ctx, node, 1, "target shape")
     if not node.attrs.get("allowzero", 0):
         shape = [x.type.shape[i] if d == 0 else d for i, d in enumerate(shape)]
     if shape.count(-1) == 1:
@@ -32,23 +34,23 @@ def _transpose(ctx: Context, node: Node):
 
 def _squeeze(ctx: Context, node: Node):
     x = node.inputs[0]
-    axes = ctx.ints(node, 1, "squeeze axes", attr="axes")
+    axes = ints(ctx, node, 1, "squeeze axes", attr="axes")
     if axes is None:
         axes = [i for i, d in enumerate(x.type.shape) if d == 1]
     return ctx.emit(nn_shape.Squeeze, [x], axes=axes)
 
 
 def _unsqueeze(ctx: Context, node: Node):
-    axes = ctx.ints(node, 1, "unsqueeze axes", attr="axes")
+    axes = ints(ctx, node, 1, "unsqueeze axes", attr="axes")
     return ctx.emit(nn_shape.Unsqueeze, node.inputs[:1], axes=axes)
 
 
 def _expand(ctx: Context, node: Node):
-    return ctx.emit(nn_shape.Expand, node.inputs[:1], shape=ctx.ints(node, 1, "expand shape"))
+    return ctx.emit(nn_shape.Expand, node.inputs[:1], shape=ints(ctx, node, 1, "expand shape"))
 
 
 def _tile(ctx: Context, node: Node):
-    return ctx.emit(nn_shape.Tile, node.inputs[:1], repeats=ctx.ints(node, 1, "tile repeats"))
+    return ctx.emit(nn_shape.Tile, node.inputs[:1], repeats=ints(ctx, node, 1, "tile repeats"))
 
 
 def _clamped(start: int, end: int, step: int, dim: int) -> tuple[int, int]:
@@ -63,10 +65,10 @@ def _clamped(start: int, end: int, step: int, dim: int) -> tuple[int, int]:
 
 def _slice(ctx: Context, node: Node):
     x = node.inputs[0]
-    starts = ctx.ints(node, 1, "slice starts")
-    ends = ctx.ints(node, 2, "slice ends")
-    axes = ctx.ints(node, 3, "slice axes") or list(range(len(starts)))
-    steps = ctx.ints(node, 4, "slice steps") or [1] * len(starts)
+    starts = ints(ctx, node, 1, "slice starts")
+    ends = ints(ctx, node, 2, "slice ends")
+    axes = ints(ctx, node, 3, "slice axes") or list(range(len(starts)))
+    steps = ints(ctx, node, 4, "slice steps") or [1] * len(starts)
     if not len(starts) == len(ends) == len(axes) == len(steps):
         raise PimcError("slice starts, ends, axes and steps differ in length", node.where())
     bounds = [_clamped(s, e, st, x.type.shape[a % max(x.type.rank, 1)]) if st else (s, e)
@@ -77,11 +79,11 @@ def _slice(ctx: Context, node: Node):
 
 def _pad(ctx: Context, node: Node):
     x = node.inputs[0]
-    pads = ctx.ints(node, 1, "pads", attr="pads")
+    pads = ints(ctx, node, 1, "pads", attr="pads")
     value = 0.0
     if node.input(2) is not None:
-        value = float(np.asarray(ctx.need(node, 2, "pad value")).reshape(()))
-    axes = ctx.ints(node, 3, "pad axes")
+        value = float(np.asarray(need(ctx, node, 2, "pad value")).reshape(()))
+    axes = ints(ctx, node, 3, "pad axes")
     if axes is not None:  # opset 18: pads for the listed axes only
         full = [0] * (2 * x.type.rank)
         for k, a in enumerate(axes):
@@ -99,7 +101,7 @@ def _concat(ctx: Context, node: Node):
 
 def _split_sizes(ctx: Context, node: Node) -> list[int]:
     x, axis = node.inputs[0], node.attrs.get("axis", 0)
-    sizes = ctx.ints(node, 1, "split sizes", attr="split")
+    sizes = ints(ctx, node, 1, "split sizes", attr="split")
     if sizes is not None:
         return sizes
     n = node.attrs.get("num_outputs", len(node.proto.output))
@@ -131,13 +133,13 @@ def _size(ctx: Context, node: Node):
 def _trilu(ctx: Context, node: Node):
     k = 0
     if node.input(1) is not None:
-        k = int(np.asarray(ctx.need(node, 1, "diagonal offset k")).reshape(()))
+        k = int(np.asarray(need(ctx, node, 1, "diagonal offset k")).reshape(()))
     return ctx.emit(nn_shape.Trilu, node.inputs[:1], upper=bool(node.attrs.get("upper", 1)), k=k)
 
 
-CONVERTERS = {
+CONVERTERS = register({
     "Reshape": _reshape, "Flatten": _flatten, "Transpose": _transpose,
     "Squeeze": _squeeze, "Unsqueeze": _unsqueeze, "Expand": _expand, "Tile": _tile,
     "Slice": _slice, "Pad": _pad, "Concat": _concat, "Split": _split, "Shape": _shape,
     "Size": _size, "Trilu": _trilu,
-}
+})

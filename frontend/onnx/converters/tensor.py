@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from frontend.onnx._context import Context, Node
-from ir.dialects import nn, nn_shape
+from frontend.onnx.converters._const import data_sources, ints, need
+from frontend.onnx.converters._registry import register
+from ir.core import Value
+from ir.dialects import nn, nn_index, nn_shape
 from ir.errors import PimcError
 
 # Constant's value attributes and how each becomes an array.
@@ -27,13 +30,13 @@ def _constant(ctx: Context, node: Node):
 
 
 def _constant_of_shape(ctx: Context, node: Node):
-    shape = ctx.ints(node, 0, "output shape")
+    shape = ints(ctx, node, 0, "output shape")
     fill = node.attrs.get("value", np.zeros(1, np.float32))
     return [ctx.constant(np.full(shape, np.asarray(fill).reshape(-1)[0]))]
 
 
 def _range(ctx: Context, node: Node):
-    start, limit, delta = (ctx.need(node, i, what) for i, what in
+    start, limit, delta = (need(ctx, node, i, what) for i, what in
                            enumerate(("range start", "range limit", "range delta")))
     return [ctx.constant(np.arange(start, limit, delta).astype(np.asarray(start).dtype))]
 
@@ -101,20 +104,36 @@ def _conv(ctx: Context, node: Node):
     return ctx.emit(nn_shape.Reshape, [y], shape=[n, m, *spatial])
 
 
-def _static(ctx: Context, node: Node):
-    """Ops whose result is only known as a constant here (NonZero, EyeLike of constants)."""
-    arrays = [ctx.need(node, i, "operand") for i in range(len(node.inputs))]
-    return [ctx.constant(_STATIC[node.op_type](node, *arrays))]
+def _scatter_elements(ctx: Context, node: Node):
+    return ctx.emit(nn_index.ScatterElements, node.inputs, axis=node.attrs.get("axis", 0),
+                    reduction=node.attrs.get("reduction", "none"))
 
 
-_STATIC = {
-    "NonZero": lambda node, x: np.array(np.nonzero(x), dtype=np.int64),
-}
+def _scatter_nd(ctx: Context, node: Node):
+    return ctx.emit(nn_index.ScatterND, node.inputs,
+                    reduction=node.attrs.get("reduction", "none"))
 
-CONVERTERS = {
+
+def _nonzero(ctx: Context, node: Node):
+    """Folded when its input is a constant: otherwise its output shape, [rank, number of
+    nonzero elements], is only known at run time, and every IR shape is static."""
+    x = node.inputs[0]
+    value = ctx.const(x)
+    if value is not None:
+        return [ctx.constant(np.array(np.nonzero(value), dtype=np.int64))]
+    sources = ", ".join(f"'{s}'" for s in data_sources(ctx, x)) if isinstance(x, Value) \
+        else "?"
+    raise PimcError(f"output '{node.proto.output[0]}' has the data-dependent shape "
+                    f"[{x.type.rank}, number of nonzero elements of '{node.proto.input[0]}'], "
+                    f"which depends on the values of graph input(s) {sources}; accepted: "
+                    "NonZero of a tensor computed from initializers and shapes (folded)",
+                    node.where())
+
+
+CONVERTERS = register({
     "Constant": _constant, "ConstantOfShape": _constant_of_shape, "Range": _range,
     "Gather": _gather, "GatherElements": _gather_elements, "GatherND": _gather_nd,
     "MatMul": _matmul, "Gemm": _gemm, "Conv": _conv, "Einsum": _einsum,
     "LayerNormalization": _layer_norm, "BatchNormalization": _batch_norm,
-    **dict.fromkeys(_STATIC, _static),
-}
+    "ScatterElements": _scatter_elements, "ScatterND": _scatter_nd, "NonZero": _nonzero,
+})
