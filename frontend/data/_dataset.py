@@ -9,7 +9,7 @@ import numpy as np
 
 from ir.errors import PimcError
 
-__all__ = ["CTRData", "stratified_split"]
+__all__ = ["CTRData", "stratified_split", "concat"]
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class CTRData:
     columns, id 1 is "rare or unseen" (see `frontend.data._encode`).
     """
 
-    dense: np.ndarray    # [n, num_dense] float32 (log-transformed counts)
+    dense: np.ndarray    # [n, num_dense] float32; NaN (missing) only before normalisation
     sparse: np.ndarray   # [n, num_sparse] int64
     label: np.ndarray    # [n] float32 in {0, 1}
     table_sizes: tuple[int, ...]
@@ -78,3 +78,12 @@ def stratified_split(data: CTRData, fractions: tuple[float, ...] = (0.8, 0.1, 0.
         for part, chunk in zip(parts, np.split(rows, cuts)):
             part.append(chunk)
     return tuple(data.take(rng.permutation(np.concatenate(p))) for p in parts)
+
+
+def concat(parts: tuple[CTRData, ...] | list[CTRData]) -> CTRData:
+    """The rows of `parts` one after the other (they share columns and tables)."""
+    first = parts[0]
+    return CTRData(np.concatenate([p.dense for p in parts]),
+                   np.concatenate([p.sparse for p in parts]),
+                   np.concatenate([p.label for p in parts]), first.table_sizes,
+                   first.dense_names, first.sparse_names)

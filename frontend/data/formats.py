@@ -1,4 +1,5 @@
-"""Loaders for the Criteo Kaggle, Avazu and generic CSV formats, and the `--data` spec."""
+"""Loaders for the Criteo Kaggle, Avazu and generic CSV formats (`frontend.data.spec` names
+them, with MovieLens and libsvm, in the `--data` spec)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ from frontend.data._dataset import CTRData
 from frontend.data._encode import encode_column, log_counts
 from ir.errors import PimcError
 
-__all__ = ["CRITEO_COLUMNS", "AVAZU_SPARSE", "load_criteo", "load_avazu", "load_csv",
-           "load_data", "DATA_KINDS"]
+__all__ = ["CRITEO_COLUMNS", "AVAZU_SPARSE", "load_criteo", "load_avazu", "load_csv"]
 
 CRITEO_DENSE = tuple(f"I{i}" for i in range(1, 14))
 CRITEO_SPARSE = tuple(f"C{i}" for i in range(1, 27))
@@ -22,7 +22,6 @@ AVAZU_SPARSE = ("C1", "banner_pos", "site_id", "site_domain", "site_category", "
                 "app_domain", "app_category", "device_id", "device_ip", "device_model",
                 "device_type", "device_conn_type", "C14", "C15", "C16", "C17", "C18", "C19",
                 "C20", "C21")
-DATA_KINDS = ("criteo", "avazu", "csv", "synthetic")
 
 
 class _Table:
@@ -51,7 +50,7 @@ class _Table:
     def dense(self, columns: Sequence[str], log: bool = True) -> np.ndarray:
         arrays = [parse_numbers(self.path, self.lines, c, self.cols[c]) for c in columns]
         x = np.stack(arrays, axis=1) if arrays else np.zeros((len(self.lines), 0))
-        return log_counts(x) if log else np.nan_to_num(x, nan=0.0).astype(np.float32)
+        return log_counts(x) if log else x.astype(np.float32)
 
     def sparse(self, columns: Sequence[str], encoding: str, max_size: int,
                min_count: int) -> tuple[np.ndarray, tuple[int, ...]]:
@@ -123,7 +122,8 @@ def load_csv(path: str | Path, label: str = "label", dense: Sequence[str] | None
 
     `dense` names the numeric columns (default: those written as decimals, e.g. `3.9`);
     the rest are categoricals, label-encoded (ids stay categorical even when numeric).
-    Dense columns are kept as they are (not log-transformed: they are not always counts).
+    Dense columns are kept as read, NaN where empty (not log-transformed: they are not always
+    counts); `frontend.data.normalise` transforms them before training.
     """
     path = Path(path)
     header = _checked_header(path, (label, *(dense or ()), *drop))
@@ -135,36 +135,3 @@ def load_csv(path: str | Path, label: str = "label", dense: Sequence[str] | None
     ids, sizes = t.sparse(sparse, encoding, max_table, min_count)
     return CTRData(t.dense(dense, log=False), ids, t.labels(label), sizes, tuple(dense),
                    tuple(sparse))
-
-
-def _options(parts: list[str], where: str) -> dict[str, str]:
-    opts = {}
-    for p in parts:
-        key, eq, value = p.partition("=")
-        if not eq:
-            raise PimcError(f"option '{p}' is not KEY=VALUE", where)
-        opts[key] = value
-    return opts
-
-
-def load_data(spec: str, rows: int = 50_000, max_table: int = 10_000, seed: int = 0) -> CTRData:
-    """Data named by a spec: `synthetic`, `criteo:PATH`, `avazu:PATH` or
-    `csv:PATH[:label=NAME][:drop=A,B]`; `rows` and `seed` apply to the synthetic data."""
-    kind, _, rest = spec.partition(":")
-    if kind not in DATA_KINDS:
-        raise PimcError(f"unknown data '{spec}'; accepted: synthetic, criteo:PATH, "
-                        "avazu:PATH, csv:PATH[:label=NAME]")
-    if kind == "synthetic":
-        from frontend.synthetic import SyntheticCTR
-
-        return SyntheticCTR(seed=seed).dataset(rows, max_table=max_table)
-    path, *opts = rest.split(":")
-    if not path:
-        raise PimcError(f"data '{spec}' names no file; accepted: {kind}:PATH")
-    if kind == "criteo":
-        return load_criteo(path, max_table=max_table)
-    if kind == "avazu":
-        return load_avazu(path, max_table=max_table)
-    o = _options(opts, spec)
-    return load_csv(path, label=o.get("label", "label"),
-                    drop=tuple(filter(None, o.get("drop", "").split(","))), max_table=max_table)

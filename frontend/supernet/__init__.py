@@ -27,17 +27,21 @@ Quantised subnets are exported without constant folding so that weight chains su
 
 from __future__ import annotations
 
+import importlib
+
 __all__ = ["SuperNet", "Subnet", "TrainConfig", "train_supernet", "evaluate", "finetune_head",
            "export"]
 
 
-def __getattr__(name: str):
-    # torch loads on first use, never when `frontend.supernet` is only named
-    from frontend.supernet import model, subnet, train
+# name -> the submodule that defines it; loaded on first use, so naming `frontend.supernet`
+# (the CLI registers its command that way) never imports torch.
+_HOMES = {"SuperNet": "model", "Subnet": "subnet", "export": "subnet", "TrainConfig": "train",
+          "train_supernet": "train", "evaluate": "train", "finetune_head": "train"}
 
-    table = {"SuperNet": model.SuperNet, "Subnet": subnet.Subnet, "export": subnet.export,
-             "TrainConfig": train.TrainConfig, "train_supernet": train.train_supernet,
-             "evaluate": train.evaluate, "finetune_head": train.finetune_head}
-    if name not in table:
+
+def __getattr__(name: str):
+    # importlib, not `from frontend.supernet import ...`: that form looks the submodule up
+    # as an attribute of this package first, which would call this function again.
+    if name not in _HOMES:
         raise AttributeError(f"module 'frontend.supernet' has no attribute '{name}'")
-    return table[name]
+    return getattr(importlib.import_module(f"frontend.supernet.{_HOMES[name]}"), name)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from frontend.space import Arch
 from frontend.supernet._functional import (
     attention,
     fit_width,
@@ -20,8 +21,10 @@ from frontend.supernet._functional import (
     pairwise_dots,
     token_linear,
 )
+from frontend.zoo._layers import fm_term
 
-__all__ = ["DENSE_WEIGHTS", "SPARSE_WEIGHTS", "MERGE_WEIGHTS", "dense_apply", "sparse_apply"]
+__all__ = ["DENSE_WEIGHTS", "SPARSE_WEIGHTS", "MERGE_WEIGHTS", "dense_apply", "sparse_apply",
+           "run_network"]
 
 Quant = Callable[[torch.Tensor, str], torch.Tensor]
 
@@ -85,3 +88,22 @@ def sparse_apply(kind: str, p: dict, x: torch.Tensor, tokens: torch.Tensor, merg
     if kind == "attention":
         t = attention(t, wq(p["q"], "q"), wq(p["k"], "k"), wq(p["v"], "v"))
     return token_linear(t, wq(p["w"], "w"), p["b"])
+
+
+def run_network(dense: torch.Tensor, tokens: torch.Tensor, arch: Arch, dense_op, sparse_op,
+                head) -> torch.Tensor:
+    """The block graph of `arch`: `dense_op(i, parts, tokens)`, `sparse_op(i, x, tokens)`,
+    `head(dense_last, tokens_last)` give the computation; returns the logit [B, 1].
+    Without numeric features (`dense` has no column) the dense input is the flattened
+    tokens, so that no operator reads an empty tensor."""
+    if dense.shape[1] == 0:
+        dense = tokens.flatten(1)
+    ds, ts = [dense], [tokens]
+    for i, block in enumerate(arch.blocks):
+        parts = [ds[j] for j in block.dense_in]
+        toks = torch.cat([ts[j] for j in block.sparse_in], dim=1)
+        x = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
+        ds.append(dense_op(i, parts, toks))
+        ts.append(sparse_op(i, x, toks))
+    logit = head(ds[-1], ts[-1])
+    return logit + fm_term(tokens) if arch.fm else logit

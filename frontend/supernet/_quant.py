@@ -50,7 +50,7 @@ class ActRange(nn.Module):
         self.register_buffer("seen", torch.zeros((), dtype=torch.bool))
 
     def observe(self, x: torch.Tensor) -> None:
-        if not self.training:
+        if not self.training or x.numel() == 0:  # an empty batch says nothing of the range
             return
         batch = x.detach().abs().max().reshape(())
         with torch.no_grad():

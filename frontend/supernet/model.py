@@ -5,6 +5,10 @@ widths take the first rows; the input columns are laid out in one slot per earli
 (slot width: that output's largest width), and a choice takes the first columns of the
 slots it reads. Token slots work the same way, with one more slot in front for the merged
 dense token. Precision choices fake-quantise the sliced weights and the operator's inputs.
+
+With no numeric feature (`num_dense=0`), the dense input (output 0) is the flattened field
+embeddings, the deep input of DeepFM and DCN, so every operator reads a non-empty input
+(see `run_network`).
 """
 
 from __future__ import annotations
@@ -21,27 +25,14 @@ from frontend.supernet._ops import (
     MERGE_WEIGHTS,
     SPARSE_WEIGHTS,
     dense_apply,
+    run_network,
     sparse_apply,
 )
 from frontend.supernet._quant import ActRange, quant_weight
-from frontend.zoo._layers import FieldEmbedding, fm_term
+from frontend.supernet.subnet import Subnet
+from frontend.zoo._layers import FieldEmbedding
 
 __all__ = ["SuperNet", "PathModel", "run_network"]
-
-
-def run_network(dense: torch.Tensor, tokens: torch.Tensor, arch: Arch, dense_op, sparse_op,
-                head) -> torch.Tensor:
-    """The block graph of `arch`: `dense_op(i, parts, tokens)`, `sparse_op(i, x, tokens)`,
-    `head(dense_last, tokens_last)` give the computation; returns the logit [B, 1]."""
-    ds, ts = [dense], [tokens]
-    for i, block in enumerate(arch.blocks):
-        parts = [ds[j] for j in block.dense_in]
-        toks = torch.cat([ts[j] for j in block.sparse_in], dim=1)
-        x = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
-        ds.append(dense_op(i, parts, toks))
-        ts.append(sparse_op(i, x, toks))
-    logit = head(ds[-1], ts[-1])
-    return logit + fm_term(tokens) if arch.fm else logit
 
 
 @lru_cache(maxsize=4096)
@@ -61,7 +52,8 @@ class SuperNet(nn.Module):
         torch.manual_seed(seed)
         self.space, self.table_sizes, self.num_dense = space, tuple(table_sizes), num_dense
         e, n = space.embed_dim, space.num_blocks
-        self.dense_slots = (num_dense,) + (max(space.dense_widths),) * n
+        self.input_width = num_dense or len(table_sizes) * e  # see run_network
+        self.dense_slots = (self.input_width,) + (max(space.dense_widths),) * n
         self.token_slots = (len(table_sizes),) + (max(space.sparse_widths),) * n
         self.embed = FieldEmbedding(self.table_sizes, e)
         self.dense_w = nn.ModuleList(self._params(i, DENSE_WEIGHTS, max(space.dense_widths))
@@ -90,7 +82,7 @@ class SuperNet(nn.Module):
 
     def widths(self, arch: Arch) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """The dense width and the token count of every output (0 is the input)."""
-        dense = (self.num_dense, *(b.dense_width for b in arch.blocks))
+        dense = (self.input_width, *(b.dense_width for b in arch.blocks))
         tokens = (len(self.table_sizes), *(b.sparse_width for b in arch.blocks))
         return dense, tokens
 
@@ -135,10 +127,8 @@ class SuperNet(nn.Module):
             range(start, start + last.sparse_width * self.space.embed_dim))
         return self.head.weight[:, cols], self.head.bias
 
-    def subnet(self, arch: Arch) -> nn.Module:
+    def subnet(self, arch: Arch) -> Subnet:
         """A standalone `Subnet` of `arch` with weights copied from this supernet."""
-        from frontend.supernet.subnet import Subnet
-
         return Subnet(self, arch)
 
     def forward(self, dense: torch.Tensor, sparse: torch.Tensor, arch: Arch) -> torch.Tensor:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from frontend.space import Arch
-from frontend.supernet._ops import dense_apply, sparse_apply
+from frontend.supernet._ops import dense_apply, run_network, sparse_apply
 from frontend.supernet._quant import FLOAT_BITS, fake_quant, weight_scale
-from frontend.supernet.model import SuperNet, run_network
+
+if TYPE_CHECKING:  # the supernet module imports this one; a subnet only reads its weights
+    from frontend.supernet.model import SuperNet
 
 __all__ = ["Subnet", "OpModule", "export"]
 

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import random
-import sys
-import time
+import warnings
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from frontend.data import CTRData, auc, logloss
+from frontend.data import CTRData, auc, constant_logloss, logloss
 from frontend.space import Arch, SearchSpace
+from frontend.supernet._progress import Progress
 from frontend.supernet.model import PathModel, SuperNet
 from ir.errors import PimcError
 
 __all__ = ["TrainConfig", "SCHEDULES", "train_supernet", "evaluate", "predict", "widest", "fit",
-           "finetune_head"]
+           "finetune_head", "best_path", "ValidationWarning", "load_checkpoint"]
 
 SCHEDULES = ("uniform", "anneal")
 
@@ -81,24 +81,6 @@ def evaluate(model, data: CTRData) -> dict[str, float]:
     return {"logloss": logloss(data.label, p), "auc": auc(data.label, p)}
 
 
-class _Progress:
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.enabled, self.t0 = total, enabled, time.perf_counter()
-
-    def update(self, step: int, loss: float, rows: int) -> None:
-        if not self.enabled:
-            return
-        done = int(30 * step / max(1, self.total))
-        rate = rows / max(1e-9, time.perf_counter() - self.t0)
-        sys.stderr.write(f"\r[{'#' * done}{'.' * (30 - done)}] {step}/{self.total} "
-                         f"loss {loss:.4f} {rate:,.0f} rows/s")
-        sys.stderr.flush()
-
-    def line(self, text: str) -> None:
-        if self.enabled:
-            sys.stderr.write("\r" + text + " " * 20 + "\n")
-
-
 def _validate(net: SuperNet, val: CTRData, cfg: TrainConfig) -> dict[str, float]:
     rng = random.Random(cfg.seed + 7919)
     archs = [net.space.sample(rng) for _ in range(cfg.eval_archs)]
@@ -129,16 +111,56 @@ def _resume(path: Path, net: SuperNet, opt, rng: random.Random) -> tuple[int, li
     return int(state["step"]), list(state["history"])
 
 
+def best_path(checkpoint: str | Path) -> Path:
+    """Where the best validated state is kept beside the checkpoint: `s.pt` -> `s.best.pt`."""
+    path = Path(checkpoint)
+    return path.with_name(f"{path.stem}.best{path.suffix}")
+
+
+class ValidationWarning(UserWarning):
+    """Validation logloss is no better than predicting the positive rate for every row."""
+
+
+def _report(step: int, entry: dict, baseline: float, bar: Progress, loss: float) -> None:
+    bar.line(f"step {step}/{bar.total}: val logloss {entry['logloss']:.4f} auc "
+             f"{entry['auc']:.4f} (constant {baseline:.4f}) loss {loss:.4f} "
+             f"{bar.times(step)}")
+    if entry["logloss"] >= baseline:
+        warnings.warn(ValidationWarning(
+            f"step {step}: validation logloss {entry['logloss']:.4f} is no better than the "
+            f"constant predictor's {baseline:.4f}; try a lower --lr, more steps, or check "
+            "the data's numeric transform"), stacklevel=3)
+
+
+def load_checkpoint(path: str | Path) -> SuperNet:
+    """The supernet saved at `path` (a checkpoint or its `best_path` copy), in eval mode."""
+    path = Path(path)
+    if not path.is_file():
+        raise PimcError(f"{path}: no such checkpoint; accepted: the --out of "
+                        "pimc train-supernet, or its .best copy")
+    state = torch.load(path, weights_only=False)
+    net = SuperNet(SearchSpace(**state["space"]), tuple(state["table_sizes"]),
+                   int(state["num_dense"]))
+    net.load_state_dict(state["model"])
+    return net.eval()
+
+
 def train_supernet(net: SuperNet, train: CTRData, val: CTRData, cfg: TrainConfig,
                    checkpoint: str | Path | None = None, resume: bool = False,
                    progress: bool = False) -> list[dict]:
-    """Train `net` for `cfg.steps` sampled paths; returns the validation history."""
+    """Train `net` for `cfg.steps` sampled paths; returns the validation history.
+
+    With `checkpoint`, the state is saved there every `cfg.checkpoint_every` steps and at
+    the end, and the state of the best validation so far at `best_path(checkpoint)`. A
+    validation no better than the constant predictor raises a `ValidationWarning`."""
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     rng, step, history = random.Random(cfg.seed), 0, []
     path = Path(checkpoint) if checkpoint else None
     if resume and path is not None and path.is_file():
         step, history = _resume(path, net, opt, rng)
-    bar, batches, loss_fn = _Progress(cfg.steps, progress), _Batches(train, cfg), torch.nn.BCELoss()
+    bar, batches, loss_fn = Progress(cfg.steps, step, progress), _Batches(train, cfg), \
+        torch.nn.BCELoss()
+    baseline = constant_logloss(val.label[:cfg.eval_rows])
     net.train()
     while step < cfg.steps:
         dense, sparse, label = _tensors(batches.next(step))
@@ -147,13 +169,16 @@ def train_supernet(net: SuperNet, train: CTRData, val: CTRData, cfg: TrainConfig
         loss.backward()
         opt.step()
         step += 1
-        bar.update(step, loss.item(), step * cfg.batch_size)
+        bar.update(step, loss.item(), cfg.batch_size)
         if step % cfg.eval_every == 0 or step == cfg.steps:
+            best = min((h["logloss"] for h in history), default=float("inf"))
             history.append({"step": step, **_validate(net, val, cfg)})
-            bar.line(f"step {step}: val logloss {history[-1]['logloss']:.4f} "
-                     f"auc {history[-1]['auc']:.4f}")
+            _report(step, history[-1], baseline, bar, loss.item())
+            if path is not None and history[-1]["logloss"] < best:
+                _save(best_path(path), net, opt, step, cfg, history, rng)
         if path is not None and (step % cfg.checkpoint_every == 0 or step == cfg.steps):
             _save(path, net, opt, step, cfg, history, rng)
+    bar.close()
     return history
 
 

@@ -81,4 +81,8 @@ def test_train_supernet_command(tmp_path, capsys):
     printed = capsys.readouterr()
     summary = json.loads(printed.out)
     assert summary["final"]["step"] == 30 and out.is_file()
-    assert "step 15: val logloss" in printed.err and "30/30" in printed.err
+    assert (tmp_path / "s.best.pt").is_file() and summary["best"]["step"] in (15, 30)
+    # stderr is not a terminal here: one plain line per validation, no bar
+    lines = [x for x in printed.err.splitlines() if x.startswith("step ")]
+    assert [x.split(":")[0] for x in lines] == ["step 15/30", "step 30/30"], printed.err
+    assert "\r" not in printed.err and "ETA" in lines[0] and "elapsed" in lines[0]
