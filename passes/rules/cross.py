@@ -130,6 +130,16 @@ def _pattern(op: Op, ctx: Ctx) -> Match:
     raise NoMatch("; ".join(dict.fromkeys(reasons)))
 
 
+def _per_row(factor: Value, shape: tuple[int, ...]) -> bool:
+    """Whether `factor` broadcast to `shape` puts its i-th element on every element of row i
+    (the layout of a per-row scalar), probed with distinct codes."""
+    t = factor.type
+    if t.size != shape[0] or len(t.shape) > len(shape):
+        return False
+    codes = np.broadcast_to(np.arange(t.size).reshape(t.shape), shape).reshape(shape[0], -1)
+    return bool(np.all(codes == np.arange(shape[0])[:, None]))
+
+
 def _bind(m: Match, x0: Value, factor: Value, x: Value, consts: list[Value],
           ctx: Ctx) -> Match:
     shape = m.anchor.result.type.shape
@@ -139,6 +149,10 @@ def _bind(m: Match, x0: Value, factor: Value, x: Value, consts: list[Value],
     d = x.type.size // shape[0]
     kind = "vector" if w.shape == (d, 1) else "matrix"
     expect(w.shape in ((d, 1), (d, d)), f"weight {list(w.shape)} fits no kind for D={d}")
+    # Shapes alone cannot tell x0 * s (a scalar per row) from x0 * s^T when B = D: the
+    # factor's layout must put row i's value on row i.
+    expect(_per_row(factor, shape) if kind == "vector" else factor.type.shape == shape,
+           f"factor {list(factor.type.shape)} is not laid out per row of {list(shape)}")
     if kind == "vector":
         expect(b is None and len(consts) == 1, "vector cross needs exactly one outer bias")
         b = _row_vector(const_of(consts[0]), shape)

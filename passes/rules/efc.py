@@ -81,7 +81,9 @@ def _bias_pattern(op: Op, ctx: Ctx) -> Match:
     expect(efc.arg("b") is None, "efc already has a bias")
     g = efc.result.type.shape[1]
     bias = const_of(c)
-    per_token = bias.size == 1 or (bias.ndim >= 2 and bias.shape[-2:] == (g, 1))
+    # [G, 1] with leading ones only: a [B, G, 1] addend differs between batch rows
+    per_token = bias.size == 1 or (bias.ndim >= 2 and bias.shape[-2:] == (g, 1)
+                                   and bias.size == g)
     expect(per_token and op.result.type.same_data(y.type), "addend is not a bias per token")
     x, w = efc.operands
     m.vals.update(x=x, w=const_of(w), w_bits=w.type.bits,
