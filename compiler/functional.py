@@ -1,0 +1,105 @@
+"""The functional check: the pim-level interpreter against ONNX Runtime on the original model,
+within the error bound that follows from the precisions.
+
+The check fails closed. A comparison `err / bound > 1` is false when either side is NaN, so
+non-finite numbers are settled before any ratio is taken: a NaN or an infinity must sit where
+ONNX Runtime has the same one (same position, same kind, same sign), and everywhere else the
+program's value, the reference and the bound must all be finite. Anything else fails, and the
+message names the output and the first bad element.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from ir.core import Module
+
+__all__ = ["compare_output", "functional_check"]
+
+
+def _at(name: str, shape: tuple[int, ...], flat: int) -> str:
+    index = ", ".join(str(int(i)) for i in np.unravel_index(flat, shape)) if shape else ""
+    return f"output {name}[{index}]"
+
+
+def _same_special(got: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """Where both are the same non-finite number (NaN and NaN, or equal infinities)."""
+    return (np.isnan(got) & np.isnan(want)) | (np.isinf(got) & (got == want))
+
+
+def compare_output(name: str, got: np.ndarray, want: np.ndarray,
+                   bound: np.ndarray) -> tuple[float, str]:
+    """(max error / bound, why it failed or "") for one output; a non-finite mismatch, or a
+    non-finite bound where the reference is finite, is a failure with ratio inf."""
+    got = np.asarray(got, np.float64)
+    want = np.asarray(want, np.float64)
+    bound = np.broadcast_to(np.asarray(bound, np.float64), want.shape)
+    if got.shape != want.shape:
+        return math.inf, f"output {name}: shape {list(got.shape)}, ONNX Runtime gives " \
+                         f"{list(want.shape)}"
+    special = _same_special(got, want)
+    checks = (
+        (~np.isfinite(got) & ~special, "the program gives {g}, ONNX Runtime gives {w}"),
+        (~np.isfinite(want) & ~special, "ONNX Runtime gives {w}, the program gives {g}"),
+        (~special & ~np.isfinite(bound), "the error bound is {b} (reference {w})"),
+    )
+    for bad, text in checks:
+        if bad.any():
+            i = int(np.flatnonzero(bad.ravel())[0])
+            g, w, b = got.ravel()[i], want.ravel()[i], bound.ravel()[i]
+            return math.inf, f"{_at(name, want.shape, i)}: " + text.format(g=g, w=w, b=b)
+    finite = ~special
+    if not finite.any():
+        return 0.0, ""
+    with np.errstate(invalid="ignore"):  # the non-finite places are masked out here
+        ratio = np.where(finite, np.abs(got - want) / np.where(finite, bound, 1.0), 0.0)
+    i = int(np.argmax(ratio))
+    worst = float(ratio.ravel()[i])
+    if worst <= 1.0:
+        return worst, ""
+    g, w, b = got.ravel()[i], want.ravel()[i], bound.ravel()[i]
+    return worst, (f"{_at(name, want.shape, i)}: error {abs(g - w):.3g} exceeds the bound "
+                   f"{b:.3g} (program {g:.6g}, ONNX Runtime {w:.6g})")
+
+
+def _max_abs(got: np.ndarray, want: np.ndarray) -> float:
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    finite = np.isfinite(got) & np.isfinite(want)
+    if finite.all():
+        return float(np.max(np.abs(got - want))) if got.size else 0.0
+    return math.inf if (~finite & ~_same_special(got, want)).any() else \
+        float(np.max(np.abs(got - want)[finite], initial=0.0))
+
+
+def functional_check(module: Module, proto, feed: Mapping[str, np.ndarray],
+                     given: bool = True) -> dict:
+    """The pim-level interpreter against ONNX Runtime, within the precision error bound."""
+    import onnxruntime as ort
+
+    from ir import interp
+    from passes.error_bound import error_bound
+
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3  # errors only: its graph-rewrite notices are not ours to show
+    session = ort.InferenceSession(proto.SerializeToString(), opts,
+                                   providers=["CPUExecutionProvider"])
+    names = {i.name for i in session.get_inputs()}
+    want = session.run(None, {k: v for k, v in feed.items() if k in names})
+    with np.errstate(all="ignore"):  # non-finite values are judged below, not warned about
+        got = interp.run(module.main, feed)
+        bounds = error_bound(module, feed)
+    worst, detail = 0.0, ""
+    for name, g, w, b in zip(module.main.output_names, got, want, bounds):
+        ratio, why = compare_output(name, g, w, b)
+        if why and (not detail or ratio > worst):
+            detail = why
+        worst = max(worst, ratio)
+    if not detail:
+        detail = "every output within its bound"
+    return {"passed": worst <= 1.0, "worst_error_over_bound": worst, "detail": detail,
+            "inputs": "given" if given else "generated",
+            "max_abs_error": [_max_abs(g, w) for g, w in zip(got, want)],
+            "bound": [float(np.max(b, initial=0.0)) for b in bounds]}
