@@ -47,8 +47,9 @@ def build_model(case: Case) -> onnx.ModelProto:
     graph = helper.make_graph([node], "g", inputs,
                               [helper.make_value_info(o, onnx.TypeProto()) for o in outs],
                               inits)
-    return helper.make_model(graph, ir_version=9,
-                             opset_imports=[helper.make_opsetid("", case.opset)])
+    model = helper.make_model(graph, ir_version=9,
+                              opset_imports=[helper.make_opsetid("", case.opset)])
+    return onnx.shape_inference.infer_shapes(model)  # typed outputs, as the checker wants
 
 
 def feed(case: Case) -> dict:

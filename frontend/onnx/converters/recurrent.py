@@ -30,12 +30,11 @@ _DEFAULTS = {"leakyrelu": (0.01, 0.0), "hardsigmoid": (0.2, 0.5), "elu": (1.0, 0
 
 def _activations(node: Node, defaults: tuple[str, ...], dirs: int) -> dict:
     """The `activations`, `activation_alpha` and `activation_beta` attributes of the IR op."""
-    names = [a.lower() for a in node.attrs.get("activations", defaults)]
-    if len(names) == len(defaults) and dirs == 2:
-        names = names * 2  # one list given for a bidirectional node: both directions use it
+    names = [a.lower() for a in node.attrs.get("activations", defaults * dirs)]
     if len(names) != len(defaults) * dirs:
         raise PimcError(f"{len(names)} activations given; accepted: {len(defaults)} per "
-                        f"direction ({dirs} direction(s))")
+                        f"direction, forward's first ({len(defaults) * dirs} for "
+                        f"{dirs} direction(s))")
     unknown = [a for a in names if a not in nn_seq.ACTIVATIONS]
     if unknown:
         raise PimcError(f"activation '{unknown[0]}' is not supported; accepted: "
