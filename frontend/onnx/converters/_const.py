@@ -41,13 +41,12 @@ def not_constant(ctx: Context, node: Node, i: int, what: str) -> PimcError:
     v = node.input(i)
     sources = data_sources(ctx, v) if isinstance(v, Value) else []
     head = f"input {i} ('{name}', the {what}) is not a constant at import time"
+    accepted = "accepted: values computed from initializers and shapes only"
     if not sources:
-        return PimcError(f"{head}; accepted: a {what} computed from initializers and shapes",
-                         node.where())
+        return PimcError(f"{head}; {accepted}", node.where())
     listed = ", ".join(f"'{s}'" for s in sources)
-    return PimcError(f"{head}: it depends on the values of graph input(s) {listed} (a "
-                     f"data-dependent {what}); accepted: a {what} computed from initializers "
-                     "and shapes", node.where())
+    return PimcError(f"{head}: it depends on the values of graph input(s) {listed}, not only "
+                     f"on their shapes; {accepted}", node.where())
 
 
 def need(ctx: Context, node: Node, i: int, what: str) -> np.ndarray:
