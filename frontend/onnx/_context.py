@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper
+from onnx import helper
 
+from frontend.onnx._load import tensor_array
 from ir.core import Graph, Op, Value
 from ir.dialects import nn, nn_shape
 from ir.errors import PimcError
@@ -43,7 +44,7 @@ def _attr_value(attr: onnx.AttributeProto) -> Any:
     if isinstance(value, bytes):
         return value.decode()
     if isinstance(value, onnx.TensorProto):
-        return numpy_helper.to_array(value)
+        return tensor_array(value, f"attribute '{attr.name}'")
     if isinstance(value, list) and value and isinstance(value[0], bytes):
         return [v.decode() for v in value]
     return value

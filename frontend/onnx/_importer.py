@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import onnx
-from onnx import numpy_helper
 
 from frontend.onnx._context import Context, onnx_dtype
+from frontend.onnx._load import check_model, load_onnx, resolve_external_data, tensor_array
 from frontend.onnx.converters import convert_nodes
 from frontend.precision import quantised_values
 from ir.core import Graph, Module, Value
@@ -22,20 +22,12 @@ OPSETS = range(13, 22)
 
 
 def _load(model: str | Path | onnx.ModelProto) -> tuple[onnx.ModelProto, str]:
-    if isinstance(model, onnx.ModelProto):
-        return model, model.graph.name or "model"
-    path = Path(model)
-    if not path.is_file():
-        raise PimcError(f"{path}: no such file; accepted: a path to an .onnx model")
-    try:
-        proto = onnx.load(str(path))
-    except Exception as exc:  # protobuf raises several types for a damaged file
-        raise PimcError(f"{path}: not a valid ONNX model ({type(exc).__name__}: "
-                        f"{str(exc).splitlines()[0] if str(exc) else 'unreadable'})") from None
-    if not proto.graph.output or not proto.opset_import:
-        raise PimcError(f"{path}: not a valid ONNX model (no graph outputs or no opset; "
-                        "the file may be truncated)")
-    return proto, str(path)
+    if not isinstance(model, onnx.ModelProto):
+        return load_onnx(model), str(model)
+    where = model.graph.name or "model"
+    resolve_external_data(model, None, where)  # no file, so no folder to read it from
+    check_model(model, where)
+    return model, where
 
 
 def _opset(proto: onnx.ModelProto, where: str) -> int:
@@ -110,7 +102,7 @@ def import_onnx(model: str | Path | onnx.ModelProto, batch: int | None = None,
     ctx = Context(graph, opset, fold)
     ctx.bits = quantised_values(proto)
     for init in g.initializer:
-        ctx.values[init.name] = ctx.constant(numpy_helper.to_array(init), init.name)
+        ctx.values[init.name] = ctx.constant(tensor_array(init, where), init.name)
     for vi in g.input:
         if vi.name not in ctx.values:  # inputs listed as initializers stay weights
             ctx.values[vi.name] = ctx.argument(_arg_type(vi, batch, dims or {}, where), vi.name)
