@@ -1,6 +1,6 @@
 """The `--data` spec: one string names a data set, its files and options.
 
-    synthetic | criteo:PATH | avazu:PATH | csv:PATH[:label=NAME][:drop=A,B]
+    synthetic | criteo:PATH | avazu:PATH | csv:PATH[:label=NAME][:dense=A,B][:drop=A,B]
     | movielens:DIR | libsvm:TRAIN[,VAL[,TEST]][:fields=FILE] | libfm:(as libsvm)
 
 Every kind also takes `:numeric=log|standard|none`, the transform of its numeric columns
@@ -55,9 +55,13 @@ def _avazu(path, o, rows, max_table, seed):
     return (load_avazu(path, max_table=max_table),)
 
 
+def _names(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else tuple(filter(None, text.split(",")))
+
+
 def _csv(path, o, rows, max_table, seed):
-    drop = tuple(filter(None, o.get("drop", "").split(",")))
-    return (load_csv(path, label=o.get("label", "label"), drop=drop, max_table=max_table),)
+    return (load_csv(path, label=o.get("label", "label"), dense=_names(o.get("dense")),
+                     drop=_names(o.get("drop", "")), max_table=max_table),)
 
 
 def _movielens(path, o, rows, max_table, seed):
@@ -73,8 +77,8 @@ DATA_KINDS: dict[str, _Kind] = {
     "synthetic": _Kind("synthetic", ("numeric",), "none", _synthetic),
     "criteo": _Kind("criteo:PATH", ("numeric",), "none", _criteo),
     "avazu": _Kind("avazu:PATH", ("numeric",), "none", _avazu),
-    "csv": _Kind("csv:PATH[:label=NAME][:drop=A,B]", ("label", "drop", "numeric"), "standard",
-                 _csv),
+    "csv": _Kind("csv:PATH[:label=NAME][:dense=A,B][:drop=A,B]",
+                 ("label", "dense", "drop", "numeric"), "standard", _csv),
     "movielens": _Kind("movielens:DIR", ("numeric",), "standard", _movielens),
     "libsvm": _Kind(f"libsvm:{_LIBSVM}", ("fields", "numeric"), "standard", _libsvm),
     "libfm": _Kind(f"libfm:{_LIBSVM}", ("fields", "numeric"), "standard", _libsvm),
