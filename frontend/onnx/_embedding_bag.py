@@ -69,20 +69,49 @@ def _require(ok: bool, reason: str) -> None:
         raise NotABag(reason)
 
 
+_PASS = (nn_shape.Squeeze, nn_shape.Split, nn_shape.Reshape, nn.Cast)
+
+
+def _source(v: Value) -> Value:
+    """`v` before the squeezes, splits, reshapes and casts that only cut or relabel it."""
+    while v.owner is not None and isinstance(v.owner, _PASS):
+        v = v.owner.operands[0]
+    return v
+
+
+def _kjt_offsets(ctx: Context, bounds: Value) -> bool:
+    """Whether `bounds` is one key's row of a KeyedJaggedTensor's offsets, concat(0,
+    cumsum(lengths)) along the last axis: B + 1 bounds whose last one is the key's number of
+    values. The legacy exporter bakes that number into the Split that cuts the key's values
+    out, so the graph holds only for inputs where it is the number of indices."""
+    op = _source(bounds).owner
+    if not isinstance(op, nn_shape.Concat) or len(op.operands) != 2 or \
+            op.attrs["axis"] % op.results[0].type.rank != op.results[0].type.rank - 1:
+        return False
+    zeros = ctx.const(op.operands[0])
+    cumsum = _source(op.operands[1]).owner
+    return zeros is not None and not zeros.any() and zeros.shape[-1] == 1 and \
+        isinstance(cumsum, nn.CumSum) and not cumsum.attrs["exclusive"] and \
+        not cumsum.attrs["reverse"] and \
+        cumsum.attrs["axis"] % cumsum.results[0].type.rank == cumsum.results[0].type.rank - 1
+
+
 def _offsets_of(ctx: Context, bounds: Value, n: int) -> Value:
     """The bag starts, from bag bounds that are concat(offsets, [n]) (include_last_offset
-    False) or offsets ending in n (include_last_offset True, known at import time)."""
+    False), offsets ending in n (include_last_offset True, known at import time) or a
+    KeyedJaggedTensor's offsets of one key."""
     op = bounds.owner
     if isinstance(op, nn_shape.Concat) and len(op.operands) == 2:
         tail = ctx.const(op.operands[1])
         if tail is not None and tail.reshape(-1).tolist() == [n]:
             return op.operands[0]
     values = ctx.const(bounds)
-    _require(values is not None and values.ndim == 1 and values.size >= 1
-             and int(values[-1]) == n,
-             f"the bag bounds are neither concat(offsets, [{n}]) nor constant offsets "
-             f"ending in {n} (the number of indices)")
-    return ctx.emit1(nn_shape.Slice, [bounds], starts=[0], ends=[values.size - 1], axes=[0])
+    _require(bounds.type.rank == 1 and bounds.type.shape[0] >= 1 and (
+        _kjt_offsets(ctx, bounds) if values is None else int(values[-1]) == n),
+        f"the bag bounds are neither concat(offsets, [{n}]), nor constant offsets ending in "
+        f"{n} (the number of indices), nor a KeyedJaggedTensor's concat(0, cumsum(lengths))")
+    size = bounds.type.shape[0]
+    return ctx.emit1(nn_shape.Slice, [bounds], starts=[0], ends=[size - 1], axes=[0])
 
 
 def _check_tail(ctx: Context, bounds: Value, ends: Value) -> None:
