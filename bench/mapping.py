@@ -46,7 +46,7 @@ def _tiled(model: str, target: str, batch: int):
 
 def _row(model: str, target: str, args) -> list[str]:
     from ir.errors import PimcError
-    from targets.simulate import simulate
+    from compiler.mapped_report import report_of
 
     t0 = time.perf_counter()
     try:
@@ -59,8 +59,8 @@ def _row(model: str, target: str, args) -> list[str]:
         m = copy.deepcopy(tiled)
         t1 = time.perf_counter()
         _run(m, f"place{{solver={solver},objective={args.objective},"
-                f"time-limit={args.time_limit}}},schedule,bound")
-        res[solver] = (simulate(m).to_dict(), dict(m.attrs), time.perf_counter() - t1)
+                f"time-limit={args.time_limit}}},schedule,lower-bound")
+        res[solver] = (report_of(m).to_dict(), dict(m.attrs), time.perf_counter() - t1)
         if solver == "cp-sat":
             whole = time.perf_counter() - t0 - sum(r[2] for s, r in res.items() if s != "cp-sat")
     cells = []

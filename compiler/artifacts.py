@@ -8,8 +8,9 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ir.dialects.pim_attrs import BATCH, LOWER_BOUND_FACTS, PLACE_FACTS, group_values
 from ir.errors import PimcError
 
 if TYPE_CHECKING:
@@ -20,17 +21,14 @@ __all__ = ["ARTIFACTS", "write_artifacts", "report_dict", "summary_rows"]
 ARTIFACTS = ("mapped.pir", "mapped.npz", "schedule.json", "report.json", "report.html")
 
 
-def _attrs(module, prefix: str) -> dict[str, Any]:
-    return {k[len(prefix):]: v for k, v in sorted(module.attrs.items()) if k.startswith(prefix)}
-
-
 def report_dict(c: Compiled) -> dict:
     """report.json: the simulator's report plus how the mapping was made and checked."""
     m = c.module
     return {
         "model": c.model_name, "target": c.target, "stage": c.stage,
-        "batch": m.attrs.get("pim.batch"),
-        "placement": _attrs(m, "pim.place."), "bound": _attrs(m, "pim.bound."),
+        "batch": BATCH.of(m, None),
+        "placement": dict(sorted(group_values(m, PLACE_FACTS).items())),
+        "bound": dict(sorted(group_values(m, LOWER_BOUND_FACTS).items())),
         "simulation": c.report, "functional_check": c.functional, "warnings": c.warnings,
         "stages_ms": {name: round(dt * 1e3, 3) for name, dt in c.stages},
     }
@@ -47,7 +45,7 @@ def summary_rows(c: Compiled) -> dict[str, object]:
     """The few numbers the summary table and the HTML page lead with."""
     sim, m = c.report, c.module
     rows: dict[str, object] = {"model": c.model_name, "target": c.target,
-                               "batch": m.attrs.get("pim.batch")}
+                               "batch": BATCH.of(m, None)}
     if sim:
         bound, gap = sim.get("bound", {}), sim.get("gap", {})
         rows["latency"] = (f"{sim['latency_cycles']} cycles ({_fmt(sim['latency_seconds'], 's')}"
@@ -60,7 +58,7 @@ def summary_rows(c: Compiled) -> dict[str, object]:
         rows["area"] = f"{sim['area']:.4g} mm2"
         rows["crossbars used"] = f"{sim['crossbars_used']} of {sim['crossbars']}"
         rows["bank bytes used"] = f"{sim['bank_bytes_used']} of {sim['bank_bytes']}"
-    place = {k: m.attrs.get(f"pim.place.{k}", "?") for k in ("solver", "status", "gap")}
+    place = {k: PLACE_FACTS[k].of(m, "?") for k in ("solver", "status", "gap")}
     rows["placement"] = f"{place['solver']}, {place['status']} (solver gap {place['gap']})"
     if c.functional is not None:
         rows["functional check"] = ("passed" if c.functional["passed"] else "FAILED") + \

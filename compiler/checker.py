@@ -13,6 +13,7 @@ import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from ir.dialects import pim
 from ir.errors import PimcError
 
 __all__ = ["check_schedule", "load_schedule", "SCHEMA", "VERSION"]
@@ -44,7 +45,7 @@ def _tiles(s: dict) -> list[str]:
     errors = []
     want = {}
     for op in s["ops"]:
-        if op["kind"] == "pim.mvm":
+        if op["kind"] == pim.MVM.name:
             want[(op["name"], tuple(op["tile"]))] = op["replicas"]
     seen = Counter((t["op"], tuple(t["tile"]), t["replica"]) for t in s["tiles"])
     for (name, tile, replica), n in sorted(seen.items()):

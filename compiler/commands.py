@@ -168,8 +168,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     from compiler.checker import check_schedule, load_schedule
+    from compiler.mapped_report import report_of
     from ir.io import load
-    from targets.simulate import simulate
 
     path = Path(args.input)
     folder = path if path.is_dir() else path.parent
@@ -180,7 +180,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if errors:
         raise PimcError(f"schedule check failed ({len(errors)} problems): {errors[0]}",
                         str(folder / "schedule.json"))
-    report = simulate(module).to_dict()
+    report = report_of(module).to_dict()
     rows = {k: v for k, v in report.items() if not isinstance(v, (dict, list))}
     print(_summary(rows))
     return 0

@@ -20,6 +20,7 @@ import numpy as np
 
 from compiler.pipelines import EMIT_CHOICES, stage_specs
 from ir.core import Module
+from ir.dialects.pim_attrs import PLACE_FACTS
 from ir.errors import PimcError
 
 __all__ = ["Compiled", "compile", "OBJECTIVES"]
@@ -125,7 +126,7 @@ def _feed(module: Module, inputs: Mapping[str, np.ndarray] | None, path: Path,
           seed: int) -> dict[str, np.ndarray]:
     """The inputs that calibrate precisions and feed the functional check: the given ones,
     or seeded generated ones that respect every index range; saved to `path` for the pass."""
-    from compiler.inputs import sample_inputs
+    from ir.sample_inputs import sample_inputs
 
     feed = dict(inputs) if inputs is not None else sample_inputs(module.main, seed=seed)
     np.savez(path, **feed)
@@ -135,13 +136,13 @@ def _feed(module: Module, inputs: Mapping[str, np.ndarray] | None, path: Path,
 def _finish(result: Compiled, proto, tgt, objective: str, inputs, check: bool, flow: _Flow,
             total: int) -> None:
     from compiler.checker import check_schedule
+    from compiler.mapped_report import report_of
     from compiler.schedule_json import schedule_dict
-    from targets.simulate import simulate
 
     module = result.module
-    fallback = module.attrs.get("pim.place.fallback")
+    fallback = PLACE_FACTS["fallback"].of(module, None)
     if fallback:  # an optimal heuristic is news, not a warning
-        optimal = module.attrs.get("pim.place.status") == "optimal"
+        optimal = PLACE_FACTS["status"].of(module, None) == "optimal"
         (result.notes if optimal else result.warnings).append(f"placement: {fallback}")
 
     def checked() -> dict:
@@ -152,39 +153,11 @@ def _finish(result: Compiled, proto, tgt, objective: str, inputs, check: bool, f
         return sched
 
     result.schedule = flow.step("check", total, checked)
-    result.report = flow.step("simulate", total, lambda: simulate(module).to_dict())
+    result.report = flow.step("simulate", total, lambda: report_of(module).to_dict())
     if check:
+        from compiler.functional import functional_check
+
         result.functional = flow.step("functional", total,
                                       lambda: functional_check(module, proto, *inputs))
         if not result.functional["passed"]:
             raise PimcError("functional check failed: " + result.functional["detail"])
-
-
-def functional_check(module: Module, proto, feed: Mapping[str, np.ndarray],
-                     given: bool = True) -> dict:
-    """The pim-level interpreter against ONNX Runtime, within the precision error bound."""
-    import onnxruntime as ort
-
-    from ir import interp
-    from passes.error_bound import error_bound
-
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3  # errors only: its graph-rewrite notices are not ours to show
-    session = ort.InferenceSession(proto.SerializeToString(), opts,
-                                   providers=["CPUExecutionProvider"])
-    names = {i.name for i in session.get_inputs()}
-    want = session.run(None, {k: v for k, v in feed.items() if k in names})
-    got = interp.run(module.main, feed)
-    bounds = error_bound(module, feed)
-    worst, detail = 0.0, ""
-    for name, g, w, b in zip(module.main.output_names, got, want, bounds):
-        err = np.abs(g.astype(np.float64) - w)
-        ratio = float(np.max(err / np.asarray(b, np.float64))) if err.size else 0.0
-        if ratio > worst:
-            worst = ratio
-            detail = (f"output {name}: max error {float(err.max()):.3g}, bound "
-                      f"{float(np.max(b)):.3g}")
-    return {"passed": worst <= 1.0, "worst_error_over_bound": worst, "detail": detail,
-            "inputs": "given" if given else "generated",
-            "max_abs_error": [float(np.max(np.abs(g - w))) for g, w in zip(got, want)],
-            "bound": [float(np.max(b)) for b in bounds]}

@@ -12,7 +12,7 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("partitioned", "partition{{target={target}}}"),
     ("tiled", "tile"),
     ("placed", "place{{objective={objective},time-limit={time_limit},seed={seed}}}"),
-    ("scheduled", "schedule,bound"),
+    ("scheduled", "schedule,lower-bound"),
 )
 EMIT_CHOICES = ("ir", *(name for name, _ in STAGES))
 

@@ -7,6 +7,7 @@ from typing import Any
 from compiler.checker import SCHEMA, VERSION
 from ir.core import Graph, Module, Op, Value
 from ir.dialects import pim
+from ir.dialects.pim_attrs import BATCH, END, INTERVAL, LATENCY, LOC, REPLICAS, START, UNIT
 
 __all__ = ["schedule_dict", "target_summary"]
 
@@ -31,7 +32,7 @@ def target_summary(target: Any) -> dict:
 
 
 def _locs(op: Op) -> list[int]:
-    loc = op.attrs.get("pim.loc", ())
+    loc = LOC.of(op, ())
     return [int(x) for x in (loc if isinstance(loc, tuple) else (loc,))]
 
 
@@ -45,7 +46,7 @@ class _Ids:
         op = v.owner
         if op is None:
             return []
-        if isinstance(op, pim.Transfer) or op.attrs.get("pim.unit") not in _UNITS:
+        if isinstance(op, pim.Transfer) or UNIT.of(op, None) not in _UNITS:
             return [p for x in op.operands for p in self.producers(x)]
         return [op]
 
@@ -65,11 +66,11 @@ def _name(op: Op) -> str:
 
 def _op_entry(op: Op, ids: _Ids) -> dict:
     entry = {"id": ids.id[id(op)], "name": _name(op), "kind": op.name,
-             "unit": op.attrs["pim.unit"], "loc": _locs(op),
-             "start": int(op.attrs.get("pim.start", 0)), "end": int(op.attrs.get("pim.end", 0)),
+             "unit": UNIT.of(op), "loc": _locs(op),
+             "start": int(START.of(op, 0)), "end": int(END.of(op, 0)),
              "inputs": sorted({ids.id[id(p)] for v in op.operands for p in ids.producers(v)})}
     if isinstance(op, pim.MVM):
-        entry.update(tile=list(op.attrs["tile"]), replicas=int(op.attrs.get("pim.replicas", 1)))
+        entry.update(tile=list(op.attrs["tile"]), replicas=int(REPLICAS.of(op, 1)))
     return entry
 
 
@@ -111,8 +112,7 @@ def _transfers(graph: Graph, ids: _Ids, scheduled: set[int]) -> list[dict]:
         for t, p in ids.transfers_into(op):
             out.append({"id": ids.id[id(t)], "src": ids.id[id(p)], "dst": ids.id[id(op)],
                         "bytes": t.attrs["bytes"], "hops": t.attrs["hops"],
-                        "start": int(t.attrs.get("pim.start", 0)),
-                        "end": int(t.attrs.get("pim.end", 0))})
+                        "start": int(START.of(t, 0)), "end": int(END.of(t, 0))})
     return out
 
 
@@ -120,14 +120,13 @@ def schedule_dict(module: Module, target: Any, objective: str) -> dict:
     """The schedule of `module` (placed and scheduled for `target`) as a JSON-ready dict."""
     graph = module.main
     ids = _Ids(graph)
-    placed = [op for op in graph.ops if op.attrs.get("pim.unit") in _UNITS
+    placed = [op for op in graph.ops if UNIT.of(op, None) in _UNITS
               and not isinstance(op, pim.Transfer)]
     ops = [_op_entry(op, ids) for op in placed]
     return {
         "schema": SCHEMA, "version": VERSION, "target": target_summary(target),
-        "batch": int(module.attrs.get("pim.batch", 0)), "objective": objective,
-        "interval": int(module.attrs.get("pim.interval", 0)),
-        "latency": int(module.attrs.get("pim.latency", 0)),
+        "batch": int(BATCH.of(module, 0)), "objective": objective,
+        "interval": int(INTERVAL.of(module, 0)), "latency": int(LATENCY.of(module, 0)),
         "ops": ops,
         "tiles": [t for op in placed if isinstance(op, pim.MVM) for t in _tile_entries(op, target)],
         "shards": [_shard_entry(op) for op in placed if isinstance(op, pim.Gather)],

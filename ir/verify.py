@@ -1,8 +1,10 @@
-"""The graph verifier: SSA form, dominance, no dangling uses, and every op's own rules."""
+"""The graph verifier: SSA form, dominance, no dangling uses, every op's own rules, and the
+kinds of the `pim.*` facts present (declared in `ir.dialects.pim_attrs`)."""
 
 from __future__ import annotations
 
 from ir.core import Graph, Module, Op
+from ir.dialects.pim_attrs import check_facts
 from ir.errors import PimcError
 
 __all__ = ["verify", "verify_graph"]
@@ -25,6 +27,7 @@ def _check_op(graph: Graph, i: int, op: Op, defined: set[int]) -> None:
             raise PimcError(f"result {k} is defined twice", _where(graph, i, op))
     try:
         op.verify()
+        check_facts(op.name, op.attrs, "op")
     except PimcError as exc:
         message = exc.message.removeprefix(f"{op.name}: ")
         raise PimcError(message, _where(graph, i, op)) from None
@@ -52,5 +55,6 @@ def verify(module: Module) -> None:
     names = [g.name for g in module.graphs]
     if len(set(names)) != len(names):
         raise PimcError("graph names are not unique", f"module @{module.name}")
+    check_facts(f"module @{module.name}", module.attrs, "module")
     for g in module.graphs:
         verify_graph(g)

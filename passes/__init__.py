@@ -17,7 +17,7 @@ PASSES: dict[str, str] = {
     "fuse-interactions": "passes.fuse_interactions:FuseInteractions",
     "place": "passes.place:Place",
     "schedule": "passes.schedule:Schedule",
-    "bound": "passes.bound:Bound",
+    "lower-bound": "passes.lower_bound:LowerBound",
     "assign-precision": "passes.assign_precision:AssignPrecision",
     "partition": "passes.partition:Partition",
     "tile": "passes.tile:Tile",

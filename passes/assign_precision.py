@@ -12,7 +12,7 @@ calibration inputs / (2^(a-1) - 1)) on ops whose weights go to crossbars. Bits c
   `pim.target` or the `target` option) with the summed relative output error, each op
   fake-quantised alone on the calibration inputs, within `budget`.
 
-Calibration inputs: `inputs` (an .npz file) or seeded generated ones (compiler.inputs).
+Calibration inputs: `inputs` (an .npz file) or seeded generated ones (ir.sample_inputs).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ir.core import Graph, Module, Op
+from ir.dialects.pim_attrs import A_BITS, TARGET, W_BITS, X_SCALE
 from ir.errors import PimcError
 from passes._lowering.kinds import kind_of, matrices
 from passes._lowering.quantise import calibration_inputs, input_maxabs, scale_for
@@ -103,7 +104,7 @@ class AssignPrecision(Pass):
         from passes._lowering.solve_precision import solve
         from targets import load_target
 
-        name = module.attrs.get("pim.target") or self.target
+        name = TARGET.of(module, None) or self.target
         if not name:
             raise PimcError("assign-precision{mode=auto} prices ops on a target: give "
                             "target=NAME or run partition{target=NAME} first")
@@ -118,10 +119,10 @@ class AssignPrecision(Pass):
 
 
 def _write(op: Op, w_bits: int, a_bits: int, maxabs: float | None) -> None:
-    op.attrs["pim.w_bits"] = w_bits
-    op.attrs["pim.a_bits"] = a_bits
+    W_BITS.set(op, w_bits)
+    A_BITS.set(op, a_bits)
     if maxabs is not None:
-        op.attrs["pim.x_scale"] = scale_for(maxabs, a_bits)
+        X_SCALE.set(op, scale_for(maxabs, a_bits))
     for r in op.results:
         if r.type.np_dtype.kind == "f":
             r.type = r.type.with_bits(a_bits)

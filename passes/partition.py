@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ir.core import Module, Op
+from ir.dialects.pim_attrs import BATCH, TARGET, UNIT
 from ir.errors import PimcError
 from passes._lowering.kinds import kind_of
 from passes.base import Pass
@@ -80,7 +81,7 @@ class Partition(Pass):
     def apply(self, module: Module) -> bool:
         from targets import load_target
 
-        name = self.target or module.attrs.get("pim.target")
+        name = self.target or TARGET.of(module, None)
         if not name:
             raise PimcError("partition needs a target: partition{target=NAME} (see "
                             "`pimc targets list`)")
@@ -89,9 +90,9 @@ class Partition(Pass):
         graph = module.main
         for i, op in enumerate(graph.ops):
             unit = unit_for(op, i, target, offers)
-            op.attrs["pim.unit"] = unit
+            UNIT.set(op, unit)
             op.meta["unit"] = unit
-        module.attrs["pim.target"] = name
+        TARGET.set(module, name)
         if graph.args and graph.args[0].type.rank:
-            module.attrs["pim.batch"] = graph.args[0].type.shape[0]
+            BATCH.set(module, graph.args[0].type.shape[0])
         return True

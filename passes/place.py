@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ir.core import Module
+from ir.dialects.pim_attrs import PLACE_FACTS, set_group
 from ir.errors import PimcError
+from passes._placement.layout import write_layout
 from passes._placement.placement import OBJECTIVES
 from passes._placement.problem import Problem
 from passes._placement.solve import SOLVERS, Options, run
@@ -52,8 +54,6 @@ class Place(Pass):
         opts = Options(self.solver, self.objective, tuple(self.weights), self.time_limit,
                        self.seed, self.workers)
         out = run(prob, opts)
-        for key in sorted(k for k in module.attrs if k.startswith("pim.place.")):
-            del module.attrs[key]
-        for key, value in sorted(out.attrs.items()):
-            module.attrs[f"pim.place.{key}"] = value
+        write_layout(prob, out.layout)
+        set_group(module, PLACE_FACTS, out.attrs)
         return True

@@ -15,9 +15,11 @@ from typing import ClassVar
 
 from ir.core import Graph, Module
 from ir.dialects import pim
+from ir.dialects.pim_attrs import END, INTERVAL, LATENCY, PIPELINED, PLACE_FACTS, START
 from ir.errors import PimcError
+from passes._placement.layout import read_layout
 from passes._placement.problem import Problem
-from passes._placement.timeline import Move, Timeline, locs, schedule
+from passes._placement.timeline import Move, Timeline, schedule
 from passes.base import Pass
 
 __all__ = ["Schedule"]
@@ -36,8 +38,9 @@ def _insert(graph: Graph, moves: list[Move], indexed: list) -> None:
     position = {id(op): i for i, op in enumerate(graph.ops)}
     for m in moves:
         consumers = [indexed[c] for c in m.consumers]
-        t = pim.Transfer([m.value], {"src": m.src, "dst": m.dst, "bytes": m.bytes,
-                                     "hops": m.hops, "pim.start": m.start, "pim.end": m.end})
+        t = pim.Transfer([m.value], dict((("src", m.src), ("dst", m.dst), ("bytes", m.bytes),
+                                          ("hops", m.hops), START.item(m.start),
+                                          END.item(m.end))))
         graph.insert_before(min(consumers, key=lambda op: position[id(op)]), t)
         for op in consumers:
             op.operands = [t.result if v is m.value else v for v in op.operands]
@@ -56,24 +59,23 @@ class Schedule(Pass):
                             f"{', '.join(_PIPELINE)}")
         if self.pipeline != "auto":
             return self.pipeline == "true"
-        return module.attrs.get("pim.place.objective", "throughput") in ("throughput", "mix")
+        objective = PLACE_FACTS["objective"].of(module, "throughput")
+        return objective in ("throughput", "mix")
 
     def apply(self, module: Module) -> bool:
         pipelined = self._pipelined(module)
         graph = module.main
         _drop_transfers(graph)
         prob = Problem.of(module)
+        layout = read_layout(prob)
         for info in prob.ops:
-            if "pim.loc" not in info.op.attrs:
-                raise PimcError(f"{info.op.name} (op {info.index}) has no 'pim.loc'; "
-                                "run place first")
-            locs(info)
-        tl: Timeline = schedule(prob, pipelined)
+            layout.locs(info)  # every op placed, or a one-line error naming the first that isn't
+        tl: Timeline = schedule(prob, layout, pipelined)
         for info in prob.ops:
-            info.op.attrs["pim.start"] = tl.start[info.index]
-            info.op.attrs["pim.end"] = tl.end[info.index]
+            START.set(info.op, tl.start[info.index])
+            END.set(info.op, tl.end[info.index])
         _insert(graph, tl.moves, list(graph.ops))
-        module.attrs["pim.latency"] = int(tl.latency)
-        module.attrs["pim.interval"] = int(tl.interval)
-        module.attrs["pim.pipelined"] = bool(tl.pipelined)
+        LATENCY.set(module, int(tl.latency))
+        INTERVAL.set(module, int(tl.interval))
+        PIPELINED.set(module, bool(tl.pipelined))
         return True

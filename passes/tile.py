@@ -22,6 +22,7 @@ from typing import ClassVar
 import numpy as np
 
 from ir.core import Graph, Module, Op
+from ir.dialects.pim_attrs import A_BITS, STREAMED, TARGET, UNIT, W_BITS, X_SCALE, Fact
 from ir.errors import PimcError
 from passes._lowering import embedding
 from passes._lowering.geometry import geometry, tile_count
@@ -34,19 +35,20 @@ from passes.rewrite import dce
 __all__ = ["Tile"]
 
 
-def _require(op: Op, keys: tuple[str, ...], name: str) -> None:
-    missing = [k for k in keys if k not in op.attrs]
+def _require(op: Op, facts: tuple[Fact, ...], name: str) -> None:
+    missing = [f for f in facts if not f.has(op)]
     if missing:
-        fix = "partition{target=NAME}" if missing[0] == "pim.unit" else "assign-precision"
-        raise PimcError(f"tile needs {missing[0]} on {op.name} {name} (run {fix} first)", "tile")
+        fix = "partition{target=NAME}" if missing[0] is UNIT else missing[0].writer
+        raise PimcError(f"tile needs {missing[0].name} on {op.name} {name} (run {fix} first)",
+                        "tile")
 
 
 def _crossbar_ops(graph: Graph, names: dict[Op, str]) -> list[Op]:
     ops = []
     for op in graph.ops:
-        _require(op, ("pim.unit",), names.get(op, ""))
-        if op.attrs["pim.unit"] == "crossbar" and type(op) in LOWER:
-            _require(op, ("pim.w_bits", "pim.a_bits", "pim.x_scale"), names[op])
+        _require(op, (UNIT,), names.get(op, ""))
+        if UNIT.of(op) == "crossbar" and type(op) in LOWER:
+            _require(op, (W_BITS, A_BITS, X_SCALE), names[op])
             ops.append(op)
     return ops
 
@@ -71,10 +73,10 @@ class Tile(Pass):
     def apply(self, module: Module) -> bool:
         from targets import load_target
 
-        if "pim.target" not in module.attrs:
-            raise PimcError("tile needs the module attribute pim.target (run "
+        if not TARGET.has(module):
+            raise PimcError(f"tile needs the module attribute {TARGET.name} (run "
                             "partition{target=NAME} first)", "tile")
-        target = load_target(module.attrs["pim.target"])
+        target = load_target(TARGET.of(module))
         graph = module.main
         names = op_names(graph)
         xbar = _crossbar_ops(graph, names)
@@ -82,19 +84,19 @@ class Tile(Pass):
         for op in xbar:
             self._lower(graph, op, names[op], target, streamed)
         bags = [op for op in graph.ops
-                if op.attrs.get("pim.unit") == "bank" and kind_of(op) == "embedding"]
+                if UNIT.of(op, None) == "bank" and kind_of(op) == "embedding"]
         self._check_banks(target, bags)
         for op in bags:
             self._shard(graph, op, names[op], target)
         if streamed:
-            module.attrs["pim.streamed"] = True
+            STREAMED.set(module, True)
         dce(graph)
         return bool(xbar or bags)
 
     def _lower(self, graph: Graph, op: Op, name: str, target, streamed: bool) -> None:
-        a = op.attrs
-        cb = Crossbar(geometry(target, a["pim.w_bits"], self.rows), a["pim.w_bits"],
-                      a["pim.a_bits"], a["pim.x_scale"], streamed)
+        w_bits = W_BITS.of(op)
+        cb = Crossbar(geometry(target, w_bits, self.rows), w_bits, A_BITS.of(op),
+                      X_SCALE.of(op), streamed)
         b = Builder(op, name, cb)
         value = LOWER[type(op)](b)
         _replace(graph, op, b.ops, value)
@@ -104,13 +106,13 @@ class Tile(Pass):
             return True
         chip = target.chip
         have = chip.tiles * chip.tile.pes * chip.tile.pe.arrays
-        need = sum(tile_count(m.w.shape, geometry(target, op.attrs["pim.w_bits"], self.rows))
+        need = sum(tile_count(m.w.shape, geometry(target, W_BITS.of(op), self.rows))
                    for op in ops for m in matrices(op))
         if need <= have:
             return False
         if self.allow_streaming:
             return True
-        bits = sorted({op.attrs["pim.w_bits"] for op in ops})
+        bits = sorted({W_BITS.of(op) for op in ops})
         text = f"{bits[0]}" if len(bits) == 1 else f"{bits[0]}-{bits[-1]}"
         raise PimcError(f"weights need {need} crossbars ({text}-bit weights) but target "
                         f"{target.name} has {have}; use fewer bits or allow-streaming=true",

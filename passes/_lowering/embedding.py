@@ -13,6 +13,7 @@ import numpy as np
 
 from ir.core import Op, Value
 from ir.dialects import pim
+from ir.dialects.pim_attrs import A_BITS, UNIT, W_BITS
 from passes.rewrite import new_const
 
 __all__ = ["bounds", "shard_bag", "shards_needed", "table_bytes"]
@@ -20,7 +21,7 @@ __all__ = ["bounds", "shard_bag", "shards_needed", "table_bytes"]
 
 def table_bytes(op: Op) -> int:
     rows, dim = op.operands[0].type.shape
-    return math.ceil(rows * dim * op.attrs.get("pim.w_bits", 32) / 8)
+    return math.ceil(rows * dim * W_BITS.of(op, 32) / 8)
 
 
 def shards_needed(op: Op, bank_bytes: float) -> int:
@@ -46,20 +47,20 @@ def shard_bag(op: Op, name: str, ranges: list[tuple[int, int]]) -> tuple[list[Op
     """`pim.gather` per row range of the bag's constant table, then one `pim.combine`."""
     table = np.asarray(op.operands[0].owner.attrs["value"])
     mode = op.attrs["mode"]
-    bits = {k: op.attrs[k] for k in ("pim.w_bits", "pim.a_bits") if k in op.attrs}
+    bits = {f.name: f.of(op) for f in (W_BITS, A_BITS) if f.has(op)}
     ops: list[Op] = []
     parts = []
     for s, (r0, r1) in enumerate(ranges):
         const = new_const(np.ascontiguousarray(table[r0:r1]))
-        const.attrs["pim.unit"] = "none"
+        UNIT.set(const, "none")
         gather = pim.Gather([const.result, *op.operands[1:]],
                             {"op": name, "shard": s, "rows": [r0, r1], "mode": mode,
-                             "pim.unit": "bank", **bits})
+                             UNIT.name: "bank", **bits})
         ops += [const, gather]
         parts.append(gather.result)
     scale = 1.0 / op.operands[1].type.shape[-1] if mode == "mean" else 1.0
     combine = pim.Combine(parts, {"op": name, "mode": "max" if mode == "max" else "sum",
-                                  "scale": scale, "pim.unit": "digital", **bits})
+                                  "scale": scale, UNIT.name: "digital", **bits})
     return [*ops, combine], combine.result
 
 

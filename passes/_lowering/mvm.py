@@ -10,6 +10,7 @@ import numpy as np
 
 from ir.core import Op, Value
 from ir.dialects import pim
+from ir.dialects.pim_attrs import UNIT
 from ir.interp.quant import weight_scale
 from passes._lowering.geometry import Geometry, spans
 from passes.rewrite import new_const
@@ -30,12 +31,12 @@ class Crossbar:
 
 def _weight(tile: np.ndarray, name: str, cb: Crossbar, ops: list[Op]) -> Value:
     const = new_const(np.ascontiguousarray(tile))
-    const.attrs["pim.unit"] = "none"
+    UNIT.set(const, "none")
     ops.append(const)
     if not cb.streamed:
         return const.result
     load = pim.Load([const.result], {"op": name, "bytes": math.ceil(tile.size * cb.w_bits / 8),
-                                     "pim.unit": "crossbar"})
+                                     UNIT.name: "crossbar"})
     ops.append(load)
     return load.result
 
@@ -47,13 +48,13 @@ def _mvm(x: Value, w: Value, name: str, index: tuple[int, int], rows, cols, cb: 
         "op": name, "tile": list(index), "rows": list(rows), "cols": list(cols),
         "w_bits": cb.w_bits, "a_bits": cb.a_bits, "cell_bits": g.cell_bits,
         "dac_bits": g.dac_bits, "adc_bits": g.adc_bits, "signed": g.signed,
-        "x_scale": cb.x_scale, "w_scale": w_scale, "pim.unit": "crossbar"})
+        "x_scale": cb.x_scale, "w_scale": w_scale, UNIT.name: "crossbar"})
 
 
 def _combine(parts: list[Value], name: str, mode: str, ops: list[Op]) -> Value:
     if len(parts) == 1:
         return parts[0]
-    op = pim.Combine(parts, {"op": name, "mode": mode, "pim.unit": "digital"})
+    op = pim.Combine(parts, {"op": name, "mode": mode, UNIT.name: "digital"})
     ops.append(op)
     return op.result
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from ir.core import Graph, Module, Op, Value
+from ir.dialects.pim_attrs import A_BITS, W_BITS, X_SCALE
 from ir.errors import PimcError
 from ir.interp import run
 from ir.interp.quant import QuantPlan
@@ -28,7 +29,7 @@ def scale_for(maxabs: float, bits: int) -> float:
 def calibration_inputs(module: Module, path: str = "", seed: int = 0) -> dict[str, np.ndarray]:
     """Inputs from an .npz file when a path is given, else seeded generated ones."""
     if not path:
-        from compiler.inputs import sample_inputs
+        from ir.sample_inputs import sample_inputs
 
         return sample_inputs(module.main, seed=seed)
     try:
@@ -63,9 +64,9 @@ def quant_plan(ops: Iterable[Op]) -> QuantPlan:
     plan = {}
     for op in ops:
         ms = matrices(op)
-        if not ms or "pim.x_scale" not in op.attrs:
+        if not ms or not X_SCALE.has(op):
             continue
-        entry = {m.w_index: (None, op.attrs["pim.w_bits"]) for m in ms}
-        entry[ms[0].x_index] = (op.attrs["pim.x_scale"], op.attrs["pim.a_bits"])
+        entry = {m.w_index: (None, W_BITS.of(op)) for m in ms}
+        entry[ms[0].x_index] = (X_SCALE.of(op), A_BITS.of(op))
         plan[op] = entry
     return plan

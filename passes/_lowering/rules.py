@@ -11,6 +11,7 @@ import numpy as np
 
 from ir.core import Op, Value
 from ir.dialects import nn, nn_shape, rec
+from ir.dialects.pim_attrs import A_BITS, UNIT, W_BITS
 from passes._lowering.kinds import Matrix, matrices
 from passes._lowering.mvm import Crossbar, tile_matrix
 from passes.rewrite import new_const
@@ -34,12 +35,12 @@ class Builder:
 
     def const(self, array: Any) -> Value:
         op = new_const(np.asarray(array))
-        op.attrs["pim.unit"] = "none"
+        UNIT.set(op, "none")
         self.ops.append(op)
         return op.result
 
     def digital(self, cls: type[Op], operands: list[Value], **attrs: Any) -> Value:
-        a = {"pim.unit": "digital", "pim.w_bits": self.cb.w_bits, "pim.a_bits": self.cb.a_bits}
+        a = dict((UNIT.item("digital"), W_BITS.item(self.cb.w_bits), A_BITS.item(self.cb.a_bits)))
         op = cls(operands, {**attrs, **a})
         for r in op.results:
             r.type = r.type.with_bits(self.cb.a_bits)
@@ -47,7 +48,7 @@ class Builder:
         return op.result
 
     def free(self, cls: type[Op], x: Value, **attrs: Any) -> Value:
-        op = cls([x], {**attrs, "pim.unit": "none"})
+        op = cls([x], {**attrs, UNIT.name: "none"})
         self.ops.append(op)
         return op.result
 

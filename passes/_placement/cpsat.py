@@ -52,10 +52,10 @@ class Model:
         self.prob = prob
         self.b: dict[str, list] = {}
         self.start: dict[str, object] = {}
-        self.tix: dict[str, object] = {}
-        self.rix: dict[str, object] = {}
-        self.etix: dict[str, object] = {}  # the same for the last position of the range
-        self.erix: dict[str, object] = {}
+        self.chip_tile_index: dict[str, object] = {}
+        self.router_index: dict[str, object] = {}
+        self.last_chip_tile_index: dict[str, object] = {}  # the same for the range's last position
+        self.last_router_index: dict[str, object] = {}
         self.key: dict[int, str] = {}
         self.pairs: dict[tuple[str, str], tuple] = {}
         self.horizon = 0
@@ -77,62 +77,66 @@ def _keys(prob: Problem) -> dict[int, str]:
     return key
 
 
-def _groups(md: Model) -> None:
-    prob, m = md.prob, md.m
-    n, per_tile = prob.mesh.crossbars, prob.mesh.per_tile
+def _groups(model: Model) -> None:
+    prob, m = model.prob, model.m
+    n, per_tile = prob.mesh.crossbars, prob.mesh.crossbars_per_chip_tile
     intervals = []
     for name, g in prob.groups.items():
         bs = [m.NewBoolVar(f"b[{name},{r}]") for r in g.choices]
         m.AddExactlyOne(bs)
         size = m.NewIntVarFromDomain(
-            cp_domain(md, [g.tiles * r for r in g.choices]), f"size[{name}]")
-        m.Add(size == sum(b * g.tiles * r for b, r in zip(bs, g.choices)))
-        start = m.NewIntVar(0, n - g.tiles, f"start[{name}]")
-        end = m.NewIntVar(g.tiles, n, f"end[{name}]")
+            cp_domain(model, [g.weight_tiles * r for r in g.choices]), f"size[{name}]")
+        m.Add(size == sum(b * g.weight_tiles * r for b, r in zip(bs, g.choices)))
+        start = m.NewIntVar(0, n - g.weight_tiles, f"start[{name}]")
+        end = m.NewIntVar(g.weight_tiles, n, f"end[{name}]")
         intervals.append(m.NewIntervalVar(start, size, end, f"range[{name}]"))
         last = m.NewIntVar(0, n - 1, f"last[{name}]")
         m.Add(last == end - 1)
-        md.b[name], md.start[name] = bs, start
-        md.tix[name], md.rix[name] = _place_index(md, start, per_tile, f"tile[{name}]")
-        md.etix[name], md.erix[name] = _place_index(md, last, per_tile, f"etile[{name}]")
+        model.b[name], model.start[name] = bs, start
+        model.chip_tile_index[name], model.router_index[name] = _place_index(
+            model, start, per_tile, f"tile[{name}]")
+        model.last_chip_tile_index[name], model.last_router_index[name] = _place_index(
+            model, last, per_tile, f"etile[{name}]")
     m.AddNoOverlap(intervals)
 
 
-def _place_index(md: Model, position, per_tile: int, name: str) -> tuple:
+def _place_index(model: Model, position, per_tile: int, name: str) -> tuple:
     """(chip tile index, router index) along the snake of a snake position."""
-    m, top = md.m, max(0, md.prob.mesh.tiles - 1)
-    tix, rix = m.NewIntVar(0, top, name), m.NewIntVar(0, top, "r" + name)
-    m.AddDivisionEquality(tix, position, per_tile)
-    m.AddDivisionEquality(rix, position, per_tile * md.prob.mesh.concentration)
-    return tix, rix
+    m, top = model.m, max(0, model.prob.mesh.chip_tiles - 1)
+    chip_tile = m.NewIntVar(0, top, name)
+    router = m.NewIntVar(0, top, "r" + name)
+    m.AddDivisionEquality(chip_tile, position, per_tile)
+    m.AddDivisionEquality(router, position, per_tile * model.prob.mesh.concentration)
+    return chip_tile, router
 
 
-def cp_domain(md: Model, values: list[int]):
-    return md.cp.Domain.FromValues(values)
+def cp_domain(model: Model, values: list[int]):
+    return model.cp.Domain.FromValues(values)
 
 
-def _transfer(md: Model, u: str, v: str, nbytes: int) -> None:
+def _transfer(model: Model, u: str, v: str, nbytes: int) -> None:
     """Transfer cycles and hops of moving `nbytes` from place u to place v (once per pair)."""
-    m, prob = md.m, md.prob
+    m, prob = model.m, model.prob
     zero = m.NewConstant(0)
-    tu, ru = md.tix.get(u.lstrip("@"), zero), md.rix.get(u.lstrip("@"), zero)
+    tiles, routers = model.chip_tile_index, model.router_index
+    tu, ru = tiles.get(u.lstrip("@"), zero), routers.get(u.lstrip("@"), zero)
     home = v.lstrip("@")
-    far_t = [md.tix.get(home, zero), md.etix.get(v, md.tix.get(home, zero))]
-    far_r = [md.rix.get(home, zero), md.erix.get(v, md.rix.get(home, zero))]
+    far_t = [tiles.get(home, zero), model.last_chip_tile_index.get(v, tiles.get(home, zero))]
+    far_r = [routers.get(home, zero), model.last_router_index.get(v, routers.get(home, zero))]
     diff = m.NewBoolVar(f"diff[{u},{v}]")
     for t, r in zip(far_t, far_r):  # the whole range of v on u's chip tile, or a transfer
         m.Add(tu == t).OnlyEnforceIf(diff.Not())
         m.Add(ru == r).OnlyEnforceIf(diff.Not())
-    dist = m.NewIntVar(0, prob.mesh.tiles, f"dist[{u},{v}]")
+    dist = m.NewIntVar(0, prob.mesh.chip_tiles, f"dist[{u},{v}]")
     ends = []
     for r in far_r:
-        d = m.NewIntVar(0, prob.mesh.tiles, "")
+        d = m.NewIntVar(0, prob.mesh.chip_tiles, "")
         m.AddAbsEquality(d, ru - r)
         ends.append(d)
     m.AddMaxEquality(dist, ends)
     byte_cycles, hop = _link(prob)
     cycles = diff * round(nbytes * byte_cycles) + (dist + diff) * hop
-    md.pairs[(u, v)] = (cycles, dist + diff, nbytes)
+    model.pairs[(u, v)] = (cycles, dist + diff, nbytes)
 
 
 def _link(prob: Problem) -> tuple[float, int]:
@@ -144,33 +148,33 @@ def _link(prob: Problem) -> tuple[float, int]:
     return 8 * clock / net.link_bandwidth, round(net.hop_latency * clock)
 
 
-def _duration(md: Model, info: OpInfo):
+def _duration(model: Model, info: OpInfo):
     if not info.group:
         return info.cycles
-    g = md.prob.groups[info.group]
-    return sum(b * c for b, c in zip(md.b[info.group], g.cycles[info.index]))
+    g = model.prob.groups[info.group]
+    return sum(b * c for b, c in zip(model.b[info.group], g.cycles[info.index]))
 
 
-def _pair_bytes(md: Model, moves: dict[tuple[int, int], int]) -> dict:
+def _pair_bytes(model: Model, moves: dict[tuple[int, int], int]) -> dict:
     pairs: dict[tuple[str, str], int] = {}
-    for info in md.prob.ops:
+    for info in model.prob.ops:
         for p in info.preds:
-            u, v = md.key[p], md.key[info.index]
+            u, v = model.key[p], model.key[info.index]
             if u != v:
                 pairs[(u, v)] = max(pairs.get((u, v), 0), moves.get((p, info.index), 1))
     return pairs
 
 
-def _horizon(md: Model, pairs: dict) -> int:
+def _horizon(model: Model, pairs: dict) -> int:
     """The longest path at one replica with the farthest transfers: no schedule is longer."""
-    prob = md.prob
+    prob = model.prob
     byte_cycles, hop = _link(prob)
-    far = 2 * prob.mesh.tiles + 1
+    far = 2 * prob.mesh.chip_tiles + 1
     end: dict[int, int] = {}
     for info in prob.ops:
         ready = 0
         for p in info.preds:
-            u, v = md.key[p], md.key[info.index]
+            u, v = model.key[p], model.key[info.index]
             move = 0 if u == v else round(pairs[(u, v)] * byte_cycles) + far * hop
             ready = max(ready, end[p] + move)
         g = prob.groups.get(info.group)
@@ -178,33 +182,33 @@ def _horizon(md: Model, pairs: dict) -> int:
     return max(end.values(), default=0) + 1
 
 
-def _timing(md: Model, moves: dict[tuple[int, int], int]):
+def _timing(model: Model, moves: dict[tuple[int, int], int]):
     """Start/end per op and precedences with transfers; returns the makespan."""
-    m, prob = md.m, md.prob
-    pairs = _pair_bytes(md, moves)
+    m, prob = model.m, model.prob
+    pairs = _pair_bytes(model, moves)
     for (u, v), nbytes in pairs.items():
-        _transfer(md, u, v, nbytes)
-    md.horizon = _horizon(md, pairs)
+        _transfer(model, u, v, nbytes)
+    model.horizon = _horizon(model, pairs)
     ends = {}
-    makespan = m.NewIntVar(0, md.horizon, "makespan")
+    makespan = m.NewIntVar(0, model.horizon, "makespan")
     for info in prob.ops:
-        s = m.NewIntVar(0, md.horizon, f"s{info.index}")
-        e = m.NewIntVar(0, md.horizon, f"e{info.index}")
-        m.Add(e == s + _duration(md, info))
+        s = m.NewIntVar(0, model.horizon, f"s{info.index}")
+        e = m.NewIntVar(0, model.horizon, f"e{info.index}")
+        m.Add(e == s + _duration(model, info))
         for p in info.preds:
-            u, v = md.key[p], md.key[info.index]
-            m.Add(s >= ends[p] + (md.pairs[(u, v)][0] if u != v else 0))
+            u, v = model.key[p], model.key[info.index]
+            m.Add(s >= ends[p] + (model.pairs[(u, v)][0] if u != v else 0))
         m.Add(makespan >= e)
         ends[info.index] = e
     return makespan
 
 
-def _interval(md: Model, fixed: int):
-    m, prob = md.m, md.prob
-    interval = m.NewIntVar(fixed, max(fixed, md.horizon), "interval")
+def _interval(model: Model, fixed: int):
+    m, prob = model.m, model.prob
+    interval = m.NewIntVar(fixed, max(fixed, model.horizon), "interval")
     for name, g in prob.groups.items():
         worst = [max(g.cycles[i][k] for i in g.ops) for k in range(len(g.choices))]
-        m.Add(interval >= sum(b * c for b, c in zip(md.b[name], worst)))
+        m.Add(interval >= sum(b * c for b, c in zip(model.b[name], worst)))
     return interval
 
 
@@ -224,70 +228,70 @@ def _fixed_load(prob: Problem, key: dict[int, str]) -> int:
     return max(loads.values(), default=0)
 
 
-def _energy(md: Model):
-    net = md.prob.target.chip.network if md.prob.target.chip else None
-    if net is None or not md.pairs:
+def _energy(model: Model):
+    net = model.prob.target.chip.network if model.prob.target.chip else None
+    if net is None or not model.pairs:
         return 0
     per_hop = 8 * net.energy_per_bit * 1e12  # pJ per byte per hop
-    return sum(round(nbytes * per_hop) * hops for _, hops, nbytes in md.pairs.values())
+    return sum(round(nbytes * per_hop) * hops for _, hops, nbytes in model.pairs.values())
 
 
 def build(prob: Problem, objective: str, weights: tuple[float, ...], refs: Score | None,
           moves: dict[tuple[int, int], int]) -> Model:
     """The model of `prob` for `objective` (`moves`: bytes per producer-consumer op pair)."""
-    md = Model(prob)
-    md.key = _keys(prob)
-    _groups(md)
-    makespan = _timing(md, moves)
-    interval = _interval(md, _fixed_load(prob, md.key))
-    energy = _energy(md)
+    model = Model(prob)
+    model.key = _keys(prob)
+    _groups(model)
+    makespan = _timing(model, moves)
+    interval = _interval(model, _fixed_load(prob, model.key))
+    energy = _energy(model)
     terms = (makespan, interval, energy)
     if objective == "mix":
         ref = (refs.latency, refs.interval, refs.energy * 1e12) if refs else (1, 1, 1)
         ref = tuple(max(r, 1.0) for r in ref)
-        md.scale = 100 * max(ref)
-        md.m.Minimize(sum(max(1, round(md.scale * w / r)) * t
+        model.scale = 100 * max(ref)
+        model.m.Minimize(sum(max(1, round(model.scale * w / r)) * t
                           for w, r, t in zip(weights, ref, terms) if w > 0))
-        return md
+        return model
     primary = terms[("latency", "throughput", "energy").index(objective)]
     tie = interval if objective == "latency" else makespan
-    md.primary_k = md.horizon + 1
-    md.m.Minimize(primary * md.primary_k + tie)
-    return md
+    model.primary_k = model.horizon + 1
+    model.m.Minimize(primary * model.primary_k + tie)
+    return model
 
 
-def hint(md: Model, place: Placement) -> None:
+def hint(model: Model, place: Placement) -> None:
     """Warm start from a placement (greedy's)."""
-    prob = md.prob
+    prob = model.prob
     for name, g in prob.groups.items():
-        for b, r in zip(md.b[name], g.choices):
-            md.m.AddHint(b, int(r == place.replicas[name]))
-        md.m.AddHint(md.start[name], place.start[name])
+        for b, r in zip(model.b[name], g.choices):
+            model.m.AddHint(b, int(r == place.replicas[name]))
+        model.m.AddHint(model.start[name], place.start[name])
 
 
-def solve(md: Model, time_limit: float, seed: int, workers: int) -> Result:
+def solve(model: Model, time_limit: float, seed: int, workers: int) -> Result:
     """Run CP-SAT deterministically (deterministic time limit, fixed seed and workers)."""
-    solver = md.cp.CpSolver()
+    solver = model.cp.CpSolver()
     p = solver.parameters
     p.max_deterministic_time = max(time_limit, 1e-3)
     p.max_time_in_seconds = 1.5 * time_limit + 0.05  # a safety net; the limit is deterministic
     p.random_seed, p.num_workers = seed, workers
     p.interleave_search = workers > 1
-    status = solver.Solve(md.m)
+    status = solver.Solve(model.m)
     name = solver.StatusName(status)
-    if status not in (md.cp.OPTIMAL, md.cp.FEASIBLE):
+    if status not in (model.cp.OPTIMAL, model.cp.FEASIBLE):
         return Result(None, name.lower(), 0.0, 0.0, 1.0, solver.WallTime())
-    value = solver.ObjectiveValue() // md.primary_k
-    bound = solver.BestObjectiveBound() // md.primary_k
-    if md.scale:
-        value, bound = value / md.scale, bound / md.scale
-    gap = 0.0 if status == md.cp.OPTIMAL else (value - bound) / max(value, 1)
-    return Result(_decode(md, solver), name.lower(), value, bound, gap, solver.WallTime())
+    value = solver.ObjectiveValue() // model.primary_k
+    bound = solver.BestObjectiveBound() // model.primary_k
+    if model.scale:
+        value, bound = value / model.scale, bound / model.scale
+    gap = 0.0 if status == model.cp.OPTIMAL else (value - bound) / max(value, 1)
+    return Result(_decode(model, solver), name.lower(), value, bound, gap, solver.WallTime())
 
 
-def _decode(md: Model, solver) -> Placement:
-    prob = md.prob
-    replicas = {name: next(r for b, r in zip(md.b[name], g.choices) if solver.Value(b))
+def _decode(model: Model, solver) -> Placement:
+    prob = model.prob
+    replicas = {name: next(r for b, r in zip(model.b[name], g.choices) if solver.Value(b))
                 for name, g in prob.groups.items()}
-    start = {name: solver.Value(md.start[name]) for name in prob.groups}
+    start = {name: solver.Value(model.start[name]) for name in prob.groups}
     return Placement(replicas, start, assign_banks(prob))

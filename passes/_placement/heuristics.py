@@ -19,7 +19,7 @@ def sequential(prob: Problem, replicas: dict[str, int]) -> dict[str, int]:
     start, pos = {}, 0
     for name, g in prob.groups.items():
         start[name] = pos
-        pos += g.tiles * replicas[name]
+        pos += g.weight_tiles * replicas[name]
     return start
 
 
@@ -31,13 +31,14 @@ def naive(prob: Problem) -> Placement:
 def grow(prob: Problem) -> dict[str, int]:
     """Replica counts from bottleneck-first growth within the crossbar capacity."""
     choice = {name: 0 for name in prob.groups}
-    free = prob.mesh.crossbars - sum(g.tiles for g in prob.groups.values())
+    free = prob.mesh.crossbars - sum(g.weight_tiles for g in prob.groups.values())
     frozen: set[str] = set()
     while len(frozen) < len(choice):
         name = max((n for n in choice if n not in frozen),
                    key=lambda n: prob.groups[n].duration(choice[n]))
         g, k = prob.groups[name], choice[name]
-        extra = g.tiles * (g.choices[k + 1] - g.choices[k]) if k + 1 < len(g.choices) else None
+        grows = k + 1 < len(g.choices)
+        extra = g.weight_tiles * (g.choices[k + 1] - g.choices[k]) if grows else None
         if extra is None or extra > free:
             frozen.add(name)
             continue

@@ -24,8 +24,8 @@ PORT = -1
 @dataclass(frozen=True)
 class Mesh:
     crossbars: int
-    per_tile: int
-    tiles: int
+    crossbars_per_chip_tile: int
+    chip_tiles: int
     concentration: int
     coords: tuple[tuple[int, int], ...]  # router (x, y) of every chip tile
     order: tuple[int, ...]  # chip tiles along the snake
@@ -50,17 +50,18 @@ class Mesh:
         return cls(chip.tiles * per_tile, per_tile, chip.tiles, conc, coords, order, banks,
                    bank_bytes, per_unit)
 
-    def tile_of(self, crossbar: int) -> int:
-        return crossbar // self.per_tile
+    def chip_tile_of(self, crossbar: int) -> int:
+        return crossbar // self.crossbars_per_chip_tile
 
     def crossbar_at(self, position: int) -> int:
         """The crossbar at snake position `position` (wrapping, for streamed targets)."""
         position %= self.crossbars
-        return self.order[position // self.per_tile] * self.per_tile + position % self.per_tile
+        per_tile = self.crossbars_per_chip_tile
+        return self.order[position // per_tile] * per_tile + position % per_tile
 
     def hops(self, a: int, b: int) -> int:
         """Hops from chip tile `a` to chip tile `b` (either may be PORT)."""
-        if a == b or not self.tiles:
+        if a == b or not self.chip_tiles:
             return 0
         (ax, ay), (bx, by) = self._router(a), self._router(b)
         return abs(ax - bx) + abs(ay - by) + 1
@@ -68,9 +69,9 @@ class Mesh:
     def _router(self, tile: int) -> tuple[int, int]:
         return self.coords[self.order[0] if tile == PORT else tile]
 
-    def port_tile(self) -> int:
+    def port_chip_tile(self) -> int:
         """The chip tile nearest the DRAM port (where bank results enter the chip)."""
-        return self.order[0] if self.tiles else 0
+        return self.order[0] if self.chip_tiles else 0
 
 
 def _snake_key(coord: tuple[int, int], tile: int) -> tuple[int, int, int]:

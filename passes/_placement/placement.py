@@ -1,11 +1,14 @@
-"""A placement (replica counts, snake positions, banks), written onto the ops and scored.
+"""A placement (replica counts, snake positions, banks, a digital strategy) and its score.
 
 Crossbar op ``g`` with ``t`` tiles and ``r`` replicas occupies snake positions
 ``start .. start + t*r - 1``: replica ``j`` of its ``k``-th tile sits at ``start + j*t + k``.
 Shards go to banks balanced by expected lookups (longest first onto the least-loaded bank that
-still has room). Digital ops sit on the chip tile of their first producer (the port's tile for
-bank producers; the producer bank's near-bank unit on a target with no chip), or, when the
-placement says ``spread``, where they finish first (``digital.earliest_finish``).
+still has room). Digital ops sit on the chip tile of their first producer (``anchored``: the
+port's tile for bank producers; the producer bank's near-bank unit on a target with no chip),
+where they finish first (``earliest-finish``), or load-balanced over the chip tiles
+(``balanced``; both in
+``digital.py``). A placement is turned into a ``Layout`` value and scored without touching the
+module; the placer writes only the one it keeps.
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ from dataclasses import dataclass
 from ir.dialects import pim
 from ir.errors import PimcError
 from passes._placement.digital import balanced, earliest_finish
+from passes._placement.layout import Layout
 from passes._placement.problem import OpInfo, Problem
 from passes._placement.timeline import Timeline, schedule
 
-__all__ = ["OBJECTIVES", "Placement", "Score", "apply", "assign_banks", "evaluate"]
+__all__ = ["DIGITAL_STRATEGIES", "OBJECTIVES", "Placement", "Score", "assign_banks", "evaluate",
+           "layout_of"]
 
 OBJECTIVES = ("latency", "throughput", "energy", "mix")
+DIGITAL_STRATEGIES = ("anchored", "earliest-finish", "balanced")
 
 
 @dataclass(frozen=True)
@@ -28,11 +34,10 @@ class Placement:
     replicas: dict[str, int]
     start: dict[str, int]
     banks: dict[int, int]
-    spread: bool = False  # digital ops by earliest finish (digital.py), not on their anchor
-    balance: bool = False  # digital ops load-balanced over the chip tiles (digital.py)
+    digital: str = "anchored"  # where digital ops go: one of DIGITAL_STRATEGIES
 
     def used(self, prob: Problem) -> int:
-        return sum(g.tiles * self.replicas[n] for n, g in prob.groups.items())
+        return sum(g.weight_tiles * self.replicas[n] for n, g in prob.groups.items())
 
 
 @dataclass(frozen=True)
@@ -73,59 +78,63 @@ def _shard_bytes(info: OpInfo) -> int:
     return -(-table.size * bits // 8)
 
 
-def apply(prob: Problem, place: Placement) -> None:
-    """Write pim.replicas and pim.loc on every op with a unit."""
+def layout_of(prob: Problem, place: Placement) -> Layout:
+    """Where `place` puts every op with a unit (pure: nothing is written)."""
     mesh = prob.mesh
+    loc: dict[int, tuple[int, ...]] = {}
+    replicas: dict[int, int] = {}
     for name, g in prob.groups.items():
         r, start = place.replicas[name], place.start[name]
         for k, i in enumerate(g.ops):
-            op = prob.module.main.ops[i]
-            op.attrs["pim.replicas"] = r
-            op.attrs["pim.loc"] = tuple(mesh.crossbar_at(start + j * g.tiles + k)
-                                        for j in range(r))
+            replicas[i] = r
+            loc[i] = tuple(mesh.crossbar_at(start + j * g.weight_tiles + k) for j in range(r))
     for info in prob.ops:
         if info.unit == "bank" and info.index in place.banks:
-            info.op.attrs["pim.loc"] = (place.banks[info.index],)
+            loc[info.index] = (place.banks[info.index],)
         elif info.unit == "bank":  # near-bank GEMV runs in all-bank mode, as HBM-PIM does
-            info.op.attrs["pim.loc"] = tuple(range(mesh.banks))
+            loc[info.index] = tuple(range(mesh.banks))
         elif info.unit == "digital":
-            info.op.attrs["pim.loc"] = (_anchor(prob, info),)
+            loc[info.index] = (_anchor(prob, loc, info),)
         elif not info.group:
-            info.op.attrs["pim.loc"] = _crossbar_of_user(prob, info)
-    if place.balance:
-        balanced(prob)
-    elif place.spread:
-        earliest_finish(prob)
+            loc[info.index] = _crossbars_of_user(prob, loc, info)
+    layout = Layout(loc, replicas)
+    if place.digital == "balanced":
+        return layout.with_locs(balanced(prob, layout))
+    if place.digital == "earliest-finish":
+        return layout.with_locs(earliest_finish(prob, layout))
+    return layout
 
 
-def _anchor(prob: Problem, info: OpInfo) -> int:
+def _anchor(prob: Problem, loc: dict[int, tuple[int, ...]], info: OpInfo) -> int:
     mesh = prob.mesh
     for p in info.preds:
         pred = prob.by_op[id(prob.module.main.ops[p])]
-        loc = pred.op.attrs.get("pim.loc")
-        if not loc:
+        here = loc.get(pred.index)
+        if not here:
             continue
         if pred.unit == "crossbar":
-            return mesh.tile_of(loc[0])
+            return mesh.chip_tile_of(here[0])
         if pred.unit == "digital":
-            return loc[0]
-        return mesh.port_tile() if mesh.tiles else loc[0] // mesh.banks_per_unit
-    return mesh.port_tile() if mesh.tiles else 0
+            return here[0]
+        return mesh.port_chip_tile() if mesh.chip_tiles else here[0] // mesh.banks_per_unit
+    return mesh.port_chip_tile() if mesh.chip_tiles else 0
 
 
-def _crossbar_of_user(prob: Problem, info: OpInfo) -> tuple[int, ...]:
+def _crossbars_of_user(prob: Problem, loc: dict[int, tuple[int, ...]],
+                       info: OpInfo) -> tuple[int, ...]:
     """A crossbar op that is no tile (a pim.load): the crossbars of the tile it feeds."""
     for other in prob.ops:
         if isinstance(other.op, pim.MVM) and info.op.results[0] in other.op.operands:
-            return tuple(other.op.attrs["pim.loc"])
+            return loc[other.index]
     raise PimcError(f"{info.op.name} (op {info.index}) is on a crossbar but feeds no pim.mvm")
 
 
 def evaluate(prob: Problem, place: Placement, objective: str, weights: tuple[float, ...],
-             refs: Score | None = None) -> tuple[Score, Timeline]:
-    """Apply `place`, schedule it and score it on `objective` (mix: weighted, over `refs`)."""
-    apply(prob, place)
-    tl = schedule(prob, pipelined=objective in ("throughput", "mix"))
+             refs: Score | None = None) -> tuple[Score, Timeline, Layout]:
+    """Lay out `place`, schedule it and score it on `objective` (mix: weighted, over `refs`);
+    the module is not touched."""
+    layout = layout_of(prob, place)
+    tl = schedule(prob, layout, pipelined=objective in ("throughput", "mix"))
     energy = tl.network_energy(prob)
     parts = (tl.latency, tl.interval, energy)
     if objective == "mix":
@@ -133,5 +142,5 @@ def evaluate(prob: Problem, place: Placement, objective: str, weights: tuple[flo
         value = sum(w * p / max(b, 1e-30) for w, p, b in zip(weights, parts, base))
     else:
         value = float(parts[OBJECTIVES.index(objective)])
-    return Score(tl.latency, tl.interval, energy, value), tl
+    return Score(tl.latency, tl.interval, energy, value), tl, layout
 

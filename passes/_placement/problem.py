@@ -2,7 +2,7 @@
 
 Nothing here imports a solver. ``Problem.of(module)`` collects, in graph order:
 
-- ``ops``: every op with a unit (``pim.unit`` crossbar, digital or bank), its producers with a
+- ``ops``: every op with a unit (``pim.unit``: crossbar, digital or bank), its producers with a
   unit (looking through free views and transfers) and its duration in cycles;
 - ``groups``: the crossbar ops (``pim.mvm`` tiles sharing an ``op`` name): their tiles, the
   replica counts worth trying (the least count giving each distinct ceil(vectors / r)) and
@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 
 from ir.core import Graph, Module, Op, Value
 from ir.dialects import pim
+from ir.dialects.pim_attrs import BATCH, STREAMED, TARGET, UNIT
 from ir.errors import PimcError
+from passes._costing.op_primitives import gather_shares, primitives
 from passes._placement.mesh import Mesh
 from targets import load_target
+from targets.coster import OpCoster
 from targets.hardware import Target
-from targets.op_costs import OpCoster, gather_shares, primitives
 
 __all__ = ["UNITS", "Group", "OpInfo", "Problem", "producers_of"]
 
@@ -48,7 +50,7 @@ class Group:
     cycles: dict[int, tuple[int, ...]] = field(default_factory=dict)  # op -> per choice
 
     @property
-    def tiles(self) -> int:
+    def weight_tiles(self) -> int:
         return len(self.ops)
 
     def duration(self, choice: int) -> int:
@@ -63,7 +65,7 @@ def producers_of(v: Value, memo: dict[int, tuple[Op, ...]]) -> tuple[Op, ...]:
         return ()
     key = id(v)
     if key not in memo:
-        if op.attrs.get("pim.unit") in UNITS and not isinstance(op, pim.Transfer):
+        if UNIT.of(op, None) in UNITS and not isinstance(op, pim.Transfer):
             memo[key] = (op,)
         else:
             seen: dict[int, Op] = {}
@@ -96,14 +98,14 @@ class Problem:
 
     @classmethod
     def of(cls, module: Module) -> Problem:
-        name = module.attrs.get("pim.target")
+        name = TARGET.of(module, None)
         if not name:
-            raise PimcError("module has no 'pim.target'; run partition{target=NAME} first")
+            raise PimcError(f"module has no '{TARGET.name}'; run partition{{target=NAME}} first")
         target = load_target(str(name))
         graph = module.main
         prob = cls(module, target, OpCoster(target), Mesh.of(target), [], {},
-                   gather_shares(graph.ops), bool(module.attrs.get("pim.streamed", False)),
-                   int(module.attrs.get("pim.batch", 1)))
+                   gather_shares(graph.ops), bool(STREAMED.of(module, False)),
+                   int(BATCH.of(module, 1)))
         prob._collect(graph)
         prob._choose_replicas()
         return prob
@@ -112,7 +114,7 @@ class Problem:
         memo = self.memo
         index = {id(op): i for i, op in enumerate(graph.ops)}
         for i, op in enumerate(graph.ops):
-            unit = op.attrs.get("pim.unit")
+            unit = UNIT.of(op, None)
             if unit not in UNITS or isinstance(op, pim.Transfer):
                 continue
             preds = {index[id(p)]: None for v in op.operands for p in producers_of(v, memo)}
@@ -125,10 +127,10 @@ class Problem:
             self.ops.append(info)
             self.by_op[id(op)] = info
         if not self.ops:
-            raise PimcError("no op carries 'pim.unit'; run partition and tile first")
+            raise PimcError(f"no op carries '{UNIT.name}'; run partition and tile first")
 
     def _choose_replicas(self) -> None:
-        needed = sum(g.tiles for g in self.groups.values())
+        needed = sum(g.weight_tiles for g in self.groups.values())
         spare = self.mesh.crossbars - needed
         if not self.streamed and self.groups and spare < 0:
             raise PimcError(f"the model needs {needed} crossbars, target "
@@ -136,7 +138,7 @@ class Problem:
                             "weight bits or a target with streamed weights")
         by_index = {info.index: info for info in self.ops}
         for g in self.groups.values():
-            most = 1 if self.streamed else 1 + spare // g.tiles
+            most = 1 if self.streamed else 1 + spare // g.weight_tiles
             g.choices = replica_choices(g.vectors, most)
             g.cycles = {i: tuple(self.cycles(by_index[i].op, r) for r in g.choices)
                         for i in g.ops}

@@ -1,11 +1,12 @@
 """Run a placer on a problem and say what it found: the pass's one call into this package.
 
 naive -> greedy (which keeps naive's layout when that scores better) -> CP-SAT warm-started
-from greedy. Greedy's and CP-SAT's crossbar layouts are each scored with digital ops on their
-anchors and spread by earliest finish (``digital.py``), and the better is kept. CP-SAT's
+from greedy. Greedy's and CP-SAT's crossbar layouts are each scored with every digital
+strategy (anchored, earliest finish, balanced: ``digital.py``), and the best is kept. CP-SAT's
 answer is used only when it scores at least as well as greedy's on the scheduled program;
 otherwise, or when it finds nothing within the time limit, greedy's is kept and ``fallback``
-says why. When greedy already meets the lower bound, CP-SAT is not run.
+says why. When greedy already meets the lower bound, CP-SAT is not run. Candidates are values
+(``Placement`` -> ``Layout`` -> ``Score``); nothing here writes the module.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 
-from passes._placement.bounds import lower_bounds
 from passes._placement.heuristics import greedy, naive
-from passes._placement.placement import Placement, Score, apply, evaluate
+from passes._placement.layout import Layout
+from passes._placement.lower_bounds import lower_bounds
+from passes._placement.placement import DIGITAL_STRATEGIES, Placement, Score, evaluate
 from passes._placement.problem import Problem
 from passes._placement.timeline import edge_bytes
 
@@ -39,6 +41,7 @@ class Options:
 class Outcome:
     placement: Placement
     score: Score
+    layout: Layout
     attrs: dict = field(default_factory=dict)
 
 
@@ -48,19 +51,19 @@ def _lower(prob: Problem, objective: str) -> float:
 
 
 def run(prob: Problem, opts: Options) -> Outcome:
-    """Place `prob` with `opts.solver`; the placement is left applied to the module."""
+    """Place `prob` with `opts.solver`: the chosen placement, its layout and what the solvers
+    said. Nothing is written; the caller writes the layout."""
     t0 = time.perf_counter()
     base = naive(prob)
-    ref, _ = evaluate(prob, base, opts.objective, opts.weights)
-    best = Outcome(base, ref, {"solver": "naive", "status": "heuristic"})
+    ref, _, layout = evaluate(prob, base, opts.objective, opts.weights)
+    best = Outcome(base, ref, layout, {"solver": "naive", "status": "heuristic"})
     if opts.solver != "naive":
-        cand, score = _either(prob, greedy(prob), opts, ref)
-        if score.value <= best.score.value:
-            best = Outcome(cand, score, {"solver": "greedy", "status": "heuristic"})
-        best.attrs["solver"] = "greedy"
+        found = _best_digital(prob, greedy(prob), opts, ref)
+        if found.score.value <= best.score.value:
+            best = found
+        best.attrs.update(solver="greedy", status="heuristic")
     if opts.solver == "cp-sat":
         best = _cpsat(prob, opts, best, ref)
-    apply(prob, best.placement)
     best.attrs.setdefault("bound", 0.0)
     best.attrs.setdefault("gap", 1.0 if best.attrs["status"] == "heuristic" else 0.0)
     best.attrs.update(objective=opts.objective, value=float(best.score.value),
@@ -88,21 +91,22 @@ def _cpsat(prob: Problem, opts: Options, warm: Outcome, ref: Score) -> Outcome:
         warm.attrs.update(info, fallback=f"CP-SAT found no solution within the time limit "
                           f"of {opts.time_limit:g} s (status {res.status}); greedy's placement")
         return warm
-    placement, score = _either(prob, res.placement, opts, ref)
-    if score.value > warm.score.value:
-        warm.attrs.update(info, fallback=f"CP-SAT's placement scores {score.value:.6g}, "
+    found = _best_digital(prob, res.placement, opts, ref)
+    if found.score.value > warm.score.value:
+        warm.attrs.update(info, fallback=f"CP-SAT's placement scores {found.score.value:.6g}, "
                           f"greedy's {warm.score.value:.6g} on the schedule; greedy's kept")
         return warm
-    return Outcome(placement, score, dict(info, solver="cp-sat"))
+    found.attrs.update(info, solver="cp-sat")
+    return found
 
 
-def _either(prob: Problem, place: Placement, opts: Options, ref: Score) -> tuple:
-    """`place` with digital ops on their anchors, spread by earliest finish, or balanced over
-    the tiles: the best on the objective (the first on ties)."""
+def _best_digital(prob: Problem, place: Placement, opts: Options, ref: Score) -> Outcome:
+    """`place` with each digital strategy (anchored, earliest finish, balanced): the best on
+    the objective (the first on ties)."""
     best = None
-    for variant in (place, dataclasses.replace(place, spread=True),
-                    dataclasses.replace(place, balance=True)):
-        score, _ = evaluate(prob, variant, opts.objective, opts.weights, ref)
-        if best is None or score.value < best[1].value:
-            best = (variant, score)
+    for strategy in DIGITAL_STRATEGIES:
+        variant = dataclasses.replace(place, digital=strategy)
+        score, _, layout = evaluate(prob, variant, opts.objective, opts.weights, ref)
+        if best is None or score.value < best.score.value:
+            best = Outcome(variant, score, layout)
     return best

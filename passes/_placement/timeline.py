@@ -1,15 +1,16 @@
 """Start and end cycles of a placed program: list scheduling in graph order.
 
-Reads the placement from the ops' ``pim.loc`` / ``pim.replicas`` (so the schedule pass and the
-placer's evaluation of a candidate see exactly the same thing). An op occupies its resources
-(``crossbar:<id>`` for every replica of a tile, ``tile:<chip tile>`` for a digital op, ``bank:<id>``
-for a shard) from its start to its end. A value whose producer sits on another chip tile than
-its consumer crosses the mesh: one transfer per (value, destination tile), shared by every
-consumer there, sized by what they read and as far as the farthest replica of the consumer;
-transfers delay but do not occupy a resource (link contention is not modelled).
+Reads the placement from a ``Layout`` value (the placer's candidates, or the layout the schedule
+pass reads back from the ops: both see exactly the same thing; nothing here writes the module).
+An op occupies its resources (``crossbar:<id>`` for every replica of a tile, ``tile:<chip
+tile>`` for a digital op, ``bank:<id>`` for a shard) from its start to its end. A value whose
+producer sits on another chip tile than its consumer crosses the mesh: one transfer per (value,
+destination tile), shared by every consumer there, sized by what they read and as far as the
+farthest replica of the consumer; transfers delay but do not occupy a resource (link contention
+is not modelled).
 
-Pipelined (batch k starts at k x interval), the interval is the busiest resource's occupancy
-per batch, and an op goes at the earliest cycle from which its resources are free modulo the
+Pipelined (batch k starts at k x interval), the interval is the busiest resource's occupancy per
+batch, and an op goes at the earliest cycle from which its resources are free modulo the
 interval (a modulo reservation table), so consecutive batches never collide.
 """
 
@@ -19,12 +20,14 @@ from dataclasses import dataclass, field
 
 from ir.core import Value
 from ir.dialects import pim
+from passes._costing.op_primitives import bits_of
+from passes._placement.layout import Layout
 from passes._placement.mesh import PORT
 from passes._placement.problem import OpInfo, Problem, producers_of
-from targets.op_costs import bits_of
 from targets.primitives import Transfer
 
-__all__ = ["Move", "Timeline", "edge_bytes", "plan_moves", "schedule"]
+__all__ = ["Move", "Timeline", "duration", "edge_bytes", "plan_moves", "reach", "read_bytes",
+           "resources", "schedule"]
 
 _NEVER = 1 << 62
 _KEY = {"crossbar": "crossbar", "digital": "tile", "bank": "bank"}
@@ -58,35 +61,29 @@ class Timeline:
                    for m in self.moves)
 
 
-def locs(info: OpInfo) -> tuple[int, ...]:
-    loc = info.op.attrs.get("pim.loc")
-    if loc is None:
-        raise ValueError(f"{info.op.name} (op {info.index}) has no pim.loc")
-    return loc if isinstance(loc, tuple) else (loc,)
+def resources(layout: Layout, info: OpInfo) -> list[str]:
+    return [f"{_KEY[info.unit]}:{x}" for x in layout.locs(info)]
 
 
-def resources(info: OpInfo) -> list[str]:
-    return [f"{_KEY[info.unit]}:{x}" for x in locs(info)]
-
-
-def spread(prob: Problem, info: OpInfo) -> tuple[int, ...]:
+def reach(prob: Problem, layout: Layout, info: OpInfo) -> tuple[int, ...]:
     """The chip tiles an op's data must reach (PORT for bank ops)."""
     if info.unit == "bank":
         return (PORT,)
     if info.unit == "crossbar":
-        return tuple(dict.fromkeys(prob.mesh.tile_of(x) for x in locs(info)))
-    return (locs(info)[0],)
+        return tuple(dict.fromkeys(prob.mesh.chip_tile_of(x) for x in layout.locs(info)))
+    return (layout.locs(info)[0],)
 
 
-def duration(prob: Problem, info: OpInfo) -> int:
-    r = int(info.op.attrs.get("pim.replicas", 1))
+def duration(prob: Problem, layout: Layout, info: OpInfo) -> int:
+    r = layout.replicas_of(info)
     group = prob.groups.get(info.group)
     if group is not None and r in group.choices:
         return group.cycles[info.index][group.choices.index(r)]
     return prob.cycles(info.op, r) if r != 1 else info.cycles
 
 
-def _bytes(prob: Problem, info: OpInfo, v: Value) -> int:
+def read_bytes(prob: Problem, info: OpInfo, v: Value) -> int:
+    """Bytes `info` reads of `v` (a weight tile reads only its rows of the input)."""
     op = info.op
     bits = v.type.bits or bits_of(op, prob.target)
     if isinstance(op, pim.MVM) and v is op.operands[0]:
@@ -102,29 +99,29 @@ def edge_bytes(prob: Problem) -> dict[tuple[int, int], int]:
         for v in dict.fromkeys(info.op.operands):
             for p in producers_of(v, prob.memo):
                 key = (prob.by_op[id(p)].index, info.index)
-                out[key] = max(out.get(key, 0), _bytes(prob, info, v))
+                out[key] = max(out.get(key, 0), read_bytes(prob, info, v))
     return out
 
 
-def plan_moves(prob: Problem) -> list[Move]:
+def plan_moves(prob: Problem, layout: Layout) -> list[Move]:
     """The transfers the placement needs, in the order their first consumer appears."""
-    if prob.mesh.tiles == 0:
+    if prob.mesh.chip_tiles == 0:
         return []
     memo, by_op = prob.memo, prob.by_op
     moves: dict[tuple[int, int], Move] = {}
     for info in prob.ops:
-        dst = spread(prob, info)
+        dst = reach(prob, layout, info)
         for v in dict.fromkeys(info.op.operands):
             prods = producers_of(v, memo)
             if not prods:
                 continue
-            src = spread(prob, by_op[id(prods[0])])[0]
+            src = reach(prob, layout, by_op[id(prods[0])])[0]
             hops = max(prob.mesh.hops(src, t) for t in dst)
             if hops == 0 or dst[0] == PORT:
                 continue
             m = moves.setdefault((id(v), dst[0]), Move(v, src, dst[0], 0, 0))
             full = -(-v.type.size * (v.type.bits or bits_of(info.op, prob.target)) // 8)
-            m.bytes = min(max(1, full), m.bytes + _bytes(prob, info, v))
+            m.bytes = min(max(1, full), m.bytes + read_bytes(prob, info, v))
             m.hops = max(m.hops, hops)
             m.consumers.append(info.index)
     out = list(moves.values())
@@ -151,17 +148,17 @@ def _slot(tables: list[list[tuple[int, int]]], ready: int, d: int, period: int) 
     return None
 
 
-def schedule(prob: Problem, pipelined: bool) -> Timeline:
-    """List-schedule the placed program (see the module docstring)."""
-    durations = {info.index: duration(prob, info) for info in prob.ops}
+def schedule(prob: Problem, layout: Layout, pipelined: bool) -> Timeline:
+    """List-schedule the program placed by `layout` (see the module docstring)."""
+    durations = {info.index: duration(prob, layout, info) for info in prob.ops}
     occupancy: dict[str, int] = {}
     for info in prob.ops:
-        for r in resources(info):
+        for r in resources(layout, info):
             occupancy[r] = occupancy.get(r, 0) + durations[info.index]
     period = max(occupancy.values(), default=1)
-    moves = plan_moves(prob)
+    moves = plan_moves(prob, layout)
     while True:
-        tl = _run(prob, durations, moves, period if pipelined else None)
+        tl = _run(prob, layout, durations, moves, period if pipelined else None)
         if tl is not None:
             break
         period += max(1, period // 64)  # small steps: a coarse one overshoots the interval
@@ -171,7 +168,7 @@ def schedule(prob: Problem, pipelined: bool) -> Timeline:
     return tl
 
 
-def _run(prob: Problem, durations: dict[int, int], moves: list[Move],
+def _run(prob: Problem, layout: Layout, durations: dict[int, int], moves: list[Move],
          period: int | None) -> Timeline | None:
     start: dict[int, int] = {}
     end: dict[int, int] = {}
@@ -181,7 +178,7 @@ def _run(prob: Problem, durations: dict[int, int], moves: list[Move],
     wrap = period or _NEVER  # not pipelined: an absolute timeline
     for info in prob.ops:
         ready = _ready(prob, info, end, into, placed)
-        d, res = durations[info.index], dict.fromkeys(resources(info))
+        d, res = durations[info.index], dict.fromkeys(resources(layout, info))
         t = _slot([tables.setdefault(r, []) for r in res], ready, d, wrap)
         if t is None:
             return None

@@ -54,7 +54,7 @@ def test_auto_meets_the_budget_at_least_cost():
 def test_auto_choice_is_within_budget_when_errors_add():
     module = _mlp()
     PassManager(parse_pipeline("assign-precision{mode=auto,budget=0.02,target=puma}")).run(module)
-    from compiler.inputs import sample_inputs
+    from ir.sample_inputs import sample_inputs
 
     feed = sample_inputs(module.main)
     want = run(module.main, feed)

@@ -7,7 +7,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from compiler.inputs import sample_inputs
+from ir.sample_inputs import sample_inputs
 from ir.dialects import pim, rec
 from ir.interp import run
 from passes.error_bound import error_bound

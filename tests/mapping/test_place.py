@@ -30,7 +30,7 @@ def placements(module):
 
 
 def test_registered_under_their_own_names():
-    for name in ("place", "schedule", "bound"):
+    for name in ("place", "schedule", "lower-bound"):
         assert passes.get_pass(name).name == name
 
 
@@ -76,7 +76,7 @@ def test_naive_does_not_replicate_greedy_does():
 
 @pytest.mark.parametrize("objective", ["latency", "throughput", "mix"])
 def test_same_input_same_schedule(objective):
-    spec = f"place{{objective={objective},time-limit=0.3}},schedule,bound"
+    spec = f"place{{objective={objective},time-limit=0.3}},schedule,lower-bound"
     a = print_module(run(mlp("isaac", [30, 200, 50, 8], batch=4), spec))
     b = print_module(run(mlp("isaac", [30, 200, 50, 8], batch=4), spec))
     drop = lambda text: "\n".join(l for l in text.splitlines() if "pim.place.seconds" not in l)  # noqa: E731
@@ -93,9 +93,9 @@ def test_cpsat_not_worse_than_greedy_not_worse_than_naive(tmp_path, widths, batc
     values, lows = {}, None
     for solver in ("naive", "greedy", "cp-sat"):
         m = run(mlp(target, widths, batch=batch, embeddings=emb),
-                f"place{{solver={solver},objective={objective},time-limit=0.3}},schedule,bound")
+                f"place{{solver={solver},objective={objective},time-limit=0.3}},schedule,lower-bound")
         values[solver] = m.attrs["pim.place.value"]
-        lows = (m.attrs["pim.bound.latency"], m.attrs["pim.bound.interval"])
+        lows = (m.attrs["pim.lower_bound.latency"], m.attrs["pim.lower_bound.interval"])
         assert lows[0] <= m.attrs["pim.latency"] and lows[1] <= m.attrs["pim.interval"]
         want = m.attrs["pim.latency"] if objective == "latency" else m.attrs["pim.interval"]
         assert values[solver] == want
@@ -110,9 +110,9 @@ def test_too_short_time_limit_falls_back_to_greedy():
 
 
 def test_greedy_at_the_bound_skips_cpsat():
-    m = run(mlp("isaac", [40, 64], batch=2), "place{objective=throughput},schedule,bound")
+    m = run(mlp("isaac", [40, 64], batch=2), "place{objective=throughput},schedule,lower-bound")
     assert m.attrs["pim.place.status"] == "optimal"
-    assert m.attrs["pim.place.value"] == m.attrs["pim.bound.interval"]
+    assert m.attrs["pim.place.value"] == m.attrs["pim.lower_bound.interval"]
 
 
 def test_schedule_respects_dependencies_transfers_and_resources(tmp_path):
@@ -153,12 +153,13 @@ def test_place_needs_units_and_a_target():
 @given(widths=st.lists(st.integers(4, 300), min_size=2, max_size=4), batch=st.integers(1, 24),
        tiles=st.integers(2, 4), arrays=st.integers(4, 16), emb=st.integers(0, 2),
        solver=st.sampled_from(["naive", "greedy", "cp-sat"]),
-       objective=st.sampled_from(["latency", "throughput"]), spread=st.booleans())
+       objective=st.sampled_from(["latency", "throughput"]),
+       digital=st.sampled_from(["anchored", "earliest-finish", "balanced"]))
 def test_no_schedule_beats_the_bound(tmp_path, widths, batch, tiles, arrays, emb, solver,
-                                     objective, spread):
-    """The bound holds for every solver's schedule and for either digital placement."""
+                                     objective, digital):
+    """The bound holds for every solver's schedule and for every digital placement."""
     from passes._placement import heuristics
-    from passes._placement.bounds import lower_bounds
+    from passes._placement.lower_bounds import lower_bounds
     from passes._placement.placement import evaluate
     from passes._placement.problem import Problem
 
@@ -166,11 +167,31 @@ def test_no_schedule_beats_the_bound(tmp_path, widths, batch, tiles, arrays, emb
     module = mlp(target, widths, batch=batch, embeddings=emb)
     if crossbar_tiles(module) > tiles * arrays:
         return
-    run(module, f"place{{solver={solver},objective={objective},time-limit=0.05}},schedule,bound")
-    assert module.attrs["pim.bound.latency"] <= module.attrs["pim.latency"]
-    assert module.attrs["pim.bound.interval"] <= module.attrs["pim.interval"]
+    run(module, f"place{{solver={solver},objective={objective},time-limit=0.05}},schedule,lower-bound")
+    assert module.attrs["pim.lower_bound.latency"] <= module.attrs["pim.latency"]
+    assert module.attrs["pim.lower_bound.interval"] <= module.attrs["pim.interval"]
     prob = Problem.of(module)
     latency, interval = lower_bounds(prob)
     place = heuristics.greedy(prob) if solver == "greedy" else heuristics.naive(prob)
-    score, _ = evaluate(prob, dataclasses.replace(place, spread=spread), objective, (1, 1, 0))
+    score, _, _ = evaluate(prob, dataclasses.replace(place, digital=digital), objective,
+                           (1, 1, 0))
     assert latency <= score.latency and interval <= score.interval
+
+
+@pytest.mark.parametrize("digital", ["anchored", "earliest-finish", "balanced"])
+def test_evaluating_a_candidate_leaves_the_module_untouched(digital):
+    """Candidates are values: scoring one writes nothing; only `place` writes the chosen one."""
+    from passes._placement import heuristics
+    from passes._placement.placement import evaluate
+    from passes._placement.problem import Problem
+
+    module = mlp("hetero", [40, 64, 8], batch=4, embeddings=1)
+    before = print_module(module)
+    prob = Problem.of(module)
+    for place in (heuristics.naive(prob), heuristics.greedy(prob)):
+        score, _, layout = evaluate(prob, dataclasses.replace(place, digital=digital),
+                                    "throughput", (1, 1, 0))
+        assert score.interval > 0 and layout.loc
+    assert print_module(module) == before
+    run(module, "place{solver=greedy}")
+    assert print_module(module) != before and placements(module)

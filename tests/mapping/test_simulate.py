@@ -1,19 +1,20 @@
-"""targets.simulate and targets.op_costs on placed, scheduled programs."""
+"""compiler.mapped_report, passes._costing.op_primitives and targets.coster on placed, scheduled programs."""
 
 import json
 
 import pytest
 from builders import mlp, tiny_target
 
+from compiler.mapped_report import report_of
 from ir.dialects import pim
 from ir.errors import PimcError
+from passes._costing.op_primitives import primitives
 from passes.pipeline import parse_pipeline
 from targets import CrossbarMVM, load_target
-from targets.op_costs import OpCoster, primitives
-from targets.simulate import simulate
+from targets.coster import OpCoster
 
 
-def placed(module, spec="place{solver=greedy},schedule,bound"):
+def placed(module, spec="place{solver=greedy},schedule,lower-bound"):
     for p in parse_pipeline(spec):
         p.apply(module)
     return module
@@ -21,7 +22,7 @@ def placed(module, spec="place{solver=greedy},schedule,bound"):
 
 def test_report_reads_the_schedule_and_adds_up(tmp_path):
     m = placed(mlp(tiny_target(tmp_path, arrays=16), [20, 100, 30], batch=4, embeddings=1))
-    r = simulate(m)
+    r = report_of(m)
     assert r.latency_cycles == m.attrs["pim.latency"]
     assert r.samples_per_second == pytest.approx(r.batches_per_second * 4)
     assert r.total_energy == pytest.approx(sum(r.energy.values()))
@@ -47,4 +48,4 @@ def test_mvm_time_divides_by_replicas():
 
 def test_simulate_needs_a_schedule():
     with pytest.raises(PimcError, match="scheduled"):
-        simulate(mlp("isaac", [8, 8]))
+        report_of(mlp("isaac", [8, 8]))

@@ -1,11 +1,11 @@
-// RUN: pimc opt %s -p "place{solver=naive},schedule,bound" | filecheck %s --check-prefix=NAIVE
-// RUN: pimc opt %s -p "place{solver=greedy},schedule,bound" | filecheck %s --check-prefix=GREEDY
+// RUN: pimc opt %s -p "place{solver=naive},schedule,lower-bound" | filecheck %s --check-prefix=NAIVE
+// RUN: pimc opt %s -p "place{solver=greedy},schedule,lower-bound" | filecheck %s --check-prefix=GREEDY
 
 // Two 4x2 tiles of one op on ISAAC: naive puts them on crossbars 0 and 1 with no copy;
 // greedy gives the op one copy per input vector (2), all tiles sharing the count, and meets
 // the bound. The combine
 // runs on the chip tile of its first tile's crossbar; both are scheduled.
-// NAIVE:      pim.bound.interval = 1920, pim.bound.latency = 1923, pim.interval = 3840, pim.latency = 3843
+// NAIVE:      pim.interval = 3840, pim.latency = 3843, pim.lower_bound.interval = 1920, pim.lower_bound.latency = 1923
 // NAIVE-SAME: pim.place.solver = "naive"
 // NAIVE:      pim.mvm{{.*}}pim.end = 3840, pim.loc = [0], pim.replicas = 1, pim.start = 0
 // NAIVE:      pim.mvm{{.*}}pim.end = 3840, pim.loc = [1], pim.replicas = 1, pim.start = 0

@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 
 from passes._placement.problem import Problem, producers_of
-from passes._placement.timeline import _bytes, edge_bytes
+from passes._placement.timeline import edge_bytes, read_bytes
 from targets.primitives import Transfer
 
 __all__ = ["lower_bounds"]
@@ -56,11 +56,11 @@ def _work_bound(prob: Problem) -> int:
             longest = max(longest, info.cycles)
     mesh = prob.mesh
     count = {"crossbar": mesh.crossbars, "bank": mesh.banks,
-             "digital": mesh.tiles or max(1, mesh.banks // mesh.banks_per_unit)}
+             "digital": mesh.chip_tiles or max(1, mesh.banks // mesh.banks_per_unit)}
     if prob.streamed:
         count["crossbar"] = mesh.crossbars
-    spread = max((math.ceil(w / max(1, count[k])) for k, w in work.items()), default=0)
-    return max(spread, longest)
+    shared = max((math.ceil(w / max(1, count[k])) for k, w in work.items()), default=0)
+    return max(shared, longest)
 
 
 def _best_time(prob: Problem, index: int, cycles: int, group: str) -> int:
@@ -70,7 +70,7 @@ def _best_time(prob: Problem, index: int, cycles: int, group: str) -> int:
 
 def _forced(prob: Problem, units: dict[int, str], nbytes: dict, p: int, c: int) -> int:
     """The transfer from op p to op c that no placement avoids (a bank result to the chip)."""
-    if units[p] == "bank" and units[c] != "bank" and prob.mesh.tiles:
+    if units[p] == "bank" and units[c] != "bank" and prob.mesh.chip_tiles:
         return prob.coster.cycles((Transfer(nbytes[(p, c)], 1),))
     return 0
 
@@ -97,17 +97,17 @@ def _input_move(prob: Problem, nbytes: dict, end: dict, index: int) -> tuple[int
     value = info.op.operands[0]
     prods = producers_of(value, prob.memo)
     head = end[index] - prob.groups[info.group].cycles[index][-1]
-    if not prods or not prob.mesh.tiles:
+    if not prods or not prob.mesh.chip_tiles:
         return head, head
     done = max(end[prob.by_op[id(p)].index] for p in prods)
-    read = _bytes(prob, info, value)
+    read = read_bytes(prob, info, value)
     return done + prob.coster.cycles((Transfer(read, 1),)), head
 
 
 def _crossing_bound(prob: Problem, end: dict, tail: dict, nbytes: dict) -> int:
     """Latency bound from crossbar ops whose inputs must cross (module docstring)."""
     out = 0
-    per_tile = max(1, prob.mesh.per_tile)
+    per_tile = max(1, prob.mesh.crossbars_per_chip_tile)
     for g in prob.groups.values():
         moves = {i: _input_move(prob, nbytes, end, i) for i in g.ops}
         least = None

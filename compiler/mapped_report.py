@@ -1,11 +1,12 @@
-"""The simulator: latency, throughput, energy, area and utilisation of a placed, scheduled program.
+"""The cost report of a placed, scheduled program: latency, throughput, energy, area, utilisation.
 
-``simulate(module) -> SimReport`` walks the ops that carry a unit (and the transfers the
-schedule inserted), prices each one's primitives (``targets.op_costs``) with the module's
-target, and reads latency and interval from the schedule (``pim.latency``, ``pim.interval``).
+``report_of(module) -> MappedReport`` walks the ops that carry a unit (and the transfers the
+schedule inserted), prices each one's primitives (``passes._costing.op_primitives``, priced by
+``targets.coster``) with the module's target, and reads latency and interval from the schedule
+(``pim.latency``, ``pim.interval``).
 Energy is per batch: dynamic energy by component and by op, plus leakage over one interval.
 Utilisation counts crossbars holding a tile (and per chip tile, for plotting) and bank bytes.
-The bound and the gap come from ``pim.bound.*`` when the `bound` pass ran.
+The bound and the gap come from ``pim.lower_bound.*`` when the `bound` pass ran.
 """
 
 from __future__ import annotations
@@ -15,18 +16,30 @@ from dataclasses import asdict, dataclass, field
 
 from ir.core import Module, Op
 from ir.dialects import pim
+from ir.dialects.pim_attrs import (
+    BATCH,
+    INTERVAL,
+    LATENCY,
+    LOC,
+    LOWER_BOUND_FACTS,
+    REPLICAS,
+    TARGET,
+    UNIT,
+    group_values,
+)
 from ir.errors import PimcError
+from passes._costing.op_primitives import gather_shares, primitives
+from targets.coster import OpCoster
 from targets.loader import load_target
-from targets.op_costs import OpCoster, gather_shares, primitives
 from targets.rollup import rollup
 
-__all__ = ["SimReport", "simulate"]
+__all__ = ["MappedReport", "report_of"]
 
 _UNITS = ("crossbar", "digital", "bank")
 
 
 @dataclass
-class SimReport:
+class MappedReport:
     target: str
     batch: int
     latency_cycles: int
@@ -62,11 +75,11 @@ def _energy(module: Module, coster: OpCoster
     total: dict[str, float] = {}
     by_op: dict[str, dict[str, float]] = {}
     for i, op in enumerate(module.main.ops):
-        if op.attrs.get("pim.unit") not in _UNITS and not isinstance(op, pim.Transfer):
+        if UNIT.of(op, None) not in _UNITS and not isinstance(op, pim.Transfer):
             continue
         prims = primitives(op, coster.target, shares.get(id(op), 1.0))
         if isinstance(op, pim.MVM):
-            r = int(op.attrs.get("pim.replicas", 1))
+            r = int(REPLICAS.of(op, 1))
             prims = tuple(dataclasses.replace(p, replicas=r) for p in prims)
         parts = coster.energy(prims)
         by_op[_key(i, op)] = dict(parts)
@@ -80,7 +93,7 @@ def _crossbars(module: Module, coster: OpCoster) -> tuple[int, int, list[int]]:
     if chip is None:
         return 0, 0, []
     per_tile = chip.tile.pes * chip.tile.pe.arrays
-    used = {x for op in module.main.find(pim.MVM) for x in op.attrs.get("pim.loc", ())}
+    used = {x for op in module.main.find(pim.MVM) for x in LOC.of(op, ())}
     tiles = [0] * chip.tiles
     for x in used:
         tiles[x // per_tile] += 1
@@ -98,15 +111,15 @@ def _bank_bytes(module: Module, coster: OpCoster) -> tuple[int, int]:
     return used, int(dram.banks * dram.bank_size // 8)
 
 
-def simulate(module: Module) -> SimReport:
+def report_of(module: Module) -> MappedReport:
     """The report of a placed and scheduled module (see the module docstring)."""
-    if "pim.latency" not in module.attrs or "pim.target" not in module.attrs:
-        raise PimcError("simulate needs a scheduled module (pim.target, pim.latency); run "
-                        "partition, tile, place and schedule first")
-    target = load_target(str(module.attrs["pim.target"]))
+    if not LATENCY.has(module) or not TARGET.has(module):
+        raise PimcError(f"simulate needs a scheduled module ({TARGET.name}, {LATENCY.name}); "
+                        "run partition, tile, place and schedule first")
+    target = load_target(str(TARGET.of(module)))
     coster = OpCoster(target)
-    latency, interval = int(module.attrs["pim.latency"]), int(module.attrs["pim.interval"])
-    batch = int(module.attrs.get("pim.batch", 1))
+    latency, interval = int(LATENCY.of(module)), int(INTERVAL.of(module))
+    batch = int(BATCH.of(module, 1))
     energy, by_op = _energy(module, coster)
     roll = rollup(target)
     if roll.leakage:
@@ -114,12 +127,12 @@ def simulate(module: Module) -> SimReport:
     used, xbars, per_tile = _crossbars(module, coster)
     bank_used, bank_all = _bank_bytes(module, coster)
     per_s = target.clock / max(1, interval)
-    report = SimReport(target.name, batch, latency, latency / target.clock, interval, per_s,
+    report = MappedReport(target.name, batch, latency, latency / target.clock, interval, per_s,
                        per_s * batch, energy, by_op, sum(energy.values()), roll.area, used,
                        xbars, per_tile, bank_used, bank_all)
+    lows = group_values(module, LOWER_BOUND_FACTS)
     for what, have in (("latency", latency), ("interval", interval)):
-        low = module.attrs.get(f"pim.bound.{what}")
-        if low is not None:
-            report.bound[what] = int(low)
-            report.gap[what] = (have - int(low)) / max(1, have)
+        if what in lows:
+            report.bound[what] = int(lows[what])
+            report.gap[what] = (have - int(lows[what])) / max(1, have)
     return report

@@ -1,9 +1,9 @@
-"""The primitives one placed pim-level op costs, and their price on a target.
+"""The primitives one placed pim-level op is made of: the IR side of the cost model.
 
 ``primitives(op, target)`` says which ``CrossbarMVM`` / ``VectorOp`` / ``BankGather`` /
-``Transfer`` / ``WeightLoad`` an op of the lowered program is made of; ``OpCoster`` prices
-them with a ``CostModel`` (cached by primitive, since many tiles share a shape). The scheduler
-takes durations from here and the simulator energies, so both see the same numbers.
+``Transfer`` / ``WeightLoad`` an op of the lowered program is made of; ``targets.coster``'s
+``OpCoster`` prices them. The scheduler takes durations from here and the report energies, so
+both see the same numbers.
 
 - ``pim.mvm``: one ``CrossbarMVM`` of the tile's rows x columns, ``vectors`` = the input's
   leading elements, ``replicas`` = ``pim.replicas`` (copies split the vectors).
@@ -13,10 +13,6 @@ takes durations from here and the simulator energies, so both see the same numbe
 - ``pim.combine``, element-wise and interaction ops on digital units: ``VectorOp``s whose
   element counts follow the op's arithmetic (``_DIGITAL``; anything else is one copy of its
   result). ``pim.transfer``: ``Transfer``; ``pim.load``: ``WeightLoad``.
-
-ASSUMPTION: a chip without any vector unit (ISAAC has none; its tiles only have shift-and-add,
-sigmoid and max-pool units) runs digital ops at one element per clock on those scalar units,
-with no energy charged; ``OpCoster`` marks such costs with the count ``"unmodelled"``.
 """
 
 from __future__ import annotations
@@ -26,25 +22,17 @@ from collections.abc import Callable
 
 from ir.core import Op
 from ir.dialects import pim
-from targets.cost_model import CostModel
+from ir.dialects.pim_attrs import A_BITS, FREQ, REPLICAS, W_BITS
 from targets.hardware import Target
-from targets.primitives import (
-    BankGather,
-    CrossbarMVM,
-    Primitive,
-    Transfer,
-    VectorOp,
-    WeightLoad,
-)
-from targets.report import OpCost
+from targets.primitives import BankGather, CrossbarMVM, Primitive, Transfer, VectorOp, WeightLoad
 
-__all__ = ["OpCoster", "bits_of", "gather_shares", "primitives"]
+__all__ = ["bits_of", "gather_lookups", "gather_shares", "primitives"]
 
 
 def bits_of(op: Op, target: Target) -> int:
     """The precision of an op's data: its result's bits, its a_bits, or the target's default."""
     bits = op.results[0].type.bits if op.results else None
-    return int(bits or op.attrs.get("pim.a_bits") or op.attrs.get("a_bits")
+    return int(bits or A_BITS.of(op, None) or op.attrs.get("a_bits")
                or target.precision.activations)
 
 
@@ -61,7 +49,7 @@ def _mvm(op: Op, target: Target) -> tuple[Primitive, ...]:
     x = op.operands[0].type
     vectors = max(1, x.size // max(1, x.shape[-1]))
     return (CrossbarMVM(r1 - r0, c1 - c0, op.attrs["w_bits"], op.attrs["a_bits"], vectors,
-                        int(op.attrs.get("pim.replicas", 1))),)
+                        int(REPLICAS.of(op, 1))),)
 
 
 def _pooling(op: Op) -> int:
@@ -78,7 +66,7 @@ def gather_lookups(op: Op, share: float) -> int:
 
 def _gather(op: Op, target: Target, share: float = 1.0) -> tuple[Primitive, ...]:
     table = op.operands[0].type
-    bits = table.bits or op.attrs.get("pim.w_bits") or table.np_dtype.itemsize * 8
+    bits = table.bits or W_BITS.of(op, None) or table.np_dtype.itemsize * 8
     return (BankGather(gather_lookups(op, share), max(1, table.shape[1]), int(bits),
                        _pooling(op)),)
 
@@ -94,7 +82,7 @@ def gather_shares(ops: list[Op]) -> dict[int, float]:
     out = {}
     for op in gathers:
         r0, r1 = op.attrs["rows"]
-        freq = op.attrs.get("pim.freq")
+        freq = FREQ.of(op, None)
         out[id(op)] = float(freq) if freq is not None else (r1 - r0) / rows[op.attrs["op"]]
     return out
 
@@ -130,7 +118,7 @@ def _dense(op: Op) -> int:
 
 
 _DIGITAL: dict[str, Callable[[Op, Target], tuple[Primitive, ...]]] = {
-    "pim.combine": _combine,
+    pim.Combine.name: _combine,
     "rec.dot_interaction": _vector("mac", lambda op: _out(op) * _features(op)[2]),
     "rec.fm": _vector("mac", lambda op: 2 * _size(op)),
     "rec.attention": _vector("mac", _attention),
@@ -162,51 +150,3 @@ def primitives(op: Op, target: Target, share: float = 1.0) -> tuple[Primitive, .
         return (WeightLoad(max(1, op.attrs["bytes"])),)
     make = _DIGITAL.get(op.name, _vector("copy", _out))
     return make(op, target)
-
-
-def _has_vector_unit(target: Target) -> bool:
-    chip = target.chip
-    if target.dram is not None:
-        return True
-    return chip is not None and (chip.tile.vector_unit is not None
-                                 or chip.tile.pe.vector_unit is not None)
-
-
-class OpCoster:
-    """Prices primitives on one target, caching by primitive."""
-
-    def __init__(self, target: Target) -> None:
-        self.target = target
-        self.model = CostModel(target)
-        self._cache: dict[Primitive, OpCost] = {}
-        self._vector = _has_vector_unit(target)
-
-    def cost(self, prim: Primitive) -> OpCost:
-        """The cost of one primitive (see the module docstring for vector-less chips)."""
-        hit = self._cache.get(prim)
-        if hit is None:
-            hit = self._cache[prim] = self._price(prim)
-        return hit
-
-    def _price(self, prim: Primitive) -> OpCost:
-        if isinstance(prim, VectorOp) and not self._vector:
-            return OpCost("VectorOp", float(prim.elements), prim.elements / self.target.clock,
-                          {}, {"unmodelled": 1.0})
-        if isinstance(prim, BankGather) and prim.lookups > 1:
-            one = self.cost(BankGather(1, prim.dim, prim.bits, 1))
-            whole = self.model.cost(prim)  # energy for all lookups; time as in one bank
-            return OpCost("BankGather", one.cycles * prim.lookups, one.seconds * prim.lookups,
-                          whole.energy, whole.counts)
-        return self.model.cost(prim)
-
-    def cycles(self, prims: tuple[Primitive, ...]) -> int:
-        """Cycles of primitives run one after another, rounded up to whole cycles."""
-        return max(1, math.ceil(sum(self.cost(p).cycles for p in prims) - 1e-9))
-
-    def energy(self, prims: tuple[Primitive, ...]) -> dict[str, float]:
-        """Energy by component of primitives (J)."""
-        out: dict[str, float] = {}
-        for p in prims:
-            for key, joules in self.cost(p).energy.items():
-                out[key] = out.get(key, 0.0) + joules
-        return out

@@ -1,0 +1,61 @@
+"""A layout: where every op with a unit runs and how many weight copies each crossbar op has.
+
+A candidate placement is evaluated as a `Layout` value, never by writing the module: the
+timeline reads locations and replica counts from here. Only the chosen layout is written onto
+the ops (`write_layout`, as `pim.loc` and `pim.replicas`); the schedule pass reads a written
+one back (`read_layout`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ir.dialects.pim_attrs import LOC, REPLICAS
+from ir.errors import PimcError
+from passes._placement.problem import OpInfo, Problem
+
+__all__ = ["Layout", "read_layout", "write_layout"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """`loc`: op index -> crossbar ids (one per replica), bank ids or a chip tile;
+    `replicas`: op index -> copies of a crossbar op's weights (absent: one)."""
+
+    loc: Mapping[int, tuple[int, ...]]
+    replicas: Mapping[int, int]
+
+    def locs(self, info: OpInfo) -> tuple[int, ...]:
+        loc = self.loc.get(info.index)
+        if loc is None:
+            raise PimcError(f"{info.op.name} (op {info.index}) has no '{LOC.name}'; "
+                            "run place first")
+        return loc
+
+    def replicas_of(self, info: OpInfo) -> int:
+        return self.replicas.get(info.index, 1)
+
+    def with_locs(self, updates: Mapping[int, tuple[int, ...]]) -> Layout:
+        return Layout({**self.loc, **updates}, self.replicas)
+
+
+def read_layout(prob: Problem) -> Layout:
+    """The layout written on the module's ops (by an earlier `place`)."""
+    loc, replicas = {}, {}
+    for info in prob.ops:
+        if LOC.has(info.op):
+            value = LOC.of(info.op)
+            loc[info.index] = value if isinstance(value, tuple) else (value,)
+        if REPLICAS.has(info.op):
+            replicas[info.index] = int(REPLICAS.of(info.op))
+    return Layout(loc, replicas)
+
+
+def write_layout(prob: Problem, layout: Layout) -> None:
+    """Write `pim.loc` on every placed op and `pim.replicas` on crossbar tiles."""
+    for info in prob.ops:
+        if info.index in layout.replicas:
+            REPLICAS.set(info.op, layout.replicas[info.index])
+        if info.index in layout.loc:
+            LOC.set(info.op, layout.loc[info.index])

@@ -1,0 +1,70 @@
+"""Prices of primitives on one target, cached by primitive: what the scheduler and the report use.
+
+``OpCoster(target)`` prices the primitive descriptions of ``targets.primitives`` with a
+``CostModel`` (cached by primitive, since many weight tiles share a shape). It knows hardware,
+not the program: which primitives an op of a lowered program is made of is decided on the IR
+side (``passes._costing.op_primitives``).
+
+ASSUMPTION: a chip without any vector unit (ISAAC has none; its tiles only have shift-and-add,
+sigmoid and max-pool units) runs digital ops at one element per clock on those scalar units,
+with no energy charged; ``OpCoster`` marks such costs with the count ``"unmodelled"``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from targets.cost_model import CostModel
+from targets.hardware import Target
+from targets.primitives import BankGather, Primitive, VectorOp
+from targets.report import OpCost
+
+__all__ = ["OpCoster"]
+
+
+def _has_vector_unit(target: Target) -> bool:
+    chip = target.chip
+    if target.dram is not None:
+        return True
+    return chip is not None and (chip.tile.vector_unit is not None
+                                 or chip.tile.pe.vector_unit is not None)
+
+
+class OpCoster:
+    """Prices primitives on one target, caching by primitive."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.model = CostModel(target)
+        self._cache: dict[Primitive, OpCost] = {}
+        self._vector = _has_vector_unit(target)
+
+    def cost(self, prim: Primitive) -> OpCost:
+        """The cost of one primitive (see the module docstring for vector-less chips)."""
+        hit = self._cache.get(prim)
+        if hit is None:
+            hit = self._cache[prim] = self._price(prim)
+        return hit
+
+    def _price(self, prim: Primitive) -> OpCost:
+        if isinstance(prim, VectorOp) and not self._vector:
+            return OpCost("VectorOp", float(prim.elements), prim.elements / self.target.clock,
+                          {}, {"unmodelled": 1.0})
+        if isinstance(prim, BankGather) and prim.lookups > 1:
+            one = self.cost(BankGather(1, prim.dim, prim.bits, 1))
+            whole = self.model.cost(prim)  # energy for all lookups; time as in one bank
+            return OpCost("BankGather", one.cycles * prim.lookups, one.seconds * prim.lookups,
+                          whole.energy, whole.counts)
+        return self.model.cost(prim)
+
+    def cycles(self, prims: tuple[Primitive, ...]) -> int:
+        """Cycles of primitives run one after another, rounded up to whole cycles."""
+        return max(1, math.ceil(sum(self.cost(p).cycles for p in prims) - 1e-9))
+
+    def energy(self, prims: tuple[Primitive, ...]) -> dict[str, float]:
+        """Energy by component of primitives (J)."""
+        out: dict[str, float] = {}
+        for p in prims:
+            for key, joules in self.cost(p).energy.items():
+                out[key] = out.get(key, 0.0) + joules
+        return out
