@@ -81,9 +81,8 @@ def _source(v: Value) -> Value:
 
 def _kjt_offsets(ctx: Context, bounds: Value) -> bool:
     """Whether `bounds` is one key's row of a KeyedJaggedTensor's offsets, concat(0,
-    cumsum(lengths)) along the last axis: B + 1 bounds whose last one is the key's number of
-    values. The legacy exporter bakes that number into the Split that cuts the key's values
-    out, so the graph holds only for inputs where it is the number of indices."""
+    cumsum(lengths)) along the last axis: B + 1 bounds, the last one the key's number of
+    values (which the legacy exporter bakes into the Split that cuts the key's values out)."""
     op = _source(bounds).owner
     if not isinstance(op, nn_shape.Concat) or len(op.operands) != 2 or \
             op.attrs["axis"] % op.results[0].type.rank != op.results[0].type.rank - 1:
@@ -96,22 +95,26 @@ def _kjt_offsets(ctx: Context, bounds: Value) -> bool:
         cumsum.attrs["axis"] % cumsum.results[0].type.rank == cumsum.results[0].type.rank - 1
 
 
-def _offsets_of(ctx: Context, bounds: Value, n: int) -> Value:
-    """The bag starts, from bag bounds that are concat(offsets, [n]) (include_last_offset
-    False), offsets ending in n (include_last_offset True, known at import time) or a
-    KeyedJaggedTensor's offsets of one key."""
+def _offsets_of(ctx: Context, bounds: Value, n: int) -> tuple[Value, int]:
+    """(offsets, number of bags) from bag bounds that are concat(offsets, [n])
+    (include_last_offset False), offsets ending in n (include_last_offset True, known at
+    import time) or a KeyedJaggedTensor's offsets of one key. The last of the KJT's bounds is
+    only known at run time, so all B + 1 of them become offsets: bag B - 1 then ends exactly
+    there whatever the input, and `_bag` drops the extra bag B (from there to n)."""
     op = bounds.owner
     if isinstance(op, nn_shape.Concat) and len(op.operands) == 2:
         tail = ctx.const(op.operands[1])
         if tail is not None and tail.reshape(-1).tolist() == [n]:
-            return op.operands[0]
+            return op.operands[0], op.operands[0].type.shape[0]
     values = ctx.const(bounds)
     _require(bounds.type.rank == 1 and bounds.type.shape[0] >= 1 and (
         _kjt_offsets(ctx, bounds) if values is None else int(values[-1]) == n),
         f"the bag bounds are neither concat(offsets, [{n}]), nor constant offsets ending in "
         f"{n} (the number of indices), nor a KeyedJaggedTensor's concat(0, cumsum(lengths))")
-    size = bounds.type.shape[0]
-    return ctx.emit1(nn_shape.Slice, [bounds], starts=[0], ends=[size - 1], axes=[0])
+    bags = bounds.type.shape[0] - 1
+    if values is None:
+        return bounds, bags
+    return ctx.emit1(nn_shape.Slice, [bounds], starts=[0], ends=[bags], axes=[0]), bags
 
 
 def _check_tail(ctx: Context, bounds: Value, ends: Value) -> None:
@@ -127,11 +130,16 @@ def _check_tail(ctx: Context, bounds: Value, ends: Value) -> None:
     _require(ok, "the bag ends are not the bag bounds shifted by one")
 
 
-def _bag(ctx: Context, table: Value, indices: Value, offsets: Value, mode: str) -> Value:
+def _bag(ctx: Context, table: Value, indices: Value, offsets: Value, mode: str,
+         bags: int) -> Value:
+    """The pooled rows of the first `bags` bags."""
     _require(table.type.rank == 2, f"the table is not 2-D ({list(table.type.shape)})")
     _require(indices.type.rank == 1 and offsets.type.rank == 1,
              "indices and offsets are not 1-D")
-    return ctx.emit1(rec.EmbeddingBag, [table, indices, offsets], mode=mode)
+    out = ctx.emit1(rec.EmbeddingBag, [table, indices, offsets], mode=mode)
+    if offsets.type.shape[0] == bags:
+        return out
+    return ctx.emit1(nn_shape.Slice, [out], starts=[0], ends=[bags], axes=[0])
 
 
 # -- legacy ---------------------------------------------------------------------------------
@@ -157,11 +165,10 @@ def _legacy(ctx: Context, node: Node) -> list:
              "the table or the indices are not defined outside the loop")
     starts = ctx.lookup(bounds[0].input[0], "")
     _check_tail(ctx, starts, ctx.lookup(bounds[1].input[0], ""))
-    offsets = _offsets_of(ctx, starts, indices.type.shape[0])
+    offsets, bags = _offsets_of(ctx, starts, indices.type.shape[0])
     trips = ctx.const(node.inputs[0])
-    _require(trips is not None and int(trips) == offsets.type.shape[0],
-             "the trip count is not the number of bags")
-    return [_bag(ctx, table, indices, offsets, _POOL[pool.op_type])]
+    _require(trips is not None and int(trips) == bags, "the trip count is not the number of bags")
+    return [_bag(ctx, table, indices, offsets, _POOL[pool.op_type], bags)]
 
 
 # -- dynamo ---------------------------------------------------------------------------------
@@ -208,14 +215,13 @@ def _dynamo(ctx: Context, node: Node, seq_type: type) -> list:
     bounds_name = slices[0].input[0]
     rows_name = next(s for s in sources if s != bounds_name)
     table, indices = _unweighted_rows(ctx, ctx.lookup(rows_name, node.where()))
-    offsets = _offsets_of(ctx, ctx.lookup(bounds_name, ""), indices.type.shape[0])
+    offsets, count = _offsets_of(ctx, ctx.lookup(bounds_name, ""), indices.type.shape[0])
     limit = _check_dynamo_carried(body, seq_k, index_k)
     bags = ctx.const(ctx.lookup(limit, ""))
-    _require(bags is not None and int(bags) == offsets.type.shape[0],
-             "the loop does not run once per bag")
+    _require(bags is not None and int(bags) == count, "the loop does not run once per bag")
     outs = [None, None]
-    outs[seq_k] = seq_type([_bag(ctx, table, indices, offsets, mode)])
-    outs[index_k] = ctx.constant(np.array(offsets.type.shape[0], np.int64))
+    outs[seq_k] = seq_type([_bag(ctx, table, indices, offsets, mode, count)])
+    outs[index_k] = ctx.constant(np.array(count, np.int64))
     return outs
 
 
