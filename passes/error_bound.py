@@ -21,8 +21,18 @@ array e(v) >= 0 beside every value v with |v_quantised - v_float| <= e(v) elemen
 - products (mul, dot interaction, matmul of activations, FM): |a| e(b) + |b| e(a) + e(a) e(b);
 - monotone nonlinearities f (relu, sigmoid, tanh, exp, ...): max(|f(x + e) - f(x)|,
   |f(x - e) - f(x)|), which is at most the Lipschitz bound L e (relu 1, sigmoid 1/4, tanh 1)
-  and exact for the worst case; softmax: y (exp(2 max e) - 1) along its axis;
-  division: (|a| e(b) + |b| e(a)) / (|b| (|b| - e(b))).
+  and exact for the worst case; functions monotone between known turning points or jumps
+  (abs, gelu, mish, hard_swish, shrink, ...) add those points when inside [x - e, x + e];
+  poles and domain edges give inf; softmax: y (exp(2 max e) - 1) along its axis;
+  division: (|a| e(b) + |b| e(a)) / (|b| (|b| - e(b)));
+- norms by the triangle inequality (reduce_l2: |e|_2, reduce_l1: sum e); layer_norm through
+  the centred input and the range its deviation can take; topk values by the largest error
+  along the axis, its indices (and argmax's) by the farthest element whose rank can change;
+- booleans carry a flag (1 where a comparison may flip), integers a bound on their change;
+  where() with a flag that may flip takes |a - b| + max(e(a), e(b)).
+
+Every op of every dialect has a rule (`RULES`), a reason it cannot carry error (`NO_ERROR`),
+or a named refusal (`REFUSED`); a test walks the registry to keep it so.
 
 To the outputs' bounds `rtol |y| + atol` is added (default 1e-5, 1e-6: float32 evaluation
 differences between this interpreter and ONNX Runtime, as the fixture tests allow).
@@ -36,6 +46,7 @@ import numpy as np
 
 from ir.core import Graph, Module, Op, Value
 from ir.dialects import pim
+from ir.dialects.pim_attrs import X_SCALE
 from ir.errors import PimcError
 from ir.interp import _bind_inputs, evaluate
 from passes._lowering.error_bound_rules import RULES
@@ -58,16 +69,17 @@ def _float_results(op: Op, vals: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def _bounds(op: Op, vals: list, errs: list, outs: list) -> list[np.ndarray]:
-    if all(o.dtype.kind not in "fc" for o in outs):
-        return [np.zeros(o.shape) for o in outs]
-    quantises = "pim.x_scale" in op.attrs or isinstance(op, pim.MVM)
+    # Integer and boolean results go through the rules too: a comparison of values that
+    # carry error may flip, and an index chosen among them may change.
+    quantises = X_SCALE.has(op) or isinstance(op, pim.MVM)
     if not quantises and not any(np.any(e) for e in errs):
         return [np.zeros(o.shape) for o in outs]
     rule = _rule(op)
     if rule is None:
         raise PimcError(f"error bound: no rule for {op.name} (its inputs carry error); "
                         "bound the module after tile", "error_bound")
-    return [np.asarray(e, np.float64) for e in rule(op, vals, errs, outs)]
+    with np.errstate(all="ignore"):  # an overflow is an infinite bound, judged by the check
+        return [np.asarray(e, np.float64) for e in rule(op, vals, errs, outs)]
 
 
 def _walk(graph: Graph, inputs) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -12,28 +12,19 @@ from collections.abc import Callable
 import numpy as np
 
 from ir.core import Op
-from ir.dialects import nn, nn_shape, pim, rec
+from ir.dialects import nn, nn_seq, nn_shape, pim, rec
+from ir.dialects.pim_attrs import A_BITS, W_BITS, X_SCALE
 from ir.interp import evaluate
 from ir.interp.pim import quantize
 from ir.interp.quant import weight_scale
 from ir.interp.rec import triangle_pairs
+from passes._lowering import _error_elementwise as elementwise
+from passes._lowering import _error_tensor as tensor
+from passes._lowering._error_tensor import exact, product_bound, refuse
 
-__all__ = ["RULES", "quantised_linear", "adc_error"]
+__all__ = ["NO_ERROR", "REFUSED", "RULES", "quantised_linear", "adc_error"]
 
 Rule = Callable[[Op, list, list, list], list]
-
-
-def _monotone_of(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
-                 e: np.ndarray) -> np.ndarray:
-    """Worst |f(x + d) - f(x)| over |d| <= e for a monotone f: reached at an end."""
-    with np.errstate(all="ignore"):
-        fx = fn(x)
-        worst = np.maximum(np.abs(fn(x + e) - fx), np.abs(fn(x - e) - fx))
-    return np.where(np.isnan(worst), np.inf, worst)
-
-
-def _monotone(op, vals, errs, outs):
-    return [_monotone_of(lambda a: evaluate(op, [a])[0].astype(np.float64), vals[0], errs[0])]
 
 
 def _sum(op, vals, errs, outs):
@@ -49,6 +40,7 @@ def _mul(op, vals, errs, outs):
 
 
 def _div(op, vals, errs, outs):
+    """|a~/b~ - a/b| = |da b - a db| / |b b~| with |b~| >= |b| - e(b) (inf if that is <= 0)."""
     (a, b), (ea, eb) = vals, errs
     with np.errstate(all="ignore"):
         room = np.abs(b) - eb
@@ -56,44 +48,22 @@ def _div(op, vals, errs, outs):
     return [np.broadcast_to(np.where(room > 0, e, np.inf), outs[0].shape)]
 
 
-def _on_errors(op, vals, errs, outs):
-    """Ops that move elements (or add them with weights 1): the same op on the errors."""
-    data = range(len(vals)) if isinstance(op, (nn_shape.Concat, nn.Variadic)) else (0,)
-    arrays = [errs[i] if i in data else vals[i] for i in range(len(vals))]
-    return [np.abs(np.asarray(a, np.float64)) for a in evaluate(op, arrays)]
-
-
-def _where(op, vals, errs, outs):
-    return [np.broadcast_to(np.where(vals[0], errs[1], errs[2]), outs[0].shape)]
-
-
 def _matmul_like(fn, a, b, ea, eb):
     return fn(np.abs(a), eb) + fn(ea, np.abs(b)) + fn(ea, eb)
 
 
+def _crossbar_linear(op: Op, x: np.ndarray, e: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """A `rec.dense` / `nn.matmul` that assign-precision marked for a crossbar: its
+    quantisation is read from the pim.* facts (the op carries no attributes of its own for
+    it, unlike a `pim.mvm` tile)."""
+    return quantised_linear(x, e, w, X_SCALE.of(op), A_BITS.of(op), W_BITS.of(op))
+
+
 def _matmul(op, vals, errs, outs):
-    if "pim.x_scale" in op.attrs:
-        return [quantised_linear(op, vals[0], errs[0], vals[1])]
-    return [_matmul_like(np.matmul, *vals, *errs)]
-
-
-def _einsum(op, vals, errs, outs):
-    eq = op.attrs["equation"]
-    if len(vals) != 2:
-        raise ValueError(f"no error rule for a {len(vals)}-operand einsum")
-    return [_matmul_like(lambda a, b: np.einsum(eq, a, b), *vals, *errs)]
-
-
-def _softmax(op, vals, errs, outs):
-    worst = np.max(errs[0], axis=op.attrs["axis"], keepdims=True)
-    with np.errstate(over="ignore"):
-        return [np.abs(outs[0]) * np.expm1(2 * worst)]
-
-
-def _batch_norm(op, vals, errs, outs):
-    x, scale, _, _, var = vals
-    zeros = np.zeros_like(scale)
-    return [np.abs(evaluate(op, [errs[0], scale, zeros, zeros, var])[0])]
+    if X_SCALE.has(op):
+        exact(op, errs, 1, "crossbar weight")
+        return [_crossbar_linear(op, vals[0], errs[0], vals[1])]
+    return tensor.RULES[nn.MatMul](op, vals, errs, outs)
 
 
 def _dot(op, vals, errs, outs):
@@ -115,7 +85,7 @@ def _fm(op, vals, errs, outs):
 def _gating(op, vals, errs, outs):
     x, g = vals
     act = rec_act(op)
-    eg = _monotone_of(act, g, errs[1])
+    eg = elementwise.monotone_of(act, g, errs[1])
     return [np.broadcast_to(_product(x, act(g), errs[0], eg), outs[0].shape)]
 
 
@@ -125,23 +95,21 @@ def rec_act(op: Op) -> Callable[[np.ndarray], np.ndarray]:
     return _ACT[op.attrs["activation"]]
 
 
-def quantised_linear(op: Op, x: np.ndarray, e: np.ndarray, w: np.ndarray,
-                     w_scale: float | None = None) -> np.ndarray:
+def quantised_linear(x: np.ndarray, e: np.ndarray, w: np.ndarray, x_scale: float,
+                     a_bits: int, w_bits: int, w_scale: float | None = None) -> np.ndarray:
     """Bound on |Q(x~) Wq - x W| over the last axis of x, where |x~ - x| <= e: the input
-    rounded and clipped at pim.x_scale / a_bits (worst case at x +- e, Q being monotone), the
+    rounded and clipped at `x_scale` / `a_bits` (worst case at x +- e, Q being monotone), the
     weight rounded at its per-tensor scale. What is known exactly (the weights' rounding, and
     the rounding of inputs that carry no error) is summed with its signs."""
-    a = op.attrs
-    xs, a_bits = a.get("x_scale", a.get("pim.x_scale")), a.get("a_bits", a.get("pim.a_bits"))
-    w_bits = a.get("w_bits", a.get("pim.w_bits"))
     ws = w_scale or weight_scale(w, w_bits)
     wq = quantize(w, ws, w_bits) * ws
     x = np.asarray(x, np.float64)
-    exact = e == 0  # inputs known exactly: their rounding is known too, signs and all
-    known = np.where(exact, quantize(x, xs, a_bits) * xs - x, 0.0) @ wq + x @ (wq - w)
-    e_in = np.maximum(np.abs(quantize(x + e, xs, a_bits) * xs - x),
-                      np.abs(quantize(x - e, xs, a_bits) * xs - x))
-    return np.abs(known) + np.where(exact, 0.0, e_in) @ np.abs(wq)
+    exact_in = e == 0  # inputs known exactly: their rounding is known too, signs and all
+    known = np.where(exact_in, quantize(x, x_scale, a_bits) * x_scale - x, 0.0) @ wq + \
+        x @ (wq - w)
+    e_in = np.maximum(np.abs(quantize(x + e, x_scale, a_bits) * x_scale - x),
+                      np.abs(quantize(x - e, x_scale, a_bits) * x_scale - x))
+    return np.abs(known) + np.where(exact_in, 0.0, e_in) @ np.abs(wq)
 
 
 def adc_error(a: dict, rows: int) -> float:
@@ -163,11 +131,15 @@ def adc_error(a: dict, rows: int) -> float:
 
 
 def _mvm(op, vals, errs, outs):
-    r0, r1 = op.attrs["rows"]
+    """A crossbar tile: its quantisation is its own typed attributes (x_scale, a_bits,
+    w_bits, w_scale are declared by `pim.mvm`, not pim.* facts)."""
+    exact(op, errs, 1, "weight tile")
+    a = op.attrs
+    r0, r1 = a["rows"]
     x, e = vals[0][..., r0:r1], errs[0][..., r0:r1]
     w = np.asarray(vals[1], np.float64)
-    bound = quantised_linear(op, x, e, w, op.attrs["w_scale"])
-    return [bound + adc_error(op.attrs, r1 - r0)]
+    bound = quantised_linear(x, e, w, a["x_scale"], a["a_bits"], a["w_bits"], a["w_scale"])
+    return [bound + adc_error(a, r1 - r0)]
 
 
 def _combine(op, vals, errs, outs):
@@ -180,33 +152,38 @@ def _combine(op, vals, errs, outs):
 
 def _dense(op, vals, errs, outs):
     x, w = vals[0], vals[1]
-    if "pim.x_scale" in op.attrs:
-        lin = quantised_linear(op, x, errs[0], w)
+    if X_SCALE.has(op):
+        exact(op, errs, 1, "crossbar weight")
+        lin = _crossbar_linear(op, x, errs[0], w)
     else:
-        lin = errs[0] @ np.abs(w)
+        lin = product_bound(np.matmul, [x, w], errs[:2])
+    if len(vals) == 3:
+        lin = lin + errs[2]
     pre = np.asarray(x, np.float64) @ w + (vals[2] if len(vals) == 3 else 0)
-    return [_monotone_of(rec_act(op), pre, lin)]
+    return [elementwise.monotone_of(rec_act(op), pre, lin)]
 
 
 def _cross(op, vals, errs, outs):
     """x0 * s + b + x with s = x @ w (vector: a per-row scalar; matrix: s = x @ W + b)."""
-    (x0, x, w, b), (e0, ex) = vals, errs[:2]
+    (x0, x, w, b), (e0, ex, ew, eb) = vals, errs
     s = np.asarray(x, np.float64) @ w
-    es = ex @ np.abs(w)
+    es = product_bound(np.matmul, [x, w], [ex, ew])
     if op.attrs["kind"] == "vector":
         s, es = s[..., None], es[..., None]
-    else:
-        s = s + b
-    return [_product(x0, s, e0, es) + ex]
+        return [_product(x0, s, e0, es) + eb + ex]
+    return [_product(x0, s + b, e0, es + eb) + ex]
 
 
 def _efc(op, vals, errs, outs):
-    """An FC over the token axis: einsum('bfd,fg->bgd') of the errors with |w|."""
-    return [np.einsum("bfd,fg->bgd", errs[0], np.abs(vals[1]))]
+    """An FC over the token axis: einsum('bfd,fg->bgd') (+ b [G, 1])."""
+    bound = product_bound(lambda x, w: np.einsum("bfd,fg->bgd", x, w), vals[:2], errs[:2])
+    return [bound + errs[2] if len(vals) == 3 else bound]
 
 
 def _attention(op, vals, errs, outs):
     """Per head: q k^T scaled, softmax, times v; errors through each step."""
+    for i in (1, 2, 3):
+        exact(op, errs, i, "projection weight")
     x, (wq, wk, wv), ex = vals[0], vals[1:], errs[0]
     heads, scale = op.attrs["heads"], abs(op.attrs["scale"])
     b, f, _ = x.shape
@@ -227,24 +204,47 @@ def _attention(op, vals, errs, outs):
     return [out.transpose(0, 2, 1, 3).reshape(outs[0].shape)]
 
 
+def _embedding_bag(op, vals, errs, outs):
+    """Rows of a table (a constant: exact) by exact indices; a table that carries error
+    pools its errors as the bag pools rows (sum, mean, max are 1-Lipschitz per element)."""
+    exact(op, errs, 1, "indices")
+    exact(op, errs, 2, "offsets")
+    return [np.abs(np.asarray(evaluate(op, [errs[0], *vals[1:]])[0], np.float64))]
+
+
 def _zero(op, vals, errs, outs):
     return [np.zeros(o.shape) for o in outs]
 
 
-MONOTONE = (nn.Relu, nn.Sigmoid, nn.Tanh, nn.Exp, nn.Log, nn.Sqrt, nn.LeakyRelu, nn.Elu,
-            nn.Softplus, nn.Erf, nn.Neg, nn.Abs, nn.Clip, nn.HardSigmoid, nn.Softsign)
-MOVES = (nn.Cast, nn.Identity, nn.ReduceSum, nn.ReduceMean, nn.ReduceMax, nn.ReduceMin,
-         nn.Max, nn.Min, nn.Sum, nn.Mean, nn_shape.Reshape, nn_shape.Transpose,
-         nn_shape.Squeeze, nn_shape.Unsqueeze, nn_shape.Flatten, nn_shape.Expand, nn_shape.Tile,
-         nn_shape.Slice, nn_shape.Split, nn_shape.Concat, nn_shape.Gather, nn_shape.GatherND,
-         nn_shape.GatherElements, pim.Load, pim.Transfer)
+def _refusal(why: str) -> Rule:
+    def rule(op, vals, errs, outs):
+        refuse(op, why)
+    return rule
+
+
+# Ops whose results cannot carry error whatever their operands carry, and why.
+NO_ERROR: dict[type[Op], str] = {
+    nn.Constant: "a literal: exact by definition",
+    nn_shape.Shape: "reads only the (static) shape of its operand, never its values",
+    nn_shape.Size: "reads only the (static) size of its operand, never its values",
+}
+# Ops that may carry error but have no sound local rule, and why (a refusal names the op).
+REFUSED: dict[type[Op], str] = {
+    **{t: "bit operations on integers that carry error have no useful bound"
+       for t in (nn.Bitshift, nn.BitshiftRight, nn.BitwiseAnd, nn.BitwiseOr, nn.BitwiseXor)},
+    **{t: "a recurrence compounds its step's error over the sequence; bound it per step "
+          "once recurrent ops are lowered" for t in (nn_seq.Rnn, nn_seq.Gru, nn_seq.Lstm)},
+    pim.Gather: "a bank shard reads a constant table by exact indices; an operand carrying "
+                "error here means the lowering went wrong",
+}
 
 RULES: dict[type[Op], Rule] = {
-    **{t: _monotone for t in MONOTONE}, **{t: _on_errors for t in MOVES},
-    nn.Add: _sum, nn.Sub: _sum, nn.Mul: _mul, nn.Div: _div, nn.Where: _where,
-    nn.MatMul: _matmul, nn.Einsum: _einsum, nn.Softmax: _softmax, nn.BatchNorm: _batch_norm,
+    **elementwise.RULES, **tensor.RULES,
+    **{t: _zero for t in NO_ERROR}, **{t: _refusal(why) for t, why in REFUSED.items()},
+    nn.Add: _sum, nn.Sub: _sum, nn.Mul: _mul, nn.Div: _div, nn.MatMul: _matmul,
     rec.DotInteraction: _dot, rec.FM: _fm, rec.Gating: _gating, rec.Dense: _dense,
     rec.Cross: _cross, rec.EFC: _efc, rec.Attention: _attention,
-    rec.EmbeddingBag: _zero, pim.Gather: _zero, nn.Constant: _zero,
-    pim.MVM: _mvm, pim.Combine: _combine,
+    rec.EmbeddingBag: _embedding_bag,
+    pim.MVM: _mvm, pim.Combine: _combine, pim.Load: tensor.on_errors,
+    pim.Transfer: tensor.on_errors,
 }
