@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import tempfile
 import zipfile
+import zlib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,7 @@ from ir.core import Module
 from ir.errors import PimcError
 from ir.text import parse, print_module_with_weights
 
-__all__ = ["atomic_write", "load", "read", "read_npz", "save", "sidecar_path"]
+__all__ = ["Sidecar", "atomic_write", "load", "read", "read_npz", "save", "sidecar_path"]
 
 
 def sidecar_path(path: str | Path) -> Path:
@@ -34,9 +36,13 @@ def atomic_write(path: str | Path, write) -> None:
         raise
 
 
-def _write_npz(weights: dict[str, np.ndarray], tmp: Path) -> None:
-    with open(tmp, "wb") as f:
-        np.savez(f, **weights)
+def _write_npz(weights: Mapping[str, np.ndarray], tmp: Path) -> None:
+    """What np.savez writes, without passing names as keywords (an array called `file` or
+    `allow_pickle` collided with np.savez's own parameters)."""
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, array in weights.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, np.asanyarray(array), allow_pickle=False)
 
 
 def save(module: Module, path: str | Path) -> None:
@@ -55,15 +61,59 @@ def save(module: Module, path: str | Path) -> None:
 
 def read_npz(path: Path) -> dict[str, np.ndarray]:
     """The arrays of an .npz file; an unreadable one is a one-line PimcError."""
+    sidecar = Sidecar(path)
     try:
-        with np.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise PimcError(f"weights sidecar is not a readable .npz ({exc})", str(path)) from None
+        return {k: sidecar[k] for k in sidecar}
+    finally:
+        sidecar.close()
 
 
-def read(path: str | Path) -> tuple[str, dict[str, np.ndarray] | None]:
-    """The IR text of a .pir file and the arrays of its sidecar (None when it has none)."""
+class Sidecar(Mapping):
+    """The arrays of a weights sidecar, each read from the file only when it is looked up, so
+    an array no `@name` refers to is never loaded."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._npz = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise PimcError(f"weights sidecar is not a readable .npz ({_reason(exc)})",
+                            str(path)) from None
+        if not isinstance(self._npz, np.lib.npyio.NpzFile):
+            raise PimcError("weights sidecar is a single .npy array, not an .npz archive",
+                            str(path))
+        self._names = set(self._npz.files)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._names:
+            raise KeyError(name)
+        try:
+            return self._npz[name]
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            raise PimcError(f"array '{name}' of the weights sidecar cannot be read "
+                            f"({_reason(exc)})", str(self.path)) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._npz.files)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def close(self) -> None:
+        self._npz.close()
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
+def read(path: str | Path) -> tuple[str, Sidecar | None]:
+    """The IR text of a .pir file and its sidecar's arrays, read on lookup (None when it has
+    no sidecar)."""
     path = Path(path)
     try:
         text = path.read_text()
@@ -72,10 +122,14 @@ def read(path: str | Path) -> tuple[str, dict[str, np.ndarray] | None]:
     except (OSError, UnicodeDecodeError) as exc:
         raise PimcError(f"cannot read IR text ({exc.__class__.__name__})", str(path)) from None
     npz = sidecar_path(path)
-    return text, (read_npz(npz) if npz.exists() else None)
+    return text, (Sidecar(npz) if npz.exists() else None)
 
 
 def load(path: str | Path) -> Module:
     """Parse a .pir file, resolving `@name` weights from its sidecar when there is one."""
     text, weights = read(path)
-    return parse(text, weights, file=str(path))
+    try:
+        return parse(text, weights, file=str(path))
+    finally:
+        if weights is not None:
+            weights.close()

@@ -21,7 +21,9 @@ from ir.errors import PimcError
 from ir.text.lalr import lalr_parser
 from ir.types import DTYPES, TensorType
 
-__all__ = ["parse"]
+__all__ = ["MAX_DEPTH", "parse"]
+
+MAX_DEPTH = 64  # nested attribute lists: far beyond any op's need, far below Python's stack
 
 _READABLE = {"VALUE": "a value (%name)", "SYMBOL": "a symbol (@name)", "OPNAME": "an op name",
              "NAME": "a name", "INT": "an integer", "FLOAT": "a float",
@@ -35,6 +37,19 @@ def _type_body(tok: Token, where: str) -> tuple[tuple[int, ...], str]:
     if dtype not in DTYPES:
         raise PimcError(f"unknown element type '{dtype}'; accepted: {', '.join(DTYPES)}", where)
     return tuple(int(d) for d in dims), dtype
+
+
+def _depth(value: object) -> int:
+    """How many lists deep `value` is, counted without recursion (it may be very deep)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, list):
+            if depth + 1 > MAX_DEPTH:
+                return depth + 1
+            deepest = max(deepest, depth + 1)
+            stack.extend((x, depth + 1) for x in item)
+    return deepest
 
 
 class _Build(Transformer):
@@ -59,11 +74,15 @@ class _Build(Transformer):
     def string(self, c):
         return self._unquote(c[0])
 
-    def _unquote(self, tok: Token) -> str:
+    def _unquote(self, tok: Token, text: str | None = None) -> str:
         try:
-            return json.loads(tok, strict=False)
+            value = json.loads(tok if text is None else text, strict=False)
+            value.encode("utf-8")
         except json.JSONDecodeError as exc:
             raise PimcError(f"bad string literal ({exc.msg})", self._at(tok)) from None
+        except UnicodeEncodeError:
+            raise PimcError("bad string literal (a lone surrogate escape)", self._at(tok)) from None
+        return value
 
     def true(self, _):
         return True
@@ -85,9 +104,13 @@ class _Build(Transformer):
         except (OverflowError, ValueError):
             raise PimcError(f"values do not fit {dtype}", self._at(tok)) from None
 
+    def _symbol(self, tok: Token) -> str:
+        """The name of `@name` or `@"any text"`."""
+        return self._unquote(tok, tok[1:]) if tok[1:2] == '"' else str(tok)[1:]
+
     def weight_ref(self, c):
         tok = c[0]
-        name = str(tok)[1:]
+        name = self._symbol(tok)
         if self.weights is None or name not in self.weights:
             where = "no weights sidecar was given" if self.weights is None else \
                 "the weights sidecar has no such array"
@@ -104,14 +127,19 @@ class _Build(Transformer):
             raise PimcError(exc.message, self._at(tok)) from None
 
     def attr(self, c):
-        return (c[0], c[1])
+        tok, value = c[0], c[1]
+        if _depth(value) > MAX_DEPTH:
+            raise PimcError(f"attribute value nested deeper than {MAX_DEPTH} lists; accepted: "
+                            f"at most {MAX_DEPTH}", self._at(tok))
+        return (tok, value)
 
     def attr_dict(self, c):
         out = {}
         for tok, value in c:
-            if str(tok) in out:
-                raise PimcError(f"attribute '{tok}' is given twice", self._at(tok))
-            out[str(tok)] = value
+            key = self._unquote(tok) if tok.type == "STRING" else str(tok)
+            if key in out:
+                raise PimcError(f"attribute '{key}' is given twice", self._at(tok))
+            out[key] = value
         return out
 
     # -- ops and graphs --------------------------------------------------------------------
@@ -168,7 +196,7 @@ class _Build(Transformer):
                 args.append(value)
             else:
                 sigs.append(item)
-        return (str(name)[1:], args, sigs)
+        return (self._symbol(name), args, sigs)
 
     def ret(self, c):
         return ("return", [self._use(tok) for tok in c], c[0] if c else None)
@@ -190,7 +218,7 @@ class _Build(Transformer):
     def module(self, c):
         name, rest = c[0], c[1:]
         attrs = rest.pop(0) if rest and isinstance(rest[0], dict) else {}
-        return Module(str(name)[1:], list(rest), attrs)
+        return Module(self._symbol(name), list(rest), attrs)
 
     def start(self, c):
         return c[0]

@@ -9,12 +9,15 @@ from typing import Any
 import numpy as np
 
 from ir.core import REQUIRED, Graph, Module, Op, Value
+from ir.errors import PimcError
 from ir.types import TensorType
 
 __all__ = ["print_module", "print_module_with_weights", "format_float"]
 
 INLINE_LIMIT = 16  # constants with more elements go to the weights sidecar
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
+_ATTR_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+MAX_DEPTH = 64  # as the parser: deeper attribute lists are refused, not a RecursionError
 
 
 def format_float(x: float | np.floating) -> str:
@@ -83,13 +86,17 @@ class _Printer:
         self.weights: dict[str, np.ndarray] = {}
         self.lines: list[str] = []
 
-    def attr_value(self, value: Any, result_name: str) -> str:
+    def attr_value(self, value: Any, result_name: str, depth: int = 0) -> str:
         if isinstance(value, np.ndarray):
             if value.size <= self.inline_limit:
                 return _dense(value)
-            return "@" + self._weight_name(result_name, value)
-        if isinstance(value, tuple):
-            return "[" + ", ".join(self.attr_value(x, result_name) for x in value) + "]"
+            return symbol(self._weight_name(result_name, value))
+        if isinstance(value, (tuple, list)):
+            if depth >= MAX_DEPTH:
+                raise PimcError(f"an attribute of {result_name} is nested deeper than "
+                                f"{MAX_DEPTH} lists; the text form accepts at most {MAX_DEPTH}")
+            return "[" + ", ".join(self.attr_value(x, result_name, depth + 1)
+                                   for x in value) + "]"
         return _scalar(value)
 
     def _weight_name(self, hint: str, value: np.ndarray) -> str:
@@ -110,9 +117,10 @@ class _Printer:
             value = op.attrs[key]
             if spec.default is not REQUIRED and _same(value, spec.default):
                 continue
-            items.append(f"{key} = {self.attr_value(value, result_name)}")
+            items.append(f"{_key(key)} = {self.attr_value(value, result_name)}")
         for key in sorted(k for k in op.attrs if k not in op.attrs_spec):
-            items.append(f"{key} = {self.attr_value(op.attrs[key], f'{result_name}.{key}')}")
+            items.append(f"{_key(key)} = "
+                         f"{self.attr_value(op.attrs[key], f'{result_name}.{key}')}")
         return " {" + ", ".join(items) + "}" if items else ""
 
     def op(self, op: Op, namer: _Namer) -> None:
@@ -126,7 +134,7 @@ class _Printer:
         namer = _Namer()
         args = ", ".join(f"{namer.name(a)}: {a.type}" for a in g.args)
         sigs = ", ".join(f"{_out_name(n)}: {v.type}" for n, v in zip(g.output_names, g.outputs))
-        self.lines.append(f"  graph @{g.name}({args}) -> ({sigs}) {{")
+        self.lines.append(f"  graph {symbol(g.name)}({args}) -> ({sigs}) {{")
         for op in g.ops:
             self.op(op, namer)
         outs = ", ".join(namer.name(v) for v in g.outputs)
@@ -136,9 +144,10 @@ class _Printer:
     def module(self, m: Module) -> str:
         attrs = ""
         if m.attrs:
-            items = ", ".join(f"{k} = {self.attr_value(v, k)}" for k, v in sorted(m.attrs.items()))
+            items = ", ".join(f"{_key(k)} = {self.attr_value(v, k)}"
+                              for k, v in sorted(m.attrs.items()))
             attrs = f" attributes {{{items}}}"
-        self.lines.append(f"module @{m.name}{attrs} {{")
+        self.lines.append(f"module {symbol(m.name)}{attrs} {{")
         for g in m.graphs:
             self.graph(g)
         self.lines.append("}")
@@ -149,6 +158,15 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return False
     return type(a) is type(b) and a == b
+
+
+def symbol(name: str) -> str:
+    """`@name`, quoted (`@"my-model"`) when the name is not an identifier."""
+    return "@" + (name if _IDENT.match(name) else json.dumps(name))
+
+
+def _key(key: str) -> str:
+    return key if _ATTR_KEY.match(key) else json.dumps(key)
 
 
 def _out_name(name: str) -> str:
