@@ -161,15 +161,16 @@ def _where(op, vals, errs, outs):
 
 
 def _pow(op, vals, errs, outs):
-    """a^b: with b exact, f(a) = a^b is monotone on each side of 0 (a pole there for b < 0);
-    with b uncertain too, monotone in each argument for a > 0, so the box's corners bound it."""
+    """a^b: with b exact, f(a) = a^b is monotone (odd powers, a > 0) or convex (even powers)
+    on an interval, so its ends bound it; 0 is a pole for b < 0, and a < 0 with a fractional
+    power gives NaN (an infinite bound). With b uncertain too, a^b is monotone in each
+    argument for a > 0, so the box's corners bound it."""
     (a, b), (ea, eb) = [np.broadcast_arrays(*(np.asarray(v, _F64) for v in p))
                         for p in (vals, errs)]
     with np.errstate(all="ignore"):
         fx = np.power(a, b)
         corners = [(np.power(a + sa * ea, b + sb * eb), True)
                    for sa in (-1, 1) for sb in (-1, 1)]
-        corners.append((np.power(np.zeros_like(a), b), (a - ea <= 0) & (0 <= a + ea)))
         bound = _worst(fx, corners)
     meets_zero = (a - ea <= 0) & (0 <= a + ea)
     bad = meets_zero & ((b - eb < 0) | (eb > 0)) | ((a - ea < 0) & (eb > 0))

@@ -139,12 +139,16 @@ def _errors(rng, shape, kind, scale, sparse):
         return rng.integers(0, 3, shape).astype(np.float64)
     if kind != F:
         return np.zeros(shape)
-    e = rng.random(shape) * scale
+    # on a half-integer grid too, so that intervals of grid values touch exactly
+    e = rng.integers(0, 3, shape) / 2.0 if scale == "grid" else rng.random(shape) * scale
     return e * (rng.random(shape) < 0.3) if sparse else e
 
 
-def _perturbations(rng, shape):
-    return [np.ones(shape), -np.ones(shape), rng.choice([-1.0, 1.0], shape),
+def _perturbations(rng, shape, scan):
+    """Corners, interior points and one coordinate; with `scan`, also one common offset
+    swept finely across the box (an elementwise function's turning points lie inside)."""
+    sweep = [np.full(shape, t) for t in np.linspace(-1, 1, 41)] if scan else []
+    return [*sweep, np.ones(shape), -np.ones(shape), rng.choice([-1.0, 1.0], shape),
             rng.choice([-1.0, 0.0, 1.0], shape), rng.uniform(-1, 1, shape),
             np.eye(1, int(np.prod(shape)), int(rng.integers(0, max(np.prod(shape), 1))))
             .reshape(shape) * rng.choice([-1.0, 1.0])]
@@ -168,7 +172,8 @@ def _gap(got, base):
 def _assert_sound(op, vals, errs, rng):
     base = evaluate(op, vals)
     bounds = _rule(op)(op, vals, errs, base)
-    for u in zip(*[_perturbations(rng, np.shape(v)) for v in vals]):
+    scan = len(vals) == 1
+    for u in zip(*[_perturbations(rng, np.shape(v), scan) for v in vals]):
         with np.errstate(all="ignore"):
             got = evaluate(op, [_move(v, e, k) for v, e, k in zip(vals, errs, u)])
         for g, b0, bound in zip(got, base, bounds):
@@ -186,7 +191,7 @@ DRAWS = settings(max_examples=60, deadline=None, derandomize=True,
 @DRAWS
 @given(seed=st.integers(0, 2 ** 32 - 1),
        style=st.sampled_from(["normal", "grid", "zeros", "tiny"]),
-       scale=st.sampled_from([1e-3, 0.05, 0.3, 1.5]), sparse=st.booleans())
+       scale=st.sampled_from([1e-3, 0.05, 0.3, 1.5, "grid"]), sparse=st.booleans())
 def test_perturbations_within_the_input_errors_stay_within_the_bound(
         name, operands, attrs, seed, style, scale, sparse):
     rng = np.random.default_rng(seed)
@@ -203,3 +208,27 @@ def test_every_rule_bearing_nn_and_rec_op_has_a_property_case():
     ops = [c for n, c in all_ops().items() if n.split(".")[0] in ("nn", "rec")]
     missing = sorted(c.name for c in ops if c not in skipped and c.name not in covered)
     assert not missing, missing
+
+
+# -- elementwise functions against a brute-force sweep of every interval -----------------------
+SWEEP_X = np.linspace(-6, 6, 481)
+SWEEP_E = np.linspace(0.05, 4.0, 16)
+SWEEP_SPECS = [s for s in SPECS if len(s[1]) == 1 and s[1][0][1] == F
+               and s[0] in {c.name for c in elementwise.RULES}]
+
+
+@pytest.mark.parametrize("name, operands, attrs", SWEEP_SPECS,
+                         ids=[f"{s[0]}-{i}" for i, s in enumerate(SWEEP_SPECS)])
+def test_elementwise_bounds_cover_a_dense_sweep_of_each_interval(name, operands, attrs):
+    """max |f(x + t e) - f(x)| over 401 offsets t in [-1, 1], for x on a grid over [-6, 6]
+    and errors up to 4: turning points, kinks, jumps and poles anywhere in the interval."""
+    x, e = (a.ravel() for a in np.meshgrid(SWEEP_X, SWEEP_E))
+    op = _op(name, [((x.size,), F)], attrs)
+    with np.errstate(all="ignore"):
+        base = evaluate(op, [x])[0]
+        bound = _rule(op)(op, [x], [e], [base])[0]
+        worst = np.zeros_like(x)
+        for t in np.linspace(-1, 1, 401):
+            worst = np.fmax(worst, _gap(evaluate(op, [x + t * e])[0], base))
+    ok = np.isposinf(bound) | (worst <= bound * (1 + 1e-9) + 1e-9)
+    assert ok.all(), (x[~ok][:3], e[~ok][:3], worst[~ok][:3], bound[~ok][:3])
