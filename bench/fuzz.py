@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import hypothesis
+import numpy as np
 import onnx
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
@@ -117,7 +118,7 @@ def onnx_models(draw) -> onnx.ModelProto:
 _CHAIN = {"Relu": 1, "Sigmoid": 1, "Neg": 1, "Add": 2, "Mul": 2, "MatMul": 2, "Softmax": 1,
           "Transpose": 1, "Flatten": 1, "Concat": 2, "Identity": 1}
 _DEFECTS = ["none", "arity", "outputs", "duplicate", "dtype", "shape", "attribute", "undefined",
-            "cycle", "weight"]
+            "cycle", "weight", "absurd"]
 
 
 def _near_valid(draw) -> onnx.ModelProto:
@@ -132,8 +133,7 @@ def _near_valid(draw) -> onnx.ModelProto:
         prev = out
     shape = [4, 4]
     inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])]
-    weight = onnx.numpy_helper.from_array(
-        __import__("numpy").ones((4, 4), dtype="float32"), "w")
+    weight = onnx.numpy_helper.from_array(np.ones((4, 4), np.float32), "w")
     graph = helper.make_graph(nodes, "g", inputs, [helper.make_tensor_value_info(
         "y", TensorProto.FLOAT, None)], [weight])
     for defect in draw(st.lists(st.sampled_from(_DEFECTS), min_size=1, max_size=2)):
@@ -142,6 +142,9 @@ def _near_valid(draw) -> onnx.ModelProto:
 
 
 def _defect(draw, graph: onnx.GraphProto, defect: str, shape: list) -> None:
+    if defect in ("dtype", "shape", "weight", "absurd"):
+        _data_defect(draw, graph, defect)
+        return
     node = graph.node[draw(st.integers(0, len(graph.node) - 1))]
     if defect == "arity":
         node.input.append(draw(st.sampled_from(["x", "w", "", "zz"])))
@@ -149,19 +152,29 @@ def _defect(draw, graph: onnx.GraphProto, defect: str, shape: list) -> None:
         node.output.append(draw(st.sampled_from(["y", "x", "extra"])))
     elif defect == "duplicate":
         node.output[0] = draw(st.sampled_from(["x", "w", "y"]))
-    elif defect == "dtype":
-        graph.input[0].type.tensor_type.elem_type = draw(st.sampled_from(_DTYPES))
-    elif defect == "shape":
-        dims = graph.input[0].type.tensor_type.shape.dim
-        dims[draw(st.integers(0, 1))].dim_value = draw(st.sampled_from([0, 10**12, 2**62, 3]))
     elif defect == "attribute":
         node.attribute.append(_attribute(draw, draw(st.sampled_from(_ATTR_NAMES))))
     elif defect == "undefined":
         node.input[0] = "nowhere"
     elif defect == "cycle":
         node.input[0] = graph.node[-1].output[0] if graph.node[-1].output else "y"
+
+
+def _data_defect(draw, graph: onnx.GraphProto, defect: str) -> None:
+    if defect == "dtype":
+        graph.input[0].type.tensor_type.elem_type = draw(st.sampled_from(_DTYPES))
+    elif defect == "shape":
+        dims = graph.input[0].type.tensor_type.shape.dim
+        dims[draw(st.integers(0, 1))].dim_value = draw(st.sampled_from([0, 10**12, 2**62, 3]))
     elif defect == "weight":
         graph.initializer[0].CopyFrom(_tensor(draw, "w"))
+    else:  # a constant whose declared size is far beyond memory
+        dims = draw(st.sampled_from([[10**12], [1 << 22, 1 << 12], [2**62, 4], [-5]]))
+        graph.initializer.append(onnx.numpy_helper.from_array(np.array(dims, np.int64),
+                                                              "big_shape"))
+        op = draw(st.sampled_from(["ConstantOfShape", "Expand", "Reshape", "Tile"]))
+        ins = ["big_shape"] if op == "ConstantOfShape" else ["x", "big_shape"]
+        graph.node.append(helper.make_node(op, ins, ["big"]))
 
 
 def run_onnx(model: onnx.ModelProto) -> None:

@@ -17,9 +17,10 @@ from ir.errors import PimcError
 from ir.interp import evaluate
 from ir.types import TensorType
 
-__all__ = ["Context", "Node", "FOLD_LIMIT", "onnx_dtype"]
+__all__ = ["CONST_LIMIT", "Context", "Node", "FOLD_LIMIT", "onnx_dtype"]
 
 FOLD_LIMIT = 64  # a constant float expression at most this large is folded during import
+CONST_LIMIT = 1 << 20  # elements of any constant computed at import time (integer ones too)
 _DTYPES = {
     onnx.TensorProto.FLOAT: "f32", onnx.TensorProto.FLOAT16: "f16",
     onnx.TensorProto.DOUBLE: "f64", onnx.TensorProto.INT8: "i8",
@@ -146,7 +147,8 @@ class Context:
     def _foldable(self, op: Op) -> bool:
         if not all(v in self.consts for v in op.operands):
             return False
-        return all(r.type.dtype[0] in "iub" or r.type.size <= FOLD_LIMIT for r in op.results)
+        return all(r.type.size <= (CONST_LIMIT if r.type.dtype[0] in "iub" else FOLD_LIMIT)
+                   for r in op.results)
 
     def _append(self, op: Op) -> None:
         if self.source is not None:
@@ -161,8 +163,8 @@ class Context:
         if v in self.consts:
             return self.consts[v]
         op = v.owner
-        if op is None:
-            return None
+        if op is None or any(r.type.size > CONST_LIMIT for r in op.results):
+            return None  # an absurd declared shape is never materialised at import time
         if isinstance(op, _TYPE_ONLY):
             t = op.operands[0].type
             arrays = [np.broadcast_to(np.zeros((), t.np_dtype), t.shape)]

@@ -106,7 +106,12 @@ def import_onnx(model: str | Path | onnx.ModelProto, batch: int | None = None,
     for vi in g.input:
         if vi.name not in ctx.values:  # inputs listed as initializers stay weights
             ctx.values[vi.name] = ctx.argument(_arg_type(vi, batch, dims or {}, where), vi.name)
-    convert_nodes(ctx, g.node)
+    try:
+        convert_nodes(ctx, g.node)
+    except MemoryError:  # a declared shape far beyond memory, computed as a constant
+        node = f" (at {ctx.source})" if ctx.source else ""
+        raise PimcError(f"a constant computed at import time does not fit in memory{node}; "
+                        "accepted: shapes that fit the machine", where) from None
     graph.outputs = _outputs(ctx, g, where)
     graph.output_names = [o.name for o in g.output]
     _live_ops(graph)

@@ -180,3 +180,33 @@ def test_the_near_miss_of_each_malformed_graph_imports() -> None:
     module = import_onnx(model)
     assert [op.name for op in module.main.ops] == ["nn.constant", "nn.relu", "nn.sigmoid",
                                                    "nn.add"]
+
+
+def _shaped(op: str, dims: list[int]) -> onnx.ModelProto:
+    shape = numpy_helper.from_array(np.array(dims, np.int64), "s")
+    seven = numpy_helper.from_array(np.array([7], np.int64), "seven")
+    node = (helper.make_node(op, ["s"], ["c"], name="big", value=helper.make_tensor(
+        "v", TensorProto.INT64, [1], [7])) if op == "ConstantOfShape"
+        else helper.make_node(op, ["seven", "s"], ["c"], name="big"))
+    graph = helper.make_graph([node, helper.make_node("Add", ["x", "c"], ["y"])], "g",
+                              [_vi("x", (1,), TensorProto.INT64)],
+                              [helper.make_tensor_value_info("y", TensorProto.INT64, None)],
+                              [shape, seven])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_an_absurd_integer_shape_is_never_materialised() -> None:
+    """Integer constants were folded whatever their size: Expand to 1e12 elements raised
+    MemoryError. Now it stays an op; the small near miss still folds to a constant."""
+    module = import_onnx(_shaped("Expand", [10**12]))
+    assert module.main.outputs[0].type.shape == (10**12,)
+    assert "nn.constant" not in [op.name for op in module.main.ops[1:]]
+    small = import_onnx(_shaped("Expand", [3]))
+    assert [op.name for op in small.main.ops] == ["nn.constant", "nn.add"]
+
+
+def test_a_constant_of_shape_beyond_memory_is_a_one_line_error() -> None:
+    with pytest.raises(PimcError) as exc:
+        import_onnx(_shaped("ConstantOfShape", [10**12]))
+    assert _one_line(exc) == ("g: a constant computed at import time does not fit in memory "
+                              "(at big); accepted: shapes that fit the machine")
