@@ -16,7 +16,7 @@ from ir.errors import PimcError
 if TYPE_CHECKING:
     from compiler.driver import Compiled
 
-__all__ = ["ARTIFACTS", "write_artifacts", "report_dict", "summary_rows"]
+__all__ = ["ARTIFACTS", "write_artifacts", "report_dict", "simulated_line", "summary_rows"]
 
 ARTIFACTS = ("mapped.pir", "mapped.npz", "schedule.json", "report.json", "report.html")
 
@@ -29,7 +29,9 @@ def report_dict(c: Compiled) -> dict:
         "batch": BATCH.of(m, None),
         "placement": dict(sorted(group_values(m, PLACE_FACTS).items())),
         "bound": dict(sorted(group_values(m, LOWER_BOUND_FACTS).items())),
-        "simulation": c.report, "functional_check": c.functional, "warnings": c.warnings,
+        "simulation": {k: v for k, v in c.report.items() if k != "simulated"},
+        "simulated": c.report.get("simulated"),
+        "functional_check": c.functional, "warnings": c.warnings,
         "stages_ms": {name: round(dt * 1e3, 3) for name, dt in c.stages},
     }
 
@@ -39,6 +41,15 @@ def _fmt(x: float, unit: str) -> str:
         if abs(x) < scale * 1000:
             return f"{x / scale:.4g} {prefix}{unit}"
     return f"{x:.4g} {unit}"
+
+
+def simulated_line(s: dict) -> str:
+    """The event-driven simulator's numbers on one line, with their difference to the schedule."""
+    d, b = s.get("difference_percent", {}), s.get("binding", {})
+    diff = ", ".join(f"{k} {v:+.1f}%" for k, v in d.items() if v is not None)
+    return (f"latency {s['latency_cycles']} cycles, interval {s['interval_cycles']} cycles"
+            f"{f' (vs schedule: {diff})' if diff else ''}; binding "
+            f"{b.get('resource', 'none')} ({b.get('op', '-')})")
 
 
 def summary_rows(c: Compiled) -> dict[str, object]:
@@ -58,6 +69,8 @@ def summary_rows(c: Compiled) -> dict[str, object]:
         rows["area"] = f"{sim['area']:.4g} mm2"
         rows["crossbars used"] = f"{sim['crossbars_used']} of {sim['crossbars']}"
         rows["bank bytes used"] = f"{sim['bank_bytes_used']} of {sim['bank_bytes']}"
+    if sim.get("simulated"):
+        rows["simulated"] = simulated_line(sim["simulated"])
     place = {k: PLACE_FACTS[k].of(m, "?") for k in ("solver", "status", "gap")}
     rows["placement"] = f"{place['solver']}, {place['status']} (solver gap {place['gap']})"
     if c.functional is not None:

@@ -1,25 +1,33 @@
 """The independent schedule checker: reads only schedule.json, shares no code with the
 placement and scheduling passes, and names every broken invariant.
 
-Invariants (docs/mapping.md): every weight tile is placed exactly once per replica; no
-crossbar holds more than one tile or more cells than it has; no bank holds more bytes than
-it has; no two ops (or transfers) use one resource at once; every dependency is respected,
-including the transfer between producer and consumer when there is one.
+Invariants (docs/mapping.md): the file has every key with its type (checked first); every
+weight tile is placed exactly once per replica; no crossbar holds more cells than it has, and
+with resident weights no more than one tile; no bank holds more bytes than it has; every use
+of a resource lasts at least a cycle; no two ops (or transfers) use one resource at once, in
+one batch or across batches: batch k repeats batch 0 k x interval later, so every entry of
+"units" must fit a modulo reservation table of the interval; every transfer holds each link
+at least its bytes over the link bandwidth (when the target block gives it); with streamed
+weights (several tiles take turns in one crossbar) no tile is loaded or used between another
+tile's load and its use; every dependency is respected, including the transfer between
+producer and consumer when there is one.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from compiler._schedule_shape import shape_problem
 from ir.dialects import pim
 from ir.errors import PimcError
 
-__all__ = ["check_schedule", "load_schedule", "SCHEMA", "VERSION"]
+__all__ = ["check_schedule", "load_schedule", "SCHEMA", "VERSION", "VERSIONS"]
 
-SCHEMA, VERSION = "pimc.schedule", 1
-_KEYS = ("target", "batch", "interval", "latency", "ops", "tiles", "shards", "transfers", "units")
+SCHEMA, VERSION = "pimc.schedule", 2
+VERSIONS = (1, 2)  # version 1 has no link or I/O entries; both are checked alike
 
 
 def load_schedule(path: str | Path) -> dict:
@@ -32,12 +40,12 @@ def load_schedule(path: str | Path) -> dict:
         raise PimcError(f"not valid JSON ({exc})", str(path)) from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise PimcError(f"not a pimc schedule (schema must be '{SCHEMA}')", str(path))
-    if data.get("version") != VERSION:
-        raise PimcError(f"schedule version {data.get('version')!r}; accepted: {VERSION}",
-                        str(path))
-    missing = [k for k in _KEYS if k not in data]
-    if missing:
-        raise PimcError(f"schedule lacks {', '.join(missing)}", str(path))
+    if data.get("version") not in VERSIONS:
+        raise PimcError(f"schedule version {data.get('version')!r}; accepted: "
+                        f"{', '.join(map(str, VERSIONS))}", str(path))
+    problem = shape_problem(data)
+    if problem:
+        raise PimcError(problem, str(path))
     return data
 
 
@@ -60,13 +68,20 @@ def _tiles(s: dict) -> list[str]:
     return errors
 
 
+def _streamed(s: dict) -> bool:
+    """Weights loaded per layer: the target says so, or (version 1) the program loads them."""
+    return s["target"].get("weights") == "streamed" or any(
+        op["kind"] == pim.Load.name for op in s["ops"])
+
+
 def _capacity(s: dict) -> list[str]:
     t, errors = s["target"], []
     per_xbar = Counter(x["crossbar"] for x in s["tiles"])
+    many = not _streamed(s)  # streamed tiles take turns; _residency checks them instead
     for xbar, n in sorted(per_xbar.items()):
         if not 0 <= xbar < t["crossbars"]:
             errors.append(f"crossbar {xbar} does not exist (target has {t['crossbars']})")
-        elif n > 1:
+        elif n > 1 and many:
             errors.append(f"crossbar {xbar} is over capacity: {n} tiles")
     for x in s["tiles"]:
         if x["rows"] > t["crossbar_rows"] or x["columns"] > t["crossbar_columns"]:
@@ -84,14 +99,147 @@ def _capacity(s: dict) -> list[str]:
     return errors
 
 
+def _overlaps(spans: list[tuple[int, int, str]]) -> list[tuple[tuple, tuple]]:
+    """Pairs of (start, end, what) spans that share a cycle, each later span reported once."""
+    out, last = [], None
+    for span in sorted(spans):
+        if last is not None and span[0] < last[1]:
+            out.append((last, span))
+        if last is None or span[1] > last[1]:
+            last = span
+    return out
+
+
+def _modulo(spans: list[tuple[int, int, str]], ii: int) -> list[tuple[tuple, tuple]]:
+    """Pairs that share a cycle once every span repeats each `ii` cycles (batch k's copy of
+    [s, e) is [s + k ii, e + k ii)): overlaps of the spans folded onto [0, ii)."""
+    folded = []
+    for span in spans:
+        a, b = span[0] % ii, span[0] % ii + span[1] - span[0]
+        folded.append((a, min(b, ii), span))
+        if b > ii:
+            folded.append((0, b - ii, span))
+    return [(x[2], y[2]) for x, y in _overlaps(folded) if x[2] is not y[2]]
+
+
 def _exclusive(s: dict) -> list[str]:
-    errors = []
+    """No resource used by two ops at once, in batch 0 or across batches at the interval."""
+    errors, ii = [], s["interval"]
     for unit, uses in sorted(s["units"].items()):
-        spans = sorted((u["start"], u["end"], u["op"]) for u in uses)
-        for (a0, a1, a), (b0, b1, b) in zip(spans, spans[1:]):
-            if b0 < a1:
-                errors.append(f"{unit} runs ops {a} and {b} at once (cycles {a0}-{a1} and "
-                              f"{b0}-{b1})")
+        spans = [(u["start"], u["end"], f"op {u['op']}") for u in uses]
+        errors += _unit_spans(unit, spans, ii)
+    return errors
+
+
+def _unit_spans(unit: str, spans: list[tuple[int, int, str]], ii: int) -> list[str]:
+    errors = []
+    for a0, a1, a in spans:
+        if a1 <= a0:
+            errors.append(f"{unit} holds {a} for {a1 - a0} cycles (cycles {a0}-{a1}); every "
+                          "use lasts at least one cycle")
+        elif ii > 0 and a1 - a0 > ii:
+            errors.append(f"{unit} is held by {a} for {a1 - a0} cycles, longer than the "
+                          f"interval {ii}: the next batch would use it at once")
+    same = _overlaps(spans)
+    for (a0, a1, a), (b0, b1, b) in same:
+        errors.append(f"{unit} runs {a} and {b} at once (cycles {a0}-{a1} and {b0}-{b1})")
+    if ii <= 0:
+        return errors
+    seen = {(x, y) for x, y in same}
+    for x, y in _modulo([sp for sp in spans if sp[1] > sp[0]], ii):
+        if (x, y) not in seen and (y, x) not in seen:
+            errors.append(f"{unit} is used by two batches at once at interval {ii}: {x[2]} "
+                          f"(cycles {x[0]}-{x[1]}) and {y[2]} (cycles {y[0]}-{y[1]}) of "
+                          "another batch")
+    return errors
+
+
+def _times(s: dict) -> list[str]:
+    errors = []
+    if s["interval"] < 1:
+        errors.append(f"interval is {s['interval']} cycles; a batch takes at least one")
+    ends = [op["end"] for op in s["ops"]] + [t["end"] for t in s["transfers"]]
+    starts = [op["start"] for op in s["ops"]] + [t["start"] for t in s["transfers"]]
+    span = max(ends, default=0) - min(starts, default=0)
+    if ends and s["latency"] != span:
+        errors.append(f"latency is {s['latency']} cycles but the ops run from cycle "
+                      f"{min(starts)} to {max(ends)} ({span} cycles)")
+    return errors
+
+
+def _bandwidth(s: dict) -> list[str]:
+    """Every transfer holds each link at least its bytes over the link bandwidth."""
+    rate = s["target"].get("link_bytes_per_cycle")
+    if not rate:
+        return []
+    held = {(name, u["op"]): (u["start"], u["end"]) for name, uses in s["units"].items()
+            if name.startswith("link:") for u in uses}
+    errors, seen = [], set()
+    for t in s["transfers"]:
+        if t["id"] in seen:
+            continue
+        seen.add(t["id"])
+        if not t.get("links") and (t["end"] - t["start"]) * rate < t["bytes"] * (1 - 1e-9):
+            errors.append(f"transfer {t['id']} takes {t['end'] - t['start']} cycles but its "
+                          f"{t['bytes']} bytes need {math.ceil(t['bytes'] / rate)} at "
+                          f"{rate:g} bytes/cycle")
+        for link in t.get("links", ()):
+            name, use = link["link"], held.get((link["link"], t["id"]))
+            if use is None or use[0] != t["start"]:
+                errors.append(f"{name} is on transfer {t['id']}'s route but units holds it "
+                              f"{'never' if use is None else f'from cycle {use[0]}'} for it "
+                              f"(the transfer starts at {t['start']})")
+                continue
+            cycles = min(link["cycles"], use[1] - use[0])
+            if cycles * rate < link["bytes"] * (1 - 1e-9):
+                errors.append(f"{name} is held by transfer {t['id']} for {cycles} cycles but "
+                              f"its {link['bytes']} bytes need "
+                              f"{math.ceil(link['bytes'] / rate)} at {rate:g} bytes/cycle")
+    return errors
+
+
+def _clash(a: tuple, b: tuple, ii: int) -> int | None:
+    """The batch distance k at which span `b`, shifted by k x ii, shares a cycle with `a`."""
+    if ii <= 0:
+        return 0 if b[0] < a[1] and a[0] < b[1] else None
+    k = (a[0] - b[1]) // ii + 1  # the least k with a[0] < b[1] + k ii
+    return k if b[0] + k * ii < a[1] else None
+
+
+def _held_tiles(s: dict) -> tuple[dict[str, list[tuple]], list[str]]:
+    """crossbar unit -> (load start, use end, load id, use op) of every streamed tile on it."""
+    ops = {op["id"]: op for op in s["ops"]}
+    held: dict[str, list[tuple]] = defaultdict(list)
+    errors = []
+    for op in s["ops"]:
+        loads = [ops[p] for p in op["inputs"] if p in ops and ops[p]["kind"] == pim.Load.name]
+        for load in loads if op["kind"] == pim.MVM.name else ():
+            for x in op["loc"]:
+                if x not in load["loc"]:
+                    errors.append(f"crossbar:{x} runs op {op['id']} on a tile that op "
+                                  f"{load['id']} loaded into crossbar {load['loc']}")
+                    continue
+                held[f"crossbar:{x}"].append((load["start"], op["end"], load["id"], op))
+    return held, errors
+
+
+def _residency(s: dict) -> list[str]:
+    """Streamed weights: from a tile's load to the end of its use, its crossbar holds it, so
+    nothing else may load or use that crossbar (in any batch)."""
+    if not _streamed(s):
+        return []
+    held, errors = _held_tiles(s)
+    for unit, tiles in sorted(held.items()):
+        others = [(u["start"], u["end"], u["op"]) for u in s["units"].get(unit, ())]
+        for a0, a1, p, op in tiles:
+            clashes = ((b, _clash((a0, a1), (b0, b1), s["interval"]), b0, b1)
+                       for b0, b1, b in others if b not in (p, op["id"]))
+            b, k, b0, b1 = next((c for c in clashes if c[1] is not None), (0, None, 0, 0))
+            if k is not None:
+                errors.append(f"{unit} loses tile {op['name']}{op['tile']} (loaded by op {p} "
+                              f"at cycle {a0}, used by op {op['id']} until {a1}): op {b} uses "
+                              f"it at cycles {b0}-{b1}{f' of batch +{k}' if k else ''}; load "
+                              "each streamed tile after the previous one is used")
     return errors
 
 
@@ -120,5 +268,10 @@ def _dependencies(s: dict) -> list[str]:
 
 
 def check_schedule(s: dict) -> list[str]:
-    """Every broken invariant of schedule `s`, one line each (empty when it is valid)."""
-    return _tiles(s) + _capacity(s) + _exclusive(s) + _dependencies(s)
+    """Every broken invariant of schedule `s`, one line each (empty when it is valid); a
+    missing key or a wrong type is the only line when there is one."""
+    problem = shape_problem(s)
+    if problem:
+        return [problem]
+    return (_tiles(s) + _capacity(s) + _times(s) + _exclusive(s) + _bandwidth(s)
+            + _residency(s) + _dependencies(s))

@@ -167,8 +167,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    from compiler.artifacts import _fmt
     from compiler.checker import check_schedule, load_schedule
     from compiler.mapped_report import report_of
+    from compiler.simulator import compare, simulate
     from ir.io import load
 
     path = Path(args.input)
@@ -181,6 +183,26 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         raise PimcError(f"schedule check failed ({len(errors)} problems): {errors[0]}",
                         str(folder / "schedule.json"))
     report = report_of(module).to_dict()
+    sim = simulate(schedule, module)
+    for warning in compare(sim, schedule):
+        print(f"pimc: warning: {warning}", file=sys.stderr)
     rows = {k: v for k, v in report.items() if not isinstance(v, (dict, list))}
     print(_summary(rows))
+    clock = float(schedule["target"]["clock_hz"])
+    b, d = sim.binding, sim.difference_percent
+    print(f"simulated ({sim.batches} batches, event-driven):")
+    print(_summary({
+        "latency": f"{sim.latency_cycles} cycles ({_fmt(sim.latency_cycles / clock, 's')}; "
+                   f"schedule {schedule['latency']}, {_percent(d.get('latency'))})",
+        "interval": f"{sim.interval_cycles} cycles ({_fmt(sim.interval_cycles / clock, 's')}; "
+                    f"schedule {schedule['interval']}, {_percent(d.get('interval'))})",
+        "throughput": f"{sim.samples_per_second:.4g} samples/s",
+        "energy / batch": _fmt(sim.energy_j, "J"),
+        "binding": f"{b.get('resource', 'none')} (op {b.get('op', '-')}, busy "
+                   f"{100 * b.get('busy_fraction', 0):.1f}% of the interval)",
+    }))
     return 0
+
+
+def _percent(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:+.2f}%"

@@ -16,7 +16,7 @@ def _valid() -> dict:
         "schema": "pimc.schedule", "version": 1,
         "target": {"name": "t", "clock_hz": 1e9, "crossbars": 8, "crossbar_rows": 128,
                    "crossbar_columns": 129, "banks": 4, "bank_bytes": 1000, "chip_tiles": 2},
-        "batch": 4, "objective": "latency", "interval": 30, "latency": 60,
+        "batch": 4, "objective": "latency", "interval": 30, "latency": 30,
         "ops": [
             {"id": 0, "name": "dense0", "kind": "pim.mvm", "unit": "crossbar", "loc": [0, 1],
              "start": 0, "end": 10, "inputs": [], "tile": [0, 0], "replicas": 2},
@@ -97,7 +97,7 @@ def _missing_crossbar(s):
     (_two_tiles_one_crossbar, "crossbar 2 is over capacity: 2 tiles"),
     (_too_many_columns, "crossbar 0 is over capacity: tile dense0[0, 0] uses 128x200 cells"),
     (_bank_overflow, "bank 1 is over capacity: 1600 bytes of 1000"),
-    (_overlap, "tile:0 runs ops 4 and 2 at once"),
+    (_overlap, "tile:0 runs op 4 and op 2 at once"),
     (_dependency, "dependency broken: op 4 (pim.combine) starts at 5 but op 0 ends at 10"),
     (_transfer_too_early, "transfer 3 starts at 10 before its producer op 2 ends at 20"),
     (_missing_crossbar, "crossbar 99 does not exist (target has 8)"),
@@ -112,8 +112,8 @@ def test_each_broken_invariant_is_named(corrupt, message):
 @pytest.mark.parametrize("text, message", [
     ("{not json", "not valid JSON"),
     ('{"schema": "other"}', "not a pimc schedule"),
-    ('{"schema": "pimc.schedule", "version": 9}', "schedule version 9; accepted: 1"),
-    ('{"schema": "pimc.schedule", "version": 1, "ops": []}', "schedule lacks target, batch"),
+    ('{"schema": "pimc.schedule", "version": 9}', "schedule version 9; accepted: 1, 2"),
+    ('{"schema": "pimc.schedule", "version": 1, "ops": []}', "schedule lacks 'target'"),
 ])
 def test_corrupt_files_are_one_line_errors(tmp_path, text, message):
     path = tmp_path / "schedule.json"
@@ -126,4 +126,4 @@ def test_corrupt_files_are_one_line_errors(tmp_path, text, message):
 def test_a_valid_file_loads(tmp_path):
     path = tmp_path / "schedule.json"
     path.write_text(json.dumps(_valid()))
-    assert load_schedule(path)["latency"] == 60
+    assert load_schedule(path)["latency"] == 30

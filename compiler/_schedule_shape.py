@@ -1,0 +1,100 @@
+"""The shape of schedule.json (docs/mapping.md): every key the checker and the simulator read,
+with its type, so a missing key or a wrong type is one line naming it before any rule runs."""
+
+from __future__ import annotations
+
+__all__ = ["shape_problem"]
+
+_NUM = (int, float)
+_TOP = {"target": dict, "batch": int, "interval": int, "latency": int, "ops": list,
+        "tiles": list, "shards": list, "transfers": list, "units": dict}
+_TOP_OPTIONAL = {"pipelined": bool, "objective": str}
+_TARGET = {"name": str, "clock_hz": _NUM, "crossbars": int, "crossbar_rows": int,
+           "crossbar_columns": int, "banks": int, "bank_bytes": int, "chip_tiles": int}
+_TARGET_OPTIONAL = {"weights": str, "link_bytes_per_cycle": _NUM}
+_OP = {"id": int, "name": str, "kind": str, "unit": str, "loc": list, "start": int, "end": int,
+       "inputs": list}
+_OP_OPTIONAL = {"tile": list, "replicas": int, "io_end": int}
+_MVM = {"tile": list, "replicas": int}
+_TILE = {"op": str, "tile": list, "replica": int, "crossbar": int, "rows": int, "columns": int}
+_SHARD = {"op": str, "shard": int, "bank": int, "rows": int, "bytes": int}
+_TRANSFER = {"id": int, "src": int, "dst": int, "bytes": int, "hops": int, "start": int,
+             "end": int}
+_LINK = {"link": str, "bytes": int, "cycles": int}
+_USE = {"op": int, "start": int, "end": int}
+
+
+def _type_name(t) -> str:
+    return " or ".join(x.__name__ for x in t) if isinstance(t, tuple) else t.__name__
+
+
+def _wrong(value, t) -> bool:
+    if isinstance(value, bool):  # a bool is an int to Python, never to the schema
+        return t is not bool
+    return not isinstance(value, t)
+
+
+def _fields(obj, where: str, required: dict, optional: dict | None = None) -> str | None:
+    if not isinstance(obj, dict):
+        return f"{where} must be an object, got {type(obj).__name__}"
+    for key, t in required.items():
+        if key not in obj:
+            return f"{where} lacks '{key}'"
+        if _wrong(obj[key], t):
+            return f"{where}.{key} must be {_type_name(t)}, got {type(obj[key]).__name__}"
+    for key, t in (optional or {}).items():
+        if key in obj and _wrong(obj[key], t):
+            return f"{where}.{key} must be {_type_name(t)}, got {type(obj[key]).__name__}"
+    return None
+
+
+def _ints(values: list, where: str) -> str | None:
+    for i, x in enumerate(values):
+        if _wrong(x, int):
+            return f"{where}[{i}] must be int, got {type(x).__name__}"
+    return None
+
+
+def _each(items: list, where: str, required: dict, optional: dict | None = None) -> str | None:
+    for i, item in enumerate(items):
+        problem = _fields(item, f"{where}[{i}]", required, optional)
+        if problem:
+            return problem
+    return None
+
+
+def _ops(ops: list) -> str | None:
+    problem = _each(ops, "ops", _OP, _OP_OPTIONAL)
+    for i, op in enumerate(ops):
+        problem = problem or _ints(op["loc"], f"ops[{i}].loc") or \
+            _ints(op["inputs"], f"ops[{i}].inputs")
+        if not problem and op["kind"] == "pim.mvm":
+            problem = _fields(op, f"ops[{i}] (pim.mvm)", _MVM)
+    return problem
+
+
+def _transfers(transfers: list) -> str | None:
+    problem = _each(transfers, "transfers", _TRANSFER, {"links": list})
+    for i, t in enumerate(transfers):
+        problem = problem or _each(t.get("links", []), f"transfers[{i}].links", _LINK)
+    return problem
+
+
+def _units(units: dict) -> str | None:
+    for name, uses in units.items():
+        if not isinstance(uses, list):
+            return f"units['{name}'] must be list, got {type(uses).__name__}"
+        problem = _each(uses, f"units['{name}']", _USE)
+        if problem:
+            return problem
+    return None
+
+
+def shape_problem(s: object) -> str | None:
+    """The first key of schedule `s` that is missing or of the wrong type, as one line."""
+    problem = _fields(s, "schedule", _TOP, _TOP_OPTIONAL)
+    if problem:
+        return problem
+    return (_fields(s["target"], "target", _TARGET, _TARGET_OPTIONAL) or _ops(s["ops"])
+            or _each(s["tiles"], "tiles", _TILE) or _each(s["shards"], "shards", _SHARD)
+            or _transfers(s["transfers"]) or _units(s["units"]))

@@ -1,0 +1,137 @@
+"""The discrete-event core of the simulator: batches of a task graph through exclusive resources.
+
+A `Task` occupies each of its resources for its own number of cycles, all from one start (an op
+holds every crossbar of its replicas at once; a transfer holds every link of its route at once),
+and its result is ready `cycles` after the start (a transfer arrives its hop latency after its
+links are free again). A task starts when its producers of the same batch are done, its batch
+is released, and every one of its resources is free at that moment; among the waiting tasks the
+one of the oldest batch and then the lowest `rank` goes first (non-delay list dispatch: a task
+never holds one resource while it waits for another).
+
+A task may `hold` its resources past its own end until the tasks named in `holds_for` (its
+consumers) are done with them: a streamed weight load keeps its crossbar for the matrix-vector
+products that read the loaded tile. Those consumers may use the held resources; nothing else may.
+
+Batches are released at `k x interval` when pipelined, otherwise when the previous batch is done.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import insort
+from dataclasses import dataclass
+
+__all__ = ["Run", "Task", "run"]
+
+_DONE, _FREE, _RELEASE = 0, 1, 2
+
+
+@dataclass
+class Task:
+    rank: int
+    cycles: int  # from start until the result is ready
+    use: dict[int, int]  # resource index -> cycles it is occupied from the start
+    preds: tuple[int, ...] = ()
+    holds_for: tuple[int, ...] = ()  # consumers that keep this task's resources held
+
+
+@dataclass
+class Run:
+    start: list[list[int]]  # [batch][task]
+    end: list[list[int]]
+
+
+class _State:
+    def __init__(self, tasks: list[Task], resources: int, batches: int) -> None:
+        self.tasks, self.n = tasks, len(tasks)
+        self.succs: list[list[int]] = [[] for _ in tasks]
+        for i, t in enumerate(tasks):
+            for p in t.preds:
+                self.succs[p].append(i)
+        self.holder: dict[int, int] = {}  # task -> the holding task whose resources it may use
+        for i, t in enumerate(tasks):
+            for c in t.holds_for:
+                self.holder[c] = i
+        self.free = [True] * resources
+        self.held: list[tuple[int, int] | None] = [None] * resources  # (batch, holding task)
+        self.left = [[len(t.preds) for t in tasks] for _ in range(batches)]
+        self.pending = [[len(t.holds_for) for t in tasks] for _ in range(batches)]
+        self.todo = [len(tasks)] * batches
+        self.start = [[-1] * len(tasks) for _ in range(batches)]
+        self.end = [[-1] * len(tasks) for _ in range(batches)]
+        self.waiting: list[tuple[int, int, int]] = []  # (batch, rank, task)
+        self.events: list[tuple[int, int, int, int, int]] = []
+        self.seq = 0
+
+    def push(self, time: int, kind: int, batch: int, task: int) -> None:
+        self.seq += 1
+        heapq.heappush(self.events, (time, kind, self.seq, batch, task))
+
+    def release(self, batch: int) -> None:
+        for i, t in enumerate(self.tasks):
+            if not t.preds:
+                insort(self.waiting, (batch, t.rank, i))
+
+    def can_start(self, batch: int, task: int) -> bool:
+        mine = (batch, self.holder.get(task, -1))
+        free, held = self.free, self.held
+        return all(free[r] and held[r] in (None, mine) for r in self.tasks[task].use)
+
+    def begin(self, now: int, batch: int, task: int) -> None:
+        t = self.tasks[task]
+        self.start[batch][task] = now
+        for r, cycles in t.use.items():
+            self.free[r] = False
+            self.push(now + cycles, _FREE, r, -1)
+            if t.holds_for:
+                self.held[r] = (batch, task)
+        self.push(now + t.cycles, _DONE, batch, task)
+
+    def finish(self, now: int, batch: int, task: int) -> bool:
+        """Mark a task done; True when its batch is complete."""
+        self.end[batch][task] = now
+        h = self.holder.get(task)
+        if h is not None:
+            self.pending[batch][h] -= 1
+            if self.pending[batch][h] == 0:
+                for r in self.tasks[h].use:
+                    self.held[r] = None
+        for s in self.succs[task]:
+            self.left[batch][s] -= 1
+            if self.left[batch][s] == 0:
+                insort(self.waiting, (batch, self.tasks[s].rank, s))
+        self.todo[batch] -= 1
+        return self.todo[batch] == 0
+
+    def dispatch(self, now: int) -> None:
+        keep = []
+        for item in self.waiting:
+            batch, _, task = item
+            if self.can_start(batch, task):
+                self.begin(now, batch, task)
+            else:
+                keep.append(item)
+        self.waiting = keep
+
+
+def run(tasks: list[Task], resources: int, batches: int, interval: int | None) -> Run:
+    """Simulate `batches` batches of `tasks`; `interval` None: one batch after another."""
+    st = _State(tasks, resources, batches)
+    for k in range(batches if interval is not None else 1):
+        st.push(k * (interval or 0), _RELEASE, k, -1)
+    released = 1
+    while st.events:
+        now = st.events[0][0]
+        while st.events and st.events[0][0] == now:
+            _, kind, _, a, b = heapq.heappop(st.events)
+            if kind == _FREE:
+                st.free[a] = True
+            elif kind == _RELEASE:
+                st.release(a)
+            elif st.finish(now, a, b) and interval is None and released < batches:
+                st.push(now, _RELEASE, released, -1)
+                released += 1
+        st.dispatch(now)
+    if any(st.todo):
+        raise RuntimeError(f"simulation stalled with {sum(st.todo)} tasks not run")
+    return Run(st.start, st.end)
