@@ -178,14 +178,16 @@ def _pow(op, vals, errs, outs):
 
 
 def _mod(op, vals, errs, outs):
-    """fmod / mod by an exact b jump at the multiples of b (and fmod's sign at 0): between
-    jumps the error moves through; across one, anything within the result's range."""
+    """fmod / mod by an exact b jump at the multiples of b: between jumps the error moves
+    through; across one, anything within the result's range (|fmod| < |b|)."""
     (a, b), (ea, eb) = vals, errs
     a, b, ea = (np.asarray(v, _F64) for v in (a, b, ea))
     step = np.abs(b)
     with np.errstate(all="ignore"):
-        jumps = np.floor((a - ea) / step) != np.floor((a + ea) / step)
-        bound = np.where(jumps | (np.sign(a - ea) != np.sign(a + ea)), 2 * step, ea)
+        # a multiple of b anywhere in the closed interval (at an end too: fmod's value at a
+        # negative multiple is the limit from the other side)
+        jumps = np.ceil((a - ea) / step) <= np.floor((a + ea) / step)
+        bound = np.where(jumps, 2 * step, ea)
     return [np.broadcast_to(np.where(np.asarray(eb) > 0, np.inf, bound), outs[0].shape)]
 
 
