@@ -6,6 +6,7 @@ Errors are PimcErrors located as file:line:col, saying what was expected.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from functools import lru_cache
@@ -36,6 +37,8 @@ def _type_body(tok: Token, where: str) -> tuple[tuple[int, ...], str]:
     dims, dtype = m.group(1).split("x")[:-1], m.group(2)
     if dtype not in DTYPES:
         raise PimcError(f"unknown element type '{dtype}'; accepted: {', '.join(DTYPES)}", where)
+    if any(len(d) > 18 for d in dims):  # beyond int64 arithmetic on sizes and offsets
+        raise PimcError("a dimension has more than 18 digits; accepted: up to 10^18", where)
     return tuple(int(d) for d in dims), dtype
 
 
@@ -96,7 +99,7 @@ class _Build(Transformer):
     def dense(self, c):
         tok, values = c[0], c[1:]
         shape, dtype = _type_body(tok, self._at(tok))
-        size = int(np.prod(shape, dtype=np.int64))
+        size = math.prod(shape)
         if size != len(values):
             raise PimcError(f"dense<{tok}> needs {size} values, got {len(values)}", self._at(tok))
         try:

@@ -151,3 +151,12 @@ def test_a_pickled_sidecar_array_is_refused(tmp_path: Path) -> None:
     _sidecar_with(sidecar_path(path), {"w": buf.getvalue()})
     with pytest.raises(PimcError, match="array 'w' of the weights sidecar cannot be read"):
         load(path)
+
+
+def test_a_dimension_beyond_int64_is_a_located_error() -> None:
+    """Found by bench/fuzz.py: `dense<3x1000...0xf32, ...>` overflowed np.prod (OverflowError)."""
+    huge = "1" + "0" * 400
+    with pytest.raises(PimcError, match=r"^f.pir:1:33: a dimension has more than 18 digits"):
+        parse(f"module @m attributes {{v = dense<3x{huge}xf32, [1.0]>}} {{\n}}\n", file="f.pir")
+    with pytest.raises(PimcError, match="needs 999999999999999999 values, got 1"):
+        parse("module @m attributes {v = dense<999999999999999999xf32, [1.0]>} {\n}\n")
