@@ -19,6 +19,7 @@ from ir.verify import verify
 __all__ = ["import_onnx", "OPSETS"]
 
 OPSETS = range(13, 22)
+_TOO_BIG = ("array is too big", "Maximum allowed size exceeded")  # numpy's words for it
 
 
 def _load(model: str | Path | onnx.ModelProto) -> tuple[onnx.ModelProto, str]:
@@ -108,7 +109,9 @@ def import_onnx(model: str | Path | onnx.ModelProto, batch: int | None = None,
             ctx.values[vi.name] = ctx.argument(_arg_type(vi, batch, dims or {}, where), vi.name)
     try:
         convert_nodes(ctx, g.node)
-    except MemoryError:  # a declared shape far beyond memory, computed as a constant
+    except (MemoryError, ValueError) as exc:  # a declared shape beyond memory, as a constant
+        if isinstance(exc, ValueError) and not str(exc).startswith(_TOO_BIG):
+            raise
         node = f" (at {ctx.source})" if ctx.source else ""
         raise PimcError(f"a constant computed at import time does not fit in memory{node}; "
                         "accepted: shapes that fit the machine", where) from None

@@ -103,8 +103,9 @@ class _Build(Transformer):
         if size != len(values):
             raise PimcError(f"dense<{tok}> needs {size} values, got {len(values)}", self._at(tok))
         try:
-            return np.array(values, dtype=DTYPES[dtype]).reshape(shape)
-        except (OverflowError, ValueError):
+            with np.errstate(over="raise"):  # 1e300 in an f16 is an error, not a silent inf
+                return np.array(values, dtype=DTYPES[dtype]).reshape(shape)
+        except (OverflowError, ValueError, FloatingPointError):
             raise PimcError(f"values do not fit {dtype}", self._at(tok)) from None
 
     def _symbol(self, tok: Token) -> str:

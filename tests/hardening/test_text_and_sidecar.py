@@ -160,3 +160,10 @@ def test_a_dimension_beyond_int64_is_a_located_error() -> None:
         parse(f"module @m attributes {{v = dense<3x{huge}xf32, [1.0]>}} {{\n}}\n", file="f.pir")
     with pytest.raises(PimcError, match="needs 999999999999999999 values, got 1"):
         parse("module @m attributes {v = dense<999999999999999999xf32, [1.0]>} {\n}\n")
+
+
+def test_a_value_beyond_its_element_type_is_a_located_error() -> None:
+    """Found by bench/fuzz.py: 1e300 in an f16 became inf with only a warning."""
+    with pytest.raises(PimcError, match=r"^<string>:1:33: values do not fit f16"):
+        parse("module @m attributes {v = dense<f16, [1e300]>} {\n}\n")
+    assert parse("module @m attributes {v = dense<f16, [65504.0]>} {\n}\n").attrs["v"] == 65504
