@@ -139,7 +139,7 @@ def main() -> None:
     ap.add_argument("--engines", action="store_true", help="time heap engine against SimPy")
     ap.add_argument("--simpy", default="", help="a folder to import SimPy from")
     ap.add_argument("--largest", default="deepctr_fibinet_legacy")
-    ap.add_argument("--largest-target", default="hetero")
+    ap.add_argument("--largest-target", default="isaac")
     args = ap.parse_args()
     (engines if args.engines else corpus)(args)
 

@@ -18,7 +18,6 @@ Batches are released at `k x interval` when pipelined, otherwise when the previo
 from __future__ import annotations
 
 import heapq
-from bisect import insort
 from dataclasses import dataclass
 
 __all__ = ["Run", "Task", "run"]
@@ -59,7 +58,10 @@ class _State:
         self.todo = [len(tasks)] * batches
         self.start = [[-1] * len(tasks) for _ in range(batches)]
         self.end = [[-1] * len(tasks) for _ in range(batches)]
-        self.waiting: list[tuple[int, int, int]] = []  # (batch, rank, task)
+        # Waiting tasks are looked at again only when a resource that blocked them frees:
+        # no other change can let them start, so this is a full scan's result, faster.
+        self.blocked: list[list[tuple[int, int, int]]] = [[] for _ in range(resources)]
+        self.ready: list[tuple[int, int, int]] = []  # (batch, rank, task) to look at now
         self.events: list[tuple[int, int, int, int, int]] = []
         self.seq = 0
 
@@ -70,12 +72,16 @@ class _State:
     def release(self, batch: int) -> None:
         for i, t in enumerate(self.tasks):
             if not t.preds:
-                insort(self.waiting, (batch, t.rank, i))
+                self.ready.append((batch, t.rank, i))
 
-    def can_start(self, batch: int, task: int) -> bool:
+    def unblock(self, r: int) -> None:
+        self.ready += self.blocked[r]
+        self.blocked[r] = []
+
+    def blocking(self, batch: int, task: int) -> list[int]:
         mine = (batch, self.holder.get(task, -1))
         free, held = self.free, self.held
-        return all(free[r] and held[r] in (None, mine) for r in self.tasks[task].use)
+        return [r for r in self.tasks[task].use if not free[r] or held[r] not in (None, mine)]
 
     def begin(self, now: int, batch: int, task: int) -> None:
         t = self.tasks[task]
@@ -96,22 +102,26 @@ class _State:
             if self.pending[batch][h] == 0:
                 for r in self.tasks[h].use:
                     self.held[r] = None
+                    self.unblock(r)
         for s in self.succs[task]:
             self.left[batch][s] -= 1
             if self.left[batch][s] == 0:
-                insort(self.waiting, (batch, self.tasks[s].rank, s))
+                self.ready.append((batch, self.tasks[s].rank, s))
         self.todo[batch] -= 1
         return self.todo[batch] == 0
 
     def dispatch(self, now: int) -> None:
-        keep = []
-        for item in self.waiting:
+        """Start every task that can, oldest batch and then lowest rank first."""
+        ready, self.ready = sorted(set(self.ready)), []
+        for item in ready:
             batch, _, task = item
-            if self.can_start(batch, task):
+            if self.start[batch][task] >= 0:
+                continue
+            busy = self.blocking(batch, task)
+            if not busy:
                 self.begin(now, batch, task)
-            else:
-                keep.append(item)
-        self.waiting = keep
+            for r in busy[:1]:  # one blocker is enough: it must free before the task starts
+                self.blocked[r].append(item)
 
 
 def run(tasks: list[Task], resources: int, batches: int, interval: int | None) -> Run:
@@ -126,6 +136,7 @@ def run(tasks: list[Task], resources: int, batches: int, interval: int | None) -
             _, kind, _, a, b = heapq.heappop(st.events)
             if kind == _FREE:
                 st.free[a] = True
+                st.unblock(a)
             elif kind == _RELEASE:
                 st.release(a)
             elif st.finish(now, a, b) and interval is None and released < batches:

@@ -168,7 +168,8 @@ def _times(s: dict) -> list[str]:
 
 
 def _bandwidth(s: dict) -> list[str]:
-    """Every transfer holds each link at least its bytes over the link bandwidth."""
+    """Every transfer holds each link of its route at least its bytes over the link bandwidth
+    (a transfer between chip tiles of one router crosses no link, and holds none)."""
     rate = s["target"].get("link_bytes_per_cycle")
     if not rate:
         return []
@@ -179,10 +180,6 @@ def _bandwidth(s: dict) -> list[str]:
         if t["id"] in seen:
             continue
         seen.add(t["id"])
-        if not t.get("links") and (t["end"] - t["start"]) * rate < t["bytes"] * (1 - 1e-9):
-            errors.append(f"transfer {t['id']} takes {t['end'] - t['start']} cycles but its "
-                          f"{t['bytes']} bytes need {math.ceil(t['bytes'] / rate)} at "
-                          f"{rate:g} bytes/cycle")
         for link in t.get("links", ()):
             name, use = link["link"], held.get((link["link"], t["id"]))
             if use is None or use[0] != t["start"]:
@@ -273,5 +270,5 @@ def check_schedule(s: dict) -> list[str]:
     problem = shape_problem(s)
     if problem:
         return [problem]
-    return (_tiles(s) + _capacity(s) + _times(s) + _exclusive(s) + _bandwidth(s)
-            + _residency(s) + _dependencies(s))
+    return (_tiles(s) + _capacity(s) + _exclusive(s) + _bandwidth(s) + _residency(s)
+            + _times(s) + _dependencies(s))
