@@ -1,4 +1,4 @@
-"""schedule.json (docs/mapping.md, version 1) from a placed, scheduled module."""
+"""schedule.json (docs/mapping.md, version 2) from a placed, scheduled module."""
 
 from __future__ import annotations
 
@@ -7,7 +7,21 @@ from typing import Any
 from compiler.checker import SCHEMA, VERSION
 from ir.core import Graph, Module, Op, Value
 from ir.dialects import pim
-from ir.dialects.pim_attrs import BATCH, END, INTERVAL, LATENCY, LOC, REPLICAS, START, UNIT
+from ir.dialects.pim_attrs import (
+    BATCH,
+    END,
+    INTERVAL,
+    IO_END,
+    LATENCY,
+    LINK_BYTES,
+    LINK_CYCLES,
+    LINKS,
+    LOC,
+    PIPELINED,
+    REPLICAS,
+    START,
+    UNIT,
+)
 
 __all__ = ["schedule_dict", "target_summary"]
 
@@ -28,6 +42,10 @@ def target_summary(target: Any) -> dict:
                    chip_tiles=chip.tiles)
     if target.dram is not None:
         out.update(banks=target.dram.banks, bank_bytes=int(target.dram.bank_size // 8))
+    out["weights"] = target.weights
+    net = chip.network if chip is not None else None
+    if net is not None:
+        out["link_bytes_per_cycle"] = float(net.link_bandwidth / 8 / target.clock)
     return out
 
 
@@ -71,6 +89,8 @@ def _op_entry(op: Op, ids: _Ids) -> dict:
              "inputs": sorted({ids.id[id(p)] for v in op.operands for p in ids.producers(v)})}
     if isinstance(op, pim.MVM):
         entry.update(tile=list(op.attrs["tile"]), replicas=int(REPLICAS.of(op, 1)))
+    if IO_END.has(op):
+        entry["io_end"] = int(IO_END.of(op))
     return entry
 
 
@@ -94,13 +114,27 @@ def _shard_entry(op: pim.Gather) -> dict:
             "rows": table.shape[0], "bytes": table.size * bits // 8}
 
 
-def _units(ops: list[dict]) -> dict[str, list[dict]]:
+def _units(ops: list[dict], transfers: list[dict]) -> dict[str, list[dict]]:
+    """Resource -> what holds it when: ops on their units (after the off-chip read, which holds
+    `io:0`), transfers on every link of their routes (ids are graph positions, shared)."""
     units: dict[str, list[dict]] = {}
     kind = {"crossbar": "crossbar", "digital": "tile", "bank": "bank"}
     for op in ops:
+        begin = op.get("io_end", op["start"])
+        if begin > op["start"]:
+            units.setdefault("io:0", []).append(
+                {"op": op["id"], "start": op["start"], "end": begin})
         for loc in op["loc"]:
             units.setdefault(f"{kind[op['unit']]}:{loc}", []).append(
-                {"op": op["id"], "start": op["start"], "end": op["end"]})
+                {"op": op["id"], "start": begin, "end": op["end"]})
+    seen: set[int] = set()
+    for t in transfers:
+        if t["id"] in seen:
+            continue
+        seen.add(t["id"])
+        for link in t["links"]:
+            units.setdefault(link["link"], []).append(
+                {"op": t["id"], "start": t["start"], "end": t["start"] + link["cycles"]})
     return dict(sorted(units.items()))
 
 
@@ -112,7 +146,10 @@ def _transfers(graph: Graph, ids: _Ids, scheduled: set[int]) -> list[dict]:
         for t, p in ids.transfers_into(op):
             out.append({"id": ids.id[id(t)], "src": ids.id[id(p)], "dst": ids.id[id(op)],
                         "bytes": t.attrs["bytes"], "hops": t.attrs["hops"],
-                        "start": int(START.of(t, 0)), "end": int(END.of(t, 0))})
+                        "start": int(START.of(t, 0)), "end": int(END.of(t, 0)),
+                        "links": [{"link": k, "bytes": int(b), "cycles": int(c)}
+                                  for k, b, c in zip(LINKS.of(t, ()), LINK_BYTES.of(t, ()),
+                                                     LINK_CYCLES.of(t, ()))]})
     return out
 
 
@@ -123,13 +160,15 @@ def schedule_dict(module: Module, target: Any, objective: str) -> dict:
     placed = [op for op in graph.ops if UNIT.of(op, None) in _UNITS
               and not isinstance(op, pim.Transfer)]
     ops = [_op_entry(op, ids) for op in placed]
+    transfers = _transfers(graph, ids, {id(op) for op in placed})
     return {
         "schema": SCHEMA, "version": VERSION, "target": target_summary(target),
         "batch": int(BATCH.of(module, 0)), "objective": objective,
+        "pipelined": bool(PIPELINED.of(module, False)),
         "interval": int(INTERVAL.of(module, 0)), "latency": int(LATENCY.of(module, 0)),
         "ops": ops,
         "tiles": [t for op in placed if isinstance(op, pim.MVM) for t in _tile_entries(op, target)],
         "shards": [_shard_entry(op) for op in placed if isinstance(op, pim.Gather)],
-        "transfers": _transfers(graph, ids, {id(op) for op in placed}),
-        "units": _units(ops),
+        "transfers": transfers,
+        "units": _units(ops, transfers),
     }

@@ -3,7 +3,8 @@
 `schedule{pipeline=auto|true|false}`. Reads the placement (`pim.loc`, `pim.replicas`), writes
 `pim.start` / `pim.end` on every op with a unit, inserts a `pim.transfer` (src/dst chip tile,
 bytes, hops, its own start and end) before the first consumer of a value that crosses the
-mesh, and sets `pim.latency` and `pim.interval` on the module. `auto` pipelines batches when
+mesh (with the links it holds: `pim.links`, `pim.link_bytes`, `pim.link_cycles`), and sets
+`pim.latency` and `pim.interval` on the module. `auto` pipelines batches when
 the placement's objective is throughput or a mix; otherwise batches run one after another
 (interval = latency). The list scheduler is in `passes._placement.timeline`; deterministic.
 """
@@ -15,11 +16,23 @@ from typing import ClassVar
 
 from ir.core import Graph, Module
 from ir.dialects import pim
-from ir.dialects.pim_attrs import END, INTERVAL, LATENCY, PIPELINED, PLACE_FACTS, START
+from ir.dialects.pim_attrs import (
+    END,
+    INTERVAL,
+    IO_END,
+    LATENCY,
+    LINK_BYTES,
+    LINK_CYCLES,
+    LINKS,
+    PIPELINED,
+    PLACE_FACTS,
+    START,
+)
 from ir.errors import PimcError
 from passes._placement.layout import read_layout
+from passes._placement.moves import Move
 from passes._placement.problem import Problem
-from passes._placement.timeline import Move, Timeline, schedule
+from passes._placement.timeline import Timeline, schedule, uses
 from passes.base import Pass
 
 __all__ = ["Schedule"]
@@ -40,7 +53,9 @@ def _insert(graph: Graph, moves: list[Move], indexed: list) -> None:
         consumers = [indexed[c] for c in m.consumers]
         t = pim.Transfer([m.value], dict((("src", m.src), ("dst", m.dst), ("bytes", m.bytes),
                                           ("hops", m.hops), START.item(m.start),
-                                          END.item(m.end))))
+                                          END.item(m.end), LINKS.item(tuple(m.links)),
+                                          LINK_BYTES.item(tuple(m.links.values())),
+                                          LINK_CYCLES.item(tuple(m.occupancy.values())))))
         graph.insert_before(min(consumers, key=lambda op: position[id(op)]), t)
         for op in consumers:
             op.operands = [t.result if v is m.value else v for v in op.operands]
@@ -74,6 +89,10 @@ class Schedule(Pass):
         for info in prob.ops:
             START.set(info.op, tl.start[info.index])
             END.set(info.op, tl.end[info.index])
+            IO_END.drop(info.op)
+            if info.io_cycles:
+                d = tl.end[info.index] - tl.start[info.index]
+                IO_END.set(info.op, tl.start[info.index] + uses(layout, info, d)[0].length)
         _insert(graph, tl.moves, list(graph.ops))
         LATENCY.set(module, int(tl.latency))
         INTERVAL.set(module, int(tl.interval))

@@ -24,6 +24,7 @@ import numpy as np
 from ir.core import Graph, Module, Op
 from ir.dialects.pim_attrs import A_BITS, STREAMED, TARGET, UNIT, W_BITS, X_SCALE, Fact
 from ir.errors import PimcError
+from passes._costing.op_primitives import table_bytes
 from passes._lowering import embedding
 from passes._lowering.geometry import geometry, tile_count
 from passes._lowering.kinds import kind_of, matrices, op_names
@@ -87,7 +88,7 @@ class Tile(Pass):
                 if UNIT.of(op, None) == "bank" and kind_of(op) == "embedding"]
         self._check_banks(target, bags)
         for op in bags:
-            self._shard(graph, op, names[op], target)
+            self._shard(graph, op, names[op], target, len(bags))
         if streamed:
             STREAMED.set(module, True)
         dce(graph)
@@ -121,17 +122,18 @@ class Tile(Pass):
     def _check_banks(self, target, bags: list[Op]) -> None:
         if not bags:
             return
-        need = sum(embedding.table_bytes(op) for op in bags)
+        need = sum(table_bytes(op) for op in bags)
         have = target.dram.banks * target.dram.bank_size / 8
         if need > have:
             raise PimcError(f"embedding tables need {need} bytes but target {target.name}'s "
                             f"{target.dram.banks} banks hold {int(have)}", "tile")
 
-    def _shard(self, graph: Graph, op: Op, name: str, target) -> None:
+    def _shard(self, graph: Graph, op: Op, name: str, target, tables: int) -> None:
         if not embedding.shardable(op):
             return
-        bank_bytes = target.dram.bank_size / 8
-        count = self.shards or embedding.shards_needed(op, bank_bytes)
+        need = embedding.shards_needed(op, target.dram.bank_size / 8)
+        count = self.shards or embedding.parallel_shards(
+            op, target, need, max(need, target.dram.banks // max(1, tables)))
         ranges = embedding.bounds(op.operands[0].type.shape[0], count, self._profile(name))
         ops, value = embedding.shard_bag(op, name, ranges)
         _replace(graph, op, ops, value)

@@ -199,6 +199,8 @@ class OffChipDram:
     write_energy: float = quantity("energy_per_bit")
     width: float = quantity("size", 0.0, doc="bits per target clock cycle")
     bandwidth: float = quantity("bandwidth", 0.0, doc="used when width is not given")
+    access_size: float = quantity("size", 0.0, doc="bits moved per random access (a burst); "
+                                  "0: exactly the bytes asked for")
     source: str = ""
 
     def check(self) -> list[tuple[str, str]]:

@@ -19,8 +19,9 @@ from ir.core import Attr
 from ir.errors import PimcError
 
 __all__ = [
-    "A_BITS", "BATCH", "END", "FACTS", "FREQ", "INTERVAL", "LATENCY", "LOWER_BOUND_FACTS",
-    "LOC", "MODULE_FACTS", "OP_FACTS", "PIPELINED", "PLACE_FACTS", "REPLICAS", "START",
+    "A_BITS", "BATCH", "END", "FACTS", "FREQ", "INTERVAL", "IO_END", "LATENCY", "LOWER_BOUND_FACTS",
+    "LINKS", "LINK_BYTES", "LINK_CYCLES", "LOC", "MODULE_FACTS", "OP_FACTS", "PIPELINED",
+    "PLACE_FACTS", "REPLICAS", "START",
     "STREAMED", "TARGET", "UNIT", "UNITS", "W_BITS", "X_SCALE", "Fact", "check_facts",
     "facts_of", "group_values", "markdown_table", "set_group",
 ]
@@ -109,6 +110,16 @@ START = _op("pim.start", "int", "schedule", "schedule.json, report",
             "first cycle the op occupies its resources (batch 0)")
 END = _op("pim.end", "int", "schedule", "schedule.json, report",
           "cycle after the last one the op occupies its resources (batch 0)")
+IO_END = _op("pim.io_end", "int", "schedule", "schedule.json",
+             "an op that first reads off-chip DRAM holds the chip's I/O (`io:0`) from its start "
+             "to this cycle, and its unit from here to its end")
+LINKS = _op("pim.links", "strs", "schedule", "schedule.json",
+            "a `pim.transfer`'s directed mesh links (`link:x,y>x',y'`, XY routes to every "
+            "destination chip tile)")
+LINK_BYTES = _op("pim.link_bytes", "ints", "schedule", "schedule.json",
+                 "bytes the transfer puts on each of its links, in `pim.links` order")
+LINK_CYCLES = _op("pim.link_cycles", "ints", "schedule", "schedule.json",
+                  "cycles the transfer holds each of its links from its start")
 
 # Module facts.
 TARGET = _module("pim.target", "str", "partition", "assign-precision, tile, place, report",
@@ -146,7 +157,8 @@ LOWER_BOUND_FACTS: Mapping[str, Fact] = {f.key: f for f in (
             "lower bound on `pim.interval` over every placement"),
 )}
 
-OP_FACTS = (W_BITS, A_BITS, X_SCALE, UNIT, FREQ, REPLICAS, LOC, START, END)
+OP_FACTS = (W_BITS, A_BITS, X_SCALE, UNIT, FREQ, REPLICAS, LOC, START, END, IO_END, LINKS,
+            LINK_BYTES, LINK_CYCLES)
 MODULE_FACTS = (TARGET, BATCH, STREAMED, *PLACE_FACTS.values(), LATENCY, INTERVAL, PIPELINED,
                 *LOWER_BOUND_FACTS.values())
 FACTS: Mapping[str, Fact] = {f.name: f for f in OP_FACTS + MODULE_FACTS}

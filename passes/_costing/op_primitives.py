@@ -10,6 +10,9 @@ both see the same numbers.
 - ``pim.gather``: one ``BankGather`` of the shard's expected lookups (its ``pim.freq`` share of
   the bag's indices when the shard carries a frequency profile, else its share of the rows),
   all in one bank (so the duration is lookups x the time of one lookup).
+- ``rec.embedding_bag`` on a target without DRAM banks: its table lives in the off-chip DRAM,
+  so a ``DramAccess`` of every looked-up row (in whole accesses of the DRAM's access size)
+  comes before the pooling ``VectorOp``; the scheduler puts the access on the chip's I/O.
 - ``pim.combine``, element-wise and interaction ops on digital units: ``VectorOp``s whose
   element counts follow the op's arithmetic (``_DIGITAL``; anything else is one copy of its
   result). ``pim.transfer``: ``Transfer``; ``pim.load``: ``WeightLoad``.
@@ -21,12 +24,21 @@ import math
 from collections.abc import Callable
 
 from ir.core import Op
-from ir.dialects import pim
+from ir.dialects import pim, rec
 from ir.dialects.pim_attrs import A_BITS, FREQ, REPLICAS, W_BITS
 from targets.hardware import Target
-from targets.primitives import BankGather, CrossbarMVM, Primitive, Transfer, VectorOp, WeightLoad
+from targets.primitives import (
+    BankGather,
+    CrossbarMVM,
+    DramAccess,
+    Primitive,
+    Transfer,
+    VectorOp,
+    WeightLoad,
+)
 
-__all__ = ["bits_of", "gather_lookups", "gather_shares", "primitives"]
+__all__ = ["bits_of", "gather_lookups", "gather_shares", "offchip_lookup_bytes", "primitives",
+           "table_bits", "table_bytes"]
 
 
 def bits_of(op: Op, target: Target) -> int:
@@ -64,9 +76,22 @@ def gather_lookups(op: Op, share: float) -> int:
     return max(1, math.ceil(_size(op, 1) * share))
 
 
+def table_bits(op: Op) -> int:
+    """Bits per stored element of the table an embedding bag or gather shard reads: the op's
+    weight precision when one was assigned, else the table's type. Tiling, bank placement and
+    the cost of lookups all size tables with this one function."""
+    table = op.operands[0].type
+    return int(W_BITS.of(op, None) or table.bits or table.np_dtype.itemsize * 8)
+
+
+def table_bytes(op: Op) -> int:
+    """Bytes the table (or shard) of `op` occupies where it is stored."""
+    return math.ceil(op.operands[0].type.size * table_bits(op) / 8)
+
+
 def _gather(op: Op, target: Target, share: float = 1.0) -> tuple[Primitive, ...]:
     table = op.operands[0].type
-    bits = table.bits or W_BITS.of(op, None) or table.np_dtype.itemsize * 8
+    bits = table_bits(op)
     return (BankGather(gather_lookups(op, share), max(1, table.shape[1]), int(bits),
                        _pooling(op)),)
 
@@ -138,6 +163,19 @@ _DIGITAL: dict[str, Callable[[Op, Target], tuple[Primitive, ...]]] = {
 }
 
 
+def offchip_lookup_bytes(op: Op, target: Target) -> int:
+    """Bytes an embedding bag kept in off-chip DRAM reads per batch: every lookup moves its
+    row in whole accesses of the DRAM's access size (0 when the tables live in banks)."""
+    dram = target.offchip_dram
+    if not isinstance(op, rec.EmbeddingBag) or target.dram is not None or dram is None:
+        return 0
+    table = op.operands[0].type
+    row_bits = max(1, table.shape[-1]) * table_bits(op)
+    if dram.access_size:
+        row_bits = math.ceil(row_bits / dram.access_size) * dram.access_size
+    return _size(op, 1) * math.ceil(row_bits / 8)
+
+
 def primitives(op: Op, target: Target, share: float = 1.0) -> tuple[Primitive, ...]:
     """The primitives `op` costs on `target` (`share`: a gather shard's share of lookups)."""
     if isinstance(op, pim.MVM):
@@ -149,4 +187,7 @@ def primitives(op: Op, target: Target, share: float = 1.0) -> tuple[Primitive, .
     if isinstance(op, pim.Load):
         return (WeightLoad(max(1, op.attrs["bytes"])),)
     make = _DIGITAL.get(op.name, _vector("copy", _out))
+    fetched = offchip_lookup_bytes(op, target)
+    if fetched:  # a table in off-chip DRAM: its rows cross the chip's I/O, then pool on a unit
+        return (DramAccess(fetched), *make(op, target))
     return make(op, target)

@@ -14,19 +14,38 @@ import numpy as np
 from ir.core import Op, Value
 from ir.dialects import pim
 from ir.dialects.pim_attrs import A_BITS, UNIT, W_BITS
+from passes._costing.op_primitives import table_bits, table_bytes
 from passes.rewrite import new_const
 
-__all__ = ["bounds", "shard_bag", "shards_needed", "table_bytes"]
-
-
-def table_bytes(op: Op) -> int:
-    rows, dim = op.operands[0].type.shape
-    return math.ceil(rows * dim * W_BITS.of(op, 32) / 8)
+__all__ = ["bounds", "parallel_shards", "shard_bag", "shards_needed"]
 
 
 def shards_needed(op: Op, bank_bytes: float) -> int:
     """Shards one table needs so that each fits in a bank."""
     return max(1, math.ceil(table_bytes(op) / bank_bytes))
+
+
+def parallel_shards(op: Op, target, least: int, most: int) -> int:
+    """How many banks to spread a table over so that its lookups run in parallel: the count in
+    least, 2*least, ... <= most (at least `least`, the capacity need) whose slowest shard plus
+    the combine of the shards' partial results is quickest on `target`'s cost model.
+    Lookups are taken as uniform over rows; a frequency profile reshapes the ranges later."""
+    from targets.coster import OpCoster
+    from targets.primitives import BankGather, VectorOp
+
+    coster = OpCoster(target)
+    rows, dim = op.operands[0].type.shape[0], max(1, op.operands[0].type.shape[-1])
+    lookups, out = max(1, op.operands[1].type.size), max(1, op.results[0].type.size)
+    bits = table_bits(op)
+    best, count = None, max(1, least)
+    while count <= max(least, min(most, rows)):
+        shard = BankGather(max(1, math.ceil(lookups / count)), dim, bits, 1)
+        parts = () if count == 1 else (VectorOp("add", out * (count - 1), bits),)
+        cycles = coster.cycles((shard,)) * 1 + (coster.cycles(parts) if parts else 0)
+        if best is None or cycles < best[0]:
+            best = (cycles, count)
+        count *= 2
+    return best[1]
 
 
 def bounds(rows: int, shards: int, profile: np.ndarray | None = None) -> list[tuple[int, int]]:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from passes._placement.layout import Layout
 from passes._placement.mesh import PORT
+from passes._placement.moves import edge_bytes, reach
 from passes._placement.problem import OpInfo, Problem
-from passes._placement.timeline import duration, edge_bytes, reach
+from passes._placement.timeline import duration
 from targets.primitives import Transfer
 
 __all__ = ["balanced", "earliest_finish"]

@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import math
 
+from passes._placement.moves import edge_bytes, read_bytes
 from passes._placement.problem import Problem, producers_of
-from passes._placement.timeline import edge_bytes, read_bytes
 from targets.primitives import Transfer
 
 __all__ = ["lower_bounds"]

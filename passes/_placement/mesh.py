@@ -66,6 +66,23 @@ class Mesh:
         (ax, ay), (bx, by) = self._router(a), self._router(b)
         return abs(ax - bx) + abs(ay - by) + 1
 
+    def route(self, a: int, b: int) -> tuple[str, ...]:
+        """The directed router links (``link:x,y>x',y'``) an XY-routed transfer from chip tile
+        `a` to `b` crosses, x first (either may be PORT); none between tiles of one router."""
+        if a == b or not self.chip_tiles:
+            return ()
+        (x, y), (bx, by) = self._router(a), self._router(b)
+        links = []
+        while x != bx:
+            nx = x + (1 if bx > x else -1)
+            links.append(f"link:{x},{y}>{nx},{y}")
+            x = nx
+        while y != by:
+            ny = y + (1 if by > y else -1)
+            links.append(f"link:{x},{y}>{x},{ny}")
+            y = ny
+        return tuple(links)
+
     def _router(self, tile: int) -> tuple[int, int]:
         return self.coords[self.order[0] if tile == PORT else tile]
 

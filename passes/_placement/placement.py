@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from ir.dialects import pim
 from ir.errors import PimcError
+from passes._costing.op_primitives import table_bytes
 from passes._placement.digital import balanced, earliest_finish
 from passes._placement.layout import Layout
 from passes._placement.problem import OpInfo, Problem
@@ -60,7 +61,7 @@ def assign_banks(prob: Problem) -> dict[int, int]:
     load, room = [0] * mesh.banks, [mesh.bank_bytes] * mesh.banks
     out = {}
     for info in sorted(shards, key=lambda s: (-s.cycles, s.index)):
-        size = _shard_bytes(info)
+        size = table_bytes(info.op)
         fits = [b for b in range(mesh.banks) if room[b] >= size]
         if not fits:
             raise PimcError(f"shard {info.op.attrs['shard']} of {info.op.attrs['op']} "
@@ -70,12 +71,6 @@ def assign_banks(prob: Problem) -> dict[int, int]:
         room[bank] -= size
         out[info.index] = bank
     return out
-
-
-def _shard_bytes(info: OpInfo) -> int:
-    table = info.op.operands[0].type
-    bits = table.bits or table.np_dtype.itemsize * 8
-    return -(-table.size * bits // 8)
 
 
 def layout_of(prob: Problem, place: Placement) -> Layout:

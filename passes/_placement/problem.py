@@ -25,6 +25,7 @@ from passes._placement.mesh import Mesh
 from targets import load_target
 from targets.coster import OpCoster
 from targets.hardware import Target
+from targets.primitives import DramAccess
 
 __all__ = ["UNITS", "Group", "OpInfo", "Problem", "producers_of"]
 
@@ -39,6 +40,7 @@ class OpInfo:
     preds: tuple[int, ...]  # indices of producer ops with a unit
     cycles: int  # at one replica
     group: str = ""  # crossbar ops: the op they are a tile of
+    io_cycles: int = 0  # of `cycles`, the part spent on the chip's off-chip I/O (first)
 
 
 @dataclass
@@ -118,7 +120,7 @@ class Problem:
             if unit not in UNITS or isinstance(op, pim.Transfer):
                 continue
             preds = {index[id(p)]: None for v in op.operands for p in producers_of(v, memo)}
-            info = OpInfo(i, op, unit, tuple(preds), self.cycles(op, 1))
+            info = OpInfo(i, op, unit, tuple(preds), self.cycles(op, 1), io_cycles=self._io(op))
             if unit == "crossbar" and isinstance(op, pim.MVM):
                 info.group = op.attrs["op"]
                 group = self.groups.setdefault(info.group, Group(info.group))
@@ -149,6 +151,10 @@ class Problem:
         if isinstance(op, pim.MVM):
             prims = tuple(dataclasses.replace(p, replicas=replicas) for p in prims)
         return self.coster.cycles(prims)
+
+    def _io(self, op: Op) -> int:
+        prims = [p for p in primitives(op, self.target) if isinstance(p, DramAccess)]
+        return self.coster.cycles(tuple(prims)) if prims else 0
 
     def shards(self) -> list[OpInfo]:
         return [info for info in self.ops if isinstance(info.op, pim.Gather)]

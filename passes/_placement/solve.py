@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from passes._placement.heuristics import greedy, naive
 from passes._placement.layout import Layout
 from passes._placement.lower_bounds import lower_bounds
+from passes._placement.moves import edge_bytes
 from passes._placement.placement import DIGITAL_STRATEGIES, Placement, Score, evaluate
 from passes._placement.problem import Problem
-from passes._placement.timeline import edge_bytes
 
 __all__ = ["Options", "Outcome", "run"]
 

@@ -1,0 +1,139 @@
+"""The transfers a layout needs: what crosses the mesh, from where to where, over which links.
+
+A value whose producer sits on another chip tile than its consumer crosses the mesh. One move
+per (value, set of destination chip tiles) is shared by every consumer with that set; each
+destination tile receives what its consumers read there (a crossbar op's replicas split its
+input vectors, so a chip tile holding some of the replicas receives that share), capped at the
+whole value. A move is routed XY from the producer's tile to every destination tile; each
+directed link carries the bytes of the destinations routed through it, and is held for their
+serialisation at the link bandwidth. The move arrives when its slowest destination has its
+bytes: that destination's bytes over the link plus the hop latency of its route.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ir.core import Value
+from ir.dialects import pim
+from passes._costing.op_primitives import bits_of
+from passes._placement.layout import Layout
+from passes._placement.mesh import PORT
+from passes._placement.problem import OpInfo, Problem, producers_of
+from targets.primitives import Transfer
+
+__all__ = ["Move", "edge_bytes", "plan_moves", "reach", "read_bytes"]
+
+
+@dataclass
+class Move:
+    """One transfer of `value` from the chip tiles of its producer; `sends`: (source tile,
+    destination tile) -> bytes,
+    `links`: directed link -> bytes over it, `occupancy`: link -> cycles it is held from the
+    move's start; the move arrives `cycles` after it starts."""
+
+    value: Value
+    src: int  # the first source chip tile
+    dst: int  # the first destination chip tile
+    bytes: int  # over every (source, destination) pair
+    hops: int  # of the farthest pair
+    consumers: list[int] = field(default_factory=list)
+    cycles: int = 0
+    start: int = 0
+    end: int = 0
+    sends: dict[tuple[int, int], int] = field(default_factory=dict)  # (src, dst) -> bytes
+    links: dict[str, int] = field(default_factory=dict)
+    occupancy: dict[str, int] = field(default_factory=dict)
+
+
+def reach(prob: Problem, layout: Layout, info: OpInfo) -> tuple[int, ...]:
+    """The chip tiles an op's data must reach (PORT for bank ops)."""
+    if info.unit == "bank":
+        return (PORT,)
+    if info.unit == "crossbar":
+        return tuple(dict.fromkeys(prob.mesh.chip_tile_of(x) for x in layout.locs(info)))
+    return (layout.locs(info)[0],)
+
+
+def read_bytes(prob: Problem, info: OpInfo, v: Value) -> int:
+    """Bytes `info` reads of `v` (a weight tile reads only its rows of the input)."""
+    op = info.op
+    bits = v.type.bits or bits_of(op, prob.target)
+    if isinstance(op, pim.MVM) and v is op.operands[0]:
+        (r0, r1) = op.attrs["rows"]
+        return max(1, -(-(v.type.size // max(1, v.type.shape[-1])) * (r1 - r0) * bits // 8))
+    return max(1, -(-v.type.size * bits // 8))
+
+
+def edge_bytes(prob: Problem) -> dict[tuple[int, int], int]:
+    """Bytes each op reads from each producer (op indices), wherever they sit."""
+    out: dict[tuple[int, int], int] = {}
+    for info in prob.ops:
+        for v in dict.fromkeys(info.op.operands):
+            for p in producers_of(v, prob.memo):
+                key = (prob.by_op[id(p)].index, info.index)
+                out[key] = max(out.get(key, 0), read_bytes(prob, info, v))
+    return out
+
+
+def _shares(prob: Problem, layout: Layout, info: OpInfo) -> dict[int, float]:
+    """Chip tile -> the share of the op's data read or written there (a crossbar op's replicas
+    split its vectors; other ops sit on one tile, or at the DRAM port)."""
+    if info.unit != "crossbar":
+        return {t: 1.0 for t in reach(prob, layout, info)}
+    locs = layout.locs(info)
+    out: dict[int, float] = {}
+    for x in locs:
+        t = prob.mesh.chip_tile_of(x)
+        out[t] = out.get(t, 0.0) + 1.0 / len(locs)
+    return out
+
+
+def plan_moves(prob: Problem, layout: Layout) -> list[Move]:
+    """The transfers the layout needs, in the order their first consumer appears."""
+    if prob.mesh.chip_tiles == 0:
+        return []
+    moves: dict[tuple[int, tuple[int, ...]], Move] = {}
+    for info in prob.ops:
+        shares = _shares(prob, layout, info)
+        dst = tuple(shares)
+        for v in dict.fromkeys(info.op.operands):
+            prods = producers_of(v, prob.memo)
+            if not prods or dst[0] == PORT:
+                continue
+            sources = _shares(prob, layout, prob.by_op[id(prods[0])])
+            pairs = {(a, b): sa * sb for a, sa in sources.items() for b, sb in shares.items()
+                     if prob.mesh.hops(a, b)}
+            if not pairs:
+                continue
+            m = moves.setdefault((id(v), dst), Move(v, *next(iter(pairs)), 0, 0))
+            full = max(1, -(-v.type.size * (v.type.bits or bits_of(info.op, prob.target)) // 8))
+            read = read_bytes(prob, info, v)
+            for pair, share in pairs.items():
+                m.sends[pair] = min(full, m.sends.get(pair, 0) + max(1, math.ceil(read * share)))
+            m.consumers.append(info.index)
+    out = list(moves.values())
+    for m in out:
+        _route(prob, m)
+    return out
+
+
+def _route(prob: Problem, m: Move) -> None:
+    """Links, their occupancy, the arrival time, the total bytes and hops of a planned move."""
+    mesh, net = prob.mesh, prob.target.chip.network
+    for (a, b), nbytes in m.sends.items():
+        for link in mesh.route(a, b):
+            m.links[link] = m.links.get(link, 0) + nbytes
+    clock = prob.target.clock
+    m.occupancy = {link: max(1, math.ceil(b * 8 / net.link_bandwidth * clock))
+                   for link, b in m.links.items()}
+    m.bytes = sum(m.sends.values())
+    m.hops = max(mesh.hops(a, b) for a, b in m.sends)
+    arrive = 0
+    for (a, b), nbytes in m.sends.items():
+        held = max((m.occupancy[link] for link in mesh.route(a, b)), default=0)
+        alone = prob.coster.cycles((Transfer(nbytes, mesh.hops(a, b)),))
+        serial = max(1, math.ceil(nbytes * 8 / net.link_bandwidth * clock))
+        arrive = max(arrive, alone + max(0, held - serial))  # shared links stretch it
+    m.cycles = arrive
