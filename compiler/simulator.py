@@ -9,20 +9,21 @@ pipelined, else after batch k-1) and the priority among ready tasks (the rank of
 batch 0, never the cycle itself). Every duration is re-derived from the cost model: an op's
 primitives (``passes._costing.op_primitives``) priced by ``targets.coster.OpCoster``; a
 transfer's link occupancy from its bytes over the link bandwidth, its arrival a hop latency per
-hop later. ``_RULES`` says, per resource kind, how long a task occupies a resource of it.
+hop later. ``RULES`` says, per resource kind, how long a task occupies a resource of it.
 
 Engine: a heap-based dispatcher (``compiler._sim_engine``), not SimPy. SimPy grants a request one
 resource at a time, so an op that needs 64 crossbars (64 replicas) or a transfer that needs every
 link of its route would hold the granted ones idle while it waits for the rest; the hardware
-starts such an op only when all are free, which is one scan of the ready list here. Measured on
-the largest fixture (``bench/simulate_vs_schedule.py --engines``): deepctr_fibinet_legacy on
-hetero, 8 batches, 5,664 tasks per batch: this engine 0.17 s, the SimPy 4.1.1 model (one process
-per task, ``AllOf`` over ``PriorityResource`` requests) 1.9 s.
+starts such an op only when all are free, which is one look at the waiting task here. Measured
+with ``bench/simulate_vs_schedule.py --engines`` (see there for the figures).
 
-Reported: latency (batch 0, first start to last end), interval (mean distance between
-consecutive completions over the last half of the batches), samples/s, energy per batch (dynamic
-by component, plus leakage over the simulated interval as ``compiler.mapped_report`` charges
-it) and the binding resource (the one busiest per batch) with the op that occupies it most.
+Reported: latency (pipelined: the longest first-start-to-last-end of a batch in the steady state,
+the last half of the batches, since the schedule's latency is that of a batch among others;
+batch 0 alone is ``first_batch_latency_cycles``; not pipelined: batch 0), interval (mean distance
+between consecutive completions over the last half of the batches), samples/s, energy per batch
+(dynamic by component, plus leakage over the simulated interval as ``compiler.mapped_report``
+charges it) and the binding resource (the one busiest per batch) with the op that occupies it
+most.
 """
 
 from __future__ import annotations

@@ -1,0 +1,193 @@
+"""The event-driven simulator: its engine's rules on hand-made task graphs, and on compiled
+fixtures its agreement with the scheduler, its independence from the schedule's times, and its
+response to a different mapping."""
+
+import copy
+import random
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from compiler._sim_engine import Task, run
+from compiler.simulator import compare, simulate
+from ir.errors import PimcError
+
+ROOT = Path(__file__).resolve().parents[2]
+ONNX = ROOT / "tests" / "fixtures" / "onnx"
+
+
+# --- the engine ---------------------------------------------------------------------------
+
+def test_tasks_on_one_resource_take_turns_in_rank_order():
+    r = run([Task(1, 5, {0: 5}), Task(0, 3, {0: 3})], 1, 1, None)
+    assert (r.start[0], r.end[0]) == ([3, 0], [8, 3])
+
+
+def test_a_task_starts_only_when_all_its_resources_are_free_and_holds_none_meanwhile():
+    tasks = [Task(0, 10, {0: 10}), Task(1, 4, {0: 4, 1: 4}), Task(2, 3, {1: 3})]
+    r = run(tasks, 2, 1, None)
+    assert r.start[0] == [0, 10, 0]  # task 2 uses resource 1 while task 1 waits for 0
+
+
+def test_a_resource_is_held_for_its_own_length_and_the_result_comes_later():
+    # a transfer: holds its link 4 cycles, arrives at 9; the next transfer may go at 4
+    r = run([Task(0, 9, {0: 4}), Task(1, 9, {0: 4})], 1, 1, None)
+    assert r.start[0] == [0, 4] and r.end[0] == [9, 13]
+
+
+def test_dependencies_and_batch_injection():
+    tasks = [Task(0, 4, {0: 4}), Task(1, 2, {1: 2}, preds=(0,))]
+    r = run(tasks, 2, 3, 10)
+    assert [r.start[k][0] for k in range(3)] == [0, 10, 20]
+    assert [r.start[k][1] for k in range(3)] == [4, 14, 24]
+    late = run(tasks, 2, 3, 2)  # an interval below the resource's 4 cycles: batches queue
+    assert [late.start[k][0] for k in range(3)] == [0, 4, 8]
+    serial = run(tasks, 2, 3, None)  # not pipelined: a batch after the previous one is done
+    assert [serial.start[k][0] for k in range(3)] == [0, 6, 12]
+
+
+def test_the_older_batch_goes_first():
+    tasks = [Task(1, 5, {0: 5}), Task(2, 5, {1: 5}, preds=(0,)), Task(0, 1, {1: 1})]
+    r = run(tasks, 2, 2, 5)
+    # at cycle 5 batch 0's task 1 and batch 1's task 2 (of a lower rank) both want resource 1
+    assert r.start[0][1] == 5 and r.start[1][2] == 10
+
+
+def test_a_streamed_load_keeps_its_crossbar_until_its_reader_is_done():
+    load_a, use_a = Task(0, 3, {0: 3}, holds_for=(1,)), Task(2, 2, {0: 2}, preds=(0,))
+    load_b = Task(1, 3, {0: 3})  # ranked before the use: without the hold it would go first
+    r = run([load_a, use_a, load_b], 1, 1, None)
+    assert r.start[0] == [0, 3, 5]
+    free = run([Task(0, 3, {0: 3}), use_a, load_b], 1, 1, None)  # no hold: b overwrites a
+    assert free.start[0] == [0, 6, 3]
+
+
+# --- on compiled fixtures -----------------------------------------------------------------
+
+@cache
+def _scheduled(model: str, target: str, batch: int, place: str = ""):
+    """(schedule dict, mapped module); `place`: a place{...} spec instead of the default."""
+    from compiler.driver import compile
+    from compiler.schedule_json import schedule_dict
+    from targets import load_target
+
+    path = ONNX / f"{model}.onnx"
+    if not place:
+        c = compile(path, target, batch=batch, emit="scheduled")
+        return schedule_dict(c.module, load_target(target), "throughput"), c.module
+    from frontend.onnx import import_onnx
+    from passes.manager import PassManager
+    from passes.pipeline import parse_pipeline
+
+    module = import_onnx(str(path), batch=batch)
+    spec = (f"canonicalize,fuse-interactions,assign-precision,partition{{target={target}}},"
+            f"tile,{place},schedule")
+    PassManager(parse_pipeline(spec)).run(module)
+    return schedule_dict(module, load_target(target), "throughput"), module
+
+
+SAMPLE = [("torchrec_dlrm_legacy", "isaac", 8), ("deepctr_wdl_legacy", "puma", 8),
+          ("torchfm_fm_legacy", "hetero", 8), ("torchrec_dlrm_projection_legacy", "hbm-pim", 64)]
+
+
+@pytest.mark.parametrize("model, target, batch", SAMPLE)
+def test_the_simulator_agrees_with_the_scheduler_within_5_percent(model, target, batch):
+    s, m = _scheduled(model, target, batch)
+    sim = simulate(s, m)
+    assert compare(sim, s) == []
+    assert abs(sim.difference_percent["latency"]) <= 5
+    assert abs(sim.difference_percent["interval"]) <= 5
+    assert sim.samples_per_second == pytest.approx(s["target"]["clock_hz"]
+                                                   / sim.interval_cycles * s["batch"])
+    assert sim.binding["resource"] in s["units"] and sim.energy_j > 0
+
+
+def _scramble(s: dict, seed: int) -> dict:
+    """Every start and end cycle replaced through one random strictly increasing map, so the
+    order of all times is kept and none of the values is."""
+    s = copy.deepcopy(s)
+    times = sorted({t for x in s["ops"] + s["transfers"] for t in (x["start"], x["end"])})
+    rng = random.Random(seed)
+    new, at = {}, 0
+    for t in times:
+        at += rng.randint(1, 1000)
+        new[t] = at
+    for x in s["ops"] + s["transfers"]:
+        x["start"], x["end"] = new[x["start"]], new[x["end"]]
+    for uses in s["units"].values():
+        for u in uses:
+            u["start"], u["end"] = u["start"] * 7 + 1, u["end"] * 3
+    return s
+
+
+def test_the_schedule_times_are_not_read_only_their_order():
+    s, m = _scheduled("torchrec_dlrm_legacy", "isaac", 8)
+    a = simulate(s, m)
+    b = simulate(_scramble(s, 1), m)
+    assert (a.latency_cycles, a.interval_cycles, a.energy, a.binding) == \
+        (b.latency_cycles, b.interval_cycles, b.energy, b.binding)
+    reordered = copy.deepcopy(s)  # near miss: a different order may change the numbers
+    for op in reordered["ops"]:
+        op["start"] = -op["start"]
+    c = simulate(reordered, m)
+    assert (c.latency_cycles, c.interval_cycles) != (a.latency_cycles, a.interval_cycles)
+
+
+def test_a_different_mapping_gives_different_numbers():
+    naive = simulate(*_scheduled("torchrec_dlrm_legacy", "isaac", 8, "place{solver=naive}"))
+    greedy = simulate(*_scheduled("torchrec_dlrm_legacy", "isaac", 8, "place{solver=greedy}"))
+    assert naive.interval_cycles > greedy.interval_cycles
+    assert naive.binding != greedy.binding or naive.latency_cycles != greedy.latency_cycles
+
+
+def test_an_interval_too_short_for_a_resource_is_found_and_named():
+    s, m = _scheduled("torchrec_dlrm_legacy", "isaac", 8)
+    short = dict(s, interval=s["interval"] // 2)
+    sim = simulate(short, m)
+    warnings = compare(sim, short)
+    assert sim.interval_cycles >= s["interval"] * 0.95
+    assert any(w.startswith("simulated interval") and sim.binding["resource"] in w
+               for w in warnings), warnings
+
+
+def test_energy_is_dynamic_plus_leakage_over_the_simulated_interval():
+    from targets import load_target
+    from targets.rollup import rollup
+
+    s, m = _scheduled("torchrec_dlrm_legacy", "isaac", 8)
+    sim = simulate(s, m)
+    target = load_target("isaac")
+    assert sim.energy["leakage"] == pytest.approx(
+        rollup(target).leakage * sim.interval_cycles / target.clock)
+    assert sim.energy_j == pytest.approx(sum(sim.energy.values()))
+    assert sim.energy["adc"] > 0
+
+
+def test_a_version_1_schedule_still_simulates():
+    s, m = _scheduled("torchrec_dlrm_legacy", "isaac", 8)
+    v1 = copy.deepcopy(s)
+    v1["version"] = 1
+    v1.pop("pipelined", None)
+    for t in v1["transfers"]:
+        t.pop("links", None)
+    v1["units"] = {k: v for k, v in v1["units"].items() if k.split(":")[0] in
+                   ("crossbar", "tile", "bank")}
+    sim = simulate(v1, m)
+    assert sim.pipelined == (s["interval"] < s["latency"])
+    assert not sim.binding["resource"].startswith("link:") and sim.interval_cycles > 0
+
+
+def test_a_schedule_of_another_module_or_an_unknown_resource_is_refused():
+    s, m = _scheduled("torchrec_dlrm_legacy", "isaac", 8)
+    other = copy.deepcopy(s)
+    other["ops"][0]["kind"] = "pim.gather"
+    with pytest.raises(PimcError, match="belongs to another module"):
+        simulate(other, m)
+    odd = copy.deepcopy(s)
+    odd["units"]["dma:0"] = [{"op": s["ops"][0]["id"], "start": 0, "end": 1}]
+    with pytest.raises(PimcError, match="resource 'dma:0' is of no known kind; accepted: "
+                                        "bank, crossbar, io, link, tile"):
+        simulate(odd, m)
+    with pytest.raises(PimcError, match="0 batches"):
+        simulate(s, m, batches=0)
