@@ -104,3 +104,21 @@ def test_best_checkpoint_beside_the_last(run, criteo):
 def test_load_checkpoint_of_a_missing_file(tmp_path):
     with pytest.raises(PimcError, match="no such checkpoint; accepted: the --out of"):
         load_checkpoint(tmp_path / "none.pt")
+
+
+def test_bad_data_fails_before_training(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    bad = tmp_path / "ml"
+    bad.mkdir()
+    (bad / "u.data").write_text("1\t2\tfive\t0\n")
+    out = subprocess.run([sys.executable, "-m", "compiler", "train-supernet", "--space", "tiny",
+                          "--data", f"movielens:{bad}", "--out", str(tmp_path / "s.pt")],
+                         capture_output=True, text=True, cwd=root, timeout=120)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip().splitlines() == [
+        f"pimc: error: {bad / 'u.data'}:1: rating 'five' is not a number"]
+    assert not (tmp_path / "s.pt").exists()
