@@ -4,7 +4,9 @@
   slice full-width weights, precisions fake-quantise with a straight-through estimator.
 - `train_supernet(net, train, val, TrainConfig(...))`: uniform single-path sampling, or
   NASRec's anneal from the whole supernet to single paths; validation logloss/AUC,
-  checkpoints and resume. CLI: `pimc train-supernet` (`frontend.supernet.cli`).
+  checkpoints (the last, and the best validated beside it: `best_path`) and resume;
+  `load_checkpoint(path)` gives the trained supernet back. CLI: `pimc train-supernet`
+  (`frontend.supernet.cli`).
 - `net.subnet(arch)` (a `Subnet`): a standalone module with inherited
   weights; `evaluate`, `finetune_head`.
 - `export(arch_or_model, path, supernet=..., exporter="legacy"|"dynamo")`: ONNX.
@@ -30,13 +32,14 @@ from __future__ import annotations
 import importlib
 
 __all__ = ["SuperNet", "Subnet", "TrainConfig", "train_supernet", "evaluate", "finetune_head",
-           "export"]
+           "export", "load_checkpoint", "best_path"]
 
 
 # name -> the submodule that defines it; loaded on first use, so naming `frontend.supernet`
 # (the CLI registers its command that way) never imports torch.
 _HOMES = {"SuperNet": "model", "Subnet": "subnet", "export": "subnet", "TrainConfig": "train",
-          "train_supernet": "train", "evaluate": "train", "finetune_head": "train"}
+          "train_supernet": "train", "evaluate": "train", "finetune_head": "train",
+          "load_checkpoint": "train", "best_path": "train"}
 
 
 def __getattr__(name: str):
