@@ -66,7 +66,7 @@ def summary_rows(c: Compiled) -> dict[str, object]:
                             f", gap {100 * gap.get('interval', 0):.1f}%)")
         rows["throughput"] = f"{sim['samples_per_second']:.4g} samples/s"
         rows["energy / batch"] = _fmt(sim["total_energy"], "J")
-        rows["area"] = f"{sim['area']:.4g} mm2"
+        rows["area"] = (f"{sim['area']['used_mm2']:.4g} of {sim['area']['chip_mm2']:.4g} mm2 used")
         rows["crossbars used"] = f"{sim['crossbars_used']} of {sim['crossbars']}"
         rows["bank bytes used"] = f"{sim['bank_bytes_used']} of {sim['bank_bytes']}"
     if sim.get("simulated"):

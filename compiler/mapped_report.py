@@ -14,8 +14,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import asdict, dataclass, field
 
+from compiler._report_facts import binding, critical_path, used_area
 from ir.core import Module, Op
-from ir.dialects import pim
+from ir.dialects import pim, rec
 from ir.dialects.pim_attrs import (
     BATCH,
     INTERVAL,
@@ -28,7 +29,7 @@ from ir.dialects.pim_attrs import (
     group_values,
 )
 from ir.errors import PimcError
-from passes._costing.op_primitives import gather_shares, primitives
+from passes._costing.op_primitives import gather_shares, primitives, table_bytes
 from targets.coster import OpCoster
 from targets.loader import load_target
 from targets.rollup import rollup
@@ -50,18 +51,23 @@ class MappedReport:
     energy: dict[str, float]  # J per batch, by component
     energy_by_op: dict[str, dict[str, float]]  # op key -> component -> J
     total_energy: float
-    area: float  # mm2, the target's roll-up
+    area: dict  # mm2: {chip_mm2, used_mm2, by_component: {name: used mm2}}
     crossbars_used: int
     crossbars: int
     crossbars_per_tile: list[int]
     bank_bytes_used: int
     bank_bytes: int
+    table_bytes: int = 0  # every embedding table, wherever it is stored
+    table_storage: str = "none"  # "banks", "offchip_dram" or "none"
+    binding: dict = field(default_factory=dict)  # the interval's busiest resource and its op
+    critical_path: list[str] = field(default_factory=list)  # latency: ops on the longest path
     bound: dict[str, int] = field(default_factory=dict)
     gap: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        data["units"] = {"energy": "J", "area": "mm2", "latency_seconds": "s"}
+        data["units"] = {"energy": "J", "area": "mm2", "latency_seconds": "s",
+                         "table_bytes": "B"}
         return data
 
 
@@ -104,11 +110,17 @@ def _bank_bytes(module: Module, coster: OpCoster) -> tuple[int, int]:
     dram = coster.target.dram
     if dram is None:
         return 0, 0
-    used = 0
-    for op in module.main.find(pim.Gather):
-        table = op.operands[0].type
-        used += -(-table.size * (table.bits or table.np_dtype.itemsize * 8) // 8)
+    used = sum(table_bytes(op) for op in module.main.find(pim.Gather))
     return used, int(dram.banks * dram.bank_size // 8)
+
+
+def _tables(module: Module, target) -> tuple[int, str]:
+    """Bytes of every embedding table (shards summed) and where they are stored."""
+    bags = [op for op in module.main.ops if isinstance(op, (pim.Gather, rec.EmbeddingBag))]
+    if not bags:
+        return 0, "none"
+    storage = "banks" if target.dram is not None else "offchip_dram"
+    return sum(table_bytes(op) for op in bags), storage
 
 
 def report_of(module: Module) -> MappedReport:
@@ -127,9 +139,11 @@ def report_of(module: Module) -> MappedReport:
     used, xbars, per_tile = _crossbars(module, coster)
     bank_used, bank_all = _bank_bytes(module, coster)
     per_s = target.clock / max(1, interval)
+    tables, storage = _tables(module, target)
     report = MappedReport(target.name, batch, latency, latency / target.clock, interval, per_s,
-                       per_s * batch, energy, by_op, sum(energy.values()), roll.area, used,
-                       xbars, per_tile, bank_used, bank_all)
+                          per_s * batch, energy, by_op, sum(energy.values()),
+                          used_area(module, target), used, xbars, per_tile, bank_used, bank_all,
+                          tables, storage, binding(module), critical_path(module))
     lows = group_values(module, LOWER_BOUND_FACTS)
     for what, have in (("latency", latency), ("interval", interval)):
         if what in lows:
