@@ -6,7 +6,8 @@ interpreter and replaces it by constants that keep the results' `bits`; `nn.shap
 `max_fold_elements` are left unfolded, so a huge weight is not copied into a second huge
 literal for nothing. No-ops (identity, dropout, casts to the same type, identity reshapes
 and transposes, ...) forward their operand; chains of reshapes and of transposes collapse
-(see `passes.rules.noops`).
+(see `passes.rules.noops`). Duplicate ops (same type, operands, attributes and result types)
+merge into their first occurrence (`passes._cse`), so one lookup serves every use.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ir.core import Graph, Module, Op, Value
 from ir.dialects import nn, nn_shape
 from ir.errors import PimcError
 from ir.interp import evaluate, has_semantics
+from passes._cse import cse
 from passes.base import Pass
 from passes.rewrite import Ctx, const_of, dce, new_const
 from passes.rules.noops import COLLAPSE, FORWARD
@@ -107,7 +109,8 @@ def _simplify(ctx: Ctx) -> bool:
 
 @dataclass(frozen=True)
 class Canonicalize(Pass):
-    """Fold constants and static shapes, remove no-ops and dead code, until nothing changes."""
+    """Fold constants and static shapes, remove no-ops, duplicates and dead code, until
+    nothing changes."""
 
     name: ClassVar[str] = "canonicalize"
     max_fold_elements: int = 1 << 20
@@ -125,6 +128,7 @@ class Canonicalize(Pass):
             ctx = Ctx(graph)  # edits go through its use lists; each sweep flushes once
             step = _fold(ctx, self.max_fold_elements)
             step |= _simplify(ctx)
+            step |= cse(graph)
             step |= dce(graph)
             if not step:
                 break
