@@ -190,3 +190,80 @@ class EFC(Op):
             raise PimcError(f"{self.name}: weight {list(w.shape)} does not take "
                             f"{x.shape[1]} tokens")
         return [TensorType((x.shape[0], w.shape[1], x.shape[2]), x.dtype)]
+
+
+def _pair_rows(op: Op, xs: list[TensorType]) -> tuple[int, int, int]:
+    """(batch, rows of the concatenated operands, dim) after checking the pair lists."""
+    if not xs or any(t.rank != 3 for t in xs) or len({(t.shape[0], t.shape[2]) for t in xs}) != 1:
+        raise PimcError(f"{op.name}: features must all be [B, F, D] with one B and D, got "
+                        + ", ".join(str(list(t.shape)) for t in xs))
+    rows = sum(t.shape[1] for t in xs)
+    left, right = op.attrs["left"], op.attrs["right"]
+    if not left or len(left) != len(right) or any(not 0 <= i < rows for i in left + right):
+        raise PimcError(f"{op.name}: left and right must be equally long, non-empty lists of "
+                        f"rows in [0, {rows}), got {len(left)} and {len(right)}")
+    return xs[0].shape[0], rows, xs[0].shape[2]
+
+
+_PAIR_ATTRS = {"left": Attr("ints"), "right": Attr("ints"), "reduce": Attr("bool", False)}
+
+
+@register
+class Pairwise(Op):
+    """Products of feature pairs: the operands [B, F_s, D] are concatenated over axis 1 into
+    rows X [B, R, D]; pair p is X[:, left[p]] * X[:, right[p]] ([B, P, D]), summed over D
+    with `reduce` ([B, P]: inner products). Both factors are activations (vector units).
+
+    Covers PNN's inner product, AFM's and FiBiNET's element products, and field-aware FM
+    (one operand per field's embedding space: the pair (i, j) reads field i in space j)."""
+
+    name = "rec.pairwise"
+    operands_spec = ("x*",)
+    attrs_spec = _PAIR_ATTRS
+
+    def infer_types(self):
+        b, _, d = _pair_rows(self, self.in_types)
+        p = len(self.attrs["left"])
+        shape = (b, p) if self.attrs["reduce"] else (b, p, d)
+        return [TensorType(shape, same_dtype(self.name, self.in_types))]
+
+
+@register
+class Bilinear(Op):
+    """Pairs through a weight: (X[:, left[p]] @ w_p) * X[:, right[p]] with X the operands
+    concatenated over axis 1, w [D, E] shared by every pair or [P, D, E] one per pair
+    ([in, out], E = D); summed over D with `reduce`. FiBiNET's bilinear layer and PNN's kernel
+    (outer) product. The left factor is a weight-stationary product (crossbars)."""
+
+    name = "rec.bilinear"
+    operands_spec = ("w", "x*")
+    attrs_spec = _PAIR_ATTRS
+
+    def infer_types(self):
+        w, xs = self.in_types[0], self.in_types[1:]
+        b, _, d = _pair_rows(self, xs)
+        p = len(self.attrs["left"])
+        if w.shape not in ((d, d), (p, d, d)):
+            raise PimcError(f"{self.name}: weight must be [{d}, {d}] or [{p}, {d}, {d}], got "
+                            f"{list(w.shape)}")
+        shape = (b, p) if self.attrs["reduce"] else (b, p, d)
+        return [TensorType(shape, same_dtype(self.name, self.in_types))]
+
+
+@register
+class MoE(Op):
+    """Mixture of experts: softmax(g) over the experts weighs the stacked expert outputs,
+    summed: g [B, E], x [B, E, H] -> [B, H] (MMoE and PLE gates). With `softmax` false the
+    gate is used as given."""
+
+    name = "rec.moe"
+    operands_spec = ("g", "x")
+    attrs_spec = {"softmax": Attr("bool", True)}
+
+    def infer_types(self):
+        g = _need_rank(self, 0, 2, "gate")
+        x = _need_rank(self, 1, 3, "experts")
+        if g.shape != x.shape[:2]:
+            raise PimcError(f"{self.name}: gate {list(g.shape)} does not weigh experts "
+                            f"{list(x.shape)} ([B, E] and [B, E, H])")
+        return [TensorType((x.shape[0], x.shape[2]), same_dtype(self.name, self.in_types))]

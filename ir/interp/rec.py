@@ -115,3 +115,34 @@ def _gating(op, x, g):
 def _efc(op, x, w, b=None):
     y = np.einsum("bfd,fg->bgd", x, w)
     return y if b is None else y + b
+
+
+def pair_factors(op, xs) -> tuple[np.ndarray, np.ndarray]:
+    """The left and right factors [B, P, D] of `rec.pairwise` / `rec.bilinear`."""
+    rows = np.concatenate(xs, axis=1)
+    return rows[:, list(op.attrs["left"])], rows[:, list(op.attrs["right"])]
+
+
+def bilinear_left(a: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Each pair's left factor [B, P, D] through its weight (shared [D, E] or [P, D, E])."""
+    return np.matmul(a, w) if w.ndim == 2 else np.einsum("bpd,pde->bpe", a, w)
+
+
+@semantics(rec.Pairwise)
+def _pairwise(op, *xs):
+    a, b = pair_factors(op, xs)
+    out = a * b
+    return out.sum(axis=-1) if op.attrs["reduce"] else out
+
+
+@semantics(rec.Bilinear)
+def _bilinear(op, w, *xs):
+    a, b = pair_factors(op, xs)
+    out = bilinear_left(a, w).astype(a.dtype) * b
+    return out.sum(axis=-1) if op.attrs["reduce"] else out
+
+
+@semantics(rec.MoE)
+def _moe(op, g, x):
+    weights = _softmax(g) if op.attrs["softmax"] else g
+    return np.einsum("be,beh->bh", weights, x).astype(x.dtype)

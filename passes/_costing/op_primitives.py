@@ -142,6 +142,14 @@ def _dense(op: Op) -> int:
     return _size(op) // max(1, rows) * rows * cols
 
 
+def _pair_dim(op: Op) -> int:
+    return op.operands[-1].type.shape[-1]
+
+
+def _pair_products(op: Op) -> int:
+    return op.results[0].type.shape[0] * len(op.attrs["left"]) * _pair_dim(op)
+
+
 _DIGITAL: dict[str, Callable[[Op, Target], tuple[Primitive, ...]]] = {
     pim.Combine.name: _combine,
     "rec.dot_interaction": _vector("mac", lambda op: _out(op) * _features(op)[2]),
@@ -152,6 +160,11 @@ _DIGITAL: dict[str, Callable[[Op, Target], tuple[Primitive, ...]]] = {
     "rec.dense": _vector("mac", _dense),
     "rec.efc": _vector("mac", lambda op: _out(op) * _features(op)[1]),
     "rec.embedding_bag": _vector("add", lambda op: _size(op, 1) * op.results[0].type.shape[-1]),
+    # pairs x D products (summed or not): one mac each; a bilinear pair also takes its left
+    # factor through a [D, D] weight first; a mixture weighs E expert rows (softmax: 3 per gate)
+    "rec.pairwise": _vector("mac", lambda op: _pair_products(op)),
+    "rec.bilinear": _vector("mac", lambda op: _pair_products(op) * (1 + _pair_dim(op))),
+    "rec.moe": _vector("mac", lambda op: _size(op, 1) + 3 * _size(op)),
     "nn.add": _vector("add", _out), "nn.sub": _vector("sub", _out),
     "nn.mul": _vector("mul", _out), "nn.div": _vector("div", _out),
     "nn.relu": _vector("relu", _out), "nn.sigmoid": _vector("sigmoid", _out),

@@ -19,6 +19,7 @@ from ir.interp.pim import quantize
 from ir.interp.quant import weight_scale
 from ir.interp.rec import triangle_pairs
 from passes._lowering import _error_elementwise as elementwise
+from passes._lowering import _error_rec
 from passes._lowering import _error_tensor as tensor
 from passes._lowering._error_tensor import exact, product_bound, refuse
 
@@ -239,7 +240,7 @@ REFUSED: dict[type[Op], str] = {
 }
 
 RULES: dict[type[Op], Rule] = {
-    **elementwise.RULES, **tensor.RULES,
+    **elementwise.RULES, **tensor.RULES, **_error_rec.RULES,
     **{t: _zero for t in NO_ERROR}, **{t: _refusal(why) for t, why in REFUSED.items()},
     nn.Add: _sum, nn.Sub: _sum, nn.Mul: _mul, nn.Div: _div, nn.MatMul: _matmul,
     rec.DotInteraction: _dot, rec.FM: _fm, rec.Gating: _gating, rec.Dense: _dense,

@@ -17,9 +17,11 @@ __all__ = ["RULE_FAMILIES", "rules_for"]
 # interactions built from them.
 RULE_FAMILIES: dict[str, str] = {
     "dense": "passes.rules.dense",
+    "batch-norm": "passes.rules.batch_norm",
     "embedding": "passes.rules.embedding",
     "dot-interaction": "passes.rules.dot_interaction",
     "fm": "passes.rules.fm",
+    "pairwise": "passes.rules.pairwise",
     "cross": "passes.rules.cross",
     "attention": "passes.rules.attention",
     "gating": "passes.rules.gating",

@@ -1,5 +1,5 @@
 // RUN: pimc opt %s -p "fuse-interactions{rules=dense+bogus}"
-// ERROR: unknown fusion rule 'bogus'; known: all, dense, embedding, dot-interaction, fm, cross, attention, gating, efc
+// ERROR: unknown fusion rule 'bogus'; known: all, dense, batch-norm, embedding, dot-interaction, fm, pairwise
 module @m {
   graph @main(%x: tensor<4xf32>) -> (y: tensor<4xf32>) {
     return %x
