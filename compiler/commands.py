@@ -109,7 +109,7 @@ def _load_inputs(path: str) -> dict[str, np.ndarray]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from ir import interp
-    from ir.io import atomic_write, load
+    from ir.io import atomic_write, load, write_npz
 
     module = load(args.input)
     _verify_input(module, args.input)
@@ -117,11 +117,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     outs = interp.run(graph, _load_inputs(args.inputs))
     named = dict(zip(graph.output_names, outs))
     if args.output:
-        def write(tmp: Path) -> None:
-            with open(tmp, "wb") as f:
-                np.savez(f, **named)
-
-        atomic_write(args.output, write)
+        atomic_write(args.output, lambda tmp: write_npz(named, tmp))
         return 0
     for key, value in named.items():
         print(f"{key}: {value.dtype}{list(value.shape)}")

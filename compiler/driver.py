@@ -50,17 +50,15 @@ class Compiled:
 
 
 def _load_model(model: Any) -> tuple[Any, str]:
+    """The model's proto, checked, with external data read from the model's own folder (the
+    one ONNX reader of the importer: never relative to the current folder)."""
     import onnx
+
+    from frontend.onnx import load_onnx
 
     if isinstance(model, onnx.ModelProto):
         return model, model.graph.name or "model"
-    path = Path(model)
-    try:
-        return onnx.load(str(path), load_external_data=False), path.stem
-    except FileNotFoundError:
-        raise PimcError("no such file", str(path)) from None
-    except Exception as exc:  # onnx raises DecodeError and friends for corrupt files
-        raise PimcError(f"not a valid ONNX model ({exc.__class__.__name__})", str(path)) from None
+    return load_onnx(model), Path(model).stem
 
 
 def _run_stage(module: Module, spec: str) -> None:
@@ -126,10 +124,11 @@ def _feed(module: Module, inputs: Mapping[str, np.ndarray] | None, path: Path,
           seed: int) -> dict[str, np.ndarray]:
     """The inputs that calibrate precisions and feed the functional check: the given ones,
     or seeded generated ones that respect every index range; saved to `path` for the pass."""
+    from ir.io import write_npz
     from ir.sample_inputs import sample_inputs
 
     feed = dict(inputs) if inputs is not None else sample_inputs(module.main, seed=seed)
-    np.savez(path, **feed)
+    write_npz(feed, path)
     return feed
 
 

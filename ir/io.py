@@ -15,7 +15,8 @@ from ir.core import Module
 from ir.errors import PimcError
 from ir.text import parse, print_module_with_weights
 
-__all__ = ["Sidecar", "atomic_write", "load", "read", "read_npz", "save", "sidecar_path"]
+__all__ = ["Sidecar", "atomic_write", "load", "read", "read_npz", "save", "sidecar_path",
+           "write_npz"]
 
 
 def sidecar_path(path: str | Path) -> Path:
@@ -36,7 +37,7 @@ def atomic_write(path: str | Path, write) -> None:
         raise
 
 
-def _write_npz(weights: Mapping[str, np.ndarray], tmp: Path) -> None:
+def write_npz(weights: Mapping[str, np.ndarray], tmp: str | Path) -> None:
     """What np.savez writes, without passing names as keywords (an array called `file` or
     `allow_pickle` collided with np.savez's own parameters)."""
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
@@ -53,7 +54,7 @@ def save(module: Module, path: str | Path) -> None:
     text, weights = print_module_with_weights(module)
     npz = sidecar_path(path)
     if weights:
-        atomic_write(npz, lambda tmp: _write_npz(weights, tmp))
+        atomic_write(npz, lambda tmp: write_npz(weights, tmp))
     else:
         npz.unlink(missing_ok=True)
     atomic_write(path, lambda tmp: tmp.write_text(text))

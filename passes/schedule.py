@@ -4,8 +4,8 @@
 `pim.start` / `pim.end` on every op with a unit, inserts a `pim.transfer` (src/dst chip tile,
 bytes, hops, its own start and end) before the first consumer of a value that crosses the
 mesh (with the links it holds: `pim.links`, `pim.link_bytes`, `pim.link_cycles`), and sets
-`pim.latency` and `pim.interval` on the module. `auto` pipelines batches when
-the placement's objective is throughput or a mix; otherwise batches run one after another
+`pim.latency` and `pim.interval` on the module. `auto` pipelines batches when the placement's
+objective is throughput, energy or a mix; otherwise (latency) batches run one after another
 (interval = latency). The list scheduler is in `passes._placement.timeline`; deterministic.
 """
 
@@ -31,6 +31,7 @@ from ir.dialects.pim_attrs import (
 from ir.errors import PimcError
 from passes._placement.layout import read_layout
 from passes._placement.moves import Move
+from passes._placement.placement import PIPELINED_OBJECTIVES
 from passes._placement.problem import Problem
 from passes._placement.timeline import Timeline, schedule, uses
 from passes.base import Pass
@@ -74,8 +75,7 @@ class Schedule(Pass):
                             f"{', '.join(_PIPELINE)}")
         if self.pipeline != "auto":
             return self.pipeline == "true"
-        objective = PLACE_FACTS["objective"].of(module, "throughput")
-        return objective in ("throughput", "mix")
+        return PLACE_FACTS["objective"].of(module, "throughput") in PIPELINED_OBJECTIVES
 
     def apply(self, module: Module) -> bool:
         pipelined = self._pipelined(module)

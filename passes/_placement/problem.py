@@ -26,6 +26,7 @@ from targets import load_target
 from targets.coster import OpCoster
 from targets.hardware import Target
 from targets.primitives import DramAccess
+from targets.rollup import rollup
 
 __all__ = ["UNITS", "Group", "OpInfo", "Problem", "producers_of"]
 
@@ -97,6 +98,7 @@ class Problem:
     batch: int
     memo: dict = field(default_factory=dict)
     by_op: dict[int, OpInfo] = field(default_factory=dict)
+    leakage_per_cycle: float = 0.0  # J the whole target leaks per clock cycle
 
     @classmethod
     def of(cls, module: Module) -> Problem:
@@ -108,6 +110,7 @@ class Problem:
         prob = cls(module, target, OpCoster(target), Mesh.of(target), [], {},
                    gather_shares(graph.ops), bool(STREAMED.of(module, False)),
                    int(BATCH.of(module, 1)))
+        prob.leakage_per_cycle = rollup(target).leakage / target.clock
         prob._collect(graph)
         prob._choose_replicas()
         return prob
