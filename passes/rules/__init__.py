@@ -25,6 +25,7 @@ RULE_FAMILIES: dict[str, str] = {
     "cross": "passes.rules.cross",
     "attention": "passes.rules.attention",
     "gating": "passes.rules.gating",
+    "moe": "passes.rules.moe",
     "efc": "passes.rules.efc",
 }
 
