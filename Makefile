@@ -13,7 +13,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[dev,model]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev,model,search]'
 	touch $(STAMP)
 
 demo: setup

@@ -1,0 +1,205 @@
+"""The evaluator: a candidate -> accuracy from the supernet and cost from compiling it.
+
+Accuracy is the subnet's validation logloss and AUC with weights inherited from the trained
+supernet (optionally after a short fine-tune of its head); cost is what `compiler.compile`
+reports for the exported subnet on the candidate's target: the simulated latency, pipelined
+throughput and energy, the used area, and the chip's rolled-up area and power. In the loop the
+functional check is off and placement uses the `greedy` solver by default (about ten times
+faster than CP-SAT, within a few percent on the tiny space); the finalists are compiled again
+with the full default pipeline and the functional check (`search.outputs`).
+
+A result is a plain dict (a *record*); a compile that fails is a record with status "failed"
+and its one-line reason, never an exception. Records are cached by `cache_key`, a stable hash
+of (architecture, target text, compile options, supernet and data), in the study folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ir.errors import PimcError
+
+__all__ = ["EvalOptions", "Setup", "OBJECTIVES", "cache_key", "evaluate_task", "compile_cost",
+           "Cache", "objective_values"]
+
+# objective name -> (record field, +1 to minimise / -1 to maximise)
+OBJECTIVES: dict[str, tuple[str, int]] = {
+    "logloss": ("logloss", 1), "auc": ("auc", -1), "latency": ("latency_s", 1),
+    "throughput": ("samples_per_s", -1), "energy": ("energy_per_sample_j", 1),
+    "area": ("used_area_mm2", 1), "chip-area": ("chip_area_mm2", 1),
+    "efficiency": ("samples_per_j", -1),
+}
+PLACEMENTS = ("greedy", "cp-sat", "naive")
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """How a candidate is compiled and scored (all of it is part of the cache key)."""
+
+    batch: int = 64
+    objective: str = "latency"   # what placement optimises
+    placement: str = "greedy"    # the placement solver in the loop
+    time_limit: float = 1.0
+    seed: int = 0
+    finetune_steps: int = 0
+    eval_rows: int = 20_000
+
+    def __post_init__(self) -> None:
+        if self.placement not in PLACEMENTS:
+            raise PimcError(f"placement '{self.placement}'; accepted: {', '.join(PLACEMENTS)}")
+        if self.batch < 1:
+            raise PimcError(f"batch {self.batch}; accepted: a positive number of rows")
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What a worker needs to evaluate candidates: plain data, so it travels to a process
+    pool or a Ray cluster."""
+
+    checkpoint: str
+    supernet_digest: str
+    data: str
+    rows: int = 50_000
+    max_table: int = 10_000
+    data_seed: int = 0
+    options: EvalOptions = field(default_factory=EvalOptions)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(body: dict) -> Setup:
+        return Setup(**{**body, "options": EvalOptions(**body["options"])})
+
+
+def digest_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:16]
+
+
+def cache_key(setup: Setup, arch_json: str, target_digest: str) -> str:
+    """A stable hash of everything a record depends on."""
+    body = {"arch": arch_json, "target": target_digest, "options": asdict(setup.options),
+            "supernet": setup.supernet_digest, "data": [setup.data, setup.rows,
+                                                        setup.max_table, setup.data_seed]}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def _check_arg(full: bool):
+    """`check` as the compile API takes it: a bool, or a level ("none" | "final" | "full")."""
+    from compiler.driver import compile
+
+    default = inspect.signature(compile).parameters["check"].default
+    if isinstance(default, bool):
+        return full
+    return "full" if full else "none"
+
+
+def loop_pipeline(target: str, opts: EvalOptions, bits: int) -> str:
+    """The default stages of `pimc compile` with the loop's placement solver."""
+    from compiler.pipelines import stage_specs
+
+    specs = stage_specs(target, opts.objective, opts.time_limit, opts.seed, f"default={bits}")
+    return ",".join(spec for _, spec in specs).replace("place{", f"place{{solver={opts.placement},")
+
+
+def compile_cost(model, target: str | Path, opts: EvalOptions, full: bool = False):
+    """(Compiled, cost figures) of an ONNX model on a target file or preset."""
+    from compiler.driver import compile
+    from targets import load_target, rollup
+
+    tgt = load_target(target)
+    pipeline = None if full else loop_pipeline(str(target), opts, tgt.precision.weights)
+    compiled = compile(model, str(target), batch=opts.batch, objective=opts.objective,
+                       pipeline=pipeline, time_limit=opts.time_limit, seed=opts.seed,
+                       check=_check_arg(full))
+    report, roll = compiled.report, rollup(tgt)
+    sim = report["simulated"]
+    energy = float(sim["energy_j"])
+    return compiled, {
+        "latency_s": sim["latency_cycles"] / tgt.clock,
+        "samples_per_s": float(sim["samples_per_second"]),
+        "energy_j": energy, "energy_per_sample_j": energy / opts.batch,
+        "samples_per_j": opts.batch / energy if energy > 0 else float("inf"),
+        "used_area_mm2": float(report["area"]["used_mm2"]),
+        "chip_area_mm2": roll.area, "peak_power_w": roll.power,
+        "crossbars_used": report.get("crossbars_used", 0),
+    }
+
+
+_SCORERS: dict[str, object] = {}  # one supernet per worker process, loaded on first use
+
+
+def _scorer(setup: Setup):
+    key = json.dumps(setup.to_dict(), sort_keys=True)
+    if key not in _SCORERS:
+        from search._accuracy import Scorer
+
+        o = setup.options
+        _SCORERS.clear()
+        _SCORERS[key] = Scorer(setup.checkpoint, setup.data, setup.rows, setup.max_table,
+                               setup.data_seed, o.eval_rows, o.finetune_steps)
+    return _SCORERS[key]
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    head = text[0] if text else ""
+    return head if isinstance(exc, PimcError) else f"{type(exc).__name__}: {head}"
+
+
+def evaluate_task(setup: dict, cand_json: str, target_yaml: str, target_digest: str) -> dict:
+    """Evaluate one candidate (in a worker): its record, "ok" or "failed" with a reason."""
+    from search.encoding import Candidate
+
+    s = Setup.from_dict(setup)
+    cand = Candidate.from_json(cand_json)
+    record = {"key": cache_key(s, cand.arch.to_json(), target_digest), "status": "ok",
+              "candidate": cand_json, "arch_hash": cand.arch.hash()}
+    t0 = time.perf_counter()
+    try:
+        proto, acc = _scorer(s).score(cand.arch)
+        record.update(acc)
+        t1 = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="pimc-search-") as tmp:
+            path = Path(tmp) / f"{target_digest}.yaml"
+            path.write_text(target_yaml)
+            record.update(compile_cost(proto, path, s.options)[1])
+        record["compile_s"] = time.perf_counter() - t1
+    except Exception as exc:  # a failed candidate is a result of the study, not its end
+        record.update(status="failed", reason=_one_line(exc))
+    record["eval_s"] = time.perf_counter() - t0
+    return record
+
+
+def objective_values(record: dict, objectives: list[str]) -> list[float]:
+    """The record's objectives, every one to minimise (maximised ones negated)."""
+    return [sign * float(record[name]) for name, sign in
+            (OBJECTIVES[o] for o in objectives)]
+
+
+class Cache:
+    """Records by cache key, one JSON file each under `folder` (written atomically)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def get(self, key: str) -> dict | None:
+        path = self.folder / f"{key}.json"
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def put(self, record: dict) -> None:
+        path = self.folder / f"{record['key']}.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record, sort_keys=True))
+        tmp.replace(path)
