@@ -9,8 +9,9 @@ import numpy as np
 
 from ir.dialects import pim
 from ir.interp import semantics
+from ir.interp._fast_mvm import cached_plan, exact_enough, fast_crossbar_mvm
 
-__all__ = ["quantize", "crossbar_mvm", "adc"]
+__all__ = ["quantize", "crossbar_mvm", "adc", "mvm"]
 
 
 def quantize(v: np.ndarray, scale: float, bits: int) -> np.ndarray:
@@ -66,15 +67,25 @@ def crossbar_mvm(xq: np.ndarray, wq: np.ndarray, attrs: dict) -> np.ndarray:
                for xs, sx in ((xp, 1), (xn, -1)))
 
 
-@semantics(pim.MVM)
-def _mvm(op, x, w):
+def mvm(op: pim.MVM, x: np.ndarray, w: np.ndarray, reference: bool = False) -> np.ndarray:
+    """`pim.mvm` on arrays: the fast exact path (`_fast_mvm`) where it is exact, else (or
+    with `reference`) the digit-by-digit loop above, which stays the oracle."""
     a = op.attrs
     r0, r1 = a["rows"]
     xq = quantize(x[..., r0:r1], a["x_scale"], a["a_bits"])
-    wq = quantize(w, a["w_scale"], a["w_bits"])
     flat = xq.reshape(-1, r1 - r0)
-    acc = crossbar_mvm(flat, wq, a).reshape(x.shape[:-1] + (w.shape[1],))
+    if reference or not exact_enough(r1 - r0, a):
+        acc = crossbar_mvm(flat, quantize(w, a["w_scale"], a["w_bits"]), a)
+    else:
+        plan = cached_plan(op, w, lambda v: quantize(v, a["w_scale"], a["w_bits"]), a)
+        acc = fast_crossbar_mvm(flat, plan, a)
+    acc = acc.reshape(x.shape[:-1] + (w.shape[1],))
     return (acc * (a["x_scale"] * a["w_scale"])).astype(x.dtype)
+
+
+@semantics(pim.MVM)
+def _mvm(op, x, w):
+    return mvm(op, x, w)
 
 
 def _pool(rows: np.ndarray, mode: str, axis: int) -> np.ndarray:
