@@ -74,18 +74,33 @@ def _max_abs(got: np.ndarray, want: np.ndarray) -> float:
         float(np.max(np.abs(got - want)[finite], initial=0.0))
 
 
-def functional_check(module: Module, proto, feed: Mapping[str, np.ndarray],
-                     given: bool = True) -> dict:
-    """The pim-level interpreter against ONNX Runtime, within the precision error bound."""
-    import onnxruntime as ort
+_SESSIONS: dict[bytes, object] = {}  # the last small model's session, by its bytes
+_KEEP_BYTES = 16 << 20  # larger models are not kept: a session holds a copy of the weights
 
-    from ir import interp
-    from passes.error_bound import error_bound
+
+def _session(model: bytes):
+    """An ONNX Runtime session for `model`, reused when the same small model is checked again
+    (a search compiles one candidate for several targets)."""
+    if model in _SESSIONS:
+        return _SESSIONS[model]
+    import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.log_severity_level = 3  # errors only: its graph-rewrite notices are not ours to show
-    session = ort.InferenceSession(proto.SerializeToString(), opts,
-                                   providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+    _SESSIONS.clear()
+    if len(model) <= _KEEP_BYTES:
+        _SESSIONS[model] = session
+    return session
+
+
+def functional_check(module: Module, proto, feed: Mapping[str, np.ndarray],
+                     given: bool = True) -> dict:
+    """The pim-level interpreter against ONNX Runtime, within the precision error bound."""
+    from ir import interp
+    from passes.error_bound import error_bound
+
+    session = _session(proto.SerializeToString())
     names = {i.name for i in session.get_inputs()}
     want = session.run(None, {k: v for k, v in feed.items() if k in names})
     with np.errstate(all="ignore"):  # non-finite values are judged below, not warned about

@@ -6,6 +6,7 @@ name to a factory that loads it on first use, so importing ``targets`` reads no 
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections.abc import Callable
@@ -32,7 +33,7 @@ def _preset_names() -> list[str]:
 
 
 def _factory(name: str) -> Callable[[], Target]:
-    return functools.cache(lambda: load_file(_preset_dir() / f"{name}.yaml"))
+    return lambda: _load_cached(_preset_dir() / f"{name}.yaml")
 
 
 class _Registry(dict):
@@ -77,10 +78,29 @@ def load_target(name_or_path: str | Path) -> Target:
     if text in PRESETS:
         return PRESETS[text]()
     path = Path(text)
+    if text.lower() in PRESETS and not path.exists():  # preset names are lower-case: ISAAC
+        return PRESETS[text.lower()]()
     if path.suffix in (".yaml", ".yml") or path.exists():
-        return load_file(path)
-    raise TargetError(f"unknown target {text!r}; known presets: {', '.join(list_targets())} "
-                      "(or give a path to a .yaml file)")
+        return _load_cached(path)
+    close = difflib.get_close_matches(text.lower(), list_targets(), n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    raise TargetError(f"unknown target {text!r}{hint}; known presets: "
+                      f"{', '.join(list_targets())} (or give a path to a .yaml file)")
+
+
+def _load_cached(path: Path) -> Target:
+    """`load_file` once per version of a file: a search loads the same target for every
+    candidate (Targets are frozen, so sharing one is safe); an edited file is read again."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_file(path)  # which names the problem
+    return _load_version(str(path.resolve()), stat.st_mtime_ns, stat.st_size, path)
+
+
+@functools.lru_cache(maxsize=64)
+def _load_version(resolved: str, mtime_ns: int, size: int, path: Path) -> Target:
+    return load_file(path)  # `path` as given, so that messages name it as the user wrote it
 
 
 def _read(path: Path) -> str:
