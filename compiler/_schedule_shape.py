@@ -3,6 +3,8 @@ with its type, so a missing key or a wrong type is one line naming it before any
 
 from __future__ import annotations
 
+from ir.dialects import pim
+
 __all__ = ["shape_problem"]
 
 _NUM = (int, float)
@@ -68,7 +70,7 @@ def _ops(ops: list) -> str | None:
     for i, op in enumerate(ops):
         problem = problem or _ints(op["loc"], f"ops[{i}].loc") or \
             _ints(op["inputs"], f"ops[{i}].inputs")
-        if not problem and op["kind"] == "pim.mvm":
+        if not problem and op["kind"] == pim.MVM.name:
             problem = _fields(op, f"ops[{i}] (pim.mvm)", _MVM)
     return problem
 
