@@ -233,5 +233,9 @@ SPACES: dict[str, SearchSpace] = {
 def get_space(name: str) -> SearchSpace:
     """A named space; unknown names fail listing the known ones."""
     if name not in SPACES:
-        raise PimcError(f"unknown search space '{name}'; accepted: {', '.join(SPACES)}")
+        import difflib
+
+        close = difflib.get_close_matches(name, list(SPACES), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise PimcError(f"unknown search space '{name}'{hint}; accepted: {', '.join(SPACES)}")
     return SPACES[name]

@@ -5,6 +5,7 @@ Each entry names the module and class of one pass; nothing is imported until it 
 
 from __future__ import annotations
 
+import difflib
 import importlib
 
 from ir.errors import PimcError
@@ -32,6 +33,8 @@ def get_pass(name: str) -> type[Pass]:
     """The pass class registered as `name`."""
     target = PASSES.get(name)
     if target is None:
-        raise PimcError(f"unknown pass '{name}'; known passes: {', '.join(pass_names())}")
+        close = difflib.get_close_matches(name, pass_names(), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise PimcError(f"unknown pass '{name}'{hint}; known passes: {', '.join(pass_names())}")
     module, _, cls = target.partition(":")
     return getattr(importlib.import_module(module), cls)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import typing
 from functools import lru_cache
 from pathlib import Path
@@ -54,8 +55,11 @@ def _build(name: str, options: dict[str, object]) -> Pass:
             continue
         field = key.replace("-", "_")
         if field not in fields:
-            known = ", ".join(f.replace("_", "-") for f in fields) or "none"
-            raise PimcError(f"pass '{name}' has no option '{key}'; options: {known}")
+            names = [f.replace("_", "-") for f in fields]
+            close = difflib.get_close_matches(key, names, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise PimcError(f"pass '{name}' has no option '{key}'{hint}; options: "
+                            f"{', '.join(names) or 'none'}")
         kwargs[field] = _convert(name, key, raw, hints[field])
     return cls(**kwargs)
 
@@ -67,13 +71,36 @@ def _value(tree) -> object:
     return text[1:-1] if text.startswith('"') else text
 
 
+# What each grammar terminal means to someone writing a spec.
+_EXPECTED = {"NAME": "a pass name (lower-case, e.g. canonicalize)",
+             "KEY": "an option name (KEY=VALUE, e.g. default=8)", "EQUAL": "'=' and a value",
+             "RBRACE": "'}'", "LBRACE": "'{'", "COMMA": "','", "WORD": "a value",
+             "STRING": "a value", "LSQB": "a value", "$END": "the end of the spec"}
+
+
+def _syntax_error(spec: str, exc: UnexpectedInput) -> str:
+    """Where, what was found and what was expected, and the spec with a caret at the spot."""
+    col = max(getattr(exc, "column", 1) or 1, 1)
+    if getattr(getattr(exc, "token", None), "type", "") == "$END":  # lark points at the last
+        col = len(spec.rstrip()) + 1                                 # token; the gap is after it
+    names = getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ()
+    wanted = sorted({_EXPECTED.get(n, n.lower()) for n in names})
+    found = repr(spec[col - 1:col]) if spec[col - 1:col] else "the end of the spec"
+    hint = f"expected {' or '.join(wanted)}" if wanted else "unexpected text"
+    bare = spec[col - 1:].split(",")[0].split("}")[0]
+    if "KEY" in names and bare and "=" not in bare:  # a value without its option name
+        hint += f"; a value needs its option's name, e.g. {{default={bare}}}"
+    # One line (the CLI prints errors as one line), the caret inside the spec at the spot
+    return (f"pipeline syntax error at column {col}: found {found}, {hint}; at the caret: "
+            f"{spec[:col - 1]}^{spec[col - 1:]}")
+
+
 def parse_pipeline(spec: str) -> list[Pass]:
     """Parse `spec` into pass objects; unknown names and options fail with the known ones."""
     try:
         tree = _lark().parse(spec)
     except UnexpectedInput as exc:
-        raise PimcError(f"pipeline syntax error at column {exc.column}: "
-                        f"{spec[max(exc.column - 1, 0):][:20]!r}") from None
+        raise PimcError(_syntax_error(spec, exc)) from None
     passes = []
     for p in tree.children:
         name, opts = str(p.children[0]), {}
