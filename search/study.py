@@ -118,10 +118,10 @@ class _Progress:
 
 class _Runner:
     def __init__(self, cfg: SearchConfig, out: Path, study: optuna.Study, executor,
-                 say: Callable[[str], None]) -> None:
+                 say: Callable[[str], None], cache: Path) -> None:
         self.cfg, self.out, self.study, self.executor = cfg, out, study, executor
         self.enc, self.hw = cfg.encoding(), cfg.hw_space()
-        self.cache = Cache(out / "cache")
+        self.cache = Cache(cache)
         self.pending: dict[int, object] = {}
         self.trials: dict[int, Trial] = {}
         self.done = 0
@@ -200,9 +200,10 @@ class _Runner:
                 n += 1
 
 
-def run_study(cfg: SearchConfig, out: Path, executor,
-              say: Callable[[str], None] = print) -> optuna.Study:
-    """Run (or continue) the study in `out` up to `cfg.budget` trials."""
+def run_study(cfg: SearchConfig, out: Path, executor, say: Callable[[str], None] = print,
+              cache: Path | None = None) -> optuna.Study:
+    """Run (or continue) the study in `out` up to `cfg.budget` trials (records cached in
+    `cache`, by default out/cache)."""
     study = open_study(cfg, out)
-    _Runner(cfg, out, study, executor, say).run()
+    _Runner(cfg, out, study, executor, say, cache or out / "cache").run()
     return study
