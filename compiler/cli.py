@@ -98,6 +98,12 @@ def _add_supernet(sub) -> None:
     add_commands(sub)
 
 
+def _add_search(sub) -> None:
+    from search.cli import add_command  # registers only; optuna and torch load when run
+
+    add_command(sub)
+
+
 def _lazy(module: str, name: str):
     """A handler imported only when its command runs (keeps start-up light, torch-free)."""
 
@@ -126,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_add_import, _add_opt, _add_run, _add_compile, _add_simulate, _add_demo,
-                _add_targets, _add_supernet):
+                _add_targets, _add_supernet, _add_search):
         add(sub)
     return parser
 
