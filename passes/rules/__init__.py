@@ -22,6 +22,7 @@ RULE_FAMILIES: dict[str, str] = {
     "dot-interaction": "passes.rules.dot_interaction",
     "fm": "passes.rules.fm",
     "pairwise": "passes.rules.pairwise",
+    "bilinear": "passes.rules.bilinear",
     "cross": "passes.rules.cross",
     "attention": "passes.rules.attention",
     "gating": "passes.rules.gating",
