@@ -15,8 +15,6 @@ __all__ = ["build_parser", "main"]
 
 
 def _add_import(sub) -> None:
-    from compiler import commands
-
     p = sub.add_parser("import", help="import an ONNX model into pimc IR")
     p.add_argument("model", help="the .onnx file")
     p.add_argument("--batch", type=int, help="bind the symbolic batch dimension (axis 0)")
@@ -25,12 +23,10 @@ def _add_import(sub) -> None:
     p.add_argument("--no-fold", action="store_true",
                    help="fold only what shape attributes need (leave the rest to canonicalize)")
     p.add_argument("-o", "--output", help="the .pir file to write (weights go beside it, .npz)")
-    p.set_defaults(func=commands.cmd_import)
+    p.set_defaults(func=_lazy("compiler.commands", "cmd_import"))
 
 
 def _add_opt(sub) -> None:
-    from compiler import commands
-
     p = sub.add_parser("opt", help="run a pass pipeline over pimc IR")
     p.add_argument("input", help="the .pir file ('-' for standard input)")
     p.add_argument("-p", "--pipeline", default="",
@@ -41,40 +37,36 @@ def _add_opt(sub) -> None:
     p.add_argument("--no-verify", action="store_true", help="do not verify after each pass")
     p.add_argument("--split-input-file", action="store_true",
                    help="treat '// -----' separated chunks as independent inputs")
-    p.set_defaults(func=commands.cmd_opt)
+    p.set_defaults(func=_lazy("compiler.commands", "cmd_opt"))
 
 
 def _add_run(sub) -> None:
-    from compiler import commands
-
     p = sub.add_parser("run", help="interpret pimc IR on inputs")
     p.add_argument("input", help="the .pir file")
     p.add_argument("--inputs", required=True, help=".npz with one array per graph argument")
     p.add_argument("-o", "--output", help="save the outputs to this .npz instead of printing")
-    p.set_defaults(func=commands.cmd_run)
+    p.set_defaults(func=_lazy("compiler.commands", "cmd_run"))
 
 
 def _add_demo(sub) -> None:
-    from compiler import commands
-
     p = sub.add_parser("demo", help="run the whole flow on the built-in model and data")
     p.add_argument("-o", "--output", default="demo-out", help="folder for what it writes")
     p.add_argument("--batch", type=int, default=64, help="rows in the synthetic batch")
     p.add_argument("-p", "--pipeline", default=None, help="passes after import")
     p.add_argument("--target", default="hetero", help="the PIM target to compile for")
-    p.set_defaults(func=commands.cmd_demo)
+    p.set_defaults(func=_lazy("compiler.commands", "cmd_demo"))
 
 
 def _add_compile(sub) -> None:
-    from compiler.driver import OBJECTIVES
     from compiler.pipelines import EMIT_CHOICES
 
     p = sub.add_parser("compile", help="compile an ONNX model to a checked PIM schedule")
     p.add_argument("model", help="the .onnx file")
     p.add_argument("--target", required=True, help="preset name (pimc targets list) or .yaml")
     p.add_argument("--batch", type=int, help="bind the symbolic batch dimension")
-    p.add_argument("--objective", default="throughput", choices=OBJECTIVES,
-                   help="what placement optimises (default: pipelined throughput)")
+    p.add_argument("--objective", default="throughput", metavar="OBJECTIVE",
+                   choices=_Choices("compiler.driver", "OBJECTIVES"),
+                   help="what placement optimises: %(choices)s (default: pipelined throughput)")
     p.add_argument("-p", "--pipeline", help="replace the default stages after import")
     p.add_argument("--precision", help="assign-precision options, e.g. 'default=8'")
     p.add_argument("--inputs", help=".npz inputs for the functional check (default: generated)")
@@ -102,6 +94,26 @@ def _add_search(sub) -> None:
     from search.cli import add_command  # registers only; optuna and torch load when run
 
     add_command(sub)
+
+
+class _Choices:
+    """Choices read from their module when first asked for, so that building the parser (for
+    `pimc --version` too) does not import the driver and numpy; a metavar keeps argparse
+    from listing them before then."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name = module, name
+
+    def _items(self) -> tuple:
+        import importlib
+
+        return tuple(getattr(importlib.import_module(self.module), self.name))
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._items()
+
+    def __iter__(self):
+        return iter(self._items())
 
 
 def _lazy(module: str, name: str):

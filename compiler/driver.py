@@ -23,9 +23,10 @@ from ir.core import Module
 from ir.dialects.pim_attrs import PLACE_FACTS
 from ir.errors import PimcError
 
-__all__ = ["Compiled", "compile", "OBJECTIVES"]
+__all__ = ["CHECKS", "Compiled", "compile", "OBJECTIVES"]
 
 OBJECTIVES = ("latency", "throughput", "energy", "mix")
+CHECKS = ("none", "final", "full")  # see _check_level and docs/api.md
 
 
 @dataclass
@@ -61,11 +62,22 @@ def _load_model(model: Any) -> tuple[Any, str]:
     return load_onnx(model), Path(model).stem
 
 
-def _run_stage(module: Module, spec: str) -> None:
+def _run_stage(module: Module, spec: str, verify_each: bool = True) -> None:
     from passes.manager import PassManager
     from passes.pipeline import parse_pipeline
 
-    PassManager(parse_pipeline(spec)).run(module)
+    PassManager(parse_pipeline(spec), verify_each=verify_each).run(module)
+
+
+def _check_level(check: bool | str) -> str:
+    """"full": the IR verified after every pass, the schedule checked and the functional check;
+    "final": the same checks on the output only (the IR verified once, at the end); "none":
+    none of them, for a search's inner loop. True and False mean "full" and "none"."""
+    if isinstance(check, bool):
+        return "full" if check else "none"
+    if check not in CHECKS:
+        raise PimcError(f"check '{check}'; accepted: {', '.join(CHECKS)} (or True/False)")
+    return check
 
 
 @dataclass
@@ -85,9 +97,11 @@ class _Flow:
 def compile(model: Any, target: str, batch: int | None = None, objective: str = "throughput",
             pipeline: str | None = None, precision: str | None = None,
             inputs: Mapping[str, np.ndarray] | None = None, emit: str | None = None,
-            time_limit: float = 1.0, seed: int = 0, check: bool = True,
+            time_limit: float = 1.0, seed: int = 0, check: bool | str = "full",
             say: Callable[[str], None] = lambda s: None) -> Compiled:
-    """Compile an ONNX model (path or ModelProto) for `target` (preset name or YAML path)."""
+    """Compile an ONNX model (path or ModelProto) for `target` (preset name or YAML path);
+    `check` is "full", "final" or "none" (see `_check_level`)."""
+    level = _check_level(check)
     if objective not in OBJECTIVES:
         raise PimcError(f"objective '{objective}'; accepted: {', '.join(OBJECTIVES)}")
     if emit is not None and emit not in EMIT_CHOICES:
@@ -112,11 +126,16 @@ def compile(model: Any, target: str, batch: int | None = None, objective: str = 
         stages = ([("passes", pipeline)] if pipeline is not None
                   else stage_specs(target, objective, time_limit, seed, options))
         for stage, spec in stages:
-            flow.step(stage, total, lambda spec=spec: _run_stage(module, spec))
+            flow.step(stage, total,
+                      lambda spec=spec: _run_stage(module, spec, level == "full"))
             result.stage = stage
             if emit == stage:
                 return result
-    _finish(result, proto, tgt, objective, (feed, inputs is not None), check, flow, total)
+    if level == "final":
+        from ir.verify import verify
+
+        verify(module)
+    _finish(result, proto, tgt, objective, (feed, inputs is not None), level, flow, total)
     return result
 
 
@@ -132,7 +151,7 @@ def _feed(module: Module, inputs: Mapping[str, np.ndarray] | None, path: Path,
     return feed
 
 
-def _finish(result: Compiled, proto, tgt, objective: str, inputs, check: bool, flow: _Flow,
+def _finish(result: Compiled, proto, tgt, objective: str, inputs, check: str, flow: _Flow,
             total: int) -> None:
     from compiler.checker import check_schedule
     from compiler.mapped_report import report_of
@@ -146,7 +165,7 @@ def _finish(result: Compiled, proto, tgt, objective: str, inputs, check: bool, f
 
     def checked() -> dict:
         sched = schedule_dict(module, tgt, objective)
-        errors = check_schedule(sched)
+        errors = check_schedule(sched) if check != "none" else []
         if errors:
             raise PimcError(f"schedule check failed ({len(errors)} problems): {errors[0]}")
         return sched
@@ -162,7 +181,7 @@ def _finish(result: Compiled, proto, tgt, objective: str, inputs, check: bool, f
 
     result.schedule = flow.step("check", total, checked)
     result.report = flow.step("simulate", total, simulated)
-    if check:
+    if check != "none":
         from compiler.functional import functional_check
 
         result.functional = flow.step("functional", total,

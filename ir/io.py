@@ -13,7 +13,7 @@ import numpy as np
 
 from ir.core import Module
 from ir.errors import PimcError
-from ir.text import parse, print_module_with_weights
+from ir.text import print_module_with_weights
 
 __all__ = ["Sidecar", "atomic_write", "load", "read", "read_npz", "save", "sidecar_path",
            "write_npz"]
@@ -128,6 +128,8 @@ def read(path: str | Path) -> tuple[str, Sidecar | None]:
 
 def load(path: str | Path) -> Module:
     """Parse a .pir file, resolving `@name` weights from its sidecar when there is one."""
+    from ir.text import parse  # here: writing IR (every compile) needs no parser
+
     text, weights = read(path)
     try:
         return parse(text, weights, file=str(path))
