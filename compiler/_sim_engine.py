@@ -78,10 +78,14 @@ class _State:
         self.ready += self.blocked[r]
         self.blocked[r] = []
 
-    def blocking(self, batch: int, task: int) -> list[int]:
+    def blocking(self, batch: int, task: int) -> int:
+        """A resource that keeps the task from starting now, or -1."""
         mine = (batch, self.holder.get(task, -1))
         free, held = self.free, self.held
-        return [r for r in self.tasks[task].use if not free[r] or held[r] not in (None, mine)]
+        for r in self.tasks[task].use:
+            if not free[r] or held[r] not in (None, mine):
+                return r
+        return -1
 
     def begin(self, now: int, batch: int, task: int) -> None:
         t = self.tasks[task]
@@ -117,10 +121,10 @@ class _State:
             batch, _, task = item
             if self.start[batch][task] >= 0:
                 continue
-            busy = self.blocking(batch, task)
-            if not busy:
+            r = self.blocking(batch, task)
+            if r < 0:
                 self.begin(now, batch, task)
-            for r in busy[:1]:  # one blocker is enough: it must free before the task starts
+            else:  # one blocker is enough: it must free before the task can start
                 self.blocked[r].append(item)
 
 
