@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from compiler._deadline import Deadline, DeadlineCheck
 from compiler.pipelines import EMIT_CHOICES, stage_specs
 from ir.core import Module
 from ir.dialects.pim_attrs import PLACE_FACTS
@@ -43,11 +44,14 @@ class Compiled:
     stages: list[tuple[str, float]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    inputs: dict[str, np.ndarray] | None = None  # what the functional check ran on
+    reference: dict[str, np.ndarray] | None = None  # ONNX Runtime's outputs on them
 
-    def write(self, out: str | Path) -> list[Path]:
+    def write(self, out: str | Path, folder=None) -> list[Path]:
+        """Write the artifacts as folder `out` (`folder`: an OutputFolder already held)."""
         from compiler.artifacts import write_artifacts
 
-        return write_artifacts(self, Path(out))
+        return write_artifacts(self, Path(out), folder)
 
 
 def _load_model(model: Any) -> tuple[Any, str]:
@@ -62,11 +66,13 @@ def _load_model(model: Any) -> tuple[Any, str]:
     return load_onnx(model), Path(model).stem
 
 
-def _run_stage(module: Module, spec: str, verify_each: bool = True) -> None:
+def _run_stage(module: Module, spec: str, verify_each: bool = True,
+               deadline: Deadline | None = None) -> None:
     from passes.manager import PassManager
     from passes.pipeline import parse_pipeline
 
-    PassManager(parse_pipeline(spec), verify_each=verify_each).run(module)
+    checks = [DeadlineCheck(deadline)] if deadline is not None else []
+    PassManager(parse_pipeline(spec), verify_each=verify_each, instruments=checks).run(module)
 
 
 def _check_level(check: bool | str) -> str:
@@ -83,11 +89,15 @@ def _check_level(check: bool | str) -> str:
 @dataclass
 class _Flow:
     say: Callable[[str], None]
+    deadline: Deadline = field(default_factory=lambda: Deadline(None))
     stages: list[tuple[str, float]] = field(default_factory=list)
 
     def step(self, name: str, total: int, fn: Callable[[], Any]) -> Any:
+        self.deadline.stage = name
+        self.deadline.check()
         t = time.perf_counter()
         out = fn()
+        self.deadline.check()
         dt = time.perf_counter() - t
         self.stages.append((name, dt))
         self.say(f"[{len(self.stages)}/{total}] {name:<12} {dt * 1e3:8.1f} ms")
@@ -98,9 +108,12 @@ def compile(model: Any, target: str, batch: int | None = None, objective: str = 
             pipeline: str | None = None, precision: str | None = None,
             inputs: Mapping[str, np.ndarray] | None = None, emit: str | None = None,
             time_limit: float = 1.0, seed: int = 0, check: bool | str = "full",
-            say: Callable[[str], None] = lambda s: None) -> Compiled:
+            say: Callable[[str], None] = lambda s: None,
+            deadline: float | Deadline | None = None) -> Compiled:
     """Compile an ONNX model (path or ModelProto) for `target` (preset name or YAML path);
-    `check` is "full", "final" or "none" (see `_check_level`)."""
+    `check` is "full", "final" or "none" (see `_check_level`); past `deadline` seconds (or a
+    Deadline) the compile stops with a PimcError naming the stage."""
+    clock = deadline if isinstance(deadline, Deadline) else Deadline(deadline)
     level = _check_level(check)
     if objective not in OBJECTIVES:
         raise PimcError(f"objective '{objective}'; accepted: {', '.join(OBJECTIVES)}")
@@ -111,23 +124,27 @@ def compile(model: Any, target: str, batch: int | None = None, objective: str = 
 
     tgt = load_target(target)
     proto, name = _load_model(model)
-    flow = _Flow(say)
+    flow = _Flow(say, clock)
     total = 1 + (1 if pipeline is not None else len(stage_specs("", "", 0, 0))) + \
         (3 if emit is None else 0)
     module = flow.step("import", total, lambda: import_onnx(proto, batch=batch, name=name))
     result = Compiled(module, tgt.name, "ir", name, stages=flow.stages)
     if emit == "ir":
         return result
-    with tempfile.TemporaryDirectory(prefix="pimc-") as tmp:
+    from compiler._outdir import scratch_prefix, sweep_scratch
+
+    sweep_scratch()  # what a killed compile left in the temp folder
+    with tempfile.TemporaryDirectory(prefix=scratch_prefix()) as tmp:
         feed = _feed(module, inputs, Path(tmp) / "inputs.npz", seed)
         calib = f"inputs={Path(tmp) / 'inputs.npz'}"
         bits = precision or f"default={tgt.precision.weights}"  # the target's own default
         options = f"{bits},{calib}"
         stages = ([("passes", pipeline)] if pipeline is not None
-                  else stage_specs(target, objective, time_limit, seed, options))
+                  else stage_specs(target, objective, min(time_limit, clock.left() / 2), seed,
+                                   options))  # CP-SAT gets at most half of what is left
         for stage, spec in stages:
             flow.step(stage, total,
-                      lambda spec=spec: _run_stage(module, spec, level == "full"))
+                      lambda spec=spec: _run_stage(module, spec, level == "full", clock))
             result.stage = stage
             if emit == stage:
                 return result
@@ -146,6 +163,10 @@ def _feed(module: Module, inputs: Mapping[str, np.ndarray] | None, path: Path,
     from ir.io import write_npz
     from ir.sample_inputs import sample_inputs
 
+    if inputs is not None:
+        from compiler._feed_check import check_feed
+
+        check_feed(module.main, inputs, "inputs")
     feed = dict(inputs) if inputs is not None else sample_inputs(module.main, seed=seed)
     write_npz(feed, path)
     return feed
@@ -181,10 +202,15 @@ def _finish(result: Compiled, proto, tgt, objective: str, inputs, check: str, fl
 
     result.schedule = flow.step("check", total, checked)
     result.report = flow.step("simulate", total, simulated)
+    result.inputs = dict(inputs[0])
     if check != "none":
         from compiler.functional import functional_check
+        from compiler.verify_folder import reference_record
 
-        result.functional = flow.step("functional", total,
-                                      lambda: functional_check(module, proto, *inputs))
+        def checked_outputs() -> dict:  # the reference is kept so the folder re-checks itself
+            result.reference = reference_record(module, proto, inputs[0])
+            return functional_check(module, proto, *inputs)
+
+        result.functional = flow.step("functional", total, checked_outputs)
         if not result.functional["passed"]:
             raise PimcError("functional check failed: " + result.functional["detail"])

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from compiler.checker import check_schedule, load_schedule
+from compiler.verify_folder import write_manifest
 from ir.errors import PimcError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -206,6 +207,7 @@ def _simulate(folder: Path, change) -> subprocess.CompletedProcess:
     s = json.loads((folder / "schedule.json").read_text())
     change(s)
     (folder / "schedule.json").write_text(json.dumps(s))
+    write_manifest(folder)  # the manifest agrees: the schedule checker must catch the change
     return subprocess.run([sys.executable, "-m", "compiler", "simulate", str(folder)],
                           capture_output=True, text=True, cwd=ROOT)
 
