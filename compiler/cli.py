@@ -1,23 +1,61 @@
 """The `pimc` command line: a thin layer over the Python API.
 
-Every user error is one line on stderr and exit code 2; `--debug` shows the traceback.
+Every error is one line on stderr: exit code 2 for bad input (a PimcError, a bad option, an
+error of ONNX or ONNX Runtime on the model, a file the system refuses, memory), 3 for an
+internal error, 130 on Ctrl-C and 143 on SIGTERM (both unwind, so what was being written is
+cleaned up); `--debug` shows the traceback as well. Numbers and output paths are checked
+before any command runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import signal
 import sys
+import threading
+import traceback
+from pathlib import Path
 
 from compiler import __version__
 from ir.errors import PimcError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "EXIT_USER", "EXIT_INTERNAL"]
+
+EXIT_USER, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 3, 130, 143
+DEFAULT_DEADLINE = 600.0  # seconds; ASSUMPTION: well past any fixture compile (a few s)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors as one line (no usage block) and exit code 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USER, f"pimc: error: {self.prog}: {message}\n")
+
+
+def _number(kind, low: float, strict: bool, what: str):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not {what}") from None
+        if not math.isfinite(value) or value < low or (strict and value == low):
+            raise argparse.ArgumentTypeError(f"{text}; accepted: {what}")
+        return value
+
+    parse.__name__ = what  # argparse names the type in its messages
+    return parse
+
+
+_count = _number(int, 1, False, "an integer >= 1")
+_natural = _number(int, 0, False, "an integer >= 0")
+_seconds = _number(float, 0.0, True, "a finite number of seconds > 0")
 
 
 def _add_import(sub) -> None:
     p = sub.add_parser("import", help="import an ONNX model into pimc IR")
     p.add_argument("model", help="the .onnx file")
-    p.add_argument("--batch", type=int, help="bind the symbolic batch dimension (axis 0)")
+    p.add_argument("--batch", type=_count, help="bind the symbolic batch dimension (axis 0)")
     p.add_argument("--dim", action="append", default=[], metavar="NAME=N",
                    help="bind a named symbolic dimension (repeatable)")
     p.add_argument("--no-fold", action="store_true",
@@ -51,7 +89,7 @@ def _add_run(sub) -> None:
 def _add_demo(sub) -> None:
     p = sub.add_parser("demo", help="run the whole flow on the built-in model and data")
     p.add_argument("-o", "--output", default="demo-out", help="folder for what it writes")
-    p.add_argument("--batch", type=int, default=64, help="rows in the synthetic batch")
+    p.add_argument("--batch", type=_count, default=64, help="rows in the synthetic batch")
     p.add_argument("-p", "--pipeline", default=None, help="passes after import")
     p.add_argument("--target", default="hetero", help="the PIM target to compile for")
     p.set_defaults(func=_lazy("compiler.commands", "cmd_demo"))
@@ -63,7 +101,7 @@ def _add_compile(sub) -> None:
     p = sub.add_parser("compile", help="compile an ONNX model to a checked PIM schedule")
     p.add_argument("model", help="the .onnx file")
     p.add_argument("--target", required=True, help="preset name (pimc targets list) or .yaml")
-    p.add_argument("--batch", type=int, help="bind the symbolic batch dimension")
+    p.add_argument("--batch", type=_count, help="bind the symbolic batch dimension")
     p.add_argument("--objective", default="throughput", metavar="OBJECTIVE",
                    choices=_Choices("compiler.driver", "OBJECTIVES"),
                    help="what placement optimises: %(choices)s (default: pipelined throughput)")
@@ -71,8 +109,10 @@ def _add_compile(sub) -> None:
     p.add_argument("--precision", help="assign-precision options, e.g. 'default=8'")
     p.add_argument("--inputs", help=".npz inputs for the functional check (default: generated)")
     p.add_argument("--emit", choices=EMIT_CHOICES, help="stop after this stage")
-    p.add_argument("--time-limit", type=float, default=1.0, help="CP-SAT seconds")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--time-limit", type=_seconds, default=1.0, help="CP-SAT seconds")
+    p.add_argument("--deadline", type=_seconds, default=DEFAULT_DEADLINE,
+                   help=f"seconds for the whole compile (default {DEFAULT_DEADLINE:g})")
+    p.add_argument("--seed", type=_natural, default=0)
     p.add_argument("--no-check", action="store_true", help="skip the functional check")
     p.add_argument("-o", "--output", required=True, help="output folder")
     p.set_defaults(func=_lazy("compiler.commands", "cmd_compile"))
@@ -138,7 +178,7 @@ def _add_targets(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pimc", description="Compile recommender models to processing-in-memory hardware.")
     parser.add_argument("--version", action="version", version=f"pimc {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -149,29 +189,101 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help(sys.stderr)
-        return 2
+def _file_output(path: str, flag: str) -> None:
+    """A file to be written: its folder exists and it is not a folder itself."""
+    p = Path(path)
+    if p.is_dir():
+        raise PimcError(f"{flag} names a folder; give a file path", path)
+    if not p.parent.is_dir():
+        raise PimcError(f"{flag}: folder {p.parent} does not exist", path)
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Output paths checked before any work (a late failure would throw the work away)."""
+    from compiler._outdir import check_folder
+
+    command = getattr(args, "command", None)
+    if command == "compile":
+        from compiler.artifacts import ARTIFACTS
+
+        check_folder(Path(args.output), ARTIFACTS)
+    elif command == "demo" and Path(args.output).exists() and not Path(args.output).is_dir():
+        raise PimcError("output exists and is not a folder", args.output)
+    elif command in ("import", "opt", "run") and getattr(args, "output", None):
+        _file_output(args.output, "-o")
+    elif command == "train-supernet":
+        _file_output(args.out, "--out")
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised so that `finally` blocks and `with` exits clean up."""
+
+
+def _on_term(signum, frame) -> None:
+    raise _Terminated()
+
+
+def _from_onnx(exc: BaseException) -> str | None:
+    """The library an exception of the model's libraries comes from, else None."""
+    module = type(exc).__module__ or ""
+    for prefix, name in (("onnxruntime", "ONNX Runtime"), ("onnx", "onnx"),
+                         ("google.protobuf", "onnx (protobuf)")):
+        if module.startswith(prefix):
+            return name
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:300] if lines else type(exc).__name__
+
+
+def _report(exc: BaseException, debug: bool) -> int:
+    """One line for `exc` on stderr (the traceback first with --debug); the exit code."""
+    if debug:
+        traceback.print_exception(exc)
+    if isinstance(exc, PimcError):
+        print(f"pimc: error: {_first_line(exc)}", file=sys.stderr)
+        return EXIT_USER
+    source = _from_onnx(exc)
+    if source or isinstance(exc, (OSError, MemoryError)):
+        label = source or type(exc).__name__
+        print(f"pimc: error: {label}: {_first_line(exc)}", file=sys.stderr)
+        return EXIT_USER
+    print(f"pimc: internal error: {type(exc).__name__}: {_first_line(exc)} (run with --debug "
+          "for the traceback)", file=sys.stderr)
+    return EXIT_INTERNAL
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
+        _check_outputs(args)
         return int(args.func(args) or 0)
-    except PimcError as exc:
-        if args.debug:
-            raise
-        print(f"pimc: error: {exc}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # the reader went away (`pimc ... | head`): not an error
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (OSError, MemoryError) as exc:
-        if args.debug:
-            raise
-        print(f"pimc: error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("pimc: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except _Terminated:
+        print("pimc: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
+    except Exception as exc:  # noqa: BLE001 - the edge: every exception becomes one line
+        return _report(exc, args.debug)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USER
+    if threading.current_thread() is not threading.main_thread():
+        return _run(args)
+    previous = signal.signal(signal.SIGTERM, _on_term)
+    try:
+        return _run(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
