@@ -1,24 +1,24 @@
-"""The files `pimc compile` writes: mapped.pir (+ .npz), schedule.json, report.json and
-report.html. Everything is written to a temporary folder first and moved into place at the
-end, so a failure leaves no half-written output."""
+"""The files `pimc compile` writes: mapped.pir (+ .npz), schedule.json, report.json,
+report.html, the functional check's inputs.npz and reference.npz, and manifest.json (written
+last). The whole folder is built beside the target and swapped in at once, under a lock
+(compiler/_outdir.py), so a failure or a kill never leaves a half-written or mixed output."""
 
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ir.dialects.pim_attrs import BATCH, LOWER_BOUND_FACTS, PLACE_FACTS, group_values
-from ir.errors import PimcError
 
 if TYPE_CHECKING:
+    from compiler._outdir import OutputFolder
     from compiler.driver import Compiled
 
 __all__ = ["ARTIFACTS", "write_artifacts", "report_dict", "simulated_line", "summary_rows"]
 
-ARTIFACTS = ("mapped.pir", "mapped.npz", "schedule.json", "report.json", "report.html")
+ARTIFACTS = ("mapped.pir", "mapped.npz", "schedule.json", "report.json", "report.html",
+             "inputs.npz", "reference.npz", "manifest.json")
 
 
 def report_dict(c: Compiled) -> dict:
@@ -94,30 +94,34 @@ def _per_op(c: Compiled) -> list[dict]:
     return sorted(rows.values(), key=lambda r: -sum(r["energy"].values()))[:40]
 
 
-def write_artifacts(c: Compiled, out: Path) -> list[Path]:
-    """Write the artifacts of `c` into folder `out`; returns the paths written."""
+def _fill(c: Compiled, folder: Path) -> None:
+    """Every artifact of `c` into the (staging) `folder`, the manifest last."""
+    from compiler._outdir import fault_point
     from compiler.report_html import render_report
-    from ir.io import save
+    from compiler.verify_folder import write_manifest
+    from ir.io import save, write_npz
 
-    if out.exists() and not out.is_dir():
-        raise PimcError("output exists and is not a folder", str(out))
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".pimc-", dir=out))
-    try:
-        save(c.module, tmp / "mapped.pir")
-        if c.schedule is not None:
-            (tmp / "schedule.json").write_text(json.dumps(c.schedule, indent=1, sort_keys=True))
-            (tmp / "report.json").write_text(json.dumps(report_dict(c), indent=1,
-                                                        sort_keys=True, default=str))
-            (tmp / "report.html").write_text(render_report(summary_rows(c), _per_op(c),
-                                                           c.schedule))
-        for name in ARTIFACTS:  # a shorter run (--emit) must not leave stale files behind
-            if not (tmp / name).exists():
-                (out / name).unlink(missing_ok=True)
-        written = []
-        for f in sorted(tmp.iterdir()):
-            f.replace(out / f.name)
-            written.append(out / f.name)
-        return written
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    save(c.module, folder / "mapped.pir")
+    fault_point("partial")
+    if c.schedule is not None:
+        (folder / "schedule.json").write_text(json.dumps(c.schedule, indent=1, sort_keys=True))
+        (folder / "report.json").write_text(json.dumps(report_dict(c), indent=1,
+                                                       sort_keys=True, default=str))
+        (folder / "report.html").write_text(render_report(summary_rows(c), _per_op(c),
+                                                          c.schedule))
+    if c.schedule is not None and c.inputs is not None:
+        write_npz(c.inputs, folder / "inputs.npz")
+    if c.schedule is not None and c.reference is not None:
+        write_npz(c.reference, folder / "reference.npz")
+    write_manifest(folder)
+
+
+def write_artifacts(c: Compiled, out: Path, folder: OutputFolder | None = None) -> list[Path]:
+    """Write the artifacts of `c` as folder `out`, replacing it at once (see _outdir); pass
+    `folder` when its lock is already held. Returns the paths written."""
+    from compiler._outdir import OutputFolder
+
+    if folder is not None:
+        return folder.replace(lambda d: _fill(c, d))
+    with OutputFolder(out, ARTIFACTS) as held:
+        return held.replace(lambda d: _fill(c, d))

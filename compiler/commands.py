@@ -108,13 +108,16 @@ def _load_inputs(path: str) -> dict[str, np.ndarray]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from compiler._feed_check import check_feed
     from ir import interp
     from ir.io import atomic_write, load, write_npz
 
     module = load(args.input)
     _verify_input(module, args.input)
     graph = module.main
-    outs = interp.run(graph, _load_inputs(args.inputs))
+    feed = _load_inputs(args.inputs)
+    check_feed(graph, feed, args.inputs)
+    outs = interp.run(graph, feed)
     named = dict(zip(graph.output_names, outs))
     if args.output:
         atomic_write(args.output, lambda tmp: write_npz(named, tmp))
@@ -143,19 +146,27 @@ def _summary(rows: dict[str, object]) -> str:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    from compiler.artifacts import summary_rows
+    from compiler._deadline import Deadline, guard
+    from compiler._outdir import OutputFolder
+    from compiler.artifacts import ARTIFACTS, summary_rows
     from compiler.driver import compile
 
-    inputs = _load_inputs(args.inputs) if args.inputs else None
-    result = compile(args.model, args.target, batch=args.batch, objective=args.objective,
-                     pipeline=args.pipeline, precision=args.precision, inputs=inputs,
-                     emit=args.emit, time_limit=args.time_limit, seed=args.seed,
-                     check=not args.no_check, say=lambda s: print(s, file=sys.stderr))
-    for note in result.notes:
-        print(f"pimc: note: {note}", file=sys.stderr)
-    for warning in result.warnings:
-        print(f"pimc: warning: {warning}", file=sys.stderr)
-    written = result.write(args.output)
+    # the output folder is checked and locked before any work, and held until it is written
+    with OutputFolder(args.output, ARTIFACTS) as folder:
+        inputs = _load_inputs(args.inputs) if args.inputs else None
+        clock = Deadline(args.deadline)
+        with guard(clock):
+            result = compile(args.model, args.target, batch=args.batch,
+                             objective=args.objective, pipeline=args.pipeline,
+                             precision=args.precision, inputs=inputs, emit=args.emit,
+                             time_limit=args.time_limit, seed=args.seed,
+                             check=not args.no_check, say=lambda s: print(s, file=sys.stderr),
+                             deadline=clock)
+        for note in result.notes:
+            print(f"pimc: note: {note}", file=sys.stderr)
+        for warning in result.warnings:
+            print(f"pimc: warning: {warning}", file=sys.stderr)
+        written = result.write(args.output, folder)
     print(f"wrote {', '.join(p.name for p in written)} to {args.output}", file=sys.stderr)
     if result.schedule is not None:
         print(_summary(summary_rows(result)))
@@ -167,6 +178,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from compiler.checker import check_schedule, load_schedule
     from compiler.mapped_report import report_of
     from compiler.simulator import compare, simulate
+    from compiler.verify_folder import verify_folder
     from ir.io import load
 
     path = Path(args.input)
@@ -178,12 +190,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if errors:
         raise PimcError(f"schedule check failed ({len(errors)} problems): {errors[0]}",
                         str(folder / "schedule.json"))
+    verified = verify_folder(folder, module, schedule)
     report = report_of(module).to_dict()
     sim = simulate(schedule, module)
     for warning in compare(sim, schedule):
         print(f"pimc: warning: {warning}", file=sys.stderr)
     rows = {k: v for k, v in report.items() if not isinstance(v, (dict, list))}
     print(_summary(rows))
+    print(f"verified: {verified}")
     clock = float(schedule["target"]["clock_hz"])
     b, d = sim.binding, sim.difference_percent
     print(f"simulated ({sim.batches} batches, event-driven):")
