@@ -94,7 +94,8 @@ def test_cli_compile_writes_the_artifacts_and_simulate_rechecks_them(tmp_path):
     proc = _pimc("compile", DLRM, "--target", "hetero", "--batch", "8", "-o", out)
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        "mapped.npz", "mapped.pir", "report.html", "report.json", "schedule.json"]
+        "inputs.npz", "manifest.json", "mapped.npz", "mapped.pir", "reference.npz", "report.html",
+        "report.json", "schedule.json"]
     assert "[10/10] functional" in proc.stderr and "functional check  passed" in proc.stdout
     report = json.loads((out / "report.json").read_text())
     assert report["functional_check"]["passed"] and report["simulation"]["total_energy"] > 0
@@ -109,7 +110,7 @@ def test_emit_stops_after_a_stage(tmp_path):
     proc = _pimc("compile", DLRM, "--target", "hetero", "--batch", "8", "--emit", "tiled",
                  "-o", out)
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["mapped.npz", "mapped.pir"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "mapped.npz", "mapped.pir"]
     assert "pim.mvm" in (out / "mapped.pir").read_text()
     assert "pim.start" not in (out / "mapped.pir").read_text()
 
