@@ -102,6 +102,8 @@ def _add_compile(sub) -> None:
     p.add_argument("model", help="the .onnx file")
     p.add_argument("--target", required=True, help="preset name (pimc targets list) or .yaml")
     p.add_argument("--batch", type=_count, help="bind the symbolic batch dimension")
+    p.add_argument("--dim", action="append", default=[], metavar="NAME=N",
+                   help="bind a named symbolic dimension (repeatable), as pimc import does")
     p.add_argument("--objective", default="throughput", metavar="OBJECTIVE",
                    choices=_Choices("compiler.driver", "OBJECTIVES"),
                    help="what placement optimises: %(choices)s (default: pipelined throughput)")
@@ -112,8 +114,12 @@ def _add_compile(sub) -> None:
     p.add_argument("--time-limit", type=_seconds, default=1.0, help="CP-SAT seconds")
     p.add_argument("--deadline", type=_seconds, default=DEFAULT_DEADLINE,
                    help=f"seconds for the whole compile (default {DEFAULT_DEADLINE:g})")
-    p.add_argument("--seed", type=_natural, default=0)
+    p.add_argument("--seed", type=_natural, default=0,
+                   help="seed of the placer and of the generated check inputs")
     p.add_argument("--no-check", action="store_true", help="skip the functional check")
+    p.add_argument("--compare", default="naive", metavar="naive|none|TARGET,...",
+                   help="compile again in the same call for the report's comparison table: "
+                   "the naive mapping (cheap), other targets (a full compile each), or none")
     p.add_argument("-o", "--output", required=True, help="output folder")
     p.set_defaults(func=_lazy("compiler.commands", "cmd_compile"))
 
@@ -184,9 +190,72 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_add_import, _add_opt, _add_run, _add_compile, _add_simulate, _add_demo,
-                _add_targets, _add_supernet, _add_search):
+                _add_targets, _add_supernet, _add_inputs, _add_zoo, _add_export_subnet,
+                _add_search):
         add(sub)
+    _show_defaults(parser)
     return parser
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a default only where there is one (not None, False or an empty list)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False, []) or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _show_defaults(parser: argparse.ArgumentParser) -> None:
+    """Every (sub)command's --help shows the defaults (registered parsers included)."""
+    parser.formatter_class = _Help
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _show_defaults(child)
+
+
+def _add_inputs(sub) -> None:
+    p = sub.add_parser("inputs", help="write valid random inputs (.npz) for a model")
+    p.add_argument("model", help="the .onnx model or .pir IR file the inputs are for")
+    p.add_argument("-o", "--output", required=True, help="the .npz file to write")
+    p.add_argument("--batch", type=_count, help="bind the symbolic batch dimension (ONNX)")
+    p.add_argument("--dim", action="append", default=[], metavar="NAME=N",
+                   help="bind a named symbolic dimension (ONNX; repeatable)")
+    p.add_argument("--seed", type=_natural, default=0, help="the same seed gives the same inputs")
+    p.set_defaults(func=_lazy("compiler.tool_commands", "cmd_inputs"))
+
+
+def _add_zoo(sub) -> None:
+    p = sub.add_parser("zoo", help="list and export the PyTorch model zoo (needs torch)")
+    zsub = p.add_subparsers(dest="zoo_command", required=True)
+    zsub.add_parser("list", help="list the zoo's models").set_defaults(
+        func=_lazy("compiler.tool_commands", "cmd_zoo_list"))
+    ex = zsub.add_parser("export", help="export a zoo model (seeded weights) to ONNX")
+    ex.add_argument("model", help="a name from `pimc zoo list`")
+    ex.add_argument("-o", "--output", required=True, help="the .onnx file to write")
+    ex.add_argument("--tables", default="1000,500,100,20",
+                    help="rows of each embedding table, comma-separated")
+    ex.add_argument("--dense", type=_natural, default=13, help="numeric input features")
+    ex.add_argument("--embed-dim", type=_count, default=16, help="embedding width")
+    ex.add_argument("--exporter", choices=("legacy", "dynamo"), default="legacy",
+                    help="torch.onnx exporter (TorchScript-based or torch.export-based)")
+    ex.add_argument("--seed", type=_natural, default=0, help="weight initialisation seed")
+    ex.set_defaults(func=_lazy("compiler.tool_commands", "cmd_zoo_export"))
+
+
+def _add_export_subnet(sub) -> None:
+    p = sub.add_parser("export-subnet", help="export one architecture of a trained supernet "
+                       "to ONNX with its inherited weights (needs torch)")
+    p.add_argument("checkpoint", help="a `pimc train-supernet --out` checkpoint (or .best.pt)")
+    p.add_argument("-o", "--output", required=True,
+                   help="the .onnx file to write (the architecture JSON goes beside it)")
+    p.add_argument("--arch", help="architecture JSON file (Arch.to_json)")
+    p.add_argument("--sample", type=_natural,
+                   help="instead of --arch: draw one architecture of the space with this seed")
+    p.add_argument("--exporter", choices=("legacy", "dynamo"), default="legacy",
+                   help="torch.onnx exporter")
+    p.set_defaults(func=_lazy("compiler.tool_commands", "cmd_export_subnet"))
 
 
 def _file_output(path: str, flag: str) -> None:

@@ -13,16 +13,6 @@ from ir.errors import PimcError
 SPLIT_MARKER = "// -----"
 
 
-def _dims(pairs: list[str]) -> dict[str, int]:
-    out = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not value.lstrip("-").isdigit():
-            raise PimcError(f"--dim '{pair}' is not NAME=N")
-        out[name] = int(value)
-    return out
-
-
 def _emit(module, output: str | None) -> None:
     from ir.io import save
     from ir.text import print_module
@@ -34,10 +24,18 @@ def _emit(module, output: str | None) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from frontend.onnx import import_onnx
+    from compiler.cli_checks import check_dims, check_output, need_kind
+    from compiler.tool_commands import parse_dims
+    from frontend.onnx import import_onnx, load_onnx
 
-    module = import_onnx(args.model, batch=args.batch, dims=_dims(args.dim),
-                         fold=not args.no_fold)
+    need_kind(args.model, "onnx")
+    check_output(args.output, ".pir")
+    dims, model = parse_dims(args.dim), args.model
+    if dims and Path(model).is_file():  # names checked against the model before importing
+        model = load_onnx(args.model)
+        check_dims(model, dims)
+    module = import_onnx(model, batch=args.batch, dims=dims, fold=not args.no_fold,
+                         name=Path(args.model).stem)
     _emit(module, args.output)
     return 0
 
@@ -72,10 +70,13 @@ def _verify_input(module, file: str) -> None:
 
 
 def cmd_opt(args: argparse.Namespace) -> int:
+    from compiler.cli_checks import check_output, need_kind
     from ir.text import parse, print_module
     from passes.manager import PassManager, PassTimer, PrintIRAfterAll
     from passes.pipeline import parse_pipeline
 
+    need_kind(args.input, "ir")
+    check_output(args.output, ".pir")
     passes = parse_pipeline(args.pipeline)
     text, weights, name = _read_input(args.input)
     chunks = _chunks(text, args.split_input_file)
@@ -109,9 +110,13 @@ def _load_inputs(path: str) -> dict[str, np.ndarray]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from compiler._feed_check import check_feed
+    from compiler.cli_checks import check_output, need_kind
     from ir import interp
     from ir.io import atomic_write, load, write_npz
 
+    need_kind(args.input, "ir")
+    need_kind(args.inputs, "npz")
+    check_output(args.output, ".npz")
     module = load(args.input)
     _verify_input(module, args.input)
     graph = module.main
@@ -149,8 +154,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
     from compiler._deadline import Deadline, guard
     from compiler._outdir import OutputFolder
     from compiler.artifacts import ARTIFACTS, summary_rows
+    from compiler.cli_checks import precheck_compile
     from compiler.driver import compile
 
+    dims = precheck_compile(args)
     # the output folder is checked and locked before any work, and held until it is written
     with OutputFolder(args.output, ARTIFACTS) as folder:
         inputs = _load_inputs(args.inputs) if args.inputs else None
@@ -159,23 +166,42 @@ def cmd_compile(args: argparse.Namespace) -> int:
             result = compile(args.model, args.target, batch=args.batch,
                              objective=args.objective, pipeline=args.pipeline,
                              precision=args.precision, inputs=inputs, emit=args.emit,
-                             time_limit=args.time_limit, seed=args.seed,
+                             time_limit=args.time_limit, seed=args.seed, dims=dims,
                              check=not args.no_check, say=lambda s: print(s, file=sys.stderr),
                              deadline=clock)
         for note in result.notes:
             print(f"pimc: note: {note}", file=sys.stderr)
         for warning in result.warnings:
             print(f"pimc: warning: {warning}", file=sys.stderr)
+        if result.schedule is not None:
+            from compiler.compare import compared
+
+            result.compared = compared(args, result, dims)
         written = result.write(args.output, folder)
     print(f"wrote {', '.join(p.name for p in written)} to {args.output}", file=sys.stderr)
     if result.schedule is not None:
         print(_summary(summary_rows(result)))
+        _print_compared(result)
+    elif result.stage != "scheduled":
+        print(f"stopped after '{result.stage}' (--emit): {args.output} holds mapped.pir only; "
+              "no schedule or report until a compile runs to the end", file=sys.stderr)
     return 0
 
 
+def _print_compared(result) -> None:
+    from compiler.compare import numbers
+
+    mine = numbers("", result.report)
+    for row in result.compared:
+        ratios = ", ".join(f"{k} {row[key] / mine[key]:.2f}x" for k, key in (
+            ("latency", "latency_s"), ("interval", "interval_cycles"), ("energy", "energy_j"))
+            if mine[key])
+        print(f"  compared: {row['name']}: {ratios} (its value / this mapping's)")
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from compiler.artifacts import _fmt
     from compiler.checker import check_schedule, load_schedule
+    from compiler.cli_checks import need_kind, no_schedule_reason
     from compiler.mapped_report import report_of
     from compiler.simulator import compare, simulate
     from compiler.verify_folder import verify_folder
@@ -183,6 +209,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     path = Path(args.input)
     folder = path if path.is_dir() else path.parent
+    need_kind(str(path), "ir")
+    no_schedule_reason(folder)
     module = load(folder / "mapped.pir" if path.is_dir() else path)
     _verify_input(module, str(path))
     schedule = load_schedule(folder / "schedule.json")
@@ -195,23 +223,33 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     sim = simulate(schedule, module)
     for warning in compare(sim, schedule):
         print(f"pimc: warning: {warning}", file=sys.stderr)
-    rows = {k: v for k, v in report.items() if not isinstance(v, (dict, list))}
+    _print_simulation(report, sim, schedule, verified)
+    return 0
+
+
+def _print_simulation(report: dict, sim, schedule: dict, verified: str) -> None:
+    """The schedule's figures, the simulator's, and a verdict per check, in human units."""
+    from compiler.artifacts import _agreement, _sim_rows
+    from compiler.units import human
+
+    rows = {"target": report["target"], "batch": report["batch"], **_sim_rows(report),
+            "schedule check": "PASS (dependencies, capacities, one op per resource)",
+            "folder": f"PASS (verified: {verified})", "simulator": _agreement(sim.to_dict())}
     print(_summary(rows))
-    print(f"verified: {verified}")
     clock = float(schedule["target"]["clock_hz"])
     b, d = sim.binding, sim.difference_percent
     print(f"simulated ({sim.batches} batches, event-driven):")
     print(_summary({
-        "latency": f"{sim.latency_cycles} cycles ({_fmt(sim.latency_cycles / clock, 's')}; "
-                   f"schedule {schedule['latency']}, {_percent(d.get('latency'))})",
-        "interval": f"{sim.interval_cycles} cycles ({_fmt(sim.interval_cycles / clock, 's')}; "
-                    f"schedule {schedule['interval']}, {_percent(d.get('interval'))})",
-        "throughput": f"{sim.samples_per_second:.4g} samples/s",
-        "energy / batch": _fmt(sim.energy_j, "J"),
+        "latency": f"{human(sim.latency_cycles / clock, 's')} ({sim.latency_cycles:,} cycles; "
+                   f"schedule {schedule['latency']:,}, {_percent(d.get('latency'))})",
+        "interval": f"{human(sim.interval_cycles / clock, 's')} ({sim.interval_cycles:,} "
+                    f"cycles; schedule {schedule['interval']:,}, "
+                    f"{_percent(d.get('interval'))})",
+        "throughput": human(sim.samples_per_second, "samples/s"),
+        "energy / batch": human(sim.energy_j, "J"),
         "binding": f"{b.get('resource', 'none')} (op {b.get('op', '-')}, busy "
                    f"{100 * b.get('busy_fraction', 0):.1f}% of the interval)",
     }))
-    return 0
 
 
 def _percent(x: float | None) -> str:

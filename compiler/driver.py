@@ -46,6 +46,7 @@ class Compiled:
     notes: list[str] = field(default_factory=list)
     inputs: dict[str, np.ndarray] | None = None  # what the functional check ran on
     reference: dict[str, np.ndarray] | None = None  # ONNX Runtime's outputs on them
+    compared: list[dict] = field(default_factory=list)  # other mappings, for report.html
 
     def write(self, out: str | Path, folder=None) -> list[Path]:
         """Write the artifacts as folder `out` (`folder`: an OutputFolder already held)."""
@@ -109,7 +110,8 @@ def compile(model: Any, target: str, batch: int | None = None, objective: str = 
             inputs: Mapping[str, np.ndarray] | None = None, emit: str | None = None,
             time_limit: float = 1.0, seed: int = 0, check: bool | str = "full",
             say: Callable[[str], None] = lambda s: None,
-            deadline: float | Deadline | None = None) -> Compiled:
+            deadline: float | Deadline | None = None,
+            dims: Mapping[str, int] | None = None) -> Compiled:
     """Compile an ONNX model (path or ModelProto) for `target` (preset name or YAML path);
     `check` is "full", "final" or "none" (see `_check_level`); past `deadline` seconds (or a
     Deadline) the compile stops with a PimcError naming the stage."""
@@ -127,7 +129,8 @@ def compile(model: Any, target: str, batch: int | None = None, objective: str = 
     flow = _Flow(say, clock)
     total = 1 + (1 if pipeline is not None else len(stage_specs("", "", 0, 0))) + \
         (3 if emit is None else 0)
-    module = flow.step("import", total, lambda: import_onnx(proto, batch=batch, name=name))
+    module = flow.step("import", total, lambda: import_onnx(proto, batch=batch, dims=dims,
+                                                                name=name))
     result = Compiled(module, tgt.name, "ir", name, stages=flow.stages)
     if emit == "ir":
         return result

@@ -172,9 +172,10 @@ def add_command(sub) -> None:
                    "the study's own unless given)")
     p.add_argument("--workers", type=int, default=1, help="evaluations at a time")
     p.add_argument("--ray", help="evaluate on Ray: auto | ADDRESS | local")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--population", type=int, default=20)
-    p.add_argument("--sample-size", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0, help="sampler seed")
+    p.add_argument("--population", type=int, default=20, help="population size")
+    p.add_argument("--sample-size", type=int, default=5,
+                   help="tournament size of regularized evolution")
     p.add_argument("--crossover", type=float, default=0.3, help="crossover probability")
     p.add_argument("--supernet", help="a trained supernet checkpoint (pimc train-supernet)")
     p.add_argument("--supernet-steps", type=int, default=1500,
@@ -186,7 +187,7 @@ def add_command(sub) -> None:
     p.add_argument("--place-objective", default="latency", help="what placement optimises")
     p.add_argument("--time-limit", type=float, default=1.0, help="CP-SAT seconds")
     p.add_argument("--rows", type=int, default=50_000, help="rows of synthetic data")
-    p.add_argument("--max-table", type=int, default=10_000)
+    p.add_argument("--max-table", type=int, default=10_000, help="bound on table sizes")
     p.add_argument("--zoo-steps", type=int, default=1000,
                    help="training steps of each zoo model for the plot (0: no zoo)")
     p.add_argument("--random-baseline", type=int, default=0,

@@ -59,15 +59,16 @@ def add_commands(subparsers) -> None:
                    help="checkpoint file (.pt), written periodically; the best validated "
                    "state goes beside it (NAME.best.pt)")
     p.add_argument("--resume", action="store_true", help="continue from --out if it exists")
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--batch-size", type=int, default=256, help="rows per training step")
+    p.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate")
     p.add_argument("--schedule", choices=("uniform", "anneal"), default="uniform",
                    help="uniform single-path, or NASRec's whole-supernet to single-path")
     p.add_argument("--eval-every", type=int, default=500, help="steps between validations")
-    p.add_argument("--checkpoint-every", type=int, default=1000)
+    p.add_argument("--checkpoint-every", type=int, default=1000,
+                   help="steps between checkpoints")
     p.add_argument("--rows", type=int, default=200_000, help="rows of synthetic data")
     p.add_argument("--max-table", type=int, default=10_000, help="bound on table sizes")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="data, weights and path sampling seed")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_train)

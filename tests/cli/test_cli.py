@@ -81,7 +81,7 @@ def test_run_interprets_and_saves_outputs(ir_file, tmp_path, capsys):
     (["opt", "{dir}/missing.pir"], "missing.pir: no such file"),
     (["opt", "{dir}/m.pir", "-p", "nosuch"], "unknown pass 'nosuch'; known passes:"),
     (["run", "{dir}/m.pir", "--inputs", "{dir}/nope.npz"], "nope.npz: no such file"),
-    (["run", "{dir}/m.pir", "--inputs", "{dir}/m.pir"], "m.pir: weights sidecar is not"),
+    (["run", "{dir}/m.pir", "--inputs", "{dir}/m.pir"], "m.pir: this is pimc IR text, not an .npz"),
     (["run", "{dir}/m.pir", "--inputs", "{dir}/wrong.npz"], "missing input(s) x; graph @main"),
 ])
 def test_errors_are_one_line_with_exit_code_2(ir_file, tmp_path, args, message):

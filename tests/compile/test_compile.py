@@ -96,7 +96,7 @@ def test_cli_compile_writes_the_artifacts_and_simulate_rechecks_them(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [
         "inputs.npz", "manifest.json", "mapped.npz", "mapped.pir", "reference.npz", "report.html",
         "report.json", "schedule.json"]
-    assert "[10/10] functional" in proc.stderr and "functional check  passed" in proc.stdout
+    assert "[10/10] functional" in proc.stderr and "functional check  PASS" in proc.stdout
     report = json.loads((out / "report.json").read_text())
     assert report["functional_check"]["passed"] and report["simulation"]["total_energy"] > 0
     assert "<svg" in (out / "report.html").read_text()
