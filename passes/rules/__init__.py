@@ -19,6 +19,7 @@ RULE_FAMILIES: dict[str, str] = {
     "dense": "passes.rules.dense",
     "batch-norm": "passes.rules.batch_norm",
     "embedding": "passes.rules.embedding",
+    "masked-pool": "passes.rules.masked_pool",
     "dot-interaction": "passes.rules.dot_interaction",
     "fm": "passes.rules.fm",
     "pairwise": "passes.rules.pairwise",
