@@ -18,6 +18,7 @@ interval (a modulo reservation table), so consecutive batches never collide.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 from passes._placement.layout import Layout
@@ -81,36 +82,66 @@ def _move_uses(m: Move) -> list[Use]:
     return [Use(link, 0, cycles) for link, cycles in m.occupancy.items()]
 
 
-def _fits(busy: list[tuple[int, int]], t: int, d: int, period: int) -> bool:
-    for b, bd in busy:
-        if (t - b) % period < bd or (b - t) % period < d:
-            return False
-    return True
-
-
-class _Tables:
-    """Modulo reservation tables: resource -> (start mod period, length) of what holds it."""
+class _Busy:
+    """One resource's reservations modulo the period: [start, end) with 0 <= start < period,
+    sorted by start; they never overlap modulo the period, so their ends are sorted too."""
 
     def __init__(self, period: int) -> None:
         self.period = period
-        self.busy: dict[str, list[tuple[int, int]]] = {}
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def conflict(self, t: int, d: int) -> int | None:
+        """The absolute end of a reservation overlapping [t, t + d), or None when it is free."""
+        period = self.period
+        t0 = t % period
+        for k in (-period, 0, period):  # the reservations' copies one period apart
+            i = bisect.bisect_right(self.ends, t0 - k)
+            if i < len(self.starts) and self.starts[i] + k < t0 + d:
+                return t - t0 + self.ends[i] + k
+        return None
+
+    def hold(self, t: int, d: int) -> None:
+        s = t % self.period
+        i = bisect.bisect_left(self.starts, s)
+        self.starts.insert(i, s)
+        self.ends.insert(i, s + d)
+
+
+class _Tables:
+    """Modulo reservation tables: resource -> the reservations that hold it."""
+
+    def __init__(self, period: int) -> None:
+        self.period = period
+        self.busy: dict[str, _Busy] = {}
+
+    def _of(self, resource: str) -> _Busy:
+        table = self.busy.get(resource)
+        if table is None:
+            table = self.busy[resource] = _Busy(self.period)
+        return table
 
     def slot(self, wanted: list[Use], ready: int) -> int | None:
-        """The earliest start >= ready at which every use fits, or None (the period is full)."""
-        period, busy = self.period, self.busy
-        cands = {ready}
-        for u in wanted:
-            for b, bd in busy.get(u.resource, ()):
-                cands.add(ready + (b + bd - u.offset - ready) % period)
-        for t in sorted(cands):
-            if all(_fits(busy.get(u.resource, ()), t + u.offset, u.length, period)
-                   for u in wanted):
+        """The earliest start >= ready at which every use fits, or None (the period is full).
+        Each conflict moves the start to where that reservation ends (no earlier start can
+        clear it), until no use conflicts: a fixed point, found in a few steps."""
+        if any(u.length > self.period for u in wanted):
+            return None
+        t = ready
+        while True:
+            moved = False
+            for u in wanted:
+                end = self._of(u.resource).conflict(t + u.offset, u.length)
+                if end is not None:
+                    t, moved = end - u.offset, True
+            if not moved:
                 return t
-        return None
+            if t - ready >= self.period:
+                return None
 
     def hold(self, wanted: list[Use], t: int) -> None:
         for u in wanted:
-            self.busy.setdefault(u.resource, []).append(((t + u.offset) % self.period, u.length))
+            self._of(u.resource).hold(t + u.offset, u.length)
 
 
 def schedule(prob: Problem, layout: Layout, pipelined: bool) -> Timeline:
