@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
+from ir.dialects import pim
 from passes._placement.layout import Layout
 from passes._placement.moves import Move, plan_moves
 from passes._placement.problem import OpInfo, Problem, producers_of
@@ -164,6 +165,28 @@ def schedule(prob: Problem, layout: Layout, pipelined: bool) -> Timeline:
     return tl
 
 
+def _loads(prob: Problem) -> dict[int, OpInfo]:
+    """Streamed weights: the tile op each `pim.load` feeds (its index) -> the load."""
+    out = {}
+    for info in prob.ops:
+        if isinstance(info.op, pim.Load):
+            for user in prob.ops:
+                if isinstance(user.op, pim.MVM) and info.op.results[0] in user.op.operands:
+                    out[user.index] = info
+                    break
+    return out
+
+
+def _with_load(uses: list[Use], load: list[Use], d_load: int) -> list[Use]:
+    """A tile op's uses with its weight load just before it: the load's crossbars stay held
+    from the load's start to the op's end (the loaded tile lives there until it is used)."""
+    mine = {u.resource for u in uses}
+    out = [Use(u.resource, u.offset - d_load, u.length + d_load) if u.resource in mine
+           and u.offset == 0 else u for u in uses]
+    return out + [Use(u.resource, u.offset - d_load, u.length) for u in load
+                  if u.resource not in mine]
+
+
 def _run(prob: Problem, durations: dict[int, int], wanted: dict[int, list[Use]],
          moves: list[Move], period: int | None) -> Timeline | None:
     start: dict[int, int] = {}
@@ -171,14 +194,26 @@ def _run(prob: Problem, durations: dict[int, int], wanted: dict[int, list[Use]],
     into = {(c, id(m.value)): m for m in moves for c in m.consumers}
     tables = _Tables(period or _NEVER)  # not pipelined: an absolute timeline
     placed: set[int] = set()
+    loads = _loads(prob)
+    deferred = {load.index for load in loads.values()}
     for info in prob.ops:
+        if info.index in deferred:  # scheduled with the tile op it feeds
+            continue
+        load = loads.get(info.index)
+        uses, lead = wanted[info.index], 0
+        if load is not None:
+            lead = durations[load.index]
+            start[load.index] = end[load.index] = 0  # its result: placed below, with this op
+            uses = _with_load(uses, wanted[load.index], lead)
         ready = _ready(prob, info, end, into, placed, tables)
         if ready is None:
             return None
-        t = tables.slot(wanted[info.index], ready)
+        t = tables.slot(uses, ready + lead) if lead else tables.slot(uses, ready)
         if t is None:
             return None
-        tables.hold(wanted[info.index], t)
+        tables.hold(uses, t)
+        if load is not None:
+            start[load.index], end[load.index] = t - lead, t
         start[info.index], end[info.index] = t, t + durations[info.index]
     first = min(start.values(), default=0)
     latency = max(end.values(), default=0) - first
