@@ -10,7 +10,8 @@ from pathlib import Path
 from ir.errors import PimcError
 
 __all__ = ["check_dims", "check_output", "check_precision", "file_kind", "need_kind",
-           "no_schedule_reason", "precheck_compile", "preset_name"]
+           "no_schedule_reason", "parse_dims", "precheck_compile", "preset_name",
+           "compare_specs"]
 
 _ZIP = b"PK\x03\x04"
 _COMMAND = {  # what to run on a file of each kind, by the kind the command wanted
@@ -147,9 +148,6 @@ def check_precision(options: str | None) -> None:
 
 def precheck_compile(args) -> dict[str, int]:
     """Everything `pimc compile` can refuse before it starts; returns the bound --dim names."""
-    from compiler.compare import compare_specs
-    from compiler.tool_commands import parse_dims
-
     need_kind(args.model, "onnx")
     check_output(args.output, "folder")
     args.target = preset_name(args.target)
@@ -164,8 +162,12 @@ def precheck_compile(args) -> dict[str, int]:
 
 
 # The last fact each stage writes, latest first (docs/mapping.md): how far a compile got.
-_STAGE_FACTS = (("pim.latency", "scheduled"), ("pim.loc", "placed"), ("pim.mvm", "tiled"),
-                ("pim.target", "partitioned"), ("pim.w_bits", "precision"))
+def _stage_facts() -> tuple[tuple[str, str], ...]:
+    from ir.dialects import pim
+    from ir.dialects.pim_attrs import LATENCY, LOC, TARGET, W_BITS
+
+    return ((LATENCY.name, "scheduled"), (LOC.name, "placed"), (pim.MVM.name, "tiled"),
+            (TARGET.name, "partitioned"), (W_BITS.name, "precision"))
 
 
 def no_schedule_reason(folder: Path) -> None:
@@ -177,7 +179,38 @@ def no_schedule_reason(folder: Path) -> None:
         raise PimcError("holds no mapped.pir or schedule.json; give the -o folder of a "
                         "`pimc compile` run", str(folder))
     text = pir.read_text(errors="replace")
-    stage = next((s for fact, s in _STAGE_FACTS if fact in text), "fused or earlier")
+    stage = next((s for fact, s in _stage_facts() if fact in text), "fused or earlier")
     raise PimcError(f"holds no schedule.json: the compile that wrote it stopped at '{stage}' "
                     "(--emit); run `pimc compile` again without --emit (or --emit scheduled) "
                     "to simulate", str(folder))
+
+
+def compare_specs(text: str) -> list[str]:
+    """`--compare` items: "naive" and target preset names ("none" for nothing)."""
+    from targets import list_targets
+
+    items = [x.strip() for x in text.split(",") if x.strip()]
+    if items == ["none"]:
+        return []
+    out = []
+    for item in items:
+        name = item if item == "naive" else preset_name(item)
+        if name != "naive" and name not in list_targets() and not Path(name).is_file():
+            raise PimcError(f"--compare '{item}': not 'naive', 'none' or a target; accepted: "
+                            f"naive, {', '.join(list_targets())}, a target .yaml")
+        out.append(name)
+    return out
+
+
+def parse_dims(pairs: list[str]) -> dict[str, int]:
+    """`--dim NAME=N` pairs as a dict; a malformed pair names the accepted form."""
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name or not value.isdigit() or int(value) < 1:
+            raise PimcError(f"--dim '{pair}' is not NAME=N with N a positive integer "
+                            "(e.g. --dim batch=64)")
+        out[name] = int(value)
+    return out
+
+

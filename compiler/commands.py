@@ -24,8 +24,7 @@ def _emit(module, output: str | None) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from compiler.cli_checks import check_dims, check_output, need_kind
-    from compiler.tool_commands import parse_dims
+    from compiler.cli_checks import check_dims, check_output, need_kind, parse_dims
     from frontend.onnx import import_onnx, load_onnx
 
     need_kind(args.model, "onnx")
@@ -189,7 +188,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def _print_compared(result) -> None:
-    from compiler.compare import numbers
+    from compiler.summary import numbers
 
     mine = numbers("", result.report)
     for row in result.compared:
@@ -229,7 +228,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def _print_simulation(report: dict, sim, schedule: dict, verified: str) -> None:
     """The schedule's figures, the simulator's, and a verdict per check, in human units."""
-    from compiler.artifacts import _agreement, _sim_rows
+    from compiler.summary import _agreement, _sim_rows
     from compiler.units import human
 
     rows = {"target": report["target"], "batch": report["batch"], **_sim_rows(report),

@@ -10,36 +10,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from ir.errors import PimcError
-
-__all__ = ["compare_specs", "compared", "numbers"]
-
-
-def compare_specs(text: str) -> list[str]:
-    """`--compare` items: "naive" and target preset names ("none" for nothing)."""
-    from compiler.cli_checks import preset_name
-    from targets import list_targets
-
-    items = [x.strip() for x in text.split(",") if x.strip()]
-    if items == ["none"]:
-        return []
-    out = []
-    for item in items:
-        name = item if item == "naive" else preset_name(item)
-        if name != "naive" and name not in list_targets() and not Path(name).is_file():
-            raise PimcError(f"--compare '{item}': not 'naive', 'none' or a target; accepted: "
-                            f"naive, {', '.join(list_targets())}, a target .yaml")
-        out.append(name)
-    return out
-
-
-def numbers(name: str, rep: dict) -> dict:
-    """The figures a comparison row shows, from a report's simulation dict."""
-    return {"name": name, "latency_s": rep["latency_seconds"],
-            "interval_cycles": rep["interval_cycles"],
-            "samples_per_second": rep["samples_per_second"], "energy_j": rep["total_energy"],
-            "used_mm2": (rep.get("area") or {}).get("used_mm2", 0.0),
-            "crossbars_used": rep.get("crossbars_used", 0)}
+__all__ = ["compared"]
 
 
 def _naive_pipeline(args: argparse.Namespace, calibration: Path) -> str:
@@ -54,7 +25,9 @@ def _naive_pipeline(args: argparse.Namespace, calibration: Path) -> str:
 
 def compared(args: argparse.Namespace, result, dims: dict[str, int]) -> list[dict]:
     """One row per `--compare` item (see the module docstring)."""
+    from compiler.cli_checks import compare_specs
     from compiler.driver import compile
+    from compiler.summary import numbers
     from ir.io import write_npz
 
     rows = []

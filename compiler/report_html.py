@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from compiler._report_schedule import OpNames, pipelined_view, schedule_view
 from compiler._svg import esc, hbars, heat_grid
-from compiler.compare import numbers
+from compiler.summary import numbers, summary_rows
 from compiler.units import human, percent
 
 if TYPE_CHECKING:
@@ -170,7 +170,6 @@ def _compare_row(r: dict, mine: dict) -> str:
 
 
 def _summary(c: Compiled) -> str:
-    from compiler.artifacts import summary_rows
 
     def cell(v: object) -> str:
         text = esc(v)

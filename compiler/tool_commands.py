@@ -7,22 +7,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from compiler.cli_checks import check_dims, check_output, need_kind
+from compiler.cli_checks import check_dims, check_output, need_kind, parse_dims
 from ir.errors import PimcError
 
 __all__ = ["cmd_export_subnet", "cmd_inputs", "cmd_zoo_export", "cmd_zoo_list", "parse_dims"]
-
-
-def parse_dims(pairs: list[str]) -> dict[str, int]:
-    """`--dim NAME=N` pairs as a dict; a malformed pair names the accepted form."""
-    out = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name or not value.isdigit() or int(value) < 1:
-            raise PimcError(f"--dim '{pair}' is not NAME=N with N a positive integer "
-                            "(e.g. --dim batch=64)")
-        out[name] = int(value)
-    return out
 
 
 def _graph(path: str, batch: int | None, dims: dict[str, int]):
