@@ -28,8 +28,10 @@ def naive(prob: Problem) -> Placement:
     return Placement(replicas, sequential(prob, replicas), assign_banks(prob))
 
 
-def grow(prob: Problem) -> dict[str, int]:
-    """Replica counts from bottleneck-first growth within the crossbar capacity."""
+def grow(prob: Problem, floor: int = 0) -> dict[str, int]:
+    """Replica counts from bottleneck-first growth within the crossbar capacity, stopping once
+    the slowest crossbar op is no slower than `floor` (the busiest other resource: beyond it
+    more copies cannot shorten the interval, and each costs area and broadcast traffic)."""
     choice = {name: 0 for name in prob.groups}
     free = prob.mesh.crossbars - sum(g.weight_tiles for g in prob.groups.values())
     frozen: set[str] = set()
@@ -37,6 +39,8 @@ def grow(prob: Problem) -> dict[str, int]:
         name = max((n for n in choice if n not in frozen),
                    key=lambda n: prob.groups[n].duration(choice[n]))
         g, k = prob.groups[name], choice[name]
+        if g.duration(k) <= floor:
+            break
         grows = k + 1 < len(g.choices)
         extra = g.weight_tiles * (g.choices[k + 1] - g.choices[k]) if grows else None
         if extra is None or extra > free:
@@ -46,8 +50,8 @@ def grow(prob: Problem) -> dict[str, int]:
     return {n: prob.groups[n].choices[k] for n, k in choice.items()}
 
 
-def greedy(prob: Problem) -> Placement:
+def greedy(prob: Problem, floor: int = 0) -> Placement:
     if prob.streamed:
         return naive(prob)
-    replicas = grow(prob)
+    replicas = grow(prob, floor)
     return Placement(replicas, sequential(prob, replicas), assign_banks(prob))

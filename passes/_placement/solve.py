@@ -19,7 +19,13 @@ from passes._placement.heuristics import greedy, naive
 from passes._placement.layout import Layout
 from passes._placement.lower_bounds import lower_bounds
 from passes._placement.moves import edge_bytes
-from passes._placement.placement import DIGITAL_STRATEGIES, Placement, Score, evaluate
+from passes._placement.placement import (
+    DIGITAL_STRATEGIES,
+    PIPELINED_OBJECTIVES,
+    Placement,
+    Score,
+    evaluate,
+)
 from passes._placement.problem import Problem
 
 __all__ = ["Options", "Outcome", "run"]
@@ -55,10 +61,10 @@ def run(prob: Problem, opts: Options) -> Outcome:
     said. Nothing is written; the caller writes the layout."""
     t0 = time.perf_counter()
     base = naive(prob)
-    ref, _, layout = evaluate(prob, base, opts.objective, opts.weights)
+    ref, timeline, layout = evaluate(prob, base, opts.objective, opts.weights)
     best = Outcome(base, ref, layout, {"solver": "naive", "status": "heuristic"})
     if opts.solver != "naive":
-        found = _best_digital(prob, greedy(prob), opts, ref)
+        found = _best_greedy(prob, opts, ref, _floor(timeline, opts.objective))
         if found.score.value <= best.score.value:
             best = found
         best.attrs.update(solver="greedy", status="heuristic")
@@ -69,6 +75,26 @@ def run(prob: Problem, opts: Options) -> Outcome:
     best.attrs.update(objective=opts.objective, value=float(best.score.value),
                       seconds=time.perf_counter() - t0)
     return best
+
+
+def _best_greedy(prob: Problem, opts: Options, ref: Score, floor: int) -> Outcome:
+    """Greedy growth stopped at `floor`, and grown while crossbars last: the better on the
+    objective, the one with fewer copies (less area, less broadcast) on a tie."""
+    found = _best_digital(prob, greedy(prob, floor), opts, ref)
+    if floor:
+        full = _best_digital(prob, greedy(prob), opts, ref)
+        if full.score.value < found.score.value:
+            found = full
+    return found
+
+
+def _floor(timeline, objective: str) -> int:
+    """The busiest resource other than crossbars under the naive layout, for objectives that
+    pipeline batches: crossbar copies beyond it cannot shorten the interval (0 for latency,
+    where a copy still shortens its op)."""
+    if objective not in PIPELINED_OBJECTIVES:
+        return 0
+    return max((c for r, c in timeline.busy.items() if not r.startswith("crossbar:")), default=0)
 
 
 def _cpsat(prob: Problem, opts: Options, warm: Outcome, ref: Score) -> Outcome:

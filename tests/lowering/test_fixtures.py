@@ -7,9 +7,9 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from ir.sample_inputs import sample_inputs
 from ir.dialects import pim, rec
 from ir.interp import run
+from ir.sample_inputs import sample_inputs
 from passes.error_bound import error_bound
 
 from .conftest import compile_fixture, real_inputs
