@@ -21,7 +21,8 @@ Crossbar ops whose input must cross the mesh (latency): a tile op reads its inpu
 without a transfer only when every one of its replicas sits on the chip tile of the value's
 (first) producer; a chip tile holds ``per_tile`` crossbars, so at ``r`` replicas at most
 ``q = per_tile // r`` tile ops of an op can do so, and every other tile op waits for a
-transfer of at least the bytes it reads over at least one hop after that producer ends
+transfer of at least its share of the bytes it reads (replicas split the input vectors, so one
+copy's tile receives at least 1/r of them) over at least one hop after that producer ends
 (transfers grow with bytes and hops). All tiles of an op share ``r``. With ``head`` (earliest
 start) and ``tail`` (longest path from an op's end to the last end, at best times) as above,
 the op at ``r`` makes latency at least max(max over tiles of head + time_r + tail, the
@@ -91,8 +92,10 @@ def _paths(prob: Problem, best: dict[int, int], nbytes: dict) -> tuple[dict, dic
     return end, tail
 
 
-def _input_move(prob: Problem, nbytes: dict, end: dict, index: int) -> tuple[int, int]:
-    """(its producer's end + the least transfer, head) of a tile op whose input crosses."""
+def _input_move(prob: Problem, nbytes: dict, end: dict, index: int,
+                replicas: int) -> tuple[int, int]:
+    """(its producer's end + the least transfer, head) of a tile op whose input crosses, at
+    `replicas` copies: a chip tile holding one copy receives at least its share of the input."""
     info = prob.by_op[id(prob.module.main.ops[index])]
     value = info.op.operands[0]
     prods = producers_of(value, prob.memo)
@@ -100,8 +103,8 @@ def _input_move(prob: Problem, nbytes: dict, end: dict, index: int) -> tuple[int
     if not prods or not prob.mesh.chip_tiles:
         return head, head
     done = max(end[prob.by_op[id(p)].index] for p in prods)
-    read = read_bytes(prob, info, value)
-    return done + prob.coster.cycles((Transfer(read, 1),)), head
+    share = max(1, math.ceil(read_bytes(prob, info, value) / replicas))
+    return done + prob.coster.cycles((Transfer(share, 1),)), head
 
 
 def _crossing_bound(prob: Problem, end: dict, tail: dict, nbytes: dict) -> int:
@@ -109,9 +112,9 @@ def _crossing_bound(prob: Problem, end: dict, tail: dict, nbytes: dict) -> int:
     out = 0
     per_tile = max(1, prob.mesh.crossbars_per_chip_tile)
     for g in prob.groups.values():
-        moves = {i: _input_move(prob, nbytes, end, i) for i in g.ops}
         least = None
         for k, r in enumerate(g.choices):
+            moves = {i: _input_move(prob, nbytes, end, i, r) for i in g.ops}
             stay = max(moves[i][1] + g.cycles[i][k] + tail[i] for i in g.ops)
             cross = sorted((max(moves[i]) + g.cycles[i][k] + tail[i] for i in g.ops),
                            reverse=True)
