@@ -32,7 +32,7 @@ from passes.rewrite import (
     new_const,
     producer,
 )
-from passes.rules.pairwise import _VIEWS, _field_gather, _operands
+from passes.rules.pairwise import _VIEWS, _field_gather, _operands, summed_over_d
 
 __all__ = ["RULES"]
 
@@ -172,24 +172,9 @@ def _concat_rewrite(m: Match) -> Rewrite:
     return Rewrite([wc, new], new.result)
 
 
-def _inner_pattern(op: Op, ctx: Ctx) -> Match:
-    m = Match(op)
-    pair = producer(op.operands[0], rec.Bilinear, m, "summed value")
-    expect(not pair.attrs["reduce"], "pairs are already summed")
-    expect(op.reduced_axes() == (2,) and not op.attrs["keepdims"],
-           "reduce_sum is not over D without keepdims")
-    m.vals["pair"] = pair
-    return m
-
-
-def _inner_rewrite(m: Match) -> Rewrite:
-    new = rec.Bilinear(m.pair.operands, {**m.pair.attrs, "reduce": True})
-    return Rewrite([new], new.result)
-
-
 RULES = (
     Rule("bilinear", (nn.Mul,), _mul_pattern, lambda m: _rewrite(m, m.w)),
     Rule("bilinear-kernel", (nn.Mul,), _kernel_pattern, lambda m: _rewrite(m, m.w)),
     Rule("bilinear-concat", (nn_shape.Concat,), _concat_pattern, _concat_rewrite),
-    Rule("bilinear-inner", (nn.ReduceSum,), _inner_pattern, _inner_rewrite),
+    summed_over_d("bilinear-inner", rec.Bilinear),
 )

@@ -121,23 +121,28 @@ def _concat_rewrite(m: Match) -> Rewrite:
     return Rewrite([new], new.result)
 
 
-def _inner_pattern(op: Op, ctx: Ctx) -> Match:
-    m = Match(op)
-    pair = producer(op.operands[0], rec.Pairwise, m, "summed value")
-    expect(not pair.attrs["reduce"], "pairs are already summed")
-    expect(op.reduced_axes() == (2,) and not op.attrs["keepdims"],
-           "reduce_sum is not over D without keepdims")
-    m.vals["pair"] = pair
-    return m
+def summed_over_d(name: str, cls: type[Op]) -> Rule:
+    """`reduce_sum` over D of a `cls` op's unsummed pair products: the same op with `reduce`
+    on (PNN's inner products, and their bilinear form)."""
 
+    def pattern(op: Op, ctx: Ctx) -> Match:
+        m = Match(op)
+        pair = producer(op.operands[0], cls, m, "summed value")
+        expect(not pair.attrs["reduce"], "pairs are already summed")
+        expect(op.reduced_axes() == (2,) and not op.attrs["keepdims"],
+               "reduce_sum is not over D without keepdims")
+        m.vals["pair"] = pair
+        return m
 
-def _inner_rewrite(m: Match) -> Rewrite:
-    new = rec.Pairwise(m.pair.operands, {**m.pair.attrs, "reduce": True})
-    return Rewrite([new], new.result)
+    def rewrite(m: Match) -> Rewrite:
+        new = cls(m.pair.operands, {**m.pair.attrs, "reduce": True})
+        return Rewrite([new], new.result)
+
+    return Rule(name, (nn.ReduceSum,), pattern, rewrite)
 
 
 RULES = (
     Rule("pairwise", (nn.Mul,), _mul_pattern, _mul_rewrite),
     Rule("pairwise-concat", (nn_shape.Concat,), _concat_pattern, _concat_rewrite),
-    Rule("pairwise-inner", (nn.ReduceSum,), _inner_pattern, _inner_rewrite),
+    summed_over_d("pairwise-inner", rec.Pairwise),
 )
