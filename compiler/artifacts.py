@@ -37,20 +37,6 @@ def report_dict(c: Compiled) -> dict:
     }
 
 
-def _per_op(c: Compiled) -> list[dict]:
-    """Per source op (tiles and shards grouped): busy cycles and energy by component."""
-    rows: dict[str, dict] = {}
-    for op in (c.schedule or {}).get("ops", []):
-        row = rows.setdefault(op["name"], {"name": op["name"], "cycles": 0, "energy": {}})
-        row["cycles"] = max(row["cycles"], op["end"] - op["start"])
-    for key, parts in c.report.get("energy_by_op", {}).items():
-        name = key.split(":", 1)[1]
-        row = rows.setdefault(name, {"name": name, "cycles": 0, "energy": {}})
-        for comp, joules in parts.items():
-            row["energy"][comp] = row["energy"].get(comp, 0.0) + joules
-    return sorted(rows.values(), key=lambda r: -sum(r["energy"].values()))[:40]
-
-
 def _fill(c: Compiled, folder: Path) -> None:
     """Every artifact of `c` into the (staging) `folder`, the manifest last."""
     from compiler._outdir import fault_point

@@ -1,5 +1,6 @@
 """Handlers of the helper commands: `pimc inputs`, `pimc zoo list|export` and
-`pimc export-subnet`. Only the last two import torch, and only when they run."""
+`pimc export-subnet`. The last two hand the model work to `frontend` (where torch is imported,
+only when they run); nothing here imports torch."""
 
 from __future__ import annotations
 
@@ -85,13 +86,10 @@ def cmd_zoo_export(args: argparse.Namespace) -> int:
         raise PimcError(f"unknown zoo model '{args.model}'{hint}; accepted: {', '.join(MODELS)}")
     check_output(args.output, ".onnx")
     tables = _tables(args.tables)
-    import torch
+    from frontend.zoo import write_model  # the model code (and torch) loads only here
 
-    from frontend.zoo import build, export_onnx
-
-    model = build(args.model, tables, num_dense=args.dense, dim=args.embed_dim, seed=args.seed)
-    example = (torch.zeros(2, args.dense), torch.zeros(2, len(tables), dtype=torch.long))
-    export_onnx(model, example, args.exporter, args.output)
+    write_model(args.model, tables, args.output, num_dense=args.dense, dim=args.embed_dim,
+                seed=args.seed, exporter=args.exporter)
     print(f"wrote {args.output}: {args.model}, {len(tables)} tables, {args.dense} dense "
           "features, symbolic batch (bind it with --batch N)", file=sys.stderr)
     return 0

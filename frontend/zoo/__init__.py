@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ir.errors import PimcError
 
-__all__ = ["MODELS", "build", "export_onnx"]
+__all__ = ["MODELS", "build", "export_onnx", "write_model"]
 
 MODELS = ("dlrm", "dcnv2", "deepfm", "autoint", "lr")
 
@@ -33,3 +33,13 @@ def export_onnx(*args, **kwargs):
     from frontend.zoo.export import export_onnx as export
 
     return export(*args, **kwargs)
+
+
+def write_model(name: str, tables: tuple[int, ...], path: str, num_dense: int = 13,
+                dim: int = 16, seed: int = 0, exporter: str = "legacy") -> None:
+    """A zoo model with seeded weights, exported to ONNX at `path` with a symbolic batch."""
+    import torch
+
+    model = build(name, tables, num_dense=num_dense, dim=dim, seed=seed)
+    example = (torch.zeros(2, num_dense), torch.zeros(2, len(tables), dtype=torch.long))
+    export_onnx(model, example, exporter, path)

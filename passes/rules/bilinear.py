@@ -32,7 +32,7 @@ from passes.rewrite import (
     new_const,
     producer,
 )
-from passes.rules.pairwise import _VIEWS, _field_gather, _operands, summed_over_d
+from passes.rules.pairwise import _field_gather, _operands, pair_source, summed_over_d
 
 __all__ = ["RULES"]
 
@@ -129,16 +129,6 @@ def _kernel_pattern(op: Op, ctx: Ctx) -> Match:
     return m
 
 
-def _source(v: Value) -> Op:
-    """The bilinear op behind `v`, seen through views that give back its own shape."""
-    op = v.owner
-    while isinstance(op, _VIEWS):
-        op = op.operands[0].owner
-    if not isinstance(op, rec.Bilinear) or op.result.type.shape != v.type.shape:
-        raise NoMatch("concatenated value is not a bilinear product")
-    return op
-
-
 def _per_pair(op: Op) -> np.ndarray:
     w = const(op.operands[0], "bilinear weight")
     p = len(op.attrs["left"])
@@ -147,7 +137,7 @@ def _per_pair(op: Op) -> np.ndarray:
 
 def _concat_pattern(op: Op, ctx: Ctx) -> Match:
     expect(op.attrs["axis"] in (1, 1 - op.result.type.rank), "concat is not over the pairs")
-    blocks = [_source(v) for v in op.operands]
+    blocks = [pair_source(v, rec.Bilinear) for v in op.operands]
     expect(len({b.attrs["reduce"] for b in blocks}) == 1, "blocks differ in reduction")
     weights = [const(b.operands[0], "bilinear weight") for b in blocks]
     xs, starts = _operands([x for b in blocks for x in b.operands[1:]])

@@ -89,19 +89,20 @@ def _mul_rewrite(m: Match) -> Rewrite:
     return Rewrite([new, view], view.result)
 
 
-def _block(v: Value) -> Op:
-    """The pairwise op behind `v`, seen through views that give back its own shape."""
+def pair_source(v: Value, cls: type[Op]) -> Op:
+    """The `cls` op (rec.pairwise or rec.bilinear) behind `v`, seen through views that give
+    back its own shape."""
     op = v.owner
     while isinstance(op, _VIEWS):
         op = op.operands[0].owner
-    if not isinstance(op, rec.Pairwise) or op.result.type.shape != v.type.shape:
-        raise NoMatch("concatenated value is not a pairwise product")
+    if not isinstance(op, cls) or op.result.type.shape != v.type.shape:
+        raise NoMatch(f"concatenated value is not a {cls.name} product")
     return op
 
 
 def _concat_pattern(op: Op, ctx: Ctx) -> Match:
     expect(op.attrs["axis"] in (1, 1 - op.result.type.rank), "concat is not over the pairs")
-    blocks = [_block(v) for v in op.operands]
+    blocks = [pair_source(v, rec.Pairwise) for v in op.operands]
     expect(len({b.attrs["reduce"] for b in blocks}) == 1, "blocks differ in reduction")
     xs, starts = _operands([x for b in blocks for x in b.operands])
     left: list[int] = []
