@@ -10,6 +10,7 @@ are read from it (evaluations.log lists every evaluation actually run).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -169,18 +170,22 @@ class _Runner:
                 if t.state == TrialState.COMPLETE:
                     self.progress.add(objective_values(t.user_attrs, list(self.cfg.objectives)))
                 continue
-            self.trials[t.number] = Trial(self.study, t._trial_id)
             if "candidate" in t.user_attrs:
+                self.trials[t.number] = Trial(self.study, t._trial_id)
                 self.submit(t.number, Candidate.from_json(t.user_attrs["candidate"]))
-            else:  # killed between drawing the trial and naming its candidate
-                self.trials.pop(t.number).set_user_attr("reason", "interrupted while drawn")
-                self.study.tell(t.number, state=TrialState.FAIL)
-                self.done += 1
+            else:  # killed between drawing the trial and naming its candidate: draw it again
+                self.name(t.number, functools.partial(Trial, self.study, t._trial_id))
         return len(trials)
 
     def draw(self, number: int) -> None:
+        self.name(number, self.study.ask)
+
+    def name(self, number: int, make_trial) -> None:
+        """Name trial `number`'s candidate and submit it. The sampler depends only on the
+        trials finished before the draw, which a resume has not changed yet, so a trial
+        drawn again after a kill names the candidate it would have named."""
         self.study.sampler = sampler_for(self.cfg.strategy, self.enc, self.study, number)
-        trial = self.study.ask()
+        trial = make_trial()
         if trial.number != number:
             raise PimcError(f"study.db: trial {trial.number} drawn where {number} was expected; "
                             "accepted: a study written only by pimc search")

@@ -45,8 +45,40 @@ def _trials(study):
 def reference(tmp_path_factory, movielens, supernet):
     """An uninterrupted run in this process (evaluations inline, the same lag)."""
     out = tmp_path_factory.mktemp("ref")
-    return _trials(run_study(_config(movielens, supernet), out, make_executor(1),
-                             say=lambda s: None))
+    trials = _trials(run_study(_config(movielens, supernet), out, make_executor(1),
+                               say=lambda s: None))
+    REFERENCE_CACHE.append(out / "cache")
+    return trials
+
+
+REFERENCE_CACHE: list = []  # the reference run's records, so a rerun evaluates nothing
+
+
+@pytest.mark.parametrize("stop_at", [1, 4])
+def test_a_trial_killed_between_draw_and_naming_is_drawn_again_on_resume(
+        tmp_path, movielens, supernet, reference, monkeypatch, stop_at):
+    """The kill lands after Optuna created trial `stop_at` and before its candidate was
+    stored: resuming names the same candidate an uninterrupted run named."""
+    from search.encoding import Encoding
+
+    real = Encoding.suggest
+
+    def interrupted(self, trial):
+        if trial.number == stop_at:
+            raise KeyboardInterrupt
+        return real(self, trial)
+
+    cfg = _config(movielens, supernet)
+    monkeypatch.setattr(Encoding, "suggest", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_study(cfg, tmp_path, make_executor(1), say=lambda s: None,
+                  cache=REFERENCE_CACHE[0])
+    left = _trials(open_study(cfg, tmp_path))
+    assert left[stop_at] == ("RUNNING", None, None) and len(left) == stop_at + 1
+    monkeypatch.setattr(Encoding, "suggest", real)
+    study = run_study(cfg, tmp_path, make_executor(1), say=lambda s: None,
+                      cache=REFERENCE_CACHE[0])
+    assert _trials(study) == reference
 
 
 def _wait_for_lines(path, count, proc, timeout=240):
