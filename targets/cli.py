@@ -11,12 +11,14 @@ import sys
 
 from targets.errors import TargetError
 from targets.hardware import Target
-from targets.loader import list_targets, load_target
+from targets.loader import list_targets, load_sources, load_target
 from targets.rollup import capacity, components, rollup
+from targets.sources import Sourced
 
-__all__ = ["add_commands", "describe", "run_list", "run_show"]
+__all__ = ["add_commands", "describe", "describe_sources", "run_list", "run_show"]
 
 _PRECISIONS = (4, 8, 16)
+_NONE = "(no source)"
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -40,10 +42,12 @@ def run_list(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     try:
         target = load_target(args.name)
+        numbers = load_sources(args.name)
     except TargetError as err:
         print(f"pimc: error: {err}", file=sys.stderr)
         return 2
     print(describe(target))
+    print(describe_sources(numbers))
     return 0
 
 
@@ -68,6 +72,27 @@ def describe(target: Target) -> str:
         area, power = row.count * row.part.area, row.count * row.part.power
         if area or power:
             lines.append(f"    {row.name:34s} x{row.count:<7d} {area:10.4f} mm2 {power:10.4f} W")
+    return "\n".join(lines)
+
+
+def describe_sources(numbers: tuple[Sourced, ...]) -> str:
+    """Every number of the file, as written, with its source; '(no source)' where the file
+    gives neither a comment nor a component `source:`, and a closing count of those."""
+    lines = ["  numbers and their sources (the YAML comment beside each number; [component]: "
+             "the component's `source:` field; D: derived by the arithmetic shown):"]
+    field = max((len(n.field) for n in numbers), default=0)
+    value = max((len(n.value) for n in numbers), default=0)
+    for number in numbers:
+        source = number.source or _NONE
+        if number.inherited:
+            source = f"[component] {source}"
+        lines.append(f"    {number.field:{field}s}  {number.value:{value}s}  {source}")
+    missing = [n.field for n in numbers if not n.source]
+    if missing:
+        lines.append(f"  {len(missing)} of {len(numbers)} numbers have {_NONE}: "
+                     f"{', '.join(missing)}")
+    else:
+        lines.append(f"  all {len(numbers)} numbers cite a source or state an ASSUMPTION")
     return "\n".join(lines)
 
 

@@ -17,8 +17,9 @@ import yaml
 from targets._schema import build
 from targets.errors import TargetError
 from targets.hardware import Target
+from targets.sources import Sourced, read_sources
 
-__all__ = ["MAX_BYTES", "PRESETS", "list_targets", "load_target"]
+__all__ = ["MAX_BYTES", "PRESETS", "list_targets", "load_sources", "load_target"]
 
 MAX_BYTES = 1 << 20  # the presets are about 10 kB; a larger file is not a target description
 _QUOTED = re.compile(r"'[^']*'")
@@ -74,14 +75,31 @@ def list_targets() -> list[str]:
 
 def load_target(name_or_path: str | Path) -> Target:
     """Return the preset called ``name_or_path``, or validate the YAML file at that path."""
-    text = str(name_or_path)
+    found = _lookup(str(name_or_path))
+    return PRESETS[found]() if isinstance(found, str) else _load_cached(found)
+
+
+def load_sources(name_or_path: str | Path) -> tuple[Sourced, ...]:
+    """Every number of a target file with the source its YAML comment (or its component's
+    ``source:`` field) gives, '' where none does; the file is validated first, as by
+    `load_target`. A preset registered without a file has no numbers to cite: ()."""
+    load_target(name_or_path)
+    found = _lookup(str(name_or_path))
+    path = _preset_dir() / f"{found}.yaml" if isinstance(found, str) else found
+    if not path.is_file():
+        return ()
+    return read_sources(_read(path), Target)
+
+
+def _lookup(text: str) -> str | Path:
+    """The preset name ``text`` means, or the path of the file it names."""
     if text in PRESETS:
-        return PRESETS[text]()
+        return text
     path = Path(text)
     if text.lower() in PRESETS and not path.exists():  # preset names are lower-case: ISAAC
-        return PRESETS[text.lower()]()
+        return text.lower()
     if path.suffix in (".yaml", ".yml") or path.exists():
-        return _load_cached(path)
+        return path
     close = difflib.get_close_matches(text.lower(), list_targets(), n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     raise TargetError(f"unknown target {text!r}{hint}; known presets: "
