@@ -119,21 +119,37 @@ class Cross(Op):
     """One DCN cross layer: x0 * (x @ w) + b + x.
 
     kind "vector" (DCN): w is [D] and x @ w is a per-row scalar;
-    kind "matrix" (DCN-v2): w is [D, D] ([in, out]) and x0 * (x @ w + b) + x.
+    kind "matrix" (DCN-v2): w is [D, D] ([in, out]) and x0 * (x @ w + b) + x;
+    kind "mixture" (DCN-Mix, DCN-v2's low-rank mixture of `experts` experts of rank `rank`):
+    w is V [E, D, r], c is C [E, r, r], u is U [E, r, D] (each expert's maps [in, out]) and
+    g [D, E] the gate; expert e is x0 * (tanh(tanh(x @ w[e]) @ c[e]) @ u[e] + b), and the
+    result is x + sum_e softmax(x @ g)_e * expert e. The low-rank maps stay separate.
     """
 
     name = "rec.cross"
-    operands_spec = ("x0", "x", "w", "b")
-    attrs_spec = {"kind": Attr("str", "vector", ("vector", "matrix"))}
+    operands_spec = ("x0", "x", "w", "b", "c?", "u?", "g?")
+    attrs_spec = {"kind": Attr("str", "vector", ("vector", "matrix", "mixture")),
+                  "experts": Attr("int", 1), "rank": Attr("int", 0)}
 
     def infer_types(self):
-        x0, x, w, b = self.in_types
-        d = x.shape[-1]
-        want = (d,) if self.attrs["kind"] == "vector" else (d, d)
-        if x0.shape != x.shape or w.shape != want or b.shape != (d,):
+        x0, x, w, b = self.in_types[:4]
+        d, kind = x.shape[-1], self.attrs["kind"]
+        e, r = self.attrs["experts"], self.attrs["rank"]
+        if kind == "mixture":
+            want = [(e, d, r), (d,), (e, r, r), (e, r, d), (d, e)]
+            names = ("w", "b", "c", "u", "g")
+        else:
+            want = [(d,) if kind == "vector" else (d, d), (d,)]
+            names = ("w", "b")
+        got = [t.shape for t in self.in_types[2:]]
+        fits = kind == "mixture" or (e, r) == (1, 0)
+        if x0.shape != x.shape or got != want or not fits or e < 1 or \
+                (kind == "mixture" and r < 1):
+            shown = ", ".join(f"{n} {list(s)}" for n, s in zip(names, want))
             raise PimcError(f"{self.name}: x0 {list(x0.shape)}, x {list(x.shape)}, "
-                            f"w {list(w.shape)}, b {list(b.shape)} do not fit kind "
-                            f"{self.attrs['kind']} (w {list(want)}, b [{d}])")
+                            + ", ".join(f"{n.rstrip('?')} {list(s)}"
+                                        for n, s in zip(self.operands_spec[2:], got))
+                            + f" do not fit kind {kind} (experts {e}, rank {r}: {shown})")
         return [x.with_bits(None)]
 
 

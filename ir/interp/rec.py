@@ -80,16 +80,30 @@ def _fm(op, x):
     return out.sum(axis=1, keepdims=True) if op.attrs["reduce"] else out
 
 
-@semantics(rec.Cross)
-def _cross(op, x0, x, w, b):
-    if op.attrs["kind"] == "vector":
-        return x0 * np.matmul(x, w)[..., None] + b + x
-    return x0 * (np.matmul(x, w) + b) + x
-
-
 def _softmax(a: np.ndarray) -> np.ndarray:
     e = np.exp(a - a.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
+
+
+def mixture_experts(x: np.ndarray, w: np.ndarray, c: np.ndarray, u: np.ndarray
+                    ) -> list[np.ndarray]:
+    """Each expert's low-rank map of a mixture `rec.cross`: tanh(tanh(x @ w[e]) @ c[e]) @ u[e]
+    (three small matrices, never their [D, D] product)."""
+    return [np.matmul(np.tanh(np.matmul(np.tanh(np.matmul(x, w[e])), c[e])), u[e])
+            for e in range(w.shape[0])]
+
+
+@semantics(rec.Cross)
+def _cross(op, x0, x, w, b, c=None, u=None, g=None):
+    if op.attrs["kind"] == "vector":
+        return x0 * np.matmul(x, w)[..., None] + b + x
+    if op.attrs["kind"] == "matrix":
+        return x0 * (np.matmul(x, w) + b) + x
+    p = _softmax(np.matmul(x, g))
+    out = x
+    for e, y in enumerate(mixture_experts(x, w, c, u)):
+        out = out + p[..., e:e + 1] * (x0 * (y + b))
+    return out.astype(x.dtype)
 
 
 def _heads(a: np.ndarray, h: int) -> np.ndarray:

@@ -142,6 +142,18 @@ def _dense(op: Op) -> int:
     return _size(op) // max(1, rows) * rows * cols
 
 
+def _cross(op: Op) -> int:
+    """The product with x0, the bias and the residual (3 per element); a mixture also runs, per
+    row, its gate (D E), softmax (3 E), and per expert its stages (D r + r r + r D, 2 r tanh)
+    and the bias, product and weighting of its D outputs."""
+    out = _out(op)
+    if op.attrs["kind"] != "mixture":
+        return 3 * out
+    e, r, d = op.attrs["experts"], op.attrs["rank"], op.operands[1].type.shape[-1]
+    rows = out // max(1, d)
+    return out + rows * (d * e + 3 * e + e * (2 * d * r + r * r + 2 * r + 3 * d))
+
+
 def _pair_dim(op: Op) -> int:
     return op.operands[-1].type.shape[-1]
 
@@ -156,7 +168,7 @@ _DIGITAL: dict[str, Callable[[Op, Target], tuple[Primitive, ...]]] = {
     "rec.fm": _vector("mac", lambda op: 2 * _size(op)),
     "rec.attention": _vector("mac", _attention),
     "rec.gating": _vector("mul", lambda op: 2 * _out(op)),
-    "rec.cross": _vector("mac", lambda op: 3 * _out(op)),
+    "rec.cross": _vector("mac", _cross),
     "rec.dense": _vector("mac", _dense),
     "rec.efc": _vector("mac", lambda op: _out(op) * _features(op)[1]),
     "rec.embedding_bag": _vector("add", lambda op: _size(op, 1) * op.results[0].type.shape[-1]),

@@ -10,9 +10,10 @@ import numpy as np
 
 from ir.dialects import rec
 from ir.interp.rec import bilinear_left, pair_factors
+from passes._lowering._error_elementwise import monotone_of
 from passes._lowering._error_tensor import product_bound
 
-__all__ = ["RULES"]
+__all__ = ["RULES", "mixture_cross"]
 
 
 def _times(a, b, ea, eb):
@@ -43,18 +44,42 @@ def _softmax(g: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def _moe(op, vals, errs, outs):
+def _probabilities(g, eg):
     """Gate probabilities move by at most p (e^(2d) - 1) when every logit moves by at most d
-    (the attention rule's bound); then sum_e p_e x_e is bilinear in (p, x)."""
+    (the attention rule's bound)."""
+    p = _softmax(np.asarray(g, np.float64))
+    with np.errstate(over="ignore"):
+        return p, p * np.expm1(2 * eg.max(axis=-1, keepdims=True))
+
+
+def _moe(op, vals, errs, outs):
+    """Softmax probabilities as `_probabilities`; then sum_e p_e x_e is bilinear in (p, x)."""
     (g, x), (eg, ex) = vals, errs
-    g = np.asarray(g, np.float64)
-    if op.attrs["softmax"]:
-        p = _softmax(g)
-        with np.errstate(over="ignore"):
-            ep = p * np.expm1(2 * eg.max(axis=-1, keepdims=True))
-    else:
-        p, ep = g, eg
+    p, ep = _probabilities(g, eg) if op.attrs["softmax"] else (g, eg)
     return [product_bound(lambda s, t: np.einsum("be,beh->bh", s, t), [p, x], [ep, ex])]
+
+
+def _stage(x, ex, w, ew, tanh: bool):
+    """x @ w (multilinear in x, w), through tanh (monotone) when asked: (value, bound)."""
+    y = np.asarray(x, np.float64) @ w
+    ey = product_bound(np.matmul, [x, w], [ex, ew])
+    return (np.tanh(y), monotone_of(np.tanh, y, ey)) if tanh else (y, ey)
+
+
+def mixture_cross(op, vals, errs, outs):
+    """A mixture `rec.cross`: each expert's three stages as `_stage`, the product with x0 and
+    the gate's probabilities as products, plus x."""
+    (x0, x, w, b, c, u, g), (e0, ex, ew, eb, ec, eu, eg) = vals, errs
+    p, ep = _probabilities(np.asarray(x, np.float64) @ g, product_bound(np.matmul, [x, g],
+                                                                       [ex, eg]))
+    total = ex
+    for e in range(w.shape[0]):
+        h, eh = _stage(x, ex, w[e], ew[e], True)
+        h, eh = _stage(h, eh, c[e], ec[e], True)
+        y, ey = _stage(h, eh, u[e], eu[e], False)
+        z, ez = x0 * (y + b), _times(x0, y + b, e0, ey + eb)
+        total = total + _times(p[..., e:e + 1], z, ep[..., e:e + 1], ez)
+    return [total]
 
 
 RULES = {rec.Pairwise: _pairwise, rec.Bilinear: _bilinear, rec.MoE: _moe}

@@ -166,6 +166,8 @@ def _dense(op, vals, errs, outs):
 
 def _cross(op, vals, errs, outs):
     """x0 * s + b + x with s = x @ w (vector: a per-row scalar; matrix: s = x @ W + b)."""
+    if op.attrs["kind"] == "mixture":
+        return _error_rec.mixture_cross(op, vals, errs, outs)
     (x0, x, w, b), (e0, ex, ew, eb) = vals, errs
     s = np.asarray(x, np.float64) @ w
     es = product_bound(np.matmul, [x, w], [ex, ew])

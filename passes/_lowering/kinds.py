@@ -3,7 +3,8 @@
 `matrices(op)` gives the weight-stationary matrices of a crossbar op (the activation operand
 whose contracted axis feeds the crossbar rows, and the effective [in, out] weight), or None
 when the op is no weight-stationary matmul (a `nn.matmul` of two activations, a vector
-`rec.cross`). The tables are keyed by op type; nothing here dispatches on names.
+`rec.cross`). A mixture `rec.cross` has one small matrix per gate and expert stage. The
+tables are keyed by op type; nothing here dispatches on names.
 """
 
 from __future__ import annotations
@@ -56,10 +57,27 @@ def _efc(op: Op) -> list[Matrix] | None:
 
 
 def _cross(op: Op) -> list[Matrix] | None:
+    if op.attrs["kind"] == "mixture":
+        return _mixture(op)
     w = _rank2(_const(op.operands[2]))
     if op.attrs["kind"] != "matrix" or w is None:
         return None
     return [Matrix("", op.operands[1], 1, w, 2)]
+
+
+def _mixture(op: Op) -> list[Matrix] | None:
+    """The gate, then each expert's V, C, U (suffixes ".g", ".v0", ".c0", ".u0", ...), each
+    its own small matrix. C and U read the previous stage's tanh, not x: `x` names the op's
+    input they descend from (same rows), and the lowering feeds them the stage's value."""
+    v, c, u, g = (_const(op.operands[i]) for i in (2, 4, 5, 6))
+    if any(a is None or not np.issubdtype(a.dtype, np.floating) for a in (v, c, u, g)):
+        return None
+    x = op.operands[1]
+    out = [Matrix(".g", x, 1, g, 6)]
+    for e in range(v.shape[0]):
+        out += [Matrix(f".v{e}", x, 1, v[e], 2), Matrix(f".c{e}", x, 1, c[e], 4),
+                Matrix(f".u{e}", x, 1, u[e], 5)]
+    return out
 
 
 def _attention(op: Op) -> list[Matrix] | None:

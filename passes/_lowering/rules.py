@@ -5,6 +5,7 @@ units. Every rule computes exactly what the op's reference semantics say (`ir.in
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ from ir.dialects import nn, nn_shape, rec
 from ir.dialects.pim_attrs import A_BITS, UNIT, W_BITS
 from passes._lowering.kinds import Matrix, matrices
 from passes._lowering.mvm import Crossbar, tile_matrix
+from passes._lowering.quantise import scale_for
 from passes.rewrite import new_const
 
 __all__ = ["LOWER", "Builder"]
@@ -28,8 +30,9 @@ class Builder:
         self.op, self.name, self.cb = op, name, cb
         self.ops: list[Op] = []
 
-    def matrix(self, m: Matrix, x: Value | None = None) -> Value:
-        ops, out = tile_matrix(m.x if x is None else x, m.w, self.name + m.suffix, self.cb)
+    def matrix(self, m: Matrix, x: Value | None = None, cb: Crossbar | None = None) -> Value:
+        ops, out = tile_matrix(m.x if x is None else x, m.w, self.name + m.suffix,
+                               cb or self.cb)
         self.ops += ops
         return out
 
@@ -83,9 +86,29 @@ def _efc(b: Builder) -> Value:
 
 
 def _cross(b: Builder) -> Value:
+    if b.op.attrs["kind"] == "mixture":
+        return _mixture(b)
     x0, x, _, bias = b.op.operands
     y = b.digital(nn.Add, [b.matrix(matrices(b.op)[0]), bias])
     return b.digital(nn.Add, [b.digital(nn.Mul, [x0, y]), x])
+
+
+def _mixture(b: Builder) -> Value:
+    """Gate and expert stages as separate small matrices; the stages after V read a tanh,
+    whose range [-1, 1] fixes their input scale (no calibration needed)."""
+    x0, x, _, bias = b.op.operands[:4]
+    gate, *stages = matrices(b.op)
+    inner = replace(b.cb, x_scale=scale_for(1.0, b.cb.a_bits))
+    probs = b.digital(nn.Softmax, [b.matrix(gate)], axis=-1)  # [B, E]
+    out = x
+    for e in range(len(stages) // 3):
+        v, c, u = stages[3 * e:3 * e + 3]
+        h = b.digital(nn.Tanh, [b.matrix(v)])
+        h = b.digital(nn.Tanh, [b.matrix(c, h, inner)])
+        y = b.digital(nn.Mul, [x0, b.digital(nn.Add, [b.matrix(u, h, inner), bias])])
+        p = b.digital(nn_shape.Slice, [probs], starts=[e], ends=[e + 1], axes=[1])  # [B, 1]
+        out = b.digital(nn.Add, [out, b.digital(nn.Mul, [p, y])])
+    return out
 
 
 def _heads(b: Builder, v: Value, heads: int) -> Value:

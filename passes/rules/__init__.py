@@ -25,6 +25,7 @@ RULE_FAMILIES: dict[str, str] = {
     "pairwise": "passes.rules.pairwise",
     "bilinear": "passes.rules.bilinear",
     "cross": "passes.rules.cross",
+    "cross-mix": "passes.rules.cross_mix",
     "attention": "passes.rules.attention",
     "gating": "passes.rules.gating",
     "moe": "passes.rules.moe",

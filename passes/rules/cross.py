@@ -21,23 +21,23 @@ from ir.dialects import nn, nn_shape, rec
 from passes.rewrite import Ctx, Match, NoMatch, Rewrite, Rule, const_of, expect, new_const
 from passes.rules._movement import reshaped_from
 
-__all__ = ["RULES"]
+__all__ = ["RULES", "add_terms", "emit_cross", "row_vector"]
 
 
-def _terms(op: Op, ctx: Ctx, m: Match) -> list[Value]:
+def add_terms(op: Op, ctx: Ctx, m: Match) -> list[Value]:
     """The addends of a tree of single-use adds rooted at `op`."""
     out: list[Value] = []
     for v in op.operands:
         inner = v.owner
         if isinstance(inner, nn.Add) and len(ctx.users(v)) == 1 and not ctx.is_output(v):
             m.ops.append(inner)
-            out.extend(_terms(inner, ctx, m))
+            out.extend(add_terms(inner, ctx, m))
         else:
             out.append(v)
     return out
 
 
-def _row_vector(c: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+def row_vector(c: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """A constant added at `shape` as one [D] vector shared by every row."""
     expect(np.broadcast_shapes(c.shape, shape) == tuple(shape), "bias broadcasts the result")
     rows = np.broadcast_to(c, shape).reshape(shape[0], -1)
@@ -80,7 +80,7 @@ def _linear(v: Value, ctx: Ctx, m: Match) -> tuple[Value, np.ndarray, np.ndarray
             if const_of(c) is not None:
                 x, w, b = _linear(y, ctx, m)
                 expect(b is None, "linear map has two biases")
-                return x, w, _row_vector(const_of(c), y.type.shape)
+                return x, w, row_vector(const_of(c), y.type.shape)
         raise NoMatch("add in the linear map has no constant")
     if isinstance(op, rec.Dense) and op.attrs["activation"] == "none":
         return _low_rank(*_dense_parts(op, m), m)
@@ -109,7 +109,7 @@ def _factorings(v: Value) -> list[tuple[Value, Value]]:
 
 def _pattern(op: Op, ctx: Ctx) -> Match:
     base = Match(op, [op])
-    terms = _terms(op, ctx, base)
+    terms = add_terms(op, ctx, base)
     expect(len(terms) in (2, 3), f"{len(terms)} addends, not 2 or 3")
     consts = [t for t in terms if const_of(t) is not None]
     expect(len(consts) == len(terms) - 2, "addends are not x0 * L(x), x [and a bias]")
@@ -155,7 +155,7 @@ def _bind(m: Match, x0: Value, factor: Value, x: Value, consts: list[Value],
            f"factor {list(factor.type.shape)} is not laid out per row of {list(shape)}")
     if kind == "vector":
         expect(b is None and len(consts) == 1, "vector cross needs exactly one outer bias")
-        b = _row_vector(const_of(consts[0]), shape)
+        b = row_vector(const_of(consts[0]), shape)
     else:
         expect(not consts, "matrix cross has a bias outside the product")
         b = np.zeros(d, w.dtype) if b is None else b
@@ -163,9 +163,10 @@ def _bind(m: Match, x0: Value, factor: Value, x: Value, consts: list[Value],
     return m
 
 
-def _rewrite(m: Match) -> Rewrite:
-    shape = m.anchor.result.type.shape
-    flat = (shape[0], m.x.type.size // shape[0])
+def emit_cross(shape: tuple[int, ...], x0: Value, x: Value, weights: list[np.ndarray],
+               attrs: dict) -> Rewrite:
+    """A `rec.cross` of `weights` on the [B, D] views of x0 and x, viewed back as `shape`."""
+    flat = (shape[0], x.type.size // shape[0])
     ops: list[Op] = []
 
     def view(v: Value) -> Value:
@@ -174,13 +175,18 @@ def _rewrite(m: Match) -> Rewrite:
         ops.append(nn_shape.Reshape([v], {"shape": flat}))
         return ops[-1].result
 
-    x0, x = view(m.x0), view(m.x)
-    dtype = m.x.type.np_dtype
-    w, b = new_const(m.w.astype(dtype)), new_const(np.asarray(m.b, dtype).reshape(flat[1]))
-    ops += [w, b, rec.Cross([x0, x, w.result, b.result], {"kind": m.kind})]
+    x0, x = view(x0), view(x)
+    consts = [new_const(np.array(w, x.type.np_dtype)) for w in weights]
+    ops += [*consts, rec.Cross([x0, x, *(c.result for c in consts)], attrs)]
     if flat != shape:
         ops.append(nn_shape.Reshape([ops[-1].result], {"shape": shape}))
     return Rewrite(ops, ops[-1].result)
+
+
+def _rewrite(m: Match) -> Rewrite:
+    d = m.x.type.size // m.anchor.result.type.shape[0]
+    return emit_cross(m.anchor.result.type.shape, m.x0, m.x,
+                      [m.w, np.asarray(m.b).reshape(d)], {"kind": m.kind})
 
 
 RULES = (Rule("cross", (nn.Add,), _pattern, _rewrite),)

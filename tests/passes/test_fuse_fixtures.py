@@ -34,7 +34,7 @@ def expected_rec_ops(entry: dict) -> set[str]:
         want.add("rec.fm")
     if model == "autoint":
         want.add("rec.attention")
-    if model == "dcn":
+    if model in ("dcn", "dcnmix"):
         want.add("rec.cross")
     return want
 
