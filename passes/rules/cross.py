@@ -4,7 +4,7 @@ Both kinds are `x0 * L(x) [+ b] + x` in any association of the adds, where L is 
 map of the rows of x (viewed as [B, D] whatever the layout: DeepCTR works on [B, D, 1]):
 
 - vector (DCN): L(x) = x . w is one number per row (w has D entries), the bias b is its own
-  addend, and the product is `mul(x0, s)` or `matmul(x0 [B, D, 1], s [B, 1, 1])`;
+  addend (absent: zero), and the product is `mul(x0, s)` or `matmul(x0 [B, D, 1], s [B, 1, 1])`;
 - matrix (DCN-v2): L(x) = x @ W + b, W [D, D], with no separate bias.
 
 L is found as a `rec.dense` without activation, `matmul(x, W)`, or `matmul(W, x [.., D, 1])`
@@ -154,8 +154,9 @@ def _bind(m: Match, x0: Value, factor: Value, x: Value, consts: list[Value],
     expect(_per_row(factor, shape) if kind == "vector" else factor.type.shape == shape,
            f"factor {list(factor.type.shape)} is not laid out per row of {list(shape)}")
     if kind == "vector":
-        expect(b is None and len(consts) == 1, "vector cross needs exactly one outer bias")
-        b = row_vector(const_of(consts[0]), shape)
+        expect(b is None, "vector cross has its bias inside the product")
+        # without an outer bias (a layer built without one) the bias is zero
+        b = row_vector(const_of(consts[0]), shape) if consts else np.zeros(d, w.dtype)
     else:
         expect(not consts, "matrix cross has a bias outside the product")
         b = np.zeros(d, w.dtype) if b is None else b
