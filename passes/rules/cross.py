@@ -18,7 +18,7 @@ import numpy as np
 
 from ir.core import Op, Value
 from ir.dialects import nn, nn_shape, rec
-from passes.rewrite import Ctx, Match, NoMatch, Rewrite, Rule, const_of, expect, new_const
+from passes.rewrite import Ctx, Match, NoMatch, Rewrite, Rule, const_of, expect, new_const, producer
 from passes.rules._movement import reshaped_from
 
 __all__ = ["RULES", "add_terms", "emit_cross", "row_vector"]
@@ -95,16 +95,38 @@ def _linear(v: Value, ctx: Ctx, m: Match) -> tuple[Value, np.ndarray, np.ndarray
     return b, w.T, None
 
 
-def _factorings(v: Value) -> list[tuple[Value, Value]]:
+# One reading of an addend as x0 * factor: (x0, factor, frame, ops), where frame is None or
+# (product shape, perm) when the product is formed transposed and `perm` takes it back.
+Factoring = tuple[Value, Value, "tuple[tuple[int, ...], list[int]] | None", list[Op]]
+
+
+def _factorings(v: Value) -> list[Factoring]:
     """The ways to read v as x0 * factor."""
     op = v.owner
+    if isinstance(op, nn_shape.Transpose):
+        return _transposed(op)
     expect(isinstance(op, (nn.Mul, nn.MatMul)), "addend is not a product")
     a, b = op.operands
     if isinstance(op, nn.Mul):
-        return [(a, b), (b, a)]
+        return [(a, b, None, [op]), (b, a, None, [op])]
     expect(a.type.shape[-1] == 1 and b.type.shape[-2:] == (1, 1),
            "matmul is not x0 times a per-row scalar")
-    return [(a, b)]
+    return [(a, b, None, [op])]
+
+
+def _transposed(t: Op) -> list[Factoring]:
+    """transpose(mul(transpose(x0), s)) where the outer transpose undoes the inner one: x0 * s
+    computed in a transposed layout (s is then laid out in that layout)."""
+    mul = producer(t.operands[0], nn.Mul, None, "transposed addend")
+    perm = list(t.attrs["perm"])
+    out = []
+    for a, s in (mul.operands, mul.operands[::-1]):
+        inner = a.owner
+        if isinstance(inner, nn_shape.Transpose) and a.type.shape == mul.result.type.shape \
+                and [inner.attrs["perm"][p] for p in perm] == list(range(len(perm))):
+            out.append((inner.operands[0], s, (mul.result.type.shape, perm), [t, mul, inner]))
+    expect(bool(out), "transposed product is not the transpose of x0 times a factor")
+    return out
 
 
 def _pattern(op: Op, ctx: Ctx) -> Match:
@@ -121,37 +143,44 @@ def _pattern(op: Op, ctx: Ctx) -> Match:
         except NoMatch as exc:
             reasons.append(str(exc))
             continue
-        for x0, factor in factorings:
+        for x0, factor, frame, ops in factorings:
             try:
-                trial = Match(op, [*base.ops, prod.owner])
-                return _bind(trial, x0, factor, x, consts, ctx)
+                trial = Match(op, [*base.ops, *ops])
+                return _bind(trial, x0, (factor, frame), x, consts, ctx)
             except NoMatch as exc:
                 reasons.append(str(exc))
     raise NoMatch("; ".join(dict.fromkeys(reasons)))
 
 
-def _per_row(factor: Value, shape: tuple[int, ...]) -> bool:
-    """Whether `factor` broadcast to `shape` puts its i-th element on every element of row i
-    (the layout of a per-row scalar), probed with distinct codes."""
+def _per_row(factor: Value, shape: tuple[int, ...], frame=None) -> bool:
+    """Whether `factor` broadcast to `shape` (or to the frame's product shape, then transposed
+    back) puts its i-th element on every element of row i (the layout of a per-row scalar),
+    probed with distinct codes."""
     t = factor.type
-    if t.size != shape[0] or len(t.shape) > len(shape):
+    at, perm = frame or (shape, None)
+    if t.size != shape[0] or len(t.shape) > len(at):
         return False
-    codes = np.broadcast_to(np.arange(t.size).reshape(t.shape), shape).reshape(shape[0], -1)
-    return bool(np.all(codes == np.arange(shape[0])[:, None]))
+    codes = np.broadcast_to(np.arange(t.size).reshape(t.shape), at)
+    if perm is not None:
+        codes = codes.transpose(perm)
+    rows = codes.reshape(shape[0], -1)
+    return bool(np.all(rows == np.arange(shape[0])[:, None]))
 
 
-def _bind(m: Match, x0: Value, factor: Value, x: Value, consts: list[Value],
+def _bind(m: Match, x0: Value, factored: tuple, x: Value, consts: list[Value],
           ctx: Ctx) -> Match:
     shape = m.anchor.result.type.shape
+    factor, frame = factored
     expect(x0.type.shape == x.type.shape == shape, "x0, x and the result differ in shape")
     lin_x, w, b = _linear(factor, ctx, m)
     expect(reshaped_from(lin_x, ctx) is reshaped_from(x, ctx), "L reads another tensor")
     d = x.type.size // shape[0]
     kind = "vector" if w.shape == (d, 1) else "matrix"
     expect(w.shape in ((d, 1), (d, d)), f"weight {list(w.shape)} fits no kind for D={d}")
+    expect(kind == "vector" or frame is None, "matrix cross formed in a transposed layout")
     # Shapes alone cannot tell x0 * s (a scalar per row) from x0 * s^T when B = D: the
     # factor's layout must put row i's value on row i.
-    expect(_per_row(factor, shape) if kind == "vector" else factor.type.shape == shape,
+    expect(_per_row(factor, shape, frame) if kind == "vector" else factor.type.shape == shape,
            f"factor {list(factor.type.shape)} is not laid out per row of {list(shape)}")
     if kind == "vector":
         expect(b is None, "vector cross has its bias inside the product")

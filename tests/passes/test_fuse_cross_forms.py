@@ -1,6 +1,6 @@
 """cross rule, the forms beyond the textbook layer: a vector cross built without a bias (its
-bias is zero), in the [B, D] and DeepCTR [B, D, 1] layouts; and its near misses, which stay
-unfused and say why."""
+bias is zero), in the [B, D] and DeepCTR [B, D, 1] layouts; x0 * s formed transposed
+(transpose(mul(transpose(x0), s^T))); and their near misses, which stay unfused and say why."""
 
 from __future__ import annotations
 
@@ -76,6 +76,44 @@ def test_unbiased_near_misses_stay_and_say_why(near, reason):
     else:
         y = _flat_layer(b, x0, x, near)
     m = b.module(y)
+    with tracing() as records:
+        assert_equivalent(m, FUSE.apply)
+    assert "rec.cross" not in op_names(m)
+    assert any(r.rule == "cross" and reason in r.reason for r in records), \
+        sorted({r.reason for r in records if r.rule == "cross"})
+
+
+def _transposed_layer(b, x0, x, near="", bias=True):
+    """transpose(transpose(x0) * (x @ w)^T) [+ b] + x on [B, D]."""
+    s = b.op("nn.transpose", b.op("nn.matmul", x, b.const(_w(6, 1))), perm=[1, 0])  # [1, B]
+    if near == "per_column":  # [B, 1] on the [D, B] frame: row i of x0^T, i.e. column i
+        s = b.op("nn.matmul", x, b.const(_w(6, 1)))
+    x0t = x0 if near == "not_transposed" else b.op("nn.transpose", x0, perm=[1, 0])
+    y = b.op("nn.transpose", b.op("nn.mul", s, x0t), perm=[1, 0])
+    if bias:
+        y = b.op("nn.add", y, b.const(_w(6, 1) if near == "bias_on_rows" else _w(6)))
+    return b.op("nn.add", y, x)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_transposed_vector_cross_fuses(bias):
+    b = Builder()
+    x0 = b.arg("x", (6, 6))
+    m = b.module(_transposed_layer(b, x0, _transposed_layer(b, x0, x0, bias=bias), bias=bias))
+    assert assert_equivalent(m, FUSE.apply)
+    assert [o.attrs["kind"] for o in _crosses(m)] == ["vector", "vector"]
+    assert not {"nn.transpose", "nn.mul", "nn.matmul"} & set(op_names(m))
+
+
+@pytest.mark.parametrize("near, reason", [
+    ("per_column", "not laid out per row"),
+    ("not_transposed", "not the transpose of x0 times a factor"),
+    ("bias_on_rows", "bias differs between rows"),
+])
+def test_transposed_near_misses_stay_and_say_why(near, reason):
+    b = Builder()
+    x0, x = b.arg("x0", (6, 6)), b.arg("x", (6, 6))
+    m = b.module(_transposed_layer(b, x0, x, near))
     with tracing() as records:
         assert_equivalent(m, FUSE.apply)
     assert "rec.cross" not in op_names(m)
