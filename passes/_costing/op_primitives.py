@@ -182,6 +182,9 @@ _DIGITAL: dict[str, Callable[[Op, Target], tuple[Primitive, ...]]] = {
     "nn.relu": _vector("relu", _out), "nn.sigmoid": _vector("sigmoid", _out),
     "nn.tanh": _vector("tanh", _out), "nn.exp": _vector("exp", _out),
     "nn.max": _vector("max", _out), "nn.softmax": _vector("exp", lambda op: 3 * _out(op)),
+    # per element: the mean, centring, square-and-sum, normalising and scaling (one each), and
+    # the shift when there is one; the per-row square root is within the normalising step
+    "nn.layer_norm": _vector("mac", lambda op: (5 + (len(op.operands) == 3)) * _out(op)),
     "nn.reduce_sum": _vector("add", lambda op: _size(op)),
     "nn.reduce_mean": _vector("add", lambda op: _size(op)),
     "nn.matmul": _vector("mac", lambda op: _out(op) * op.operands[0].type.shape[-1]),

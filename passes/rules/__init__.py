@@ -18,6 +18,7 @@ __all__ = ["RULE_FAMILIES", "rules_for"]
 RULE_FAMILIES: dict[str, str] = {
     "dense": "passes.rules.dense",
     "batch-norm": "passes.rules.batch_norm",
+    "layer-norm": "passes.rules.layer_norm",
     "embedding": "passes.rules.embedding",
     "masked-pool": "passes.rules.masked_pool",
     "dot-interaction": "passes.rules.dot_interaction",

@@ -5,16 +5,13 @@ lowering; the real DCN-Mix fixtures fuse and compile within their error bound.""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from fixture_fusion import FIXTURES, entries_of, fused, real_inputs
 from rec_pass_helpers import Builder, assert_equivalent, op_names
 
 from ir.dialects import rec
 from ir.errors import PimcError
-from ir.interp import run
 from ir.types import TensorType
 from passes.fuse_interactions import FuseInteractions
 from passes.rewrite import tracing
@@ -191,28 +188,14 @@ def test_cost_counts_every_low_rank_stage():
     assert prim.elements == B * D + B * per_row
 
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-sys.path.insert(0, str(FIXTURES))
-real_inputs = pytest.importorskip("real_inputs")
-MIX = [e for e in (real_inputs.entries() if real_inputs.MANIFEST_PATH.exists() else [])
-       if e["model"] == "dcnmix"]
+MIX = entries_of("dcnmix")
 
 
 @pytest.mark.parametrize("entry", MIX, ids=lambda e: e["file"])
 def test_fixture_has_no_matmul_or_softmax_left(entry):
-    from frontend.onnx import import_onnx
-    from passes.canonicalize import Canonicalize
-
-    module = import_onnx(real_inputs.ONNX_DIR / entry["file"], batch=8)
-    feed = real_inputs.make_inputs(entry, 8)
-    want = run(module.main, feed)
-    Canonicalize().apply(module)
-    FUSE.apply(module)
-    names = op_names(module)
-    assert not {"nn.matmul", "nn.softmax"} & set(names)
+    module = fused(entry)
+    assert not {"nn.matmul", "nn.softmax"} & set(op_names(module))
     assert [o.attrs["kind"] for o in _mixtures(module)] == ["mixture", "mixture"]
-    for got, w in zip(run(module.main, feed), want, strict=True):
-        np.testing.assert_allclose(got, w, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("target", ["isaac", "hetero"])
@@ -220,7 +203,7 @@ def test_fixture_compiles_within_its_bound(target):
     from compiler.driver import compile
 
     entry = next(e for e in MIX if e["exporter"] == "legacy")
-    c = compile(real_inputs.ONNX_DIR / entry["file"], target, batch=8,
+    c = compile(FIXTURES / "onnx" / entry["file"], target, batch=8,
                 inputs=real_inputs.make_inputs(entry, 8))
     assert c.functional["passed"], c.functional["detail"]
     mvm_ops = {o.attrs["op"] for o in c.module.main.ops if o.name == "pim.mvm"}
