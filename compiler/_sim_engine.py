@@ -8,6 +8,13 @@ is released, and every one of its resources is free at that moment; among the wa
 one of the oldest batch and then the lowest `rank` goes first (non-delay list dispatch: a task
 never holds one resource while it waits for another).
 
+`ordered`: each resource also serves its tasks in a fixed order, that of the tasks' planned
+starts `at` (batch k's at `at + k x interval`; one batch after another when not pipelined),
+as a chip runs a compiled program: every unit's controller steps through its own instruction
+stream, and an instruction waits for its inputs and its unit, never jumps the queue. The times
+themselves are not taken: a task starts as soon as its inputs are there, its resources are free
+and it is next on each of them (self-timed execution of the compiled order).
+
 A task may `hold` its resources past its own end until the tasks named in `holds_for` (its
 consumers) are done with them: a streamed weight load keeps its crossbar for the matrix-vector
 products that read the loaded tile. Those consumers may use the held resources; nothing else may.
@@ -32,6 +39,7 @@ class Task:
     use: dict[int, int]  # resource index -> cycles it is occupied from the start
     preds: tuple[int, ...] = ()
     holds_for: tuple[int, ...] = ()  # consumers that keep this task's resources held
+    at: int = 0  # planned start in batch 0: its place in each resource's order (`ordered`)
 
 
 @dataclass
@@ -40,8 +48,29 @@ class Run:
     end: list[list[int]]
 
 
+class Stalled(RuntimeError):
+    """The run cannot go on: `resource` is next owed to a task that never becomes ready."""
+
+    def __init__(self, left: int, resource: int | None, waiting: tuple[int, int] | None) -> None:
+        self.left, self.resource, self.waiting = left, resource, waiting
+        super().__init__(f"simulation stalled with {left} tasks not run")
+
+
+def _orders(tasks: list[Task], resources: int, batches: int,
+            interval: int | None) -> list[list[tuple[int, int]]]:
+    """Per resource, the (batch, task) pairs in the order it serves them."""
+    keyed: list[list[tuple]] = [[] for _ in range(resources)]
+    for k in range(batches):
+        for i, t in enumerate(tasks):
+            key = (t.at + k * interval, k, t.rank) if interval is not None else (k, t.at, t.rank)
+            for r in t.use:
+                keyed[r].append((key, k, i))
+    return [[(k, i) for _, k, i in sorted(entries)] for entries in keyed]
+
+
 class _State:
-    def __init__(self, tasks: list[Task], resources: int, batches: int) -> None:
+    def __init__(self, tasks: list[Task], resources: int, batches: int,
+                 order: list[list[tuple[int, int]]] | None = None) -> None:
         self.tasks, self.n = tasks, len(tasks)
         self.succs: list[list[int]] = [[] for _ in tasks]
         for i, t in enumerate(tasks):
@@ -52,6 +81,8 @@ class _State:
             for c in t.holds_for:
                 self.holder[c] = i
         self.free = [True] * resources
+        self.order = order
+        self.turn = [0] * resources  # the position in `order[r]` of the next task r serves
         self.held: list[tuple[int, int] | None] = [None] * resources  # (batch, holding task)
         self.left = [[len(t.preds) for t in tasks] for _ in range(batches)]
         self.pending = [[len(t.holds_for) for t in tasks] for _ in range(batches)]
@@ -81,10 +112,12 @@ class _State:
     def blocking(self, batch: int, task: int) -> int:
         """A resource that keeps the task from starting now, or -1."""
         mine = (batch, self.holder.get(task, -1))
-        free, held = self.free, self.held
+        free, held, order = self.free, self.held, self.order
         for r in self.tasks[task].use:
             if not free[r] or held[r] not in (None, mine):
                 return r
+            if order is not None and order[r][self.turn[r]] != (batch, task):
+                return r  # not its turn: r's next task starts first, and r frees after it
         return -1
 
     def begin(self, now: int, batch: int, task: int) -> None:
@@ -92,6 +125,7 @@ class _State:
         self.start[batch][task] = now
         for r, cycles in t.use.items():
             self.free[r] = False
+            self.turn[r] += 1
             self.push(now + cycles, _FREE, r, -1)
             if t.holds_for:
                 self.held[r] = (batch, task)
@@ -128,9 +162,12 @@ class _State:
                 self.blocked[r].append(item)
 
 
-def run(tasks: list[Task], resources: int, batches: int, interval: int | None) -> Run:
-    """Simulate `batches` batches of `tasks`; `interval` None: one batch after another."""
-    st = _State(tasks, resources, batches)
+def run(tasks: list[Task], resources: int, batches: int, interval: int | None,
+        ordered: bool = False) -> Run:
+    """Simulate `batches` batches of `tasks`; `interval` None: one batch after another;
+    `ordered`: every resource serves its tasks in their planned order (module docstring)."""
+    order = _orders(tasks, resources, batches, interval) if ordered else None
+    st = _State(tasks, resources, batches, order)
     for k in range(batches if interval is not None else 1):
         st.push(k * (interval or 0), _RELEASE, k, -1)
     released = 1
@@ -148,5 +185,13 @@ def run(tasks: list[Task], resources: int, batches: int, interval: int | None) -
                 released += 1
         st.dispatch(now)
     if any(st.todo):
-        raise RuntimeError(f"simulation stalled with {sum(st.todo)} tasks not run")
+        raise Stalled(sum(st.todo), *_stuck(st))
     return Run(st.start, st.end)
+
+
+def _stuck(st: _State) -> tuple[int | None, tuple[int, int] | None]:
+    """A resource whose next task never started, and that task (batch, task)."""
+    for r, waiting in enumerate(st.blocked):
+        if waiting and st.order is not None and st.turn[r] < len(st.order[r]):
+            return r, st.order[r][st.turn[r]]
+    return None, None

@@ -4,13 +4,12 @@ Tasks are the schedule's ops and transfers (a transfer with several producers, o
 consumers, is one task). An op that first reads off-chip DRAM and is placed on the chip's I/O
 (``io:<n>``) is two tasks: the fetch on the I/O, then the rest on its unit. Durations come from
 the cost model, never from the schedule's start and end cycles; those serve only to rank the
-tasks (their order in batch 0).
+tasks: their order in batch 0, and the order in which each resource serves them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -44,7 +43,7 @@ class Cost:
 class Node:
     id: int  # the schedule's op or transfer id
     name: str
-    order: tuple[int, int, int]  # (batch-0 start, id, part): the rank, nothing more
+    order: tuple[int, int, int]  # (planned batch-0 start, id, part): its rank and turn
     cycles: int
     use: dict[str, int]  # resource -> cycles held from the start
     preds: list[tuple[int, int]] = field(default_factory=list)  # (id, part) of producers
@@ -116,7 +115,8 @@ class _Builder:
         order = (entry["start"], i)
         if fetch and off < total:  # fetched over the I/O first, then computed on the unit
             self.add(Node(i, entry["name"], (*order, 0), off, fetch))
-            self.add(Node(i, entry["name"], (*order, 1), total - off,
+            begin = int(entry.get("io_end", entry["start"]))  # its planned start on the unit
+            self.add(Node(i, entry["name"], (begin, i, 1), total - off,
                           self.uses(res, Cost(total - off, off), 1), [(i, 0)], part=1))
             return
         self.add(Node(i, entry["name"], (*order, 0), total,
@@ -129,13 +129,11 @@ class _Builder:
             raise PimcError(f"schedule.json transfer {t['id']} crosses a network that target "
                             f"'{self.target.name}' does not have")
         clock = self.target.clock
-        serial = {link: max(1, math.ceil(b * 8 / net.link_bandwidth * clock - 1e-9))
-                  for link, b in _links(t)}
+        serial = {link: net.serial_cycles(b, clock) for link, b in _links(t)}
         prim = Transfer(max(1, int(t["bytes"])), int(t["hops"]))
         cycles = self.price(f"transfer {t['id']}", (prim,))
         if serial:  # the busiest link's serialisation, then the hops of the farthest tile
-            cycles = max(1, math.ceil(max(serial.values())
-                                      + t["hops"] * net.hop_latency * clock - 1e-9))
+            cycles = net.arrival_cycles(max(serial.values()), int(t["hops"]), clock)
         res = self.where.get(t["id"], [])
         self.add(Node(t["id"], f"transfer {t['id']}", (t["start"], t["id"], 0), cycles,
                       self.uses(res, Cost(cycles, 0, serial), 0), [(s, -1) for s in srcs]))
@@ -218,7 +216,8 @@ def build(schedule: dict, module: Module, rules: dict) -> Model:
     at = {r: i for i, r in enumerate(resources)}
     tasks = [Task(rank[(n.id, n.part)], n.cycles, {at[r]: c for r, c in n.use.items()},
                   tuple(index[p] for p in n.preds),
-                  tuple(index[(c, b.last[c])] for c in n.holds_for)) for n in b.nodes]
+                  tuple(index[(c, b.last[c])] for c in n.holds_for), int(n.order[0]))
+             for n in b.nodes]
     pipelined = schedule.get("pipelined", schedule["interval"] < schedule["latency"])
     return Model(b.nodes, tasks, resources, bool(pipelined), b.energy,
                  rollup(b.target).leakage, float(b.target.clock))

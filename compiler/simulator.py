@@ -93,14 +93,24 @@ def _run(model: Model, batches: int, interval: int | None):
     """The engine's run of `batches` measured batches. Pipelined, enough further batches follow
     them that every measured one meets the traffic of its successors, as in the steady state
     (the last batches of a finite run would drain faster)."""
-    from compiler._sim_engine import run
+    from compiler._sim_engine import Stalled, run
 
     n = len(model.resources)
-    if interval is None:
-        return run(model.tasks, n, batches, None)
-    alone = run(model.tasks, n, 1, interval)
-    span = max(alone.end[0]) - min(alone.start[0])
-    return run(model.tasks, n, batches + math.ceil(span / max(1, interval)) + 1, interval)
+    try:
+        if interval is None:
+            return run(model.tasks, n, batches, None, ordered=True)
+        alone = run(model.tasks, n, 1, interval, ordered=True)
+        span = max(alone.end[0]) - min(alone.start[0])
+        return run(model.tasks, n, batches + math.ceil(span / max(1, interval)) + 1, interval,
+                   ordered=True)
+    except Stalled as exc:
+        where = ""
+        if exc.resource is not None:
+            batch, task = exc.waiting
+            where = (f": {model.resources[exc.resource]} waits for "
+                     f"{model.nodes[task].name} of batch {batch}, which never becomes ready")
+        raise PimcError(f"schedule.json cannot run in its own order{where} ({exc.left} tasks "
+                        "left); its start cycles contradict its dependencies") from None
 
 
 def _binding(model: Model) -> dict[str, Any]:

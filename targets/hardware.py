@@ -11,6 +11,7 @@ for its ``D2``/``D1``, ``read_energy``/``write_energy`` for ``r_cost``/``w_cost`
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -158,6 +159,16 @@ class Network:
         if not 1 <= len(self.dims) <= 2:
             return [("dims", f"a mesh has 1 or 2 dimensions, got {len(self.dims)}")]
         return []
+
+    def serial_cycles(self, nbytes: int, clock: float) -> int:
+        """Cycles a link is held while `nbytes` serialise over it."""
+        return max(1, math.ceil(nbytes * 8 / self.link_bandwidth * clock - 1e-9))
+
+    def arrival_cycles(self, serial: int, hops: int, clock: float) -> int:
+        """Cycles from a transfer's start until it has arrived: its busiest link's `serial`
+        cycles, then the head's travel over `hops` routers (pipelined behind the first byte).
+        The scheduler and the simulator both time a transfer by this one rule."""
+        return max(1, math.ceil(serial + hops * self.hop_latency * clock - 1e-9))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -126,14 +126,9 @@ def _route(prob: Problem, m: Move) -> None:
         for link in mesh.route(a, b):
             m.links[link] = m.links.get(link, 0) + nbytes
     clock = prob.target.clock
-    m.occupancy = {link: max(1, math.ceil(b * 8 / net.link_bandwidth * clock))
-                   for link, b in m.links.items()}
+    m.occupancy = {link: net.serial_cycles(b, clock) for link, b in m.links.items()}
     m.bytes = sum(m.sends.values())
     m.hops = max(mesh.hops(a, b) for a, b in m.sends)
-    arrive = 0
-    for (a, b), nbytes in m.sends.items():
-        held = max((m.occupancy[link] for link in mesh.route(a, b)), default=0)
-        alone = prob.coster.cycles((Transfer(nbytes, mesh.hops(a, b)),))
-        serial = max(1, math.ceil(nbytes * 8 / net.link_bandwidth * clock))
-        arrive = max(arrive, alone + max(0, held - serial))  # shared links stretch it
-    m.cycles = arrive
+    # the busiest link (its bytes from every send over it), then the farthest tile's hops
+    m.cycles = (net.arrival_cycles(max(m.occupancy.values()), m.hops, clock) if m.occupancy
+                else prob.coster.cycles((Transfer(max(1, m.bytes), m.hops),)))

@@ -63,6 +63,36 @@ def test_a_streamed_load_keeps_its_crossbar_until_its_reader_is_done():
     assert free.start[0] == [0, 6, 3]
 
 
+def test_ordered_a_resource_serves_its_tasks_in_planned_order_even_when_free():
+    # task 1 is ready at 0 and its resource is free, but task 0 is planned first on it
+    tasks = [Task(0, 2, {0: 2}, preds=(2,), at=5), Task(1, 3, {0: 3}, at=9),
+             Task(2, 5, {1: 5}, at=0)]
+    assert run(tasks, 2, 1, None).start[0] == [5, 0, 0]  # non-delay: task 1 jumps the queue
+    assert run(tasks, 2, 1, None, ordered=True).start[0] == [5, 7, 0]
+
+
+def test_ordered_batches_interleave_by_planned_start_plus_k_intervals():
+    # on resource 0: a at 0 and b at 6; with interval 4, batch 1's a (at 4) comes before
+    # batch 0's b (at 6) although b is older, as the modulo schedule planned
+    tasks = [Task(0, 2, {0: 2}, at=0), Task(1, 2, {0: 2}, preds=(2,), at=6),
+             Task(2, 1, {1: 1}, at=0)]
+    r = run(tasks, 2, 2, 4, ordered=True)
+    assert (r.start[0], r.start[1]) == ([0, 6, 0], [4, 8, 4])
+    older_first = run(tasks, 2, 2, 4)
+    assert older_first.start[1][0] == 4 and older_first.start[0][1] == 2
+
+
+def test_ordered_a_contradictory_order_stalls_and_names_the_resource():
+    from compiler._sim_engine import Stalled
+
+    # task 1 needs task 0's result but is planned before it on the shared resource
+    tasks = [Task(0, 2, {0: 2}, at=5), Task(1, 2, {0: 2}, preds=(0,), at=1)]
+    with pytest.raises(Stalled) as err:
+        run(tasks, 1, 1, None, ordered=True)
+    assert err.value.resource == 0 and err.value.waiting == (0, 1)
+    assert run(tasks, 1, 1, None).start[0] == [0, 2]  # the near miss: unordered runs
+
+
 # --- on compiled fixtures -----------------------------------------------------------------
 
 @cache
@@ -104,17 +134,22 @@ def test_the_simulator_agrees_with_the_scheduler_within_5_percent(model, target,
 
 
 def _scramble(s: dict, seed: int) -> dict:
-    """Every start and end cycle replaced through one random strictly increasing map, so the
-    order of all times is kept and none of the values is."""
+    """Every planned cycle t = q x interval + r replaced by q x interval + g(r), g a random
+    strictly increasing map of the residues: the order in which each resource serves the tasks
+    of all batches (t + k x interval) is kept, the values are not; the units' own times are
+    garbled outright."""
     s = copy.deepcopy(s)
-    times = sorted({t for x in s["ops"] + s["transfers"] for t in (x["start"], x["end"])})
+    ii = s["interval"]
+    keys = ("start", "end", "io_end")
+    residues = sorted({x[k] % ii for x in s["ops"] + s["transfers"] for k in keys if k in x})
     rng = random.Random(seed)
-    new, at = {}, 0
-    for t in times:
-        at += rng.randint(1, 1000)
-        new[t] = at
+    picked = sorted(rng.sample(range(ii), len(residues)))
+    g = dict(zip(residues, picked))
+    assert any(a != b for a, b in g.items())
     for x in s["ops"] + s["transfers"]:
-        x["start"], x["end"] = new[x["start"]], new[x["end"]]
+        for k in keys:
+            if k in x:
+                x[k] = x[k] // ii * ii + g[x[k] % ii]
     for uses in s["units"].values():
         for u in uses:
             u["start"], u["end"] = u["start"] * 7 + 1, u["end"] * 3
@@ -191,3 +226,25 @@ def test_a_schedule_of_another_module_or_an_unknown_resource_is_refused():
         simulate(odd, m)
     with pytest.raises(PimcError, match="0 batches"):
         simulate(s, m, batches=0)
+
+
+def test_a_schedule_whose_order_contradicts_its_dependencies_is_refused():
+    s, m = _scheduled("torchrec_dlrm_legacy", "isaac", 8)
+    inputs = {o["id"]: list(o["inputs"]) for o in s["ops"]}
+    for t in s["transfers"]:
+        inputs.setdefault(t["id"], []).append(t["src"])
+        inputs[t["dst"]].append(t["id"])
+    before: dict[int, set[int]] = {}  # op or transfer -> every one it depends on
+    for i in sorted(inputs):  # ids are graph positions: producers first
+        before[i] = set(inputs[i]).union(*(before.get(p, set()) for p in inputs[i]))
+    a, b = next((x["op"], y["op"]) for uses in s["units"].values() for x in uses for y in uses
+                if x["op"] in before[y["op"]])
+    bad = copy.deepcopy(s)
+    first = min(x["start"] for x in bad["ops"] + bad["transfers"] if x["id"] == a)
+    for x in bad["ops"] + bad["transfers"]:
+        if x["id"] == b:  # planned before what it reads, on a resource they share
+            x["start"] = first - 1
+            x.pop("io_end", None)
+    with pytest.raises(PimcError, match=r"cannot run in its own order: \S+ waits for"):
+        simulate(bad, m)
+    simulate(s, m)  # the near miss: the schedule as written runs
