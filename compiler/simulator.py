@@ -5,11 +5,16 @@ the scheduler's timing.
 and its target. From the schedule it takes only *where* things run (``loc``, ``replicas``, the
 ``units`` and, in version 2, each transfer's ``links``), *which* transfers exist and their sizes
 and routes, the dependency graph, the batch injection (batch k released at k x ``interval`` when
-pipelined, else after batch k-1) and the priority among ready tasks (the rank of each start in
-batch 0, never the cycle itself). Every duration is re-derived from the cost model: an op's
-primitives (``passes._costing.op_primitives``) priced by ``targets.coster.OpCoster``; a
-transfer's link occupancy from its bytes over the link bandwidth, its arrival a hop latency per
-hop later. ``RULES`` says, per resource kind, how long a task occupies a resource of it.
+pipelined, else after batch k-1) and the *order* in which each resource serves its tasks: that
+of the planned starts, batch k's at start + k x interval (a compiled chip steps through each
+unit's instruction stream in order). When a task starts is never read: it starts once its
+inputs are there, its resources are free and it is next on each of them (self-timed), so a
+schedule that plans idle time it does not need shows up as a shorter simulated latency, and
+one that plans too little time as a longer one. Every duration is re-derived from the cost
+model: an op's primitives (``passes._costing.op_primitives``) priced by
+``targets.coster.OpCoster``; a transfer's link occupancy from its bytes over the link
+bandwidth, its arrival a hop latency per hop later (``Network.arrival_cycles``).
+``RULES`` says, per resource kind, how long a task occupies a resource of it.
 
 Engine: a heap-based dispatcher (``compiler._sim_engine``), not SimPy. SimPy grants a request one
 resource at a time, so an op that needs 64 crossbars (64 replicas) or a transfer that needs every
