@@ -15,6 +15,12 @@ from ir.types import TensorType
 ACTIVATIONS = ("none", "relu", "sigmoid", "tanh")
 
 
+def _broadcasts(shape: tuple[int, ...], to: tuple[int, ...]) -> bool:
+    """Whether `shape` broadcasts to `to` without growing it."""
+    tail = to[len(to) - len(shape):]
+    return len(shape) <= len(to) and all(s in (1, t) for s, t in zip(shape, tail))
+
+
 def _need_rank(op: Op, value_index: int, rank: int, what: str) -> TensorType:
     t = op.operands[value_index].type
     if t.rank != rank:
@@ -158,16 +164,18 @@ class Attention(Op):
     """Multi-head self-attention over feature tokens x [B, F, D].
 
     q, k, v = x @ wq, x @ wk, x @ wv (weights [D, H*dh]); per head
-    softmax(scale * q k^T) v; heads concatenated: [B, F, H*dh].
+    softmax(scale * q k^T + mask) v, the optional additive mask broadcast to the scores
+    [B, H, F, F] (-inf or a large negative number where a pair is masked); heads
+    concatenated: [B, F, H*dh].
     """
 
     name = "rec.attention"
-    operands_spec = ("x", "wq", "wk", "wv")
+    operands_spec = ("x", "wq", "wk", "wv", "mask?")
     attrs_spec = {"heads": Attr("int", 1), "scale": Attr("float", 1.0)}
 
     def infer_types(self):
         x = _need_rank(self, 0, 3, "tokens")
-        ws = self.in_types[1:]
+        ws = self.in_types[1:4]
         if any(w.rank != 2 or w.shape[0] != x.shape[2] for w in ws) or \
                 len({w.shape for w in ws}) != 1:
             raise PimcError(f"{self.name}: projections must all be [{x.shape[2]}, H*dh], got "
@@ -176,6 +184,12 @@ class Attention(Op):
         if self.attrs["heads"] < 1 or inner % self.attrs["heads"]:
             raise PimcError(f"{self.name}: {inner} columns do not split into "
                             f"{self.attrs['heads']} heads")
+        if len(self.operands) == 5:
+            scores = (x.shape[0], self.attrs["heads"], x.shape[1], x.shape[1])
+            mask = self.in_types[4].shape
+            if len(mask) > 4 or not _broadcasts(mask, scores):
+                raise PimcError(f"{self.name}: mask {list(mask)} does not broadcast to the "
+                                f"scores {list(scores)} ([B, H, F, F])")
         return [TensorType(x.shape[:2] + (inner,), x.dtype)]
 
 

@@ -112,10 +112,12 @@ def _heads(a: np.ndarray, h: int) -> np.ndarray:
 
 
 @semantics(rec.Attention)
-def _attention(op, x, wq, wk, wv):
+def _attention(op, x, wq, wk, wv, mask=None):
     h = op.attrs["heads"]
     q, k, v = (_heads(np.matmul(x, w), h) for w in (wq, wk, wv))
     scores = op.attrs["scale"] * np.matmul(q, np.swapaxes(k, -1, -2))
+    if mask is not None:
+        scores = scores + mask
     out = np.matmul(_softmax(scores), v)  # [B, H, F, dh]
     return out.transpose(0, 2, 1, 3).reshape(x.shape[0], x.shape[1], -1)
 

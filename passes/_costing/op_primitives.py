@@ -134,7 +134,8 @@ def _features(op: Op) -> tuple[int, int, int]:
 def _attention(op: Op) -> int:
     b, f, _ = _features(op)
     inner = op.operands[1].type.shape[1]
-    return 2 * b * f * f * inner  # scores and the weighted sum of values
+    masked = b * op.attrs["heads"] * f * f if len(op.operands) == 5 else 0  # one add a score
+    return 2 * b * f * f * inner + masked  # scores and the weighted sum of values
 
 
 def _dense(op: Op) -> int:

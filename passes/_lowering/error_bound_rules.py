@@ -184,10 +184,10 @@ def _efc(op, vals, errs, outs):
 
 
 def _attention(op, vals, errs, outs):
-    """Per head: q k^T scaled, softmax, times v; errors through each step."""
+    """Per head: q k^T scaled, plus the mask, softmax, times v; errors through each step."""
     for i in (1, 2, 3):
         exact(op, errs, i, "projection weight")
-    x, (wq, wk, wv), ex = vals[0], vals[1:], errs[0]
+    x, (wq, wk, wv), ex = vals[0], vals[1:4], errs[0]
     heads, scale = op.attrs["heads"], abs(op.attrs["scale"])
     b, f, _ = x.shape
 
@@ -199,6 +199,8 @@ def _attention(op, vals, errs, outs):
     scores = scale * (q @ np.swapaxes(k, -1, -2))
     e_scores = scale * _matmul_like(np.matmul, q, np.swapaxes(k, -1, -2), eq,
                                     np.swapaxes(ek, -1, -2))
+    if len(vals) == 5:  # an additive mask: its own error adds to the scores'
+        scores, e_scores = scores + vals[4], e_scores + errs[4]
     p = np.exp(scores - scores.max(-1, keepdims=True))
     p /= p.sum(-1, keepdims=True)
     with np.errstate(over="ignore"):

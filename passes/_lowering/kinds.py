@@ -81,7 +81,7 @@ def _mixture(op: Op) -> list[Matrix] | None:
 
 
 def _attention(op: Op) -> list[Matrix] | None:
-    ws = [_rank2(_const(v)) for v in op.operands[1:]]
+    ws = [_rank2(_const(v)) for v in op.operands[1:4]]  # (a mask is no weight)
     if any(w is None for w in ws):
         return None
     return [Matrix(s, op.operands[0], 0, w, i + 1) for i, (s, w) in

@@ -123,7 +123,10 @@ def _attention(b: Builder) -> Value:
     kt = b.digital(nn_shape.Transpose, [k], perm=[0, 1, 3, 2])
     scores = b.digital(nn.MatMul, [q, kt])
     scale = b.const(np.asarray(b.op.attrs["scale"], scores.type.np_dtype))
-    probs = b.digital(nn.Softmax, [b.digital(nn.Mul, [scale, scores])], axis=-1)
+    scores = b.digital(nn.Mul, [scale, scores])
+    if len(b.op.operands) == 5:
+        scores = b.digital(nn.Add, [scores, b.op.operands[4]])
+    probs = b.digital(nn.Softmax, [scores], axis=-1)
     out = b.digital(nn_shape.Transpose, [b.digital(nn.MatMul, [probs, v])], perm=[0, 2, 1, 3])
     return b.free(nn_shape.Reshape, out, shape=list(b.op.results[0].type.shape))
 

@@ -34,6 +34,19 @@ from passes.rules._movement import MOVES, probe, region, reshaped_from
 __all__ = ["RULES"]
 
 
+def _unmasked(v: Value, m: Match) -> tuple[Value, Value | None]:
+    """(scaled scores, additive mask or None) of the softmax input `v`: scores + mask with the
+    scores (a scaled q k^T, same shape as v) on either side and the mask broadcast to them."""
+    if not isinstance(v.owner, nn.Add):
+        return v, None
+    add = producer(v, nn.Add, m, "softmax input")
+    for s, mask in (add.operands, add.operands[::-1]):
+        if isinstance(s.owner, (nn.Mul, nn.Div, nn.Einsum, nn.MatMul)) and \
+                s.type.shape == v.type.shape:
+            return s, mask
+    raise NoMatch("softmax input adds no scores")
+
+
 def _scores(v: Value, m: Match) -> tuple[Value, Value, bool, float]:
     """(q heads, k heads, k given transposed, scale) of the softmax input `v`."""
     scale = 1.0
@@ -77,12 +90,14 @@ def _pattern(op: Op, ctx: Ctx) -> Match:
     sm = producer(mm.operands[0], nn.Softmax, m, "attention weights")
     expect(sm.attrs["axis"] % sm.result.type.rank == sm.result.type.rank - 1,
            "softmax is not over the last axis")
-    qh, kh, kt, scale = _scores(sm.operands[0], m)
+    scores, mask = _unmasked(sm.operands[0], m)
+    qh, kh, kt, scale = _scores(scores, m)
     arms = {k: _projection(v, ctx, m) for k, v in (("q", qh), ("k", kh), ("v", mm.operands[1]))}
     xs = {id(a[2]) for a in arms.values()}
     expect(len(xs) == 1, "q, k and v project different tensors")
     m.vals.update(arms=arms, heads={"q": qh, "k": kh, "v": mm.operands[1]}, kt=kt,
-                  scale=scale, o=o, out_ops=out_ops, x=arms["q"][2])
+                  scale=scale, o=o, out_ops=out_ops, x=arms["q"][2], mask=mask,
+                  scores=sm.operands[0].type.shape)
     return m
 
 
@@ -135,6 +150,28 @@ def _decode(m: Match) -> None:
     want = (blocks[:, None, :] * f + np.arange(f)[None, :, None]) * dh + col % dh
     expect(np.array_equal(got.reshape(b, f, e), want), "merge does not invert the split")
     m.vals.update(heads_n=e // dh, ws=ws, tokens=(b, f, d))
+    if m.mask is not None:
+        m.vals["mask4"] = _mask_layout(m, maps[0], (b, e // dh, f))
+
+
+def _mask_layout(m: Match, order: list[tuple[int, int]], dims: tuple[int, int, int]):
+    """The mask as the op wants it, broadcast to [B, H, F, F]: a constant is laid out by the
+    head order of the scores (an [F, F] when it is the same for every batch row and head); a
+    computed mask must already be one [F, F] for all (leading axes of 1)."""
+    b, h, f = dims
+    mask, shape = m.mask, m.scores
+    expect(np.broadcast_shapes(mask.type.shape, shape) == tuple(shape),
+           f"mask {list(mask.type.shape)} broadcasts the scores {list(shape)}")
+    value = const_of(mask)
+    if value is None:
+        expect(mask.type.size == f * f and mask.type.shape[-2:] == (f, f),
+               f"computed mask {list(mask.type.shape)} is not one [{f}, {f}] for every head")
+        return mask
+    blocks = np.broadcast_to(value, shape).reshape(-1, f, f)
+    out = np.empty((b, h, f, f), value.dtype)
+    for block, (i, j) in zip(blocks, order):
+        out[i, j] = block
+    return out[0, 0] if np.all(out == out[:1, :1]) else out
 
 
 def _rewrite(m: Match) -> Rewrite:
@@ -143,7 +180,14 @@ def _rewrite(m: Match) -> Rewrite:
     if x.type.shape != m.tokens:
         ops.append(nn_shape.Reshape([x], {"shape": m.tokens}))
         x = ops[-1].result
-    new = rec.Attention([x, *(c.result for c in ops[:3])],
+    mask = m.vals.get("mask4")
+    if isinstance(mask, np.ndarray):
+        ops.append(new_const(mask))
+        mask = ops[-1].result
+    elif mask is not None and mask.type.shape != (m.tokens[1],) * 2:
+        ops.append(nn_shape.Reshape([mask], {"shape": [m.tokens[1]] * 2}))
+        mask = ops[-1].result
+    new = rec.Attention([x, *(c.result for c in ops[:3]), *([mask] if mask is not None else [])],
                         {"heads": m.heads_n, "scale": m.scale})
     return Rewrite([*ops, new], new.result)
 
