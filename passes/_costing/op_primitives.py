@@ -144,12 +144,14 @@ def _dense(op: Op) -> int:
 
 
 def _cross(op: Op) -> int:
-    """The product with x0, the bias and the residual (3 per element); a mixture also runs, per
-    row, its gate (D E), softmax (3 E), and per expert its stages (D r + r r + r D, 2 r tanh)
-    and the bias, product and weighting of its D outputs."""
+    """The product with x0, the bias and the residual (3 per element) after x @ w: D per row
+    (vector) or D per element (matrix); a mixture instead runs, per row, its gate (D E),
+    softmax (3 E), and per expert its stages (D r + r r + r D, 2 r tanh) and the bias,
+    product and weighting of its D outputs."""
     out = _out(op)
     if op.attrs["kind"] != "mixture":
-        return 3 * out
+        d = op.operands[1].type.shape[-1]
+        return (4 if op.attrs["kind"] == "vector" else 3 + d) * out
     e, r, d = op.attrs["experts"], op.attrs["rank"], op.operands[1].type.shape[-1]
     rows = out // max(1, d)
     return out + rows * (d * e + 3 * e + e * (2 * d * r + r * r + 2 * r + 3 * d))

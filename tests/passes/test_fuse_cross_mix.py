@@ -188,6 +188,19 @@ def test_cost_counts_every_low_rank_stage():
     assert prim.elements == B * D + B * per_row
 
 
+@pytest.mark.parametrize("kind, w, per_element", [("vector", (D,), 4), ("matrix", (D, D), 3 + D)])
+def test_cost_of_the_other_kinds_counts_x_times_w(kind, w, per_element):
+    """Run whole (near-bank or digital units), a cross layer also computes x @ w: D per row
+    (vector) or per element (matrix), besides the product, bias and residual."""
+    from ir.core import Value
+    from passes._costing.op_primitives import primitives
+    from targets import load_target
+
+    vals = [Value(TensorType(s, "f32")) for s in [(B, D), (B, D), w, (D,)]]
+    (prim,) = primitives(rec.Cross(vals, {"kind": kind}), load_target("hbm-pim"))
+    assert prim.elements == per_element * B * D
+
+
 MIX = entries_of("dcnmix")
 
 
