@@ -281,7 +281,10 @@ def _check_outputs(args: argparse.Namespace) -> None:
     elif command in ("import", "opt", "run") and getattr(args, "output", None):
         _file_output(args.output, "-o")
     elif command == "train-supernet":
+        from frontend.supernet._paths import check_out
+
         _file_output(args.out, "--out")
+        check_out(args.out, resume=args.resume, overwrite=args.overwrite)
 
 
 class _Terminated(BaseException):

@@ -58,7 +58,11 @@ def add_commands(subparsers) -> None:
     p.add_argument("--out", required=True,
                    help="checkpoint file (.pt), written periodically; the best validated "
                    "state goes beside it (NAME.best.pt)")
-    p.add_argument("--resume", action="store_true", help="continue from --out if it exists")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue from --out if it exists")
+    again.add_argument("--overwrite", action="store_true",
+                       help="replace an earlier run's --out (and its .best.pt); without this "
+                       "or --resume an existing checkpoint is refused before any work")
     p.add_argument("--batch-size", type=int, default=256, help="rows per training step")
     p.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate")
     p.add_argument("--schedule", choices=("uniform", "anneal"), default="uniform",

@@ -12,6 +12,7 @@ import torch
 
 from frontend.data import CTRData, auc, constant_logloss, logloss
 from frontend.space import Arch, SearchSpace
+from frontend.supernet._paths import best_path
 from frontend.supernet._progress import Progress
 from frontend.supernet.model import PathModel, SuperNet
 from ir.errors import PimcError
@@ -109,12 +110,6 @@ def _resume(path: Path, net: SuperNet, opt, rng: random.Random) -> tuple[int, li
     rng.setstate(state["rng"])
     torch.set_rng_state(state["torch_rng"])
     return int(state["step"]), list(state["history"])
-
-
-def best_path(checkpoint: str | Path) -> Path:
-    """Where the best validated state is kept beside the checkpoint: `s.pt` -> `s.best.pt`."""
-    path = Path(checkpoint)
-    return path.with_name(f"{path.stem}.best{path.suffix}")
 
 
 class ValidationWarning(UserWarning):
