@@ -9,7 +9,9 @@ within one interval, since batch k's ops repeat at k x interval and may not coll
   work on its n resources: interval >= ceil(work / n), where a tile's crossbar work at r
   replicas is r x its time at r (at least its work at one replica: ceil(v/r) x r >= v), so we
   take the least over the replica counts;
-- no op splits across resources of its class, so interval >= the longest digital op or shard.
+- no op splits across resources of its class, so interval >= the longest digital op or shard;
+- the chip's off-chip I/O is one resource: interval >= the cycles every lookup of a table in
+  off-chip DRAM holds it per batch (that part of an op's time is on the I/O, not on its unit).
 
 Latency (one batch, first start to last end): the longest dependency path with every crossbar
 op at its most replicas and every other op at its fixed time, with no transfer except one that
@@ -52,16 +54,24 @@ def _work_bound(prob: Problem) -> int:
             work["crossbar"] = work.get("crossbar", 0) + min(
                 r * c[k] for k, r in enumerate(g.choices))
             continue
-        work[info.unit] = work.get(info.unit, 0) + info.cycles
+        io = _io_part(info.io_cycles, info.cycles)
+        work["io"] = work.get("io", 0) + io
+        work[info.unit] = work.get(info.unit, 0) + info.cycles - io
         if info.unit != "crossbar":
-            longest = max(longest, info.cycles)
+            longest = max(longest, info.cycles - io)
     mesh = prob.mesh
-    count = {"crossbar": mesh.crossbars, "bank": mesh.banks,
+    count = {"crossbar": mesh.crossbars, "bank": mesh.banks, "io": 1,
              "digital": mesh.chip_tiles or max(1, mesh.banks // mesh.banks_per_unit)}
     if prob.streamed:
         count["crossbar"] = mesh.crossbars
     shared = max((math.ceil(w / max(1, count[k])) for k, w in work.items()), default=0)
     return max(shared, longest)
+
+
+def _io_part(io_cycles: int, cycles: int) -> int:
+    """Of an op's `cycles`, those it holds the chip's one off-chip I/O (``timeline.uses``);
+    its unit is held for the rest."""
+    return max(0, min(io_cycles, cycles - 1))
 
 
 def _best_time(prob: Problem, index: int, cycles: int, group: str) -> int:

@@ -195,3 +195,21 @@ def test_evaluating_a_candidate_leaves_the_module_untouched(digital):
     assert print_module(module) == before
     run(module, "place{solver=greedy}")
     assert print_module(module) != before and placements(module)
+
+
+def test_the_interval_bound_counts_the_one_offchip_io():
+    """On isaac tables live in off-chip DRAM: every lookup's read holds the chip's one I/O, so
+    the interval is at least their sum, although each op alone and each tile's work is less."""
+    from pathlib import Path
+
+    from compiler.driver import compile
+    from passes._placement.lower_bounds import lower_bounds
+    from passes._placement.problem import Problem
+
+    fm = Path(__file__).resolve().parents[1] / "fixtures/onnx/torchfm_fm_legacy.onnx"
+    module = compile(fm, "isaac", batch=64, emit="scheduled").module
+    prob = Problem.of(module)
+    io = [min(i.io_cycles, i.cycles - 1) for i in prob.ops if i.io_cycles > 0]
+    assert len(io) > 1 and sum(io) > max(i.cycles for i in prob.ops)  # the I/O binds
+    latency, interval = lower_bounds(prob)
+    assert sum(io) <= interval <= module.attrs["pim.interval"] and latency >= sum(io)
