@@ -32,3 +32,25 @@ def test_schedules_are_byte_identical_under_load(objective, busy_core):
         texts.append(json.dumps(c.schedule, sort_keys=True))
     assert busy_core.poll() is None  # the load was there for both compiles
     assert texts[0] == texts[1]
+
+
+def test_the_solver_stops_on_deterministic_time_and_the_wall_clock_never_binds(monkeypatch):
+    """The parameters CP-SAT gets: its stop is the deterministic limit, with a fixed seed and
+    worker count; the wall-clock limit is a runaway guard far beyond it (a wall-clock limit
+    near the deterministic one would make the answer depend on the machine's load)."""
+    from ortools.sat.python import cp_model
+
+    seen = []
+    real = cp_model.CpSolver.solve
+
+    def spy(self, model, *args):
+        seen.append(self.parameters)
+        return real(self, model, *args)
+
+    monkeypatch.setattr(cp_model.CpSolver, "solve", spy)
+    monkeypatch.setattr(cp_model.CpSolver, "Solve", spy)
+    c = compile(DCNV2, "isaac", batch=16, objective="throughput", time_limit=0.3, check=False)
+    assert c.module.attrs["pim.place.status"] == "feasible" and len(seen) == 1
+    p = seen[0]
+    assert p.max_deterministic_time == pytest.approx(0.3)
+    assert p.max_time_in_seconds >= 60 and p.random_seed == 0 and p.num_workers == 1
