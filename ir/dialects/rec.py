@@ -163,14 +163,15 @@ class Cross(Op):
 class Attention(Op):
     """Multi-head self-attention over feature tokens x [B, F, D].
 
-    q, k, v = x @ wq, x @ wk, x @ wv (weights [D, H*dh]); per head
+    q, k, v = x @ wq + b[0], x @ wk + b[1], x @ wv + b[2] (weights [D, H*dh], the optional
+    biases b [3, H*dh]: zeros for a masked layer without them); per head
     softmax(scale * q k^T + mask) v, the optional additive mask broadcast to the scores
     [B, H, F, F] (-inf or a large negative number where a pair is masked); heads
     concatenated: [B, F, H*dh].
     """
 
     name = "rec.attention"
-    operands_spec = ("x", "wq", "wk", "wv", "mask?")
+    operands_spec = ("x", "wq", "wk", "wv", "b?", "mask?")
     attrs_spec = {"heads": Attr("int", 1), "scale": Attr("float", 1.0)}
 
     def infer_types(self):
@@ -184,9 +185,12 @@ class Attention(Op):
         if self.attrs["heads"] < 1 or inner % self.attrs["heads"]:
             raise PimcError(f"{self.name}: {inner} columns do not split into "
                             f"{self.attrs['heads']} heads")
-        if len(self.operands) == 5:
+        b = self.arg("b")
+        if b is not None and b.type.shape != (3, inner):
+            raise PimcError(f"{self.name}: biases {list(b.type.shape)} are not [3, {inner}]")
+        if self.arg("mask") is not None:
             scores = (x.shape[0], self.attrs["heads"], x.shape[1], x.shape[1])
-            mask = self.in_types[4].shape
+            mask = self.arg("mask").type.shape
             if len(mask) > 4 or not _broadcasts(mask, scores):
                 raise PimcError(f"{self.name}: mask {list(mask)} does not broadcast to the "
                                 f"scores {list(scores)} ([B, H, F, F])")

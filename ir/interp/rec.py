@@ -112,9 +112,10 @@ def _heads(a: np.ndarray, h: int) -> np.ndarray:
 
 
 @semantics(rec.Attention)
-def _attention(op, x, wq, wk, wv, mask=None):
+def _attention(op, x, wq, wk, wv, b=None, mask=None):
     h = op.attrs["heads"]
-    q, k, v = (_heads(np.matmul(x, w), h) for w in (wq, wk, wv))
+    b = np.zeros((3, wq.shape[1]), x.dtype) if b is None else b
+    q, k, v = (_heads(np.matmul(x, w) + bias, h) for w, bias in zip((wq, wk, wv), b))
     scores = op.attrs["scale"] * np.matmul(q, np.swapaxes(k, -1, -2))
     if mask is not None:
         scores = scores + mask

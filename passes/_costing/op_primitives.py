@@ -24,7 +24,7 @@ import math
 from collections.abc import Callable
 
 from ir.core import Op
-from ir.dialects import pim, rec
+from ir.dialects import nn, pim, rec
 from ir.dialects.pim_attrs import A_BITS, FREQ, REPLICAS, W_BITS
 from targets.hardware import Target
 from targets.primitives import (
@@ -134,8 +134,12 @@ def _features(op: Op) -> tuple[int, int, int]:
 def _attention(op: Op) -> int:
     b, f, _ = _features(op)
     inner = op.operands[1].type.shape[1]
-    masked = b * op.attrs["heads"] * f * f if len(op.operands) == 5 else 0  # one add a score
-    return 2 * b * f * f * inner + masked  # scores and the weighted sum of values
+    masked = b * op.attrs["heads"] * f * f if op.arg("mask") is not None else 0  # an add a score
+    bias = op.arg("b")
+    zero = bias is not None and isinstance(bias.owner, nn.Constant) and \
+        not bias.owner.attrs["value"].any()  # a masked layer's placeholder: nothing to add
+    biased = 3 * b * f * inner if bias is not None and not zero else 0  # an add an element
+    return 2 * b * f * f * inner + masked + biased  # scores and the weighted sum of values
 
 
 def _dense(op: Op) -> int:

@@ -188,19 +188,21 @@ def _attention(op, vals, errs, outs):
     for i in (1, 2, 3):
         exact(op, errs, i, "projection weight")
     x, (wq, wk, wv), ex = vals[0], vals[1:4], errs[0]
-    heads, scale = op.attrs["heads"], abs(op.attrs["scale"])
+    heads, scale = op.attrs["heads"], op.attrs["scale"]
     b, f, _ = x.shape
+    bias, e_bias = (vals[4], errs[4]) if op.arg("b") is not None else (np.zeros((3, 1)),) * 2
+    mask = op.arg("mask") is not None and len(vals) - 1
 
     def split(a):
         return a.reshape(b, f, heads, -1).transpose(0, 2, 1, 3)
 
-    q, k, v = (split(np.asarray(x, np.float64) @ w) for w in (wq, wk, wv))
-    eq, ek, ev = (split(ex @ np.abs(w)) for w in (wq, wk, wv))
+    q, k, v = (split(np.asarray(x, np.float64) @ w + c) for w, c in zip((wq, wk, wv), bias))
+    eq, ek, ev = (split(ex @ np.abs(w) + ec) for w, ec in zip((wq, wk, wv), e_bias))
     scores = scale * (q @ np.swapaxes(k, -1, -2))
-    e_scores = scale * _matmul_like(np.matmul, q, np.swapaxes(k, -1, -2), eq,
-                                    np.swapaxes(ek, -1, -2))
-    if len(vals) == 5:  # an additive mask: its own error adds to the scores'
-        scores, e_scores = scores + vals[4], e_scores + errs[4]
+    e_scores = abs(scale) * _matmul_like(np.matmul, q, np.swapaxes(k, -1, -2), eq,
+                                         np.swapaxes(ek, -1, -2))
+    if mask:  # an additive mask (the last operand): its own error adds to the scores'
+        scores, e_scores = scores + vals[mask], e_scores + errs[mask]
     p = np.exp(scores - scores.max(-1, keepdims=True))
     p /= p.sum(-1, keepdims=True)
     with np.errstate(over="ignore"):

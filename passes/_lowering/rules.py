@@ -117,15 +117,27 @@ def _heads(b: Builder, v: Value, heads: int) -> Value:
     return b.digital(nn_shape.Transpose, [split], perm=[0, 2, 1, 3])  # [B, H, F, dh]
 
 
+def _biased(b: Builder, y: Value, i: int) -> Value:
+    """Projection i (q, k, v) plus its row of the biases, when the op has nonzero ones."""
+    bias = b.op.arg("b")
+    value = bias.owner.attrs["value"] if bias is not None and \
+        isinstance(bias.owner, nn.Constant) else None
+    if bias is None or (value is not None and not value[i].any()):
+        return y
+    row = b.digital(nn_shape.Slice, [bias], starts=[i], ends=[i + 1], axes=[0])  # [1, E]
+    return b.digital(nn.Add, [y, row])
+
+
 def _attention(b: Builder) -> Value:
     h = b.op.attrs["heads"]
-    q, k, v = (_heads(b, b.matrix(m), h) for m in matrices(b.op))
+    q, k, v = (_heads(b, _biased(b, b.matrix(m), i), h) for i, m in enumerate(matrices(b.op)))
     kt = b.digital(nn_shape.Transpose, [k], perm=[0, 1, 3, 2])
     scores = b.digital(nn.MatMul, [q, kt])
     scale = b.const(np.asarray(b.op.attrs["scale"], scores.type.np_dtype))
     scores = b.digital(nn.Mul, [scale, scores])
-    if len(b.op.operands) == 5:
-        scores = b.digital(nn.Add, [scores, b.op.operands[4]])
+    mask = b.op.arg("mask")
+    if mask is not None:
+        scores = b.digital(nn.Add, [scores, mask])
     probs = b.digital(nn.Softmax, [scores], axis=-1)
     out = b.digital(nn_shape.Transpose, [b.digital(nn.MatMul, [probs, v])], perm=[0, 2, 1, 3])
     return b.free(nn_shape.Reshape, out, shape=list(b.op.results[0].type.shape))

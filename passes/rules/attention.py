@@ -29,6 +29,7 @@ from passes.rewrite import (
     producer,
     scalar_of,
 )
+from passes.rules._attention_layout import arm_layout, merged_order
 from passes.rules._movement import MOVES, probe, region, reshaped_from
 
 __all__ = ["RULES"]
@@ -47,6 +48,18 @@ def _unmasked(v: Value, m: Match) -> tuple[Value, Value | None]:
     raise NoMatch("softmax input adds no scores")
 
 
+def _prescaled(q: Value, m: Match, scale: float) -> tuple[Value, float]:
+    """q heads and the scale when q is scaled before the product (torch's MultiheadAttention
+    scales q by 1/sqrt(dh)): q * c or q / c with a scalar constant c."""
+    op = q.owner
+    if not isinstance(op, (nn.Mul, nn.Div)) or scalar_of(op.operands[1]) is None or \
+            op.operands[1].type.size != 1:
+        return q, scale
+    m.ops.append(op)
+    c = scalar_of(op.operands[1])
+    return op.operands[0], scale * (c if isinstance(op, nn.Mul) else 1.0 / c)
+
+
 def _scores(v: Value, m: Match) -> tuple[Value, Value, bool, float]:
     """(q heads, k heads, k given transposed, scale) of the softmax input `v`."""
     scale = 1.0
@@ -58,6 +71,7 @@ def _scores(v: Value, m: Match) -> tuple[Value, Value, bool, float]:
         v = op.operands[0]
     op = producer(v, (nn.Einsum, nn.MatMul), m, "softmax input")
     q, k = op.operands
+    q, scale = _prescaled(q, m, scale)
     if isinstance(op, nn.MatMul):
         return q, k, True, scale
     ins, out = einsum_terms(op)
@@ -68,22 +82,24 @@ def _scores(v: Value, m: Match) -> tuple[Value, Value, bool, float]:
     return q, k, False, scale
 
 
-def _projection(v: Value, ctx: Ctx, m: Match) -> tuple[Value, list[Op], Value, np.ndarray]:
-    """(projection value, movement ops, x, w) behind the head arrangement `v`."""
+def _projection(v: Value, ctx: Ctx, m: Match) -> tuple:
+    """(projection value, movement ops, x, w [D, C], bias [C] or None) behind the head
+    arrangement `v` (C: E, or 3E for a packed q, k, v projection)."""
     source, ops = region(v, ctx, m)
     op = producer(source, (rec.Dense, nn.MatMul), m, "head source")
-    expect(len(op.operands) == 2, "projection has a bias")
     expect(not isinstance(op, rec.Dense) or op.attrs["activation"] == "none",
            "projection has an activation")
     w = const_of(op.operands[1])
     expect(w is not None and w.ndim == 2, "projection weight is not a constant matrix")
+    b = op.arg("b") if isinstance(op, rec.Dense) else None
+    expect(b is None or const_of(b) is not None, "projection bias is not a constant")
     m.vals.setdefault("w_bits", []).append(op.operands[1].type.bits)  # q, k, v in order
     x = reshaped_from(op.operands[0])  # not matched: the reshape may feed other layers too
-    return source, ops, x, w
+    return source, ops, x, w, None if b is None else const_of(b)
 
 
 def _pattern(op: Op, ctx: Ctx) -> Match:
-    expect(len(op.results) == 1 and op.result.type.rank == 3, "not a merge into [B, F, E]")
+    expect(len(op.results) == 1 and op.result.type.rank >= 2, "not a merge of heads")
     m = Match(op)
     o, out_ops = region(op.result, ctx, m)
     mm = producer(o, nn.MatMul, m, "merged value")
@@ -101,23 +117,10 @@ def _pattern(op: Op, ctx: Ctx) -> Match:
     return m
 
 
-def _layout(block: np.ndarray, f: int, e: int, dh: int) -> tuple[int, int]:
-    """(batch row, head) of one [F, dh] head block of probe codes, or NoMatch."""
-    b, h = int(block[0, 0]) // (f * e), (int(block[0, 0]) % e) // dh
-    want = (b * f + np.arange(f)[:, None]) * e + h * dh + np.arange(dh)[None, :]
-    expect(np.array_equal(block, want), "heads are not contiguous column blocks")
-    return b, h
-
-
-def _arm_map(m: Match, key: str, dims: tuple[int, ...]) -> list[tuple[int, int]]:
-    source, ops, _, _ = m.arms[key]
-    b, f, e, dh = dims
+def _arm_codes(m: Match, key: str) -> np.ndarray:
+    source, ops = m.arms[key][:2]
     out = probe(source, ops, m.heads[key])
-    if key == "k" and m.kt:
-        out = np.swapaxes(out, -1, -2)
-    expect(out.shape[-2:] == (f, dh) and out.size == b * f * e, f"{key} heads have shape "
-           f"{list(out.shape)}, not [.., {f}, {dh}]")
-    return [_layout(blk, f, e, dh) for blk in out.reshape(-1, f, dh)]
+    return np.swapaxes(out, -1, -2) if key == "k" and m.kt else out
 
 
 def _check(m: Match, ctx: Ctx) -> str | None:
@@ -129,29 +132,42 @@ def _check(m: Match, ctx: Ctx) -> str | None:
 
 
 def _decode(m: Match) -> None:
-    ws = [m.arms[k][3] for k in "qkv"]
-    expect(len({w.shape for w in ws}) == 1, "projections differ in shape")
-    (d, e), dh = ws[0].shape, m.heads["q"].type.shape[-1]
-    f = m.heads["q"].type.shape[-2]
-    b = m.x.type.size // (f * d)
-    expect(b * f * d == m.x.type.size, f"tokens {list(m.x.type.shape)} are not [B, {f}, {d}]")
-    expect(m.anchor.result.type.shape == (b, f, e), f"merge is not [{b}, {f}, {e}]")
-    expect(e % dh == 0, f"{e} columns do not split into heads of {dh}")
-    dims = (b, f, e, dh)
-    maps = [_arm_map(m, k, dims) for k in "qkv"]
+    f, dh = m.heads["q"].type.shape[-2:]
+    w_full = m.arms["q"][3]
+    d, width = w_full.shape
+    tokens = m.x.type.size // d
+    n_b = tokens // f
+    expect(n_b * f * d == m.x.type.size, f"tokens {list(m.x.type.shape)} are not {f} per row")
+    layouts = {}
+    for key in "qkv":
+        codes = _arm_codes(m, key)
+        expect(codes.shape[-2:] == (f, dh), f"{key} heads have shape {list(codes.shape)}, "
+                                            f"not [.., {f}, {dh}]")
+        expect(m.arms[key][3].shape == (d, width), "projections differ in shape")
+        layouts[key] = arm_layout(codes, width, n_b, f, dh)
+    orders = set.intersection(*(lay[0] for lay in layouts.values()))
+    expect(bool(orders), "q, k and v order their tokens differently")
+    order = min(orders)  # ("batch" before "sequence" when one row or one token fits both)
+    maps = [layouts[k][2][order] for k in "qkv"]
     expect(maps[0] == maps[1] == maps[2], "q, k and v arrange heads differently")
-    expect(sorted(maps[0]) == [(i, h) for i in range(b) for h in range(e // dh)],
+    heads = len(maps[0]) // n_b
+    e = heads * dh
+    expect(sorted(maps[0]) == [(i, h) for i in range(n_b) for h in range(heads)],
            "head blocks do not cover every (batch row, head) once")
     where = {bh: i for i, bh in enumerate(maps[0])}
     got = probe(m.o, m.out_ops, m.anchor.result)
-    expect(got.size == b * f * e, "merge does not give [B, F, H*dh]")
-    col = np.arange(e)
-    blocks = np.array([[where[(i, c // dh)] for c in col] for i in range(b)])  # [B, E]
-    want = (blocks[:, None, :] * f + np.arange(f)[None, :, None]) * dh + col % dh
-    expect(np.array_equal(got.reshape(b, f, e), want), "merge does not invert the split")
-    m.vals.update(heads_n=e // dh, ws=ws, tokens=(b, f, d))
+    expect(got.size == n_b * f * e, "merge does not give [B, F, H*dh]")
+    out_order = merged_order(got, where, (n_b, f, e, dh))
+    offsets = [layouts[k][1] for k in "qkv"]
+    ws = [m.arms[k][3][:, o:o + e] for k, o in zip("qkv", offsets)]
+    bs = [m.arms[k][4] for k in "qkv"]
+    bias = None if all(b is None for b in bs) else \
+        np.stack([np.zeros(e, ws[0].dtype) if b is None else b[o:o + e]
+                  for b, o in zip(bs, offsets)])
+    m.vals.update(heads_n=heads, ws=ws, bias=bias, tokens=(n_b, f, d), order=order,
+                  out_order=out_order)
     if m.mask is not None:
-        m.vals["mask4"] = _mask_layout(m, maps[0], (b, e // dh, f))
+        m.vals["mask4"] = _mask_layout(m, maps[0], (n_b, heads, f))
 
 
 def _mask_layout(m: Match, order: list[tuple[int, int]], dims: tuple[int, int, int]):
@@ -174,22 +190,61 @@ def _mask_layout(m: Match, order: list[tuple[int, int]], dims: tuple[int, int, i
     return out[0, 0] if np.all(out == out[:1, :1]) else out
 
 
-def _rewrite(m: Match) -> Rewrite:
-    ops: list[Op] = [new_const(w, bits) for w, bits in zip(m.ws, m.w_bits)]
+def _tokens(m: Match, ops: list[Op]) -> Value:
+    """x as [B, F, D]: a view of batch-major tokens, a transpose of sequence-major ones."""
+    n_b, f, d = m.tokens
     x = m.x
+    if m.order == "sequence":
+        src = x.owner
+        if isinstance(src, nn_shape.Transpose) and list(src.attrs["perm"]) == [1, 0, 2] \
+                and src.operands[0].type.shape == m.tokens:
+            return src.operands[0]  # x is itself the transpose of [B, F, D] tokens
+        if x.type.shape != (f, n_b, d):
+            ops.append(nn_shape.Reshape([x], {"shape": [f, n_b, d]}))
+            x = ops[-1].result
+        ops.append(nn_shape.Transpose([x], {"perm": [1, 0, 2]}))
+        return ops[-1].result
     if x.type.shape != m.tokens:
-        ops.append(nn_shape.Reshape([x], {"shape": m.tokens}))
+        ops.append(nn_shape.Reshape([x], {"shape": list(m.tokens)}))
         x = ops[-1].result
+    return x
+
+
+def _mask_operand(m: Match, ops: list[Op]) -> Value | None:
     mask = m.vals.get("mask4")
     if isinstance(mask, np.ndarray):
         ops.append(new_const(mask))
-        mask = ops[-1].result
-    elif mask is not None and mask.type.shape != (m.tokens[1],) * 2:
-        ops.append(nn_shape.Reshape([mask], {"shape": [m.tokens[1]] * 2}))
-        mask = ops[-1].result
-    new = rec.Attention([x, *(c.result for c in ops[:3]), *([mask] if mask is not None else [])],
+        return ops[-1].result
+    f = m.tokens[1]
+    if mask is not None and mask.type.shape != (f, f):
+        ops.append(nn_shape.Reshape([mask], {"shape": [f, f]}))
+        return ops[-1].result
+    return mask
+
+
+def _rewrite(m: Match) -> Rewrite:
+    ws = [new_const(np.ascontiguousarray(w), bits) for w, bits in zip(m.ws, m.w_bits)]
+    ops: list[Op] = list(ws)
+    x = _tokens(m, ops)
+    mask = _mask_operand(m, ops)
+    bias = m.bias
+    if bias is None and mask is not None:
+        bias = np.zeros((3, m.ws[0].shape[1]), m.ws[0].dtype)
+    if bias is not None:
+        ops.append(new_const(bias))
+        bias = ops[-1].result
+    extra = [v for v in (bias, mask) if v is not None]
+    new = rec.Attention([x, *(c.result for c in ws), *extra],
                         {"heads": m.heads_n, "scale": m.scale})
-    return Rewrite([*ops, new], new.result)
+    ops.append(new)
+    out = new.result
+    if m.out_order == "sequence":
+        ops.append(nn_shape.Transpose([out], {"perm": [1, 0, 2]}))
+        out = ops[-1].result
+    if out.type.shape != m.anchor.result.type.shape:
+        ops.append(nn_shape.Reshape([out], {"shape": list(m.anchor.result.type.shape)}))
+        out = ops[-1].result
+    return Rewrite(ops, out)
 
 
 RULES = (Rule("attention", MOVES, _pattern, _rewrite, _check),)

@@ -32,7 +32,7 @@ def expected_rec_ops(entry: dict) -> set[str]:
             want.add("rec.cross" if "dcn" in model else "rec.dot_interaction")
     if model in ("fm", "deepfm", "dfm", "nfm"):
         want.add("rec.fm")
-    if model == "autoint":
+    if model in ("autoint", "afi"):
         want.add("rec.attention")
     if model in ("dcn", "dcnmix"):
         want.add("rec.cross")
