@@ -110,6 +110,9 @@ def _add_compile(sub) -> None:
     p.add_argument("-p", "--pipeline", help="replace the default stages after import")
     p.add_argument("--precision", help="assign-precision options, e.g. 'default=8'")
     p.add_argument("--inputs", help=".npz inputs for the functional check (default: generated)")
+    p.add_argument("--profile", metavar="FILE.npz",
+                   help="lookup counts per table row (pimc profile): tables are sharded by load "
+                   "and their hot rows replicated over the banks (default: uniform lookups)")
     p.add_argument("--emit", choices=EMIT_CHOICES, help="stop after this stage")
     p.add_argument("--time-limit", type=_seconds, default=1.0, help="CP-SAT seconds")
     p.add_argument("--deadline", type=_seconds, default=DEFAULT_DEADLINE,
@@ -190,8 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_add_import, _add_opt, _add_run, _add_compile, _add_simulate, _add_demo,
-                _add_targets, _add_supernet, _add_inputs, _add_zoo, _add_export_subnet,
-                _add_search):
+                _add_targets, _add_supernet, _add_inputs, _add_profile, _add_zoo,
+                _add_export_subnet, _add_search):
         add(sub)
     _show_defaults(parser)
     return parser
@@ -213,6 +216,19 @@ def _show_defaults(parser: argparse.ArgumentParser) -> None:
         if isinstance(action, argparse._SubParsersAction):
             for child in action.choices.values():
                 _show_defaults(child)
+
+
+def _add_profile(sub) -> None:
+    p = sub.add_parser("profile", help="count the table rows a model looks up on given inputs "
+                       "(for compile --profile)")
+    p.add_argument("model", help="the .onnx model or .pir IR file")
+    p.add_argument("--inputs", required=True,
+                   help=".npz of real inputs (one array per model input; many rows)")
+    p.add_argument("-o", "--output", required=True, help="the .npz file to write")
+    p.add_argument("--batch", type=_count, help="bind the symbolic batch dimension (ONNX)")
+    p.add_argument("--dim", action="append", default=[], metavar="NAME=N",
+                   help="bind a named symbolic dimension (ONNX; repeatable)")
+    p.set_defaults(func=_lazy("compiler.tool_commands", "cmd_profile"))
 
 
 def _add_inputs(sub) -> None:

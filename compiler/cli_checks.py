@@ -149,6 +149,11 @@ def check_precision(options: str | None) -> None:
 def precheck_compile(args) -> dict[str, int]:
     """Everything `pimc compile` can refuse before it starts; returns the bound --dim names."""
     need_kind(args.model, "onnx")
+    if getattr(args, "profile", None):
+        if not Path(args.profile).is_file():
+            raise PimcError("no such file (--profile: an .npz written by pimc profile)",
+                            args.profile)
+        need_kind(args.profile, "npz")
     check_output(args.output, "folder")
     args.target = preset_name(args.target)
     check_precision(args.precision)

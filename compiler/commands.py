@@ -167,7 +167,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
                              precision=args.precision, inputs=inputs, emit=args.emit,
                              time_limit=args.time_limit, seed=args.seed, dims=dims,
                              check=not args.no_check, say=lambda s: print(s, file=sys.stderr),
-                             deadline=clock)
+                             deadline=clock, profile=args.profile)
         for note in result.notes:
             print(f"pimc: note: {note}", file=sys.stderr)
         for warning in result.warnings:

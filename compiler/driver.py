@@ -111,10 +111,12 @@ def compile(model: Any, target: str, batch: int | None = None, objective: str = 
             time_limit: float = 1.0, seed: int = 0, check: bool | str = "full",
             say: Callable[[str], None] = lambda s: None,
             deadline: float | Deadline | None = None,
-            dims: Mapping[str, int] | None = None) -> Compiled:
+            dims: Mapping[str, int] | None = None, profile: str | None = None) -> Compiled:
     """Compile an ONNX model (path or ModelProto) for `target` (preset name or YAML path);
     `check` is "full", "final" or "none" (see `_check_level`); past `deadline` seconds (or a
-    Deadline) the compile stops with a PimcError naming the stage."""
+    Deadline) the compile stops with a PimcError naming the stage; `profile`: an .npz of
+    per-row lookup counts by embedding bag (``pimc profile``) that shards tables by load and
+    replicates hot rows."""
     clock = deadline if isinstance(deadline, Deadline) else Deadline(deadline)
     level = _check_level(check)
     if objective not in OBJECTIVES:
@@ -144,7 +146,7 @@ def compile(model: Any, target: str, batch: int | None = None, objective: str = 
         options = f"{bits},{calib}"
         stages = ([("passes", pipeline)] if pipeline is not None
                   else stage_specs(target, objective, min(time_limit, clock.left() / 2), seed,
-                                   options))  # CP-SAT gets at most half of what is left
+                                   options, profile))  # CP-SAT gets half of what is left
         for stage, spec in stages:
             flow.step(stage, total,
                       lambda spec=spec: _run_stage(module, spec, level == "full", clock))

@@ -18,12 +18,16 @@ EMIT_CHOICES = ("ir", *(name for name, _ in STAGES))
 
 
 def stage_specs(target: str, objective: str, time_limit: float, seed: int,
-                precision: str | None = None) -> list[tuple[str, str]]:
-    """The default stages for one compile, specs filled in."""
+                precision: str | None = None,
+                profile: str | None = None) -> list[tuple[str, str]]:
+    """The default stages for one compile, specs filled in (`profile`: an .npz of per-row
+    lookup counts by embedding bag, for ``tile``)."""
     out = []
     for name, spec in STAGES:
         spec = spec.format(target=target, objective=objective, time_limit=time_limit, seed=seed)
         if name == "precision" and precision:
             spec = f"assign-precision{{{precision}}}"
+        if name == "tiled" and profile:
+            spec = f"tile{{profile={profile}}}"
         out.append((name, spec))
     return out

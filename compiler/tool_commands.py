@@ -1,4 +1,4 @@
-"""Handlers of the helper commands: `pimc inputs`, `pimc zoo list|export` and
+"""Handlers of the helper commands: `pimc inputs`, `pimc profile`, `pimc zoo list|export` and
 `pimc export-subnet`. The last two hand the model work to `frontend` (where torch is imported,
 only when they run); nothing here imports torch."""
 
@@ -11,11 +11,17 @@ from pathlib import Path
 from compiler.cli_checks import check_dims, check_output, need_kind, parse_dims
 from ir.errors import PimcError
 
-__all__ = ["cmd_export_subnet", "cmd_inputs", "cmd_zoo_export", "cmd_zoo_list", "parse_dims"]
+__all__ = ["cmd_export_subnet", "cmd_inputs", "cmd_profile", "cmd_zoo_export", "cmd_zoo_list",
+           "parse_dims"]
 
 
 def _graph(path: str, batch: int | None, dims: dict[str, int]):
     """The main graph of an ONNX model (imported with the dims bound) or of IR text."""
+    return _module(path, batch, dims).main
+
+
+def _module(path: str, batch: int | None, dims: dict[str, int]):
+    """An ONNX model (imported with the dims bound) or IR text, as a module."""
     from compiler.cli_checks import file_kind
 
     if not Path(path).is_file():
@@ -25,11 +31,11 @@ def _graph(path: str, batch: int | None, dims: dict[str, int]):
 
         proto = load_onnx(path)
         check_dims(proto, dims)
-        return import_onnx(proto, batch=batch, dims=dims, name=Path(path).stem).main
+        return import_onnx(proto, batch=batch, dims=dims, name=Path(path).stem)
     need_kind(path, "ir")
     from ir.io import load
 
-    return load(path).main
+    return load(path)
 
 
 def cmd_inputs(args: argparse.Namespace) -> int:
@@ -43,6 +49,34 @@ def cmd_inputs(args: argparse.Namespace) -> int:
     atomic_write(args.output, lambda tmp: write_npz(feed, tmp))
     shapes = ", ".join(f"{k} {v.dtype}{list(v.shape)}" for k, v in feed.items())
     print(f"wrote {args.output}: {shapes}", file=sys.stderr)
+    return 0
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    """Per embedding bag (by its tile name), how often each row is looked up on the inputs:
+    the model's front end (canonicalize, fuse-interactions) interpreted on them."""
+    from compiler._feed_check import check_feed
+    from compiler.commands import _load_inputs
+    from ir.io import atomic_write, write_npz
+    from passes._lowering.embedding import lookup_counts
+    from passes.manager import PassManager
+    from passes.pipeline import parse_pipeline
+
+    check_output(args.output, ".npz")
+    need_kind(args.inputs, "npz")
+    module = _module(args.model, args.batch, parse_dims(args.dim))
+    feed = _load_inputs(args.inputs)
+    check_feed(module.main, feed, "inputs")
+    PassManager(parse_pipeline("canonicalize,fuse-interactions")).run(module)
+    counts = lookup_counts(module.main, feed)
+    if not counts:
+        raise PimcError("has no embedding bag with a constant table to profile", args.model)
+    atomic_write(args.output, lambda tmp: write_npz(counts, tmp))
+    for name, c in counts.items():
+        top = float(c.max()) / max(1, int(c.sum()))
+        print(f"{name}: {int(c.sum())} lookups over {c.size} rows, hottest row {top:.1%}",
+              file=sys.stderr)
+    print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
 

@@ -9,9 +9,12 @@ concatenated by `pim.combine`; the op's digital tail follows (see `passes._lower
 Every `pim.mvm` carries `op` (e.g. "dense3"; attention projections "attention0.q") and `tile`.
 
 Embedding bags on "bank" become `shards` row shards each (0: as many as the bank capacity
-requires), balanced by the lookup counts in `profile` (an .npz keyed by op name, e.g. "emb3")
-or uniformly. On streamed targets, or when resident weights do not fit and
-`allow-streaming=true`, every weight tile is loaded by a `pim.load` and `pim.streamed` is set.
+requires), balanced by the lookup counts in `profile` (an .npz keyed by op name, e.g. "emb3",
+of per-row counts: ``pimc profile`` writes one from model inputs) or uniformly; with a profile,
+rows hotter than half a shard's share are replicated into every shard and served in turn, and
+each shard's expected share of the lookups (`pim.freq`) is what the costs charge it. On
+streamed targets, or when resident weights do not fit and `allow-streaming=true`, every weight
+tile is loaded by a `pim.load` and `pim.streamed` is set.
 """
 
 from __future__ import annotations
@@ -134,15 +137,30 @@ class Tile(Pass):
         need = embedding.shards_needed(op, target.dram.bank_size / 8)
         count = self.shards or embedding.parallel_shards(
             op, target, need, max(need, target.dram.banks // max(1, tables)))
-        ranges = embedding.bounds(op.operands[0].type.shape[0], count, self._profile(name))
-        ops, value = embedding.shard_bag(op, name, ranges)
+        rows = op.operands[0].type.shape[0]
+        profile = self._profile(name, rows)
+        hot = embedding.hot_rows(profile, count, rows)
+        cold = None if profile is None else np.asarray(profile, np.float64).copy()
+        if cold is not None:
+            cold[hot] = 0.0  # hot rows are served by every shard: split the rest
+        ranges = embedding.bounds(rows, count, cold)
+        ops, value = embedding.shard_bag(op, name, ranges, profile, hot)
         _replace(graph, op, ops, value)
 
-    def _profile(self, name: str) -> np.ndarray | None:
+    def _profile(self, name: str, rows: int) -> np.ndarray | None:
         if not self.profile:
             return None
         try:
             with np.load(self.profile) as data:
-                return data[name] if name in data.files else None
-        except OSError as exc:
+                counts = data[name] if name in data.files else None
+        except (OSError, ValueError) as exc:
             raise PimcError(f"tile: cannot read profile {self.profile!r}: {exc}") from None
+        if counts is None:
+            return None
+        counts = np.asarray(counts)
+        if counts.ndim != 1 or counts.size != rows or counts.dtype.kind not in "iuf" \
+                or not np.all(np.isfinite(counts)) or np.any(counts < 0):
+            raise PimcError(f"tile: profile {self.profile!r} entry '{name}' is "
+                            f"{counts.dtype}{list(counts.shape)}; accepted: {rows} finite "
+                            f"non-negative lookup counts, one per row of the table")
+        return counts

@@ -76,20 +76,32 @@ class Gather(Op):
     `table` holds rows r0..r1 of the full table. Indices outside the shard contribute
     nothing (zeros for sum and lookups, -inf for max), so `pim.combine` of every shard gives
     the whole embedding bag; "mean" shards return sums, divided by the bag size on combine.
+
+    Hot-row replication: `hot` lists rows (ids of the full table, sorted) that every one of
+    the bag's `turns` shards also holds, after its own rows. A lookup of a hot row at flat
+    position p of `indices` is served by shard p mod `turns` alone, so the hot rows' lookups
+    spread over every bank; the shard's own range serves the rest.
     """
 
     name = "pim.gather"
     operands_spec = ("table", "indices", "offsets?")
     attrs_spec = {"op": Attr("str"), "shard": Attr("int"), "rows": Attr("ints"),
-                  "mode": Attr("str", "sum", ("sum", "mean", "max", "none"))}
+                  "mode": Attr("str", "sum", ("sum", "mean", "max", "none")),
+                  "hot": Attr("ints", None), "turns": Attr("int", None)}
 
     def infer_types(self):
         from ir.dialects.rec import EmbeddingBag
 
         r0, r1 = self.attrs["rows"]
-        if self.operands[0].type.shape[0] != r1 - r0:
+        hot = self.attrs.get("hot") or ()
+        if self.operands[0].type.shape[0] != r1 - r0 + len(hot):
             raise PimcError(f"{self.name}: shard has {self.operands[0].type.shape[0]} rows, "
-                            f"rows {r0}..{r1} say {r1 - r0}")
+                            f"rows {r0}..{r1} and {len(hot)} hot rows say {r1 - r0 + len(hot)}")
+        if hot and not (self.attrs.get("turns") or 0) > self.attrs["shard"] >= 0:
+            raise PimcError(f"{self.name}: shard {self.attrs['shard']} holds hot rows but "
+                            f"turns is {self.attrs.get('turns')}; accepted: turns > shard >= 0")
+        if list(hot) != sorted(set(hot)):
+            raise PimcError(f"{self.name}: hot rows must be sorted and distinct")
         bag = EmbeddingBag(self.operands, {"mode": self.attrs["mode"]})
         return [r.type for r in bag.results]
 

@@ -97,9 +97,17 @@ def _gather(op, table, indices, offsets=None):
     r0, r1 = op.attrs["rows"]
     mode = op.attrs["mode"]
     inside = (indices >= r0) & (indices < r1)
+    at = np.where(inside, indices - r0, table.shape[0])
+    hot = np.asarray(op.attrs.get("hot") or (), np.int64)
+    if hot.size:  # hot rows: served here only at this shard's turn of the flat positions
+        is_hot = np.isin(indices, hot)
+        turn = np.arange(indices.size).reshape(indices.shape) % op.attrs["turns"]
+        mine = is_hot & (turn == op.attrs["shard"])
+        copy = (r1 - r0) + np.searchsorted(hot, indices)
+        at = np.where(is_hot, np.where(mine, copy, table.shape[0]), at)
     fill = -np.inf if mode == "max" else 0.0
     padded = np.concatenate([table, np.full((1, table.shape[1]), fill, table.dtype)])
-    rows = padded[np.where(inside, indices - r0, table.shape[0])]
+    rows = padded[at]
     if mode == "none":
         return rows
     if offsets is None:

@@ -3,6 +3,12 @@
 Shards are contiguous row ranges balanced by expected lookups: equal rows when lookups are
 uniform, equal cumulative frequency when a profile (per-row lookup counts) is given. Their
 number is given, or as many as the bank capacity requires (at least one per table).
+
+With a profile, a row that alone draws more than half of one shard's fair share of the lookups
+(a hot row: no contiguous split balances it) is replicated into every shard, and its lookups are
+served in turn by all of them (``pim.gather``'s ``hot``/``turns``); the other rows are split
+by their own cumulative frequency. Each shard carries ``pim.freq``, its expected share of the
+bag's lookups, which the costs read.
 """
 
 from __future__ import annotations
@@ -13,11 +19,11 @@ import numpy as np
 
 from ir.core import Op, Value
 from ir.dialects import pim
-from ir.dialects.pim_attrs import A_BITS, UNIT, W_BITS
+from ir.dialects.pim_attrs import A_BITS, FREQ, UNIT, W_BITS
 from passes._costing.op_primitives import table_bits, table_bytes
 from passes.rewrite import new_const
 
-__all__ = ["bounds", "parallel_shards", "shard_bag", "shards_needed"]
+__all__ = ["bounds", "hot_rows", "lookup_counts", "parallel_shards", "shard_bag", "shards_needed"]
 
 
 def shards_needed(op: Op, bank_bytes: float) -> int:
@@ -62,25 +68,93 @@ def bounds(rows: int, shards: int, profile: np.ndarray | None = None) -> list[tu
     return [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
 
 
-def shard_bag(op: Op, name: str, ranges: list[tuple[int, int]]) -> tuple[list[Op], Value]:
-    """`pim.gather` per row range of the bag's constant table, then one `pim.combine`."""
+def hot_rows(profile: np.ndarray | None, shards: int, rows: int) -> np.ndarray:
+    """Rows (sorted, < `rows`) that alone draw more than half of one shard's fair share
+    (1/(2 x `shards`)) of the lookups in `profile`: a contiguous split cannot put such a row
+    with others without overloading that shard by up to half a share."""
+    if profile is None or shards < 2:
+        return np.zeros(0, np.int64)
+    counts = np.asarray(profile, np.float64)[:rows]
+    total = float(counts.sum())
+    if total <= 0:
+        return np.zeros(0, np.int64)
+    return np.flatnonzero(counts > total / (2 * shards)).astype(np.int64)
+
+
+def shard_bag(op: Op, name: str, ranges: list[tuple[int, int]],
+              profile: np.ndarray | None = None,
+              hot: np.ndarray | None = None) -> tuple[list[Op], Value]:
+    """`pim.gather` per row range of the bag's constant table (each also holding the `hot`
+    rows), then one `pim.combine`; with a `profile`, each shard's `pim.freq`."""
     table = np.asarray(op.operands[0].owner.attrs["value"])
     mode = op.attrs["mode"]
     bits = {f.name: f.of(op) for f in (W_BITS, A_BITS) if f.has(op)}
+    hot = np.zeros(0, np.int64) if hot is None or len(ranges) < 2 else hot
+    shares = _shares(profile, ranges, hot)
     ops: list[Op] = []
     parts = []
     for s, (r0, r1) in enumerate(ranges):
-        const = new_const(np.ascontiguousarray(table[r0:r1]))
+        const = new_const(np.ascontiguousarray(np.concatenate([table[r0:r1], table[hot]])))
         UNIT.set(const, "none")
-        gather = pim.Gather([const.result, *op.operands[1:]],
-                            {"op": name, "shard": s, "rows": [r0, r1], "mode": mode,
-                             UNIT.name: "bank", **bits})
+        attrs = {"op": name, "shard": s, "rows": [r0, r1], "mode": mode, UNIT.name: "bank",
+                 **bits}
+        if hot.size:
+            attrs.update(hot=[int(x) for x in hot], turns=len(ranges))
+        gather = pim.Gather([const.result, *op.operands[1:]], attrs)
+        if shares is not None:
+            FREQ.set(gather, shares[s])
         ops += [const, gather]
         parts.append(gather.result)
     scale = 1.0 / op.operands[1].type.shape[-1] if mode == "mean" else 1.0
     combine = pim.Combine(parts, {"op": name, "mode": "max" if mode == "max" else "sum",
                                   "scale": scale, UNIT.name: "digital", **bits})
     return [*ops, combine], combine.result
+
+
+def _shares(profile: np.ndarray | None, ranges: list[tuple[int, int]],
+            hot: np.ndarray) -> list[float] | None:
+    """Each shard's expected share of the lookups: its own rows' counts (hot rows excepted)
+    plus an equal part of the hot rows' counts."""
+    if profile is None:
+        return None
+    counts = np.zeros(max(b for _, b in ranges), np.float64)
+    given = np.asarray(profile, np.float64)[:counts.size]
+    counts[:given.size] = given
+    total = float(counts.sum())
+    if total <= 0:
+        return None
+    spread = float(counts[hot].sum()) / len(ranges)
+    counts[hot] = 0.0
+    return [(float(counts[a:b].sum()) + spread) / total for a, b in ranges]
+
+
+def lookup_counts(graph, feeds) -> dict[str, np.ndarray]:
+    """Per embedding bag with a constant table (by its `tile` name, "emb3"): how often each
+    row is looked up when `graph` runs on `feeds` (a profile for ``tile{profile=...}``)."""
+    from ir.dialects import nn
+    from ir.interp import run
+    from passes._lowering.kinds import kind_of, op_names
+
+    bags = {op: name for op, name in op_names(graph).items()
+            if kind_of(op) == "embedding" and isinstance(op.operands[0].owner, nn.Constant)}
+    counts = {name: np.zeros(op.operands[0].type.shape[0], np.int64)
+              for op, name in bags.items()}
+    readers: dict[Value, list[str]] = {}
+    for op, name in bags.items():
+        readers.setdefault(op.operands[1], []).append(name)
+
+    def add(value: Value, ids: np.ndarray) -> None:
+        for name in readers.get(value, ()):
+            rows = counts[name].size
+            ids = np.asarray(ids, np.int64).ravel()
+            counts[name] += np.bincount(ids[(ids >= 0) & (ids < rows)], minlength=rows)
+
+    for i, v in enumerate(graph.args):
+        if v in readers:
+            add(v, feeds[v.name] if isinstance(feeds, dict) else feeds[i])
+    run(graph, feeds, observe=lambda op, outs: [add(r, a) for r, a in zip(op.results, outs)
+                                                if r in readers])
+    return counts
 
 
 def shardable(op: Op) -> bool:
