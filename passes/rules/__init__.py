@@ -30,6 +30,7 @@ RULE_FAMILIES: dict[str, str] = {
     "attention": "passes.rules.attention",
     "gating": "passes.rules.gating",
     "moe": "passes.rules.moe",
+    "attention-pool": "passes.rules.attention_pool",
     "efc": "passes.rules.efc",
 }
 

@@ -34,6 +34,8 @@ def expected_rec_ops(entry: dict) -> set[str]:
         want.add("rec.fm")
     if model in ("autoint", "afi"):
         want.add("rec.attention")
+    if model == "afm":
+        want.add("rec.moe")
     if model in ("dcn", "dcnmix"):
         want.add("rec.cross")
     return want
