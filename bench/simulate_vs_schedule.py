@@ -6,7 +6,9 @@
 
 For every fixture model and target: the scheduler's latency and interval (schedule.json), the
 simulator's (8 batches, durations re-derived from the cost model), their difference in percent,
-the binding resource and op, and the simulator's run time. Rows beyond 5% are marked `!`.
+the binding resource and op, the simulator's run time and the share of the chip's area the
+mapping uses. Rows beyond 5% are marked `!`. Last, per target: how many distinct simulated
+throughputs the distinct models get, and how many compiles use less than the whole chip.
 
 `--engines` times the simulator's heap-based engine against an equivalent SimPy model (one
 process per task and batch, an `AllOf` over `PriorityResource` requests for its resources) on the
@@ -37,9 +39,11 @@ def scheduled(model: Path, target: str, batch: int, objective: str):
     return schedule_dict(c.module, load_target(target), objective), c.module
 
 
-def _row(model: Path, target: str, args) -> tuple[str, bool]:
+def _row(model: Path, target: str, args) -> tuple[str, bool, dict]:
+    from compiler._report_facts import used_area
     from compiler.simulator import compare, simulate
     from ir.errors import PimcError
+    from targets import load_target
 
     name = model.stem[:30]
     try:
@@ -47,15 +51,19 @@ def _row(model: Path, target: str, args) -> tuple[str, bool]:
         t = time.perf_counter()
         sim = simulate(sched, module)
         secs = time.perf_counter() - t
+        area = used_area(module, load_target(target))
     except PimcError as exc:
-        return f"{name:30} {target:8} n/a: {str(exc)[:80]}", False
+        return f"{name:30} {target:8} n/a: {str(exc)[:80]}", False, {}
     bad = compare(sim, sched)
     d = sim.difference_percent
     b = sim.binding
+    used = area["used_mm2"] / area["chip_mm2"]
+    facts = {"samples_per_s": round(sim.samples_per_second, 6), "used": used,
+             "binding": b.get("resource", "-")}
     return (f"{name:30} {target:8} {sched['latency']:>9} {sim.latency_cycles:>9} "
             f"{d['latency']:>+7.2f} {sched['interval']:>9} {sim.interval_cycles:>9} "
-            f"{d['interval']:>+7.2f} {'!' if bad else ' '} {secs:6.3f}  "
-            f"{b.get('resource', '-')} ({str(b.get('op', '-'))[:24]})"), bool(bad)
+            f"{d['interval']:>+7.2f} {'!' if bad else ' '} {secs:6.3f} {used:6.1%}  "
+            f"{b.get('resource', '-')} ({str(b.get('op', '-'))[:24]})"), bool(bad), facts
 
 
 def corpus(args) -> None:
@@ -63,15 +71,36 @@ def corpus(args) -> None:
     print(f"batch {args.batch}, objective {args.objective}, 8 simulated batches; differences "
           "are (simulated - scheduled) / scheduled")
     print(f"{'model':30} {'target':8} {'sch lat':>9} {'sim lat':>9} {'d lat%':>7} "
-          f"{'sch II':>9} {'sim II':>9} {'d II%':>7}   {'sim s':>6}  binding resource (op)")
+          f"{'sch II':>9} {'sim II':>9} {'d II%':>7}   {'sim s':>6} {'used':>6}  "
+          "binding resource (op)")
     rows = worst = 0
+    per_target: dict[str, dict[str, dict]] = {}
     for model in models:
         for target in args.targets.split(","):
-            line, bad = _row(model, target, args)
+            line, bad, facts = _row(model, target, args)
             rows += 1
             worst += bad
+            if facts:
+                per_target.setdefault(target, {})[model.stem] = facts
             print(line, flush=True)
     print(f"{rows} rows, {worst} beyond 5%")
+    print("\nper target: distinct simulated throughputs over distinct models (a model's two "
+          "exports count once), compiles using less than the whole chip")
+    for target, got in per_target.items():
+        models_ = {_family(m) for m in got}
+        rates = {_family(m): f["samples_per_s"] for m, f in got.items()}
+        below = sum(f["used"] < 1 for f in got.values())
+        print(f"  {target:8} {len(set(rates.values()))} distinct of {len(models_)} models "
+              f"({len(set(rates.values())) / max(1, len(models_)):.0%}); used < chip in "
+              f"{below} of {len(got)} compiles")
+
+
+def _family(stem: str) -> str:
+    """The model a fixture exports (its exporter suffix dropped)."""
+    for suffix in ("_legacy", "_dynamo"):
+        if stem.endswith(suffix):
+            return stem[: -len(suffix)]
+    return stem
 
 
 def _simpy_run(tasks, resources: int, batches: int, interval):
