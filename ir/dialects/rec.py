@@ -126,6 +126,8 @@ class Cross(Op):
 
     kind "vector" (DCN): w is [D] and x @ w is a per-row scalar;
     kind "matrix" (DCN-v2): w is [D, D] ([in, out]) and x0 * (x @ w + b) + x;
+    kind "low_rank" (torchrec's LowRankCrossNet): w is V [D, r], c is U [r, D] (both [in, out])
+    and x0 * (x @ w @ c + b) + x, the two factors never multiplied into a [D, D] matrix;
     kind "mixture" (DCN-Mix, DCN-v2's low-rank mixture of `experts` experts of rank `rank`):
     w is V [E, D, r], c is C [E, r, r], u is U [E, r, D] (each expert's maps [in, out]) and
     g [D, E] the gate; expert e is x0 * (tanh(tanh(x @ w[e]) @ c[e]) @ u[e] + b), and the
@@ -134,7 +136,7 @@ class Cross(Op):
 
     name = "rec.cross"
     operands_spec = ("x0", "x", "w", "b", "c?", "u?", "g?")
-    attrs_spec = {"kind": Attr("str", "vector", ("vector", "matrix", "mixture")),
+    attrs_spec = {"kind": Attr("str", "vector", ("vector", "matrix", "low_rank", "mixture")),
                   "experts": Attr("int", 1), "rank": Attr("int", 0)}
 
     def infer_types(self):
@@ -144,13 +146,15 @@ class Cross(Op):
         if kind == "mixture":
             want = [(e, d, r), (d,), (e, r, r), (e, r, d), (d, e)]
             names = ("w", "b", "c", "u", "g")
+        elif kind == "low_rank":
+            want, names = [(d, r), (d,), (r, d)], ("w", "b", "c")
         else:
             want = [(d,) if kind == "vector" else (d, d), (d,)]
             names = ("w", "b")
         got = [t.shape for t in self.in_types[2:]]
-        fits = kind == "mixture" or (e, r) == (1, 0)
+        fits = kind == "mixture" or (e, r) == (1, 0) or (kind == "low_rank" and e == 1)
         if x0.shape != x.shape or got != want or not fits or e < 1 or \
-                (kind == "mixture" and r < 1):
+                (kind in ("mixture", "low_rank") and r < 1):
             shown = ", ".join(f"{n} {list(s)}" for n, s in zip(names, want))
             raise PimcError(f"{self.name}: x0 {list(x0.shape)}, x {list(x.shape)}, "
                             + ", ".join(f"{n.rstrip('?')} {list(s)}"

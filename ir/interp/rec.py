@@ -99,6 +99,8 @@ def _cross(op, x0, x, w, b, c=None, u=None, g=None):
         return x0 * np.matmul(x, w)[..., None] + b + x
     if op.attrs["kind"] == "matrix":
         return x0 * (np.matmul(x, w) + b) + x
+    if op.attrs["kind"] == "low_rank":
+        return x0 * (np.matmul(np.matmul(x, w), c) + b) + x
     p = _softmax(np.matmul(x, g))
     out = x
     for e, y in enumerate(mixture_experts(x, w, c, u)):

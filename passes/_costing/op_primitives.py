@@ -149,13 +149,14 @@ def _dense(op: Op) -> int:
 
 def _cross(op: Op) -> int:
     """The product with x0, the bias and the residual (3 per element) after x @ w: D per row
-    (vector) or D per element (matrix); a mixture instead runs, per row, its gate (D E),
-    softmax (3 E), and per expert its stages (D r + r r + r D, 2 r tanh) and the bias,
-    product and weighting of its D outputs."""
+    (vector), D per element (matrix) or 2 r per element (low rank); a mixture instead runs,
+    per row, its gate (D E), softmax (3 E), and per expert its stages (D r + r r + r D, 2 r
+    tanh) and the bias, product and weighting of its D outputs."""
     out = _out(op)
     if op.attrs["kind"] != "mixture":
-        d = op.operands[1].type.shape[-1]
-        return (4 if op.attrs["kind"] == "vector" else 3 + d) * out
+        d, r = op.operands[1].type.shape[-1], op.attrs["rank"]
+        per = {"vector": 1, "matrix": d, "low_rank": 2 * r}[op.attrs["kind"]]
+        return (3 + per) * out
     e, r, d = op.attrs["experts"], op.attrs["rank"], op.operands[1].type.shape[-1]
     rows = out // max(1, d)
     return out + rows * (d * e + 3 * e + e * (2 * d * r + r * r + 2 * r + 3 * d))

@@ -168,9 +168,12 @@ def _cross(op, vals, errs, outs):
     """x0 * s + b + x with s = x @ w (vector: a per-row scalar; matrix: s = x @ W + b)."""
     if op.attrs["kind"] == "mixture":
         return _error_rec.mixture_cross(op, vals, errs, outs)
-    (x0, x, w, b), (e0, ex, ew, eb) = vals, errs
+    (x0, x, w, b), (e0, ex, ew, eb) = vals[:4], errs[:4]
     s = np.asarray(x, np.float64) @ w
     es = product_bound(np.matmul, [x, w], [ex, ew])
+    if op.attrs["kind"] == "low_rank":  # x @ V @ U: multilinear in (x, V, U)
+        s = s @ vals[4]
+        es = product_bound(lambda a, v, u: a @ v @ u, [x, w, vals[4]], [ex, ew, errs[4]])
     if op.attrs["kind"] == "vector":
         s, es = s[..., None], es[..., None]
         return [_product(x0, s, e0, es) + eb + ex]

@@ -59,6 +59,11 @@ def _efc(op: Op) -> list[Matrix] | None:
 def _cross(op: Op) -> list[Matrix] | None:
     if op.attrs["kind"] == "mixture":
         return _mixture(op)
+    if op.attrs["kind"] == "low_rank":  # V, then U on V's output (as many rows as x)
+        v, u = _rank2(_const(op.operands[2])), _rank2(_const(op.operands[4]))
+        if v is None or u is None:
+            return None
+        return [Matrix(".v", op.operands[1], 1, v, 2), Matrix(".u", op.operands[1], 1, u, 4)]
     w = _rank2(_const(op.operands[2]))
     if op.attrs["kind"] != "matrix" or w is None:
         return None

@@ -88,9 +88,21 @@ def _efc(b: Builder) -> Value:
 def _cross(b: Builder) -> Value:
     if b.op.attrs["kind"] == "mixture":
         return _mixture(b)
-    x0, x, _, bias = b.op.operands
-    y = b.digital(nn.Add, [b.matrix(matrices(b.op)[0]), bias])
+    x0, x, _, bias = b.op.operands[:4]
+    ms = matrices(b.op)
+    y = b.matrix(ms[0])
+    if len(ms) == 2:  # low rank: U reads x @ V
+        y = b.matrix(ms[1], y, replace(b.cb, x_scale=_through(b.cb, ms[0].w)))
+    y = b.digital(nn.Add, [y, bias])
     return b.digital(nn.Add, [b.digital(nn.Mul, [x0, y]), x])
+
+
+def _through(cb: Crossbar, w) -> float:
+    """The input scale of a matrix fed by `x @ w`: |x @ w| stays within the largest x the op's
+    scale codes times the largest column sum of |w| (beyond it the tile clips, which its error
+    bound counts)."""
+    top = cb.x_scale * (2 ** (cb.a_bits - 1) - 1)
+    return scale_for(top * float(np.abs(w).sum(axis=0).max()), cb.a_bits)
 
 
 def _mixture(b: Builder) -> Value:

@@ -1,11 +1,13 @@
 """cross: DCN cross layers into `rec.cross`.
 
-Both kinds are `x0 * L(x) [+ b] + x` in any association of the adds, where L is a linear
+Each kind is `x0 * L(x) [+ b] + x` in any association of the adds, where L is a linear
 map of the rows of x (viewed as [B, D] whatever the layout: DeepCTR works on [B, D, 1]):
 
 - vector (DCN): L(x) = x . w is one number per row (w has D entries), the bias b is its own
   addend (absent: zero), and the product is `mul(x0, s)` or `matmul(x0 [B, D, 1], s [B, 1, 1])`;
-- matrix (DCN-v2): L(x) = x @ W + b, W [D, D], with no separate bias.
+- matrix (DCN-v2): L(x) = x @ W + b, W [D, D], with no separate bias;
+- low_rank (torchrec's LowRankCrossNet): L(x) = x @ V @ U + b, kept as V [D, r] and U [r, D]
+  while that is fewer weights than one [D, D].
 
 L is found as a `rec.dense` without activation, `matmul(x, W)`, or `matmul(W, x [.., D, 1])`
 (the weight on the left, DeepCTR and torchrec), each optionally plus a constant, with pure
@@ -56,18 +58,22 @@ def _dense_parts(op: Op, m: Match) -> tuple[Value, np.ndarray, np.ndarray | None
 
 def _low_rank(x: Value, w: np.ndarray, b: np.ndarray | None, m: Match
               ) -> tuple[Value, np.ndarray, np.ndarray | None]:
-    """A dense of a dense (torchrec's LowRankCrossNet: W(V x)) as one [D, D] map.
-
-    The product V W is formed in float64 and rounded once; the two biases combine."""
+    """A dense of a dense (torchrec's LowRankCrossNet: W(V x)): the inner factor V [D, r] with
+    the outer one W [r, D] kept in `m.vals["up"]` while 2 r < D (fewer weights than [D, D]),
+    else the one [D, D] map V W, formed in float64 and rounded once. The biases combine into
+    one over the output (c W + b)."""
     inner = x.owner
     if not isinstance(inner, rec.Dense) or inner.attrs["activation"] != "none":
         return x, w, b
     x, v, c = _dense_parts(inner, m)
-    wide = v.astype(np.float64) @ w.astype(np.float64)
     bias = None if c is None else c.astype(np.float64) @ w
     if b is not None:
         bias = b if bias is None else bias + b
-    return x, wide.astype(w.dtype), None if bias is None else np.asarray(bias, w.dtype)
+    bias = None if bias is None else np.asarray(bias, w.dtype)
+    if 2 * v.shape[1] < v.shape[0]:
+        m.vals["up"] = w
+        return x, v, bias
+    return x, (v.astype(np.float64) @ w.astype(np.float64)).astype(w.dtype), bias
 
 
 def _linear(v: Value, ctx: Ctx, m: Match) -> tuple[Value, np.ndarray, np.ndarray | None]:
@@ -175,8 +181,11 @@ def _bind(m: Match, x0: Value, factored: tuple, x: Value, consts: list[Value],
     lin_x, w, b = _linear(factor, ctx, m)
     expect(reshaped_from(lin_x, ctx) is reshaped_from(x, ctx), "L reads another tensor")
     d = x.type.size // shape[0]
-    kind = "vector" if w.shape == (d, 1) else "matrix"
-    expect(w.shape in ((d, 1), (d, d)), f"weight {list(w.shape)} fits no kind for D={d}")
+    up = m.vals.pop("up", None)
+    kind = "low_rank" if up is not None else "vector" if w.shape == (d, 1) else "matrix"
+    expect(w.shape in ((d, 1), (d, d)) or (up is not None and up.shape == w.shape[::-1]
+                                           and w.shape[0] == d),
+           f"weight {list(w.shape)} fits no kind for D={d}")
     expect(kind == "vector" or frame is None, "matrix cross formed in a transposed layout")
     # Shapes alone cannot tell x0 * s (a scalar per row) from x0 * s^T when B = D: the
     # factor's layout must put row i's value on row i.
@@ -189,7 +198,8 @@ def _bind(m: Match, x0: Value, factored: tuple, x: Value, consts: list[Value],
     else:
         expect(not consts, "matrix cross has a bias outside the product")
         b = np.zeros(d, w.dtype) if b is None else b
-    m.vals.update(x0=x0, x=x, w=w.reshape(d) if kind == "vector" else w, b=b, kind=kind)
+    m.vals.update(x0=x0, x=x, w=w.reshape(d) if kind == "vector" else w, b=b, kind=kind,
+                  up=up)
     return m
 
 
@@ -215,8 +225,12 @@ def emit_cross(shape: tuple[int, ...], x0: Value, x: Value, weights: list[np.nda
 
 def _rewrite(m: Match) -> Rewrite:
     d = m.x.type.size // m.anchor.result.type.shape[0]
-    return emit_cross(m.anchor.result.type.shape, m.x0, m.x,
-                      [m.w, np.asarray(m.b).reshape(d)], {"kind": m.kind})
+    weights = [m.w, np.asarray(m.b).reshape(d)]
+    attrs = {"kind": m.kind}
+    if m.up is not None:
+        weights.append(m.up)
+        attrs["rank"] = m.up.shape[0]
+    return emit_cross(m.anchor.result.type.shape, m.x0, m.x, weights, attrs)
 
 
 RULES = (Rule("cross", (nn.Add,), _pattern, _rewrite),)
