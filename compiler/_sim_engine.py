@@ -58,14 +58,38 @@ class Stalled(RuntimeError):
 
 def _orders(tasks: list[Task], resources: int, batches: int,
             interval: int | None) -> list[list[tuple[int, int]]]:
-    """Per resource, the (batch, task) pairs in the order it serves them."""
-    keyed: list[list[tuple]] = [[] for _ in range(resources)]
-    for k in range(batches):
-        for i, t in enumerate(tasks):
-            key = (t.at + k * interval, k, t.rank) if interval is not None else (k, t.at, t.rank)
+    """Per resource, the (batch, task) pairs in the order it serves them: by (planned start
+    of that batch, batch, rank, task) when pipelined, else by (batch, planned start, rank,
+    task). The key is packed into one int (every part but the first is a bounded count), so
+    the sort compares ints instead of tuples."""
+    n = len(tasks)
+    if not n:
+        return [[] for _ in range(resources)]
+    low_rank = min(t.rank for t in tasks)
+    ranks = max(t.rank for t in tasks) - low_rank + 1
+    low_at = min(t.at for t in tasks)
+    span = max(t.at for t in tasks) - low_at + 1
+    keyed: list[list[int]] = [[] for _ in range(resources)]
+    for i, t in enumerate(tasks):
+        tail = (t.rank - low_rank) * n + i
+        for k in range(batches):
+            if interval is not None:
+                key = ((t.at + k * interval) * batches + k) * ranks * n + tail
+            else:
+                key = (k * span + t.at - low_at) * ranks * n + tail
             for r in t.use:
-                keyed[r].append((key, k, i))
-    return [[(k, i) for _, k, i in sorted(entries)] for entries in keyed]
+                keyed[r].append(key)
+    out = []
+    for entries in keyed:
+        entries.sort()
+        order = []
+        for key in entries:
+            rest, i = divmod(key, n)
+            rest //= ranks
+            k = rest % batches if interval is not None else rest // span
+            order.append((k, i))
+        out.append(order)
+    return out
 
 
 class _State:

@@ -43,13 +43,27 @@ _PIPELINE = ("auto", "true", "false")
 
 def _drop_transfers(graph: Graph) -> None:
     """Forget an earlier schedule's transfers (their consumers read the value again)."""
-    for t in graph.find(pim.Transfer):
-        graph.replace_uses(t.result, t.operands[0])
-    graph.remove(graph.find(pim.Transfer))
+    dropped = graph.find(pim.Transfer)
+    if not dropped:
+        return
+    back = {id(t.result): t.operands[0] for t in dropped}
+
+    def source(v):
+        while id(v) in back:  # a transfer of a transfer: back to the first value
+            v = back[id(v)]
+        return v
+
+    for op in graph.ops:
+        op.operands = [source(v) for v in op.operands]
+    graph.outputs = [source(v) for v in graph.outputs]
+    graph.remove(dropped)
 
 
 def _insert(graph: Graph, moves: list[Move], indexed: list) -> None:
+    """Every move becomes a pim.transfer just before its first consumer (in graph order; the
+    consumers are ops that were there before, so their order is that of `indexed`)."""
     position = {id(op): i for i, op in enumerate(graph.ops)}
+    before: dict[int, list] = {}
     for m in moves:
         consumers = [indexed[c] for c in m.consumers]
         t = pim.Transfer([m.value], dict((("src", m.src), ("dst", m.dst), ("bytes", m.bytes),
@@ -57,10 +71,12 @@ def _insert(graph: Graph, moves: list[Move], indexed: list) -> None:
                                           END.item(m.end), LINKS.item(tuple(m.links)),
                                           LINK_BYTES.item(tuple(m.links.values())),
                                           LINK_CYCLES.item(tuple(m.occupancy.values())))))
-        graph.insert_before(min(consumers, key=lambda op: position[id(op)]), t)
+        first = min(consumers, key=lambda op: position[id(op)])
+        before.setdefault(id(first), []).append(t)
         for op in consumers:
             op.operands = [t.result if v is m.value else v for v in op.operands]
-        position = {id(op): i for i, op in enumerate(graph.ops)}
+    if before:
+        graph.ops = [x for op in graph.ops for x in (*before.get(id(op), ()), op)]
 
 
 @dataclass(frozen=True)

@@ -28,13 +28,20 @@ __all__ = [
 VECTOR_KINDS = ("add", "sub", "mul", "mac", "max", "relu", "sigmoid", "tanh", "exp", "div", "copy")
 
 
+_INT_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}  # class -> (field, is an int field)
+
+
 def _check_counts(obj: object, allow_zero: tuple[str, ...] = ()) -> None:
-    for f in fields(obj):
-        value = getattr(obj, f.name)
-        if f.type in ("int", int) and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ValueError(f"{type(obj).__name__}.{f.name} must be an int, got {value!r}")
-        if isinstance(value, int) and value < (0 if f.name in allow_zero else 1):
-            raise ValueError(f"{type(obj).__name__}.{f.name} must be positive, got {value}")
+    checks = _INT_FIELDS.get(type(obj))
+    if checks is None:  # once per class: `fields` is slow and the search builds many
+        checks = _INT_FIELDS[type(obj)] = tuple((f.name, f.type in ("int", int))
+                                                for f in fields(obj))
+    for name, is_int in checks:
+        value = getattr(obj, name)
+        if is_int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError(f"{type(obj).__name__}.{name} must be an int, got {value!r}")
+        if isinstance(value, int) and value < (0 if name in allow_zero else 1):
+            raise ValueError(f"{type(obj).__name__}.{name} must be positive, got {value}")
 
 
 @dataclass(frozen=True)

@@ -44,10 +44,16 @@ class _ListSchedule:
         self.end: dict[int, int] = {}
         self.free: dict[str, int] = {}  # resource -> when it is next free (appended in order)
         self.unit_free = [0] * prob.mesh.chip_tiles  # each chip tile's digital unit
+        self.moves: dict[tuple[int, int, int], int] = {}  # (src, dst, bytes) -> cycles
 
     def move(self, src: int, dst: int, nbytes: int) -> int:
-        hops = self.prob.mesh.hops(src, dst)
-        return self.prob.coster.cycles((Transfer(nbytes, hops),)) if hops else 0
+        key = (src, dst, nbytes)
+        cycles = self.moves.get(key)
+        if cycles is None:
+            hops = self.prob.mesh.hops(src, dst)
+            cycles = self.moves[key] = (self.prob.coster.cycles((Transfer(nbytes, hops),))
+                                        if hops else 0)
+        return cycles
 
     def reach(self, index: int) -> tuple[int, ...]:
         return reach(self.prob, self.work, self.info[index])

@@ -58,6 +58,24 @@ def reach(prob: Problem, layout: Layout, info: OpInfo) -> tuple[int, ...]:
 
 def read_bytes(prob: Problem, info: OpInfo, v: Value) -> int:
     """Bytes `info` reads of `v` (a weight tile reads only its rows of the input)."""
+    key = (info.index, id(v))
+    got = prob.read_bytes.get(key)
+    if got is None:
+        got = prob.read_bytes[key] = _read_bytes(prob, info, v)
+    return got
+
+
+def _value_bytes(prob: Problem, info: OpInfo, v: Value) -> int:
+    """Bytes of the whole of `v` as `info` reads it."""
+    key = (-1 - info.index, id(v))
+    got = prob.read_bytes.get(key)
+    if got is None:
+        got = prob.read_bytes[key] = max(1, -(-v.type.size * (v.type.bits or
+                                                             bits_of(info.op, prob.target)) // 8))
+    return got
+
+
+def _read_bytes(prob: Problem, info: OpInfo, v: Value) -> int:
     op = info.op
     bits = v.type.bits or bits_of(op, prob.target)
     if isinstance(op, pim.MVM) and v is op.operands[0]:
@@ -108,7 +126,7 @@ def plan_moves(prob: Problem, layout: Layout) -> list[Move]:
             if not pairs:
                 continue
             m = moves.setdefault((id(v), dst), Move(v, *next(iter(pairs)), 0, 0))
-            full = max(1, -(-v.type.size * (v.type.bits or bits_of(info.op, prob.target)) // 8))
+            full = _value_bytes(prob, info, v)
             read = read_bytes(prob, info, v)
             for pair, share in pairs.items():
                 m.sends[pair] = min(full, m.sends.get(pair, 0) + max(1, math.ceil(read * share)))

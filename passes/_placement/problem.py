@@ -98,6 +98,7 @@ class Problem:
     batch: int
     memo: dict = field(default_factory=dict)
     by_op: dict[int, OpInfo] = field(default_factory=dict)
+    read_bytes: dict[tuple[int, int], int] = field(default_factory=dict)  # moves.read_bytes' cache
     leakage_per_cycle: float = 0.0  # J the whole target leaks per clock cycle
 
     @classmethod
@@ -145,15 +146,19 @@ class Problem:
         for g in self.groups.values():
             most = 1 if self.streamed else 1 + spare // g.weight_tiles
             g.choices = replica_choices(g.vectors, most)
-            g.cycles = {i: tuple(self.cycles(by_index[i].op, r) for r in g.choices)
-                        for i in g.ops}
+            g.cycles = {i: self.cycles_at(by_index[i].op, g.choices) for i in g.ops}
 
     def cycles(self, op: Op, replicas: int = 1) -> int:
         """The duration of `op` in cycles with `replicas` copies of its weights."""
+        return self.cycles_at(op, (replicas,))[0]
+
+    def cycles_at(self, op: Op, counts: tuple[int, ...]) -> tuple[int, ...]:
+        """`cycles(op, r)` for every r of `counts` (the op's primitives are derived once)."""
         prims = primitives(op, self.target, self.shares.get(id(op), 1.0))
-        if isinstance(op, pim.MVM):
-            prims = tuple(dataclasses.replace(p, replicas=replicas) for p in prims)
-        return self.coster.cycles(prims)
+        if not isinstance(op, pim.MVM):
+            return (self.coster.cycles(prims),) * len(counts)
+        return tuple(self.coster.cycles(tuple(dataclasses.replace(p, replicas=r) for p in prims))
+                     for r in counts)
 
     def _io(self, op: Op) -> int:
         prims = [p for p in primitives(op, self.target) if isinstance(p, DramAccess)]

@@ -85,7 +85,9 @@ def _move_uses(m: Move) -> list[Use]:
 
 class _Busy:
     """One resource's reservations modulo the period: [start, end) with 0 <= start < period,
-    sorted by start; they never overlap modulo the period, so their ends are sorted too."""
+    sorted by start; they never overlap modulo the period, so their ends are sorted too.
+    Back-to-back reservations are kept as one block: a start inside either conflicts with
+    both, so a search moves past the whole block in one step instead of one per reservation."""
 
     def __init__(self, period: int) -> None:
         self.period = period
@@ -96,17 +98,33 @@ class _Busy:
         """The absolute end of a reservation overlapping [t, t + d), or None when it is free."""
         period = self.period
         t0 = t % period
+        starts, ends = self.starts, self.ends
+        n = len(starts)
         for k in (-period, 0, period):  # the reservations' copies one period apart
-            i = bisect.bisect_right(self.ends, t0 - k)
-            if i < len(self.starts) and self.starts[i] + k < t0 + d:
-                return t - t0 + self.ends[i] + k
+            i = bisect.bisect_right(ends, t0 - k)
+            if i < n and starts[i] + k < t0 + d:
+                return t - t0 + ends[i] + k
         return None
 
     def hold(self, t: int, d: int) -> None:
         s = t % self.period
-        i = bisect.bisect_left(self.starts, s)
-        self.starts.insert(i, s)
-        self.ends.insert(i, s + d)
+        e = s + d
+        starts, ends = self.starts, self.ends
+        i = bisect.bisect_left(starts, s)
+        if d <= 0:  # an empty reservation stays on its own (every use here is longer)
+            starts.insert(i, s)
+            ends.insert(i, e)
+        elif i > 0 and ends[i - 1] == s:  # extends the block before it
+            if i < len(starts) and starts[i] == e:  # and closes the gap to the next
+                ends[i - 1] = ends[i]
+                del starts[i], ends[i]
+            else:
+                ends[i - 1] = e
+        elif i < len(starts) and starts[i] == e:  # joins the block after it
+            starts[i] = s
+        else:
+            starts.insert(i, s)
+            ends.insert(i, e)
 
 
 class _Tables:
@@ -126,18 +144,20 @@ class _Tables:
         """The earliest start >= ready at which every use fits, or None (the period is full).
         Each conflict moves the start to where that reservation ends (no earlier start can
         clear it), until no use conflicts: a fixed point, found in a few steps."""
-        if any(u.length > self.period for u in wanted):
+        period = self.period
+        if any(u.length > period for u in wanted):
             return None
+        probes = [(self._of(u.resource).conflict, u.offset, u.length) for u in wanted]
         t = ready
         while True:
             moved = False
-            for u in wanted:
-                end = self._of(u.resource).conflict(t + u.offset, u.length)
+            for conflict, offset, length in probes:
+                end = conflict(t + offset, length)
                 if end is not None:
-                    t, moved = end - u.offset, True
+                    t, moved = end - offset, True
             if not moved:
                 return t
-            if t - ready >= self.period:
+            if t - ready >= period:
                 return None
 
     def hold(self, wanted: list[Use], t: int) -> None:
@@ -167,13 +187,19 @@ def schedule(prob: Problem, layout: Layout, pipelined: bool) -> Timeline:
 
 def _loads(prob: Problem) -> dict[int, OpInfo]:
     """Streamed weights: the tile op each `pim.load` feeds (its index) -> the load."""
+    loads = [info for info in prob.ops if isinstance(info.op, pim.Load)]
+    if not loads:
+        return {}
+    first: dict[int, int] = {}  # value -> the first pim.mvm reading it
+    for user in prob.ops:
+        if isinstance(user.op, pim.MVM):
+            for v in user.op.operands:
+                first.setdefault(id(v), user.index)
     out = {}
-    for info in prob.ops:
-        if isinstance(info.op, pim.Load):
-            for user in prob.ops:
-                if isinstance(user.op, pim.MVM) and info.op.results[0] in user.op.operands:
-                    out[user.index] = info
-                    break
+    for info in loads:
+        user = first.get(id(info.op.results[0]))
+        if user is not None:
+            out[user] = info
     return out
 
 
@@ -191,7 +217,7 @@ def _run(prob: Problem, durations: dict[int, int], wanted: dict[int, list[Use]],
          moves: list[Move], period: int | None) -> Timeline | None:
     start: dict[int, int] = {}
     end: dict[int, int] = {}
-    into = {(c, id(m.value)): m for m in moves for c in m.consumers}
+    into = {(c, id(m.value)): (m, _move_uses(m)) for m in moves for c in m.consumers}
     tables = _Tables(period or _NEVER)  # not pipelined: an absolute timeline
     placed: set[int] = set()
     loads = _loads(prob)
@@ -227,13 +253,14 @@ def _ready(prob: Problem, info: OpInfo, end: dict[int, int], into: dict, placed:
     for v in dict.fromkeys(info.op.operands):
         prods = producers_of(v, prob.memo)
         done = max((end[prob.by_op[id(p)].index] for p in prods), default=0)
-        m = into.get((info.index, id(v)))
-        if m is not None:
+        move = into.get((info.index, id(v)))
+        if move is not None:
+            m, link_uses = move
             if id(m) not in placed:
-                t = tables.slot(_move_uses(m), done)
+                t = tables.slot(link_uses, done)
                 if t is None:
                     return None
-                tables.hold(_move_uses(m), t)
+                tables.hold(link_uses, t)
                 m.start, m.end = t, t + m.cycles
                 placed.add(id(m))
             done = m.end
