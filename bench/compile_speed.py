@@ -2,6 +2,9 @@
 
     python bench/compile_speed.py [-n 50] [--targets isaac,hetero] [--repeat 3]
                                   [--zigzag-env /tmp/pimc-zigzag-env] [--profile]
+                                  [--parts whole,candidates,sweep]
+                                  [--depths 16,32,64,128] [--widths 32,64,128,256]
+                                  [--tables 4,8,16,32]
 
 1. Candidates/s: `-n` architectures sampled (seeded) from the `nasrec-float` and `nasrec`
    spaces, exported from one supernet (26 small tables; export time is not counted), each
@@ -14,8 +17,14 @@
    exists (bench/zigzag_compare.py creates it).
 3. Peak RSS of each whole-process run (os.wait4) and of this process (resource.getrusage).
 
-`--profile` prints the top cProfile entries of one compile (the first nasrec architecture,
-isaac, check on) and stops.
+4. Growth: each stage's time (the driver's own per-stage wall times, check on, isaac) over
+   a sweep of model sizes: a chain of Gemm+Relu layers by depth (size: ONNX nodes) and by
+   width (size: weights), and a DLRM-like model by its number of embedding tables (size:
+   tables); the growth exponent of a stage is the least-squares slope of log(time) over
+   log(size). A linear stage has exponent 1.
+
+`--parts` picks which of the tables to print. `--profile` prints the top cProfile entries
+of one compile (the first nasrec architecture, isaac, check on) and stops.
 """
 
 from __future__ import annotations
@@ -98,6 +107,96 @@ def candidates_table(n: int, targets: list[str]) -> None:
             print(f"{space:14s} {target:8s}{''.join(cells)}  {'/'.join(fails)}")
 
 
+def chain_model(depth: int, width: int, batch: int = BATCH):
+    """`depth` Gemm+Relu layers of `width` x `width` (seeded small weights)."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    nodes, inits, x = [], [], "x"
+    for i in range(depth):
+        w = (rng.standard_normal((width, width)) / np.sqrt(width)).astype(np.float32)
+        inits += [numpy_helper.from_array(w, f"w{i}"),
+                  numpy_helper.from_array(np.zeros(width, np.float32), f"b{i}")]
+        nodes += [helper.make_node("Gemm", [x, f"w{i}", f"b{i}"], [f"g{i}"]),
+                  helper.make_node("Relu", [f"g{i}"], [f"r{i}"])]
+        x = f"r{i}"
+    graph = helper.make_graph(
+        nodes, f"chain_d{depth}_w{width}",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, width])],
+        [helper.make_tensor_value_info(x, TensorProto.FLOAT, [batch, width])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def tables_model(tables: int, rows: int = 100, dim: int = 16, batch: int = BATCH):
+    """A DLRM-like model: `tables` embedding lookups, concatenated, then a 64-1 MLP."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    nodes, inits, inputs, emb = [], [], [], []
+    for t in range(tables):
+        inits.append(numpy_helper.from_array(
+            rng.standard_normal((rows, dim)).astype(np.float32), f"table{t}"))
+        inputs.append(helper.make_tensor_value_info(f"idx{t}", TensorProto.INT64, [batch]))
+        nodes.append(helper.make_node("Gather", [f"table{t}", f"idx{t}"], [f"e{t}"]))
+        emb.append(f"e{t}")
+    nodes.append(helper.make_node("Concat", emb, ["cat"], axis=1))
+    for name, shape in (("w0", (tables * dim, 64)), ("w1", (64, 1))):
+        inits.append(numpy_helper.from_array(
+            (rng.standard_normal(shape) / np.sqrt(shape[0])).astype(np.float32), name))
+    nodes += [helper.make_node("Gemm", ["cat", "w0"], ["h"]),
+              helper.make_node("Relu", ["h"], ["hr"]),
+              helper.make_node("Gemm", ["hr", "w1"], ["y"])]
+    graph = helper.make_graph(nodes, f"tables_{tables}", inputs,
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch, 1])],
+                              inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def _slope(xs: list[float], ys: list[float]) -> float:
+    """Least-squares slope of log(y) over log(x)."""
+    import math
+
+    lx, ly = [math.log(x) for x in xs], [math.log(max(y, 1e-6)) for y in ys]
+    mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
+    var = sum((a - mx) ** 2 for a in lx)
+    return sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / var if var else float("nan")
+
+
+def growth(sweeps: dict[str, list[int]], target: str = "isaac") -> None:
+    """Per-stage times over each sweep and their growth exponents (module docstring, 4)."""
+    from compiler.driver import compile as compile_model
+
+    models = {
+        "depth": lambda d: (chain_model(d, 16), 2 * d),
+        "width": lambda w: (chain_model(4, w), 4 * w * w),
+        "tables": lambda t: (tables_model(t), t),
+    }
+    compile_model(chain_model(2, 8), target, batch=BATCH)  # warm: imports and caches
+    print(f"\nstage wall ms over model size ({target}, batch {BATCH}, check on); exponent = "
+          "slope of log(ms) over log(size)")
+    for what, values in sweeps.items():
+        if not values:
+            continue
+        rows, sizes = [], []
+        for v in values:
+            model, size = models[what](v)
+            result = compile_model(model, target, batch=BATCH)
+            rows.append(dict(result.stages))
+            sizes.append(size)
+        stages = list(rows[0])
+        print(f"\n{what:8s} {'size':>8s}" + "".join(f"{s:>12s}" for s in stages)
+              + f"{'total':>12s}")
+        for v, size, row in zip(values, sizes, rows):
+            cells = "".join(f"{row[s] * 1e3:12.1f}" for s in stages)
+            print(f"{what[0]}={v:<6d} {size:8d}{cells}{sum(row.values()) * 1e3:12.1f}")
+        if len(values) > 1:
+            cells = [_slope(sizes, [row[s] for row in rows]) for s in stages]
+            total = _slope(sizes, [sum(row.values()) for row in rows])
+            print(f"{'exponent':17s}" + "".join(f"{c:12.2f}" for c in cells) + f"{total:12.2f}")
+
+
 def _timed(cmd: list[str], repeat: int) -> tuple[float, float, float]:
     """(best wall s, best CPU s, peak RSS MiB) of `cmd` run `repeat` times (os.wait4 gives
     the child's own usage); fails loudly if it fails."""
@@ -168,12 +267,28 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs per whole-process time")
     ap.add_argument("--zigzag-env", type=Path, default=Path("/tmp/pimc-zigzag-env"))
     ap.add_argument("--profile", action="store_true", help="profile one compile and stop")
+    ap.add_argument("--parts", default="whole,candidates,sweep",
+                    help="which tables: whole, candidates, sweep (comma-separated)")
+    ap.add_argument("--depths", default="16,32,64,128", help="chain depths of the sweep")
+    ap.add_argument("--widths", default="32,64,128,256", help="chain widths of the sweep")
+    ap.add_argument("--tables", default="4,8,16,32", help="embedding tables of the sweep")
     args = ap.parse_args()
     if args.profile:
         profile(args.targets.split(",")[0])
         return
-    whole_process(args.repeat, args.zigzag_env)  # first: children then start from a small parent
-    candidates_table(args.n, args.targets.split(","))
+    parts = set(args.parts.split(","))
+    unknown = parts - {"whole", "candidates", "sweep"}
+    if unknown:
+        ap.error(f"--parts {','.join(sorted(unknown))}; accepted: whole, candidates, sweep")
+    if "whole" in parts:  # first: children then start from a small parent
+        whole_process(args.repeat, args.zigzag_env)
+    if "candidates" in parts:
+        candidates_table(args.n, args.targets.split(","))
+    if "sweep" in parts:
+        sizes = {k: [int(x) for x in v.split(",") if x]
+                 for k, v in (("depth", args.depths), ("width", args.widths),
+                              ("tables", args.tables))}
+        growth(sizes, args.targets.split(",")[0])
     peak_rss()
 
 
