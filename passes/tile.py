@@ -57,11 +57,33 @@ def _crossbar_ops(graph: Graph, names: dict[Op, str]) -> list[Op]:
     return ops
 
 
-def _replace(graph: Graph, op: Op, ops: list[Op], value) -> None:
-    graph.insert_before(op, *ops)
-    value.name = value.name or op.results[0].name
-    graph.replace_uses(op.results[0], value)
-    graph.remove([op])
+class _Splice:
+    """Ops replaced by their lowerings, the graph's list rebuilt once at `done` (one scan per
+    replaced op would make tiling quadratic in the model's size). Each replacement's users are
+    rewired at once, from a users map kept up to date, so a later op is lowered reading its new
+    producers, as if each replacement had been spliced in on its own."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.users = graph.users()
+        self.lowered: dict[int, list[Op]] = {}
+
+    def replace(self, op: Op, ops: list[Op], value) -> None:
+        old = op.results[0]
+        value.name = value.name or old.name
+        for user in self.users.pop(old, ()):
+            user.operands = [value if v is old else v for v in user.operands]
+            self.users.setdefault(value, []).append(user)
+        self.graph.outputs = [value if v is old else v for v in self.graph.outputs]
+        for new in ops:
+            for v in new.operands:
+                self.users.setdefault(v, []).append(new)
+        self.lowered[id(op)] = ops
+
+    def done(self) -> None:
+        if self.lowered:
+            self.graph.ops = [x for op in self.graph.ops for x in self.lowered.get(id(op), (op,))]
+            self.lowered = {}
 
 
 @dataclass(frozen=True)
@@ -85,25 +107,29 @@ class Tile(Pass):
         names = op_names(graph)
         xbar = _crossbar_ops(graph, names)
         streamed = self._streamed(target, xbar) if xbar else target.weights == "streamed"
+        splice = _Splice(graph)
         for op in xbar:
-            self._lower(graph, op, names[op], target, streamed)
+            self._lower(splice, op, names[op], target, streamed)
+        splice.done()
         bags = [op for op in graph.ops
                 if UNIT.of(op, None) == "bank" and kind_of(op) == "embedding"]
         self._check_banks(target, bags)
+        splice = _Splice(graph)
         for op in bags:
-            self._shard(graph, op, names[op], target, len(bags))
+            self._shard(splice, op, names[op], target, len(bags))
+        splice.done()
         if streamed:
             STREAMED.set(module, True)
         dce(graph)
         return bool(xbar or bags)
 
-    def _lower(self, graph: Graph, op: Op, name: str, target, streamed: bool) -> None:
+    def _lower(self, splice: _Splice, op: Op, name: str, target, streamed: bool) -> None:
         w_bits = W_BITS.of(op)
         cb = Crossbar(geometry(target, w_bits, self.rows), w_bits, A_BITS.of(op),
                       X_SCALE.of(op), streamed)
         b = Builder(op, name, cb)
         value = LOWER[type(op)](b)
-        _replace(graph, op, b.ops, value)
+        splice.replace(op, b.ops, value)
 
     def _streamed(self, target, ops: list[Op]) -> bool:
         if target.weights == "streamed":
@@ -131,7 +157,7 @@ class Tile(Pass):
             raise PimcError(f"embedding tables need {need} bytes but target {target.name}'s "
                             f"{target.dram.banks} banks hold {int(have)}", "tile")
 
-    def _shard(self, graph: Graph, op: Op, name: str, target, tables: int) -> None:
+    def _shard(self, splice: _Splice, op: Op, name: str, target, tables: int) -> None:
         if not embedding.shardable(op):
             return
         need = embedding.shards_needed(op, target.dram.bank_size / 8)
@@ -145,7 +171,7 @@ class Tile(Pass):
             cold[hot] = 0.0  # hot rows are served by every shard: split the rest
         ranges = embedding.bounds(rows, count, cold)
         ops, value = embedding.shard_bag(op, name, ranges, profile, hot)
-        _replace(graph, op, ops, value)
+        splice.replace(op, ops, value)
 
     def _profile(self, name: str, rows: int) -> np.ndarray | None:
         if not self.profile:
