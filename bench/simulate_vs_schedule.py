@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import math
 import sys
 import time
 from pathlib import Path
@@ -57,7 +58,7 @@ def _row(model: Path, target: str, args) -> tuple[str, bool, dict]:
     bad = compare(sim, sched)
     d = sim.difference_percent
     b = sim.binding
-    used = area["used_mm2"] / area["chip_mm2"]
+    used = area["used_mm2"] / area["chip_mm2"] if area["chip_mm2"] > 0 else math.nan
     facts = {"samples_per_s": round(sim.samples_per_second, 6), "used": used,
              "binding": b.get("resource", "-")}
     return (f"{name:30} {target:8} {sched['latency']:>9} {sim.latency_cycles:>9} "
@@ -89,7 +90,7 @@ def corpus(args) -> None:
     for target, got in per_target.items():
         models_ = {_family(m) for m in got}
         rates = {_family(m): f["samples_per_s"] for m, f in got.items()}
-        below = sum(f["used"] < 1 for f in got.values())
+        below = sum(f["used"] < 1 for f in got.values())  # no area figures (nan): not below
         print(f"  {target:8} {len(set(rates.values()))} distinct of {len(models_)} models "
               f"({len(set(rates.values())) / max(1, len(models_)):.0%}); used < chip in "
               f"{below} of {len(got)} compiles")
