@@ -11,7 +11,7 @@ import onnxruntime as ort
 import pytest
 
 from frontend.onnx import import_onnx
-from ir.dialects import rec
+from ir.dialects import nn_seq, rec
 from ir.interp import run
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -45,6 +45,23 @@ def test_torchrec_tables_become_embedding_bags(entry: dict) -> None:
     bags = module.main.find(rec.EmbeddingBag)
     assert len(bags) == entry["op_types"].get("Loop", 0) > 0
     assert not any(op.name.startswith("nn.") and "loop" in op.name for op in module.main.ops)
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e["op_types"].get("GRU")],
+                         ids=lambda e: e["file"])
+def test_recurrent_fixtures_keep_one_gru_per_onnx_gru(entry: dict) -> None:
+    module = import_onnx(real_inputs.ONNX_DIR / entry["file"], batch=BATCH)
+    assert len(module.main.find(nn_seq.Gru)) == entry["op_types"]["GRU"]
+
+
+def test_the_corpus_is_the_manifest_and_failed_exports_are_not_in_it() -> None:
+    if not ENTRIES:
+        pytest.skip("no manifest")
+    failed = real_inputs.manifest()["failed"]
+    on_disk = {p.name for p in real_inputs.ONNX_DIR.glob("*.onnx")}
+    assert {e["file"] for e in ENTRIES} == on_disk
+    assert not {f["file"] for f in failed} & on_disk
+    assert all(f["error"] and f["stage"] for f in failed)
 
 
 @pytest.mark.parametrize("entry", ENTRIES[:2], ids=lambda e: e["file"])
