@@ -170,12 +170,14 @@ def schedule(prob: Problem, layout: Layout, pipelined: bool) -> Timeline:
     durations = {info.index: duration(prob, layout, info) for info in prob.ops}
     wanted = {info.index: uses(layout, info, durations[info.index]) for info in prob.ops}
     moves = plan_moves(prob, layout)
+    link_uses = [_move_uses(m) for m in moves]
     occupancy: dict[str, int] = {}
-    for u in [u for w in wanted.values() for u in w] + [u for m in moves for u in _move_uses(m)]:
+    for u in [u for w in wanted.values() for u in w] + [u for w in link_uses for u in w]:
         occupancy[u.resource] = occupancy.get(u.resource, 0) + u.length
     period = max(occupancy.values(), default=1)
+    steps = _steps(prob, durations, wanted, moves, link_uses)
     while True:
-        tl = _run(prob, durations, wanted, moves, period if pipelined else None)
+        tl = _run(steps, durations, moves, period if pipelined else None)
         if tl is not None:
             break
         period += max(1, period // 64)  # small steps: a coarse one overshoots the interval
@@ -213,15 +215,19 @@ def _with_load(uses: list[Use], load: list[Use], d_load: int) -> list[Use]:
                   if u.resource not in mine]
 
 
-def _run(prob: Problem, durations: dict[int, int], wanted: dict[int, list[Use]],
-         moves: list[Move], period: int | None) -> Timeline | None:
-    start: dict[int, int] = {}
-    end: dict[int, int] = {}
-    into = {(c, id(m.value)): (m, _move_uses(m)) for m in moves for c in m.consumers}
-    tables = _Tables(period or _NEVER)  # not pipelined: an absolute timeline
-    placed: set[int] = set()
+# One op of the list schedule: its index, the index of the weight load scheduled with it (or
+# None), what it holds, the load's lead, and per distinct input the producers' indices and the
+# transfer that brings it (with that transfer's link uses), if any.
+_Step = tuple[int, int | None, list[Use], int, list[tuple[tuple[int, ...], tuple | None]]]
+
+
+def _steps(prob: Problem, durations: dict[int, int], wanted: dict[int, list[Use]],
+           moves: list[Move], link_uses: list[list[Use]]) -> list[_Step]:
+    """What every `_run` of one layout reads, worked out once (only the period differs)."""
+    into = {(c, id(m.value)): (m, w) for m, w in zip(moves, link_uses) for c in m.consumers}
     loads = _loads(prob)
     deferred = {load.index for load in loads.values()}
+    steps: list[_Step] = []
     for info in prob.ops:
         if info.index in deferred:  # scheduled with the tile op it feeds
             continue
@@ -229,40 +235,44 @@ def _run(prob: Problem, durations: dict[int, int], wanted: dict[int, list[Use]],
         uses, lead = wanted[info.index], 0
         if load is not None:
             lead = durations[load.index]
-            start[load.index] = end[load.index] = 0  # its result: placed below, with this op
             uses = _with_load(uses, wanted[load.index], lead)
-        ready = _ready(prob, info, end, into, placed, tables)
-        if ready is None:
-            return None
-        t = tables.slot(uses, ready + lead) if lead else tables.slot(uses, ready)
+        inputs = [(tuple(prob.by_op[id(p)].index for p in producers_of(v, prob.memo)),
+                   into.get((info.index, id(v)))) for v in dict.fromkeys(info.op.operands)]
+        steps.append((info.index, None if load is None else load.index, uses, lead, inputs))
+    return steps
+
+
+def _run(steps: list[_Step], durations: dict[int, int], moves: list[Move],
+         period: int | None) -> Timeline | None:
+    start: dict[int, int] = {}
+    end: dict[int, int] = {}
+    tables = _Tables(period or _NEVER)  # not pipelined: an absolute timeline
+    placed: set[int] = set()
+    for index, load, uses, lead, inputs in steps:
+        if load is not None:
+            start[load] = end[load] = 0  # its result: placed below, with this op
+        ready = 0  # when every input is there (its transfers scheduled on their links first)
+        for prods, move in inputs:
+            done = max([end[p] for p in prods], default=0)
+            if move is not None:
+                m, link_uses = move
+                if id(m) not in placed:
+                    t = tables.slot(link_uses, done)
+                    if t is None:
+                        return None
+                    tables.hold(link_uses, t)
+                    m.start, m.end = t, t + m.cycles
+                    placed.add(id(m))
+                done = m.end
+            if done > ready:
+                ready = done
+        t = tables.slot(uses, ready + lead)
         if t is None:
             return None
         tables.hold(uses, t)
         if load is not None:
-            start[load.index], end[load.index] = t - lead, t
-        start[info.index], end[info.index] = t, t + durations[info.index]
+            start[load], end[load] = t - lead, t
+        start[index], end[index] = t, t + durations[index]
     first = min(start.values(), default=0)
     latency = max(end.values(), default=0) - first
     return Timeline(start, end, moves, latency, period or latency, period is not None, {})
-
-
-def _ready(prob: Problem, info: OpInfo, end: dict[int, int], into: dict, placed: set,
-           tables: _Tables) -> int | None:
-    """When every input of `info` is there (its transfers scheduled on their links first)."""
-    ready = 0
-    for v in dict.fromkeys(info.op.operands):
-        prods = producers_of(v, prob.memo)
-        done = max((end[prob.by_op[id(p)].index] for p in prods), default=0)
-        move = into.get((info.index, id(v)))
-        if move is not None:
-            m, link_uses = move
-            if id(m) not in placed:
-                t = tables.slot(link_uses, done)
-                if t is None:
-                    return None
-                tables.hold(link_uses, t)
-                m.start, m.end = t, t + m.cycles
-                placed.add(id(m))
-            done = m.end
-        ready = max(ready, done)
-    return ready
