@@ -40,7 +40,8 @@ def test_fixture_lowers_or_is_refused(entry, target):
                 and op.name.startswith("rec.")]
 
 
-NUMERIC = [e for e in ENTRIES if e["model"] in ("dlrm", "dcn", "autoint", "afi", "deepfm")
+NUMERIC = [e for e in ENTRIES if e["model"] in ("dlrm", "dcn", "autoint", "afi", "deepfm", "esmm",
+                                                "gru4rec", "bst")
            and e["exporter"] == "legacy"]
 
 
