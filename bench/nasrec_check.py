@@ -1,7 +1,7 @@
 """Sampled NASRec architectures at mixed precisions, compiled end to end on each target.
 
     .venv/bin/python bench/nasrec_check.py [-n 50] [--targets isaac,hetero] [--seed 0]
-                                           [--batch 8] [--json out.jsonl]
+                                           [--batch 8] [--json out.jsonl] [--start K]
 
 `-n` architectures drawn (seeded) from the `nasrec` space, whose operators carry per-operator
 (weight, activation) precisions of 4, 8 or 16 bits, exported to ONNX from one untrained
@@ -12,7 +12,8 @@ precisions' error bound). One row per (architecture, target): status ("pass", or
 the compiler's one-line error), the op count of the compiled program, the latency in cycles
 and the wall seconds of the compile. Failing architectures print their JSON at the end (and
 every row goes to `--json` as one JSON object a line), so a failure can be replayed with
-`Arch.from_json` and `frontend.supernet.subnet.export`.
+`Arch.from_json` and `frontend.supernet.subnet.export`. `--start K` skips the first K
+architectures of the same draw (to go on where a run stopped).
 """
 
 from __future__ import annotations
@@ -68,16 +69,19 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--json", type=Path, help="also write one JSON row a line here")
+    ap.add_argument("--start", type=int, default=0, help="skip the first K architectures")
     args = ap.parse_args()
     from frontend.supernet.subnet import export
 
     archs, net = sample(args.n, args.seed)
-    sink = args.json.open("w") if args.json else None
+    sink = args.json.open("a" if args.start else "w") if args.json else None
     print(f"nasrec space, seed {args.seed}, batch {args.batch}, check full")
     print(f"{'arch':>5} {'hash':16} {'target':7} {'status':6} {'ops':>5} {'latency':>10} "
           f"{'seconds':>8}  error")
     failures, counts = [], {}
     for k, arch in enumerate(archs):
+        if k < args.start:
+            continue
         proto = export(arch, supernet=net, batch=args.batch)
         for target in args.targets.split(","):
             row = {"arch": k, "hash": arch.hash(), "target": target,
