@@ -186,11 +186,84 @@ class _State:
                 self.blocked[r].append(item)
 
 
+def _in_order_graph(tasks: list[Task], batches: int, interval: int | None,
+                    order: list[list[tuple[int, int]]]) -> tuple[list, list[int], list[int]]:
+    """Nodes (batch x n + task, then one per batch release when not pipelined) with, per node,
+    the (later node, delay) it constrains, how many constrain it, and when its batch starts."""
+    n = len(tasks)
+    total = n * batches
+    gates = batches if interval is None else 0  # node total + k: batch k is released
+    out: list[list[tuple[int, int]]] = [[] for _ in range(total + gates)]
+    deps = [0] * (total + gates)
+    earliest = [0] * (total + gates)
+    for r, served in enumerate(order):  # the task before on a resource, until it frees it
+        for (k0, i0), (k1, i1) in zip(served, served[1:]):
+            out[k0 * n + i0].append((k1 * n + i1, tasks[i0].use[r]))
+            deps[k1 * n + i1] += 1
+    for k in range(batches):
+        base = k * n
+        for i, t in enumerate(tasks):
+            deps[base + i] += len(t.preds)
+            for p in t.preds:  # a producer, until its result is ready
+                out[base + p].append((base + i, tasks[p].cycles))
+            if not t.preds and interval is not None:
+                earliest[base + i] = k * interval
+            elif not t.preds and k > 0:  # released when the batch before is done
+                out[total + k].append((base + i, 0))
+                deps[base + i] += 1
+        if interval is None and k + 1 < batches:
+            for i, t in enumerate(tasks):
+                out[base + i].append((total + k + 1, t.cycles))
+            deps[total + k + 1] += n
+    return out, deps, earliest
+
+
+def _run_in_order(tasks: list[Task], batches: int, interval: int | None,
+                  order: list[list[tuple[int, int]]]) -> Run | None:
+    """The ordered run without events: with every resource's order fixed, a task starts at the
+    latest of its batch's release (if it has no producers), its producers' ends and, on each of
+    its resources, the moment the task before it there lets go; so every start follows from
+    those before it, in any order that respects them (a topological one here). The event loop
+    computes the same starts (it starts a task at the first moment all of these hold) with a
+    heap and rescans. None when some task never becomes ready (the event loop then says where)
+    or when a task holds its resources for its consumers (that rule is the event loop's)."""
+    if any(t.holds_for for t in tasks):
+        return None
+    out, deps, earliest = _in_order_graph(tasks, batches, interval, order)
+    start = [-1] * len(deps)
+    ready = [node for node, d in enumerate(deps) if d == 0]
+    while ready:
+        node = ready.pop()
+        now = start[node] = earliest[node]
+        for other, delay in out[node]:
+            if now + delay > earliest[other]:
+                earliest[other] = now + delay
+            deps[other] -= 1
+            if not deps[other]:
+                ready.append(other)
+    if min(start, default=0) < 0:
+        return None
+    n = len(tasks)
+    cycles = [t.cycles for t in tasks]
+    starts = [start[k * n:(k + 1) * n] for k in range(batches)]
+    return Run(starts, [[s + c for s, c in zip(row, cycles)] for row in starts])
+
+
 def run(tasks: list[Task], resources: int, batches: int, interval: int | None,
         ordered: bool = False) -> Run:
     """Simulate `batches` batches of `tasks`; `interval` None: one batch after another;
     `ordered`: every resource serves its tasks in their planned order (module docstring)."""
     order = _orders(tasks, resources, batches, interval) if ordered else None
+    if order is not None:
+        fast = _run_in_order(tasks, batches, interval, order)
+        if fast is not None:
+            return fast
+    return _run_events(tasks, resources, batches, interval, order)
+
+
+def _run_events(tasks: list[Task], resources: int, batches: int, interval: int | None,
+                order: list[list[tuple[int, int]]] | None) -> Run:
+    """The event loop: a heap of ends, frees and releases, dispatching at each moment."""
     st = _State(tasks, resources, batches, order)
     for k in range(batches if interval is not None else 1):
         st.push(k * (interval or 0), _RELEASE, k, -1)
