@@ -12,15 +12,20 @@ placement): the modules it mutates and the few test files that cover them, run w
 ignored) to a scratch folder, because cosmic-ray writes each mutant onto the file itself, and
 there: `cosmic-ray init`; cosmic-ray's operators filter (the operators each config leaves out);
 a seeded sample of `[cosmic-ray.filters.sample] mutants` of what is left (the rest marked
-skipped, as cosmic-ray's filters mark theirs); one unmutated run of the test command, which must
-pass; `cosmic-ray exec`. The session (sqlite) is kept as OUT/NAME.sqlite.
+skipped, as cosmic-ray's filters mark theirs; mutants inside type annotations are left out
+first: every module here defers annotations, so they are never evaluated); one unmutated run
+of the test command, which must pass; `cosmic-ray exec`. The session (sqlite) is kept as
+OUT/NAME.sqlite.
 
 `rerun` keeps the first results as OUT/NAME.before.sqlite and runs only the survivors again
 (with the test command as the config now says): a test added since cannot revive a killed
-mutant. `report` prints, per session, the mutants run (of those left after the operators
-filter), killed, survived, timeout (cosmic-ray counts a timeout as killed; shown apart), other
-(incompetent or no test) and the score = (killed + timeout) / (killed + timeout + survived), for
-the "before" sessions too when there are.
+mutant. It refuses when a survivor's file has changed since (its mutant, made again, differs
+from the stored one).
+
+`report` prints, per session, the mutants run (of those left after the operators filter and
+the annotations), killed, survived, timeout (cosmic-ray counts a timeout as killed; shown
+apart), other (incompetent or no test) and the score = (killed + timeout) / (killed + timeout
++ survived), for the "before" sessions too when there are.
 """
 
 from __future__ import annotations
@@ -142,6 +147,46 @@ def baseline(name: str, work: Path) -> None:
     print(f"{name}: unmutated tests pass in {time.perf_counter() - t:.1f} s", flush=True)
 
 
+def same_mutants(items: list, work: Path) -> list[str]:
+    """The files of `items` (work item, stored diff) whose mutant, made again in `work`, is
+    not the one stored: the file changed since, so its occurrences name other mutants."""
+    from cosmic_ray.mutating import _make_diff, use_mutation
+    from cosmic_ray.plugins import get_operator
+
+    here, stale = Path.cwd(), set()
+    try:
+        os.chdir(work)
+        for item, diff in items:
+            m = item.mutations[0]
+            with use_mutation(Path(m.module_path), get_operator(m.operator_name)(),
+                              m.occurrence) as (before, after):
+                made = "\n".join(_make_diff(before, after, m.module_path)) if after else None
+            if made != diff:
+                stale.add(str(m.module_path))
+    finally:
+        os.chdir(here)
+    return sorted(stale)
+
+
+def rerun_survivors(session: Path, work: Path) -> int:
+    """Make the survivors of `session` pending again, once each is checked to be the same
+    mutant in `work`; how many."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome
+
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        items = [(w, r.diff) for w, r in db.completed_work_items
+                 if r.test_outcome == TestOutcome.SURVIVED]
+    stale = same_mutants(items, work)
+    if stale:
+        raise SystemExit(f"{session.stem}: {', '.join(stale)} changed since the first run; "
+                         "`run` it again instead")
+    with sqlite3.connect(session) as db:
+        db.executemany("DELETE FROM work_results WHERE job_id = ?",
+                       [(w.job_id,) for w, _ in items])
+    return len(items)
+
+
 def execute(name: str, session: Path, fresh: bool, mutants: int | None = None) -> None:
     work = scratch_copy()
     try:
@@ -150,6 +195,11 @@ def execute(name: str, session: Path, fresh: bool, mutants: int | None = None) -
             tool(["cosmic-ray", "init", "--force", cfg_path, session], work)
             tool(["cr-filter-operators", session, cfg_path], work)
             sample(session, name, mutants)
+        else:
+            count = rerun_survivors(session, work)
+            print(f"{name}: {count} survivors to run again", flush=True)
+            if not count:
+                return
         baseline(name, work)
         t = time.perf_counter()
         tool(["cosmic-ray", "exec", cfg_path, session], work)
@@ -173,12 +223,7 @@ def cmd_rerun(args) -> None:
             raise SystemExit(f"{session}: no session to rerun; `run {name}` first")
         if not before.exists():
             shutil.copy2(session, before)
-        with sqlite3.connect(session) as db:
-            cleared = db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'"
-                                 ).rowcount
-        print(f"{name}: {cleared} survivors to run again", flush=True)
-        if cleared:
-            execute(name, session, fresh=False)
+        execute(name, session, fresh=False)
     cmd_report(args)
 
 

@@ -1,0 +1,36 @@
+"""Scheduling facts that mutation testing found unchecked (docs/mutation.md): where an op's
+off-chip read ends, and that an explicit pipeline option wins over the objective's default."""
+
+from pathlib import Path
+
+from compiler.driver import compile
+from ir.dialects.pim_attrs import END, IO_END, START
+from passes._placement.problem import Problem
+
+FM = Path(__file__).resolve().parents[1] / "fixtures/onnx/torchfm_fm_legacy.onnx"
+
+
+def test_an_offchip_read_holds_the_io_for_its_cycles_from_the_op_start():
+    """On isaac the FM's tables live in off-chip DRAM: each lookup holds the chip's I/O for
+    its read (at most all but the op's last cycle), from the op's start."""
+    module = compile(FM, "isaac", batch=64, emit="scheduled").module
+    reads = [i for i in Problem.of(module).ops if i.io_cycles > 0]
+    assert len(reads) > 1 and all(START.of(i.op) > 0 for i in reads[1:])
+    for info in reads:
+        start, end = START.of(info.op), END.of(info.op)
+        assert IO_END.of(info.op) == start + min(info.io_cycles, end - start - 1)
+
+
+def test_an_explicit_pipeline_option_overrides_the_objectives_default():
+    from builders import mlp
+
+    from passes.manager import PassManager
+    from passes.pipeline import parse_pipeline
+
+    for objective, pipeline, want in (("throughput", "false", False),
+                                      ("latency", "true", True),
+                                      ("throughput", "auto", True), ("latency", "auto", False)):
+        module = mlp("isaac", [40, 64], batch=2)
+        spec = f"place{{objective={objective}}},schedule{{pipeline={pipeline}}}"
+        PassManager(parse_pipeline(spec)).run(module)
+        assert module.attrs["pim.pipelined"] is want, (objective, pipeline)
