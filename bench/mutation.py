@@ -8,9 +8,9 @@
 
 One session per file of bench/mutation_configs (NAME is its stem: rules, error_bound, checker,
 placement): the modules it mutates and the few test files that cover them, run with one worker,
-`-x` and a fixed hypothesis seed. `run` copies the checkout's files (tracked and untracked, not
-ignored) to a scratch folder, because cosmic-ray writes each mutant onto the file itself, and
-there: `cosmic-ray init`; cosmic-ray's operators filter (the operators each config leaves out);
+`-x` and a fixed hypothesis seed. `run` copies the committed tree and the untracked files git
+does not ignore to a scratch folder, because cosmic-ray writes each mutant onto the file itself,
+and there: `cosmic-ray init`; cosmic-ray's operators filter (the operators each config leaves out);
 a seeded sample of `[cosmic-ray.filters.sample] mutants` of what is left (the rest marked
 skipped, as cosmic-ray's filters mark theirs; mutants inside type annotations are left out
 first: every module here defers annotations, so they are never evaluated); one unmutated run
@@ -19,8 +19,8 @@ OUT/NAME.sqlite.
 
 `rerun` keeps the first results as OUT/NAME.before.sqlite and runs only the survivors again
 (with the test command as the config now says): a test added since cannot revive a killed
-mutant. It refuses when a survivor's file has changed since (its mutant, made again, differs
-from the stored one).
+mutant. A survivor whose file has changed since (its mutant, made again, differs from the
+stored one) is not run again, and its file is named.
 
 `report` prints, per session, the mutants run (of those left after the operators filter and
 the annotations), killed, survived, timeout (cosmic-ray counts a timeout as killed; shown
@@ -63,15 +63,19 @@ def config(name: str) -> dict:
 
 
 def scratch_copy() -> Path:
-    """The checkout's files (tracked and untracked, not ignored) copied to a new temp folder."""
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
-                            check=True, capture_output=True).stdout.decode().split("\0")
+    """The committed tree (HEAD) and the untracked files git does not ignore (tests not yet
+    committed), copied to a new temp folder: edits in progress elsewhere in the checkout stay
+    out of the runs."""
     dest = Path(tempfile.mkdtemp(prefix="pimc-mutation-"))
+    archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    listed = subprocess.run(["git", "ls-files", "-o", "--exclude-standard", "-z"], cwd=ROOT,
+                            check=True, capture_output=True).stdout.decode().split("\0")
     for rel in filter(None, listed):
-        src = ROOT / rel
-        if src.is_file():
+        if (ROOT / rel).is_file():
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
+            shutil.copy2(ROOT / rel, dest / rel)
     return dest
 
 
@@ -179,12 +183,12 @@ def rerun_survivors(session: Path, work: Path) -> int:
                  if r.test_outcome == TestOutcome.SURVIVED]
     stale = same_mutants(items, work)
     if stale:
-        raise SystemExit(f"{session.stem}: {', '.join(stale)} changed since the first run; "
-                         "`run` it again instead")
+        print(f"{session.stem}: {', '.join(stale)} changed since the first run: its survivors "
+              "are not run again (`run` the session for new results)", flush=True)
+    again = [w.job_id for w, _ in items if str(w.mutations[0].module_path) not in stale]
     with sqlite3.connect(session) as db:
-        db.executemany("DELETE FROM work_results WHERE job_id = ?",
-                       [(w.job_id,) for w, _ in items])
-    return len(items)
+        db.executemany("DELETE FROM work_results WHERE job_id = ?", [(j,) for j in again])
+    return len(again)
 
 
 def execute(name: str, session: Path, fresh: bool, mutants: int | None = None) -> None:
