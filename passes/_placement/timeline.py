@@ -140,13 +140,12 @@ class _Tables:
             table = self.busy[resource] = _Busy(self.period)
         return table
 
-    def slot(self, wanted: list[Use], ready: int) -> int | None:
-        """The earliest start >= ready at which every use fits, or None (the period is full).
-        Each conflict moves the start to where that reservation ends (no earlier start can
-        clear it), until no use conflicts: a fixed point, found in a few steps."""
+    def fit(self, wanted: list[Use], ready: int) -> int | None:
+        """The earliest start >= ready at which every use (none longer than the period) fits,
+        or None (the period is full). Each conflict moves the start to where that reservation
+        ends (no earlier start can clear it), until no use conflicts: a fixed point, found in a
+        few steps."""
         period = self.period
-        if any(u.length > period for u in wanted):
-            return None
         probes = [(self._of(u.resource).conflict, u.offset, u.length) for u in wanted]
         t = ready
         while True:
@@ -216,18 +215,20 @@ def _with_load(uses: list[Use], load: list[Use], d_load: int) -> list[Use]:
 
 
 # One op of the list schedule: its index, the index of the weight load scheduled with it (or
-# None), what it holds, the load's lead, and per distinct input the producers' indices and the
-# transfer that brings it (with that transfer's link uses), if any.
-_Step = tuple[int, int | None, list[Use], int, list[tuple[tuple[int, ...], tuple | None]]]
+# None), its longest use, what it holds on resources that something else uses too, the load's
+# lead, and per distinct input the producers' indices and the transfer that brings it (with
+# that transfer's longest link use and its shared link uses), if any. A resource that only one
+# use ever holds is always free when that use is placed, so it is never looked at.
+_Step = tuple[int, int | None, int, list[Use], int,
+              list[tuple[tuple[int, ...], tuple | None]]]
 
 
 def _steps(prob: Problem, durations: dict[int, int], wanted: dict[int, list[Use]],
            moves: list[Move], link_uses: list[list[Use]]) -> list[_Step]:
     """What every `_run` of one layout reads, worked out once (only the period differs)."""
-    into = {(c, id(m.value)): (m, w) for m, w in zip(moves, link_uses) for c in m.consumers}
     loads = _loads(prob)
     deferred = {load.index for load in loads.values()}
-    steps: list[_Step] = []
+    held: list[tuple[OpInfo, OpInfo | None, list[Use], int]] = []
     for info in prob.ops:
         if info.index in deferred:  # scheduled with the tile op it feeds
             continue
@@ -236,9 +237,23 @@ def _steps(prob: Problem, durations: dict[int, int], wanted: dict[int, list[Use]
         if load is not None:
             lead = durations[load.index]
             uses = _with_load(uses, wanted[load.index], lead)
+        held.append((info, load, uses, lead))
+    count: dict[str, int] = {}
+    for w in [h[2] for h in held] + link_uses:
+        for u in w:
+            count[u.resource] = count.get(u.resource, 0) + 1
+
+    def shared(w: list[Use]) -> tuple[int, list[Use]]:
+        return max((u.length for u in w), default=0), [u for u in w if count[u.resource] > 1]
+
+    into = {(c, id(m.value)): (m, *shared(w)) for m, w in zip(moves, link_uses)
+            for c in m.consumers}
+    steps: list[_Step] = []
+    for info, load, uses, lead in held:
         inputs = [(tuple(prob.by_op[id(p)].index for p in producers_of(v, prob.memo)),
                    into.get((info.index, id(v)))) for v in dict.fromkeys(info.op.operands)]
-        steps.append((info.index, None if load is None else load.index, uses, lead, inputs))
+        steps.append((info.index, None if load is None else load.index, *shared(uses), lead,
+                      inputs))
     return steps
 
 
@@ -248,16 +263,17 @@ def _run(steps: list[_Step], durations: dict[int, int], moves: list[Move],
     end: dict[int, int] = {}
     tables = _Tables(period or _NEVER)  # not pipelined: an absolute timeline
     placed: set[int] = set()
-    for index, load, uses, lead, inputs in steps:
+    period = tables.period
+    for index, load, longest, uses, lead, inputs in steps:
         if load is not None:
             start[load] = end[load] = 0  # its result: placed below, with this op
         ready = 0  # when every input is there (its transfers scheduled on their links first)
         for prods, move in inputs:
             done = max([end[p] for p in prods], default=0)
             if move is not None:
-                m, link_uses = move
+                m, link_longest, link_uses = move
                 if id(m) not in placed:
-                    t = tables.slot(link_uses, done)
+                    t = tables.fit(link_uses, done) if link_longest <= period else None
                     if t is None:
                         return None
                     tables.hold(link_uses, t)
@@ -266,7 +282,7 @@ def _run(steps: list[_Step], durations: dict[int, int], moves: list[Move],
                 done = m.end
             if done > ready:
                 ready = done
-        t = tables.slot(uses, ready + lead)
+        t = tables.fit(uses, ready + lead) if longest <= period else None
         if t is None:
             return None
         tables.hold(uses, t)
