@@ -1,5 +1,6 @@
 """Scheduling facts that mutation testing found unchecked (docs/mutation.md): where an op's
-off-chip read ends, and that an explicit pipeline option wins over the objective's default."""
+off-chip read ends, that an explicit pipeline option wins over the objective's default, and
+that the schedule pass reports its change."""
 
 from pathlib import Path
 
@@ -34,3 +35,14 @@ def test_an_explicit_pipeline_option_overrides_the_objectives_default():
         spec = f"place{{objective={objective}}},schedule{{pipeline={pipeline}}}"
         PassManager(parse_pipeline(spec)).run(module)
         assert module.attrs["pim.pipelined"] is want, (objective, pipeline)
+
+
+def test_the_schedule_pass_says_it_changed_the_module():
+    """What the IR printout after each pass marks "(no change)" from."""
+    from builders import mlp
+
+    from passes.manager import PassManager
+    from passes.pipeline import parse_pipeline
+
+    module = mlp("isaac", [40, 64], batch=2)
+    assert PassManager(parse_pipeline("place,schedule")).run(module) == [True, True]
