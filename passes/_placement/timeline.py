@@ -263,7 +263,7 @@ def _run(steps: list[_Step], durations: dict[int, int], moves: list[Move],
     end: dict[int, int] = {}
     tables = _Tables(period or _NEVER)  # not pipelined: an absolute timeline
     placed: set[int] = set()
-    period = tables.period
+    cap = tables.period  # no use may be longer
     for index, load, longest, uses, lead, inputs in steps:
         if load is not None:
             start[load] = end[load] = 0  # its result: placed below, with this op
@@ -273,7 +273,7 @@ def _run(steps: list[_Step], durations: dict[int, int], moves: list[Move],
             if move is not None:
                 m, link_longest, link_uses = move
                 if id(m) not in placed:
-                    t = tables.fit(link_uses, done) if link_longest <= period else None
+                    t = tables.fit(link_uses, done) if link_longest <= cap else None
                     if t is None:
                         return None
                     tables.hold(link_uses, t)
@@ -282,7 +282,7 @@ def _run(steps: list[_Step], durations: dict[int, int], moves: list[Move],
                 done = m.end
             if done > ready:
                 ready = done
-        t = tables.fit(uses, ready + lead) if longest <= period else None
+        t = tables.fit(uses, ready + lead) if longest <= cap else None
         if t is None:
             return None
         tables.hold(uses, t)
