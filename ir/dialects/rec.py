@@ -170,7 +170,8 @@ class Attention(Op):
     q, k, v = x @ wq + b[0], x @ wk + b[1], x @ wv + b[2] (weights [D, H*dh], the optional
     biases b [3, H*dh]: zeros for a masked layer without them); per head
     softmax(scale * q k^T + mask) v, the optional additive mask broadcast to the scores
-    [B, H, F, F] (-inf or a large negative number where a pair is masked); heads
+    [B, H, F, F] (-inf or a large negative number where a pair is masked: one [F, F] for
+    every row and head, a key-padding mask [B, 1, 1, F] computed from the ids, ...); heads
     concatenated: [B, F, H*dh].
     """
 

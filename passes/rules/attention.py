@@ -1,13 +1,15 @@
-"""attention: AutoInt-style multi-head self-attention into `rec.attention`.
+"""attention: multi-head self-attention (AutoInt, MultiheadAttention, BST) into `rec.attention`.
 
 Anchored on the last data-movement op that merges the heads back to [B, F, H*dh]; walking up:
-`matmul(softmax(scale * scores), v_heads)` where scores is `einsum('..ik,..jk->..ij', q, k)`
-or `matmul(q, k^T)`, and q, k, v are head arrangements of three projections of one x
-[B, F, D] (`rec.dense` without bias or `matmul` by a constant, on x or on its [B*F, D]
-reshape). How the exporter splits and merges the heads (reshape + transpose, split + stack,
-...) is not matched op by op: each arrangement is probed (see `_movement`) and must put
-feature f, column h*dh + k of one batch row at [head-batch L, f, k], with one consistent
-(batch, head) per L for q, k, v and the merge inverting it.
+`matmul(softmax(scale * scores [+ mask]), v_heads)` where scores is
+`einsum('..ik,..jk->..ij', q, k)` or `matmul(q, k^T)` (q, or q and k^T, may carry the scale
+as scalar factors), and q, k, v are head arrangements of three projections of one x
+[B, F, D] (`rec.dense` or `matmul` by a constant, on x or on its [B*F, D] reshape). The mask,
+constant or computed (a key-padding mask from the ids), is laid out by `_attention_mask`.
+How the exporter splits and merges the heads (reshape + transpose, split + stack, ...) is
+not matched op by op: each arrangement is probed (see `_movement`) and must put feature f,
+column h*dh + k of one batch row at [head-batch L, f, k], with one consistent (batch, head)
+per L for q, k, v and the merge inverting it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from passes.rewrite import (
     scalar_of,
 )
 from passes.rules._attention_layout import arm_layout, merged_order
+from passes.rules._attention_mask import mask_layout, mask_operand, mask_source
 from passes.rules._movement import MOVES, probe, region, reshaped_from
 
 __all__ = ["RULES"]
@@ -72,6 +75,7 @@ def _scores(v: Value, m: Match) -> tuple[Value, Value, bool, float]:
     op = producer(v, (nn.Einsum, nn.MatMul), m, "softmax input")
     q, k = op.operands
     q, scale = _prescaled(q, m, scale)
+    k, scale = _prescaled(k, m, scale)  # torch's scaled_dot_product_attention scales both
     if isinstance(op, nn.MatMul):
         return q, k, True, scale
     ins, out = einsum_terms(op)
@@ -113,7 +117,8 @@ def _pattern(op: Op, ctx: Ctx) -> Match:
     expect(len(xs) == 1, "q, k and v project different tensors")
     m.vals.update(arms=arms, heads={"q": qh, "k": kh, "v": mm.operands[1]}, kt=kt,
                   scale=scale, o=o, out_ops=out_ops, x=arms["q"][2], mask=mask,
-                  scores=sm.operands[0].type.shape)
+                  scores=sm.operands[0].type.shape,
+                  mask_src=None if mask is None else mask_source(mask, ctx, op))
     return m
 
 
@@ -167,27 +172,7 @@ def _decode(m: Match) -> None:
     m.vals.update(heads_n=heads, ws=ws, bias=bias, tokens=(n_b, f, d), order=order,
                   out_order=out_order)
     if m.mask is not None:
-        m.vals["mask4"] = _mask_layout(m, maps[0], (n_b, heads, f))
-
-
-def _mask_layout(m: Match, order: list[tuple[int, int]], dims: tuple[int, int, int]):
-    """The mask as the op wants it, broadcast to [B, H, F, F]: a constant is laid out by the
-    head order of the scores (an [F, F] when it is the same for every batch row and head); a
-    computed mask must already be one [F, F] for all (leading axes of 1)."""
-    b, h, f = dims
-    mask, shape = m.mask, m.scores
-    expect(np.broadcast_shapes(mask.type.shape, shape) == tuple(shape),
-           f"mask {list(mask.type.shape)} broadcasts the scores {list(shape)}")
-    value = const_of(mask)
-    if value is None:
-        expect(mask.type.size == f * f and mask.type.shape[-2:] == (f, f),
-               f"computed mask {list(mask.type.shape)} is not one [{f}, {f}] for every head")
-        return mask
-    blocks = np.broadcast_to(value, shape).reshape(-1, f, f)
-    out = np.empty((b, h, f, f), value.dtype)
-    for block, (i, j) in zip(blocks, order):
-        out[i, j] = block
-    return out[0, 0] if np.all(out == out[:1, :1]) else out
+        m.vals["mask4"] = mask_layout(m.mask, m.mask_src, m.scores, maps[0], (n_b, heads, f))
 
 
 def _tokens(m: Match, ops: list[Op]) -> Value:
@@ -210,23 +195,11 @@ def _tokens(m: Match, ops: list[Op]) -> Value:
     return x
 
 
-def _mask_operand(m: Match, ops: list[Op]) -> Value | None:
-    mask = m.vals.get("mask4")
-    if isinstance(mask, np.ndarray):
-        ops.append(new_const(mask))
-        return ops[-1].result
-    f = m.tokens[1]
-    if mask is not None and mask.type.shape != (f, f):
-        ops.append(nn_shape.Reshape([mask], {"shape": [f, f]}))
-        return ops[-1].result
-    return mask
-
-
 def _rewrite(m: Match) -> Rewrite:
     ws = [new_const(np.ascontiguousarray(w), bits) for w, bits in zip(m.ws, m.w_bits)]
     ops: list[Op] = list(ws)
     x = _tokens(m, ops)
-    mask = _mask_operand(m, ops)
+    mask = mask_operand(m.vals.get("mask4"), ops)
     bias = m.bias
     if bias is None and mask is not None:
         bias = np.zeros((3, m.ws[0].shape[1]), m.ws[0].dtype)

@@ -1,5 +1,6 @@
 """attention rule with an additive mask: softmax(scale * q k^T + mask) becomes rec.attention with
-a mask operand (a constant laid out as [B, H, F, F] or one [F, F], or a computed [F, F]),
+a mask operand (a constant laid out as [B, H, F, F] or one [F, F], or a computed one reshaped
+to the axes it varies along),
 numerically the same; near misses stay and say why; the mask's semantics, error bound and
 lowering."""
 
@@ -70,15 +71,17 @@ def test_constant_mask_becomes_the_mask_operand(mask, first, want):
         np.testing.assert_array_equal(op.arg("mask").owner.attrs["value"][1, 1], CAUSAL.T)
 
 
-def test_computed_mask_is_an_operand():
-    m = _masked(mask_arg=(1, 1, F, F))
+@pytest.mark.parametrize("shape, want", [((1, 1, F, F), (F, F)), ((B, 1, F, F), (B, 1, F, F))],
+                         ids=["shared", "per_row"])
+def test_computed_mask_is_an_operand(shape, want):
+    m = _masked(mask_arg=shape)
     assert assert_equivalent(m, FUSE.apply)
     op = _attention(m)
-    assert op.arg("mask").type.shape == (F, F) and op.arg("mask").owner is not None
+    assert op.arg("mask").type.shape == want
+    assert (op.arg("mask").owner is None) == (shape == want)  # the input itself, or a reshape
 
 
 @pytest.mark.parametrize("kw, reason", [
-    ({"mask_arg": (B, 1, F, F)}, "is not one [4, 4] for every head"),
     ({"mask": CAUSAL, "multiply": True}, "scores scaled by a tensor"),
 ])
 def test_near_misses_stay_and_say_why(kw, reason):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from attention_builders import packed_qkv
 from fixture_fusion import entries_of, fused
 from lowering_check import assert_lowers_within_bound
 from near_miss import assert_stays
@@ -26,12 +27,8 @@ def _mha(near: str = ""):
     rng = np.random.default_rng(9)
     b = Builder()
     x = b.arg("x", (F, B, D))
-    w = rng.standard_normal((D, 3 * E)).astype(np.float32)
-    bias = rng.standard_normal(3 * E).astype(np.float32)
-    qkv = b.op("nn.add", b.op("nn.matmul", x, b.const(w)), b.const(bias))  # [F, B, 3E]
     arms = []
-    for i in range(3):
-        part = b.op("nn.slice", qkv, starts=[i * E], ends=[(i + 1) * E], axes=[2])
+    for i, part in enumerate(packed_qkv(b, x, rng, D, E)):  # each [F, B, E]
         if near == "k_rows_mixed" and i == 1:  # [F, B, E] memory read as [B*H, F, dh]
             arms.append(b.op("nn.reshape", part, shape=[B * H, F, DH]))
             continue

@@ -20,6 +20,10 @@ ENTRIES = real_inputs.entries() if real_inputs.MANIFEST_PATH.exists() else []
 BATCH = 8
 
 
+# Attention models: every softmax must end up inside a rec.attention.
+ATTENTION = ("autoint", "afi", "bst")
+
+
 def expected_rec_ops(entry: dict) -> set[str]:
     """The rec ops a model must contain after fusion, by library and model family."""
     model = entry["model"].lower()
@@ -32,7 +36,7 @@ def expected_rec_ops(entry: dict) -> set[str]:
             want.add("rec.cross" if "dcn" in model else "rec.dot_interaction")
     if model in ("fm", "deepfm", "dfm", "nfm"):
         want.add("rec.fm")
-    if model in ("autoint", "afi"):
+    if model in ATTENTION:
         want.add("rec.attention")
     if model == "afm":
         want.add("rec.moe")
@@ -70,3 +74,5 @@ def test_fixture_fuses_and_matches_onnx_runtime(entry):
     present = {op.name for op in module.main.ops}
     missing = expected_rec_ops(entry) - present
     assert not missing, f"{entry['file']}: no {', '.join(sorted(missing))} after fusion"
+    if entry["model"].lower() in ATTENTION:
+        assert "nn.softmax" not in present, f"{entry['file']}: a softmax outside rec.attention"
