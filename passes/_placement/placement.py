@@ -135,7 +135,12 @@ def evaluate(prob: Problem, place: Placement, objective: str, weights: tuple[flo
     transfers plus leakage over the cycles a batch holds the chip (the interval when batches
     overlap, else the latency); the ops' own dynamic energy is the same for every placement."""
     layout = layout_of(prob, place)
-    tl = schedule(prob, layout, pipelined=objective in PIPELINED_OBJECTIVES)
+    pipelined = objective in PIPELINED_OBJECTIVES
+    # Strategies and growth stops often land on one layout; its timeline is the same each time.
+    key = (pipelined, tuple(sorted(layout.loc.items())), tuple(sorted(layout.replicas.items())))
+    tl = prob.timelines.get(key)
+    if tl is None:
+        tl = prob.timelines[key] = schedule(prob, layout, pipelined=pipelined)
     energy = tl.network_energy(prob) + prob.leakage_per_cycle * tl.interval
     parts = (tl.latency, tl.interval, energy)
     if objective == "mix":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from ir.core import Graph, Module, Op, Value
 from ir.dialects import pim
@@ -99,6 +100,7 @@ class Problem:
     memo: dict = field(default_factory=dict)
     by_op: dict[int, OpInfo] = field(default_factory=dict)
     read_bytes: dict[tuple[int, int], int] = field(default_factory=dict)  # moves.read_bytes' cache
+    timelines: dict[tuple, Any] = field(default_factory=dict)  # placement.evaluate's, by layout
     leakage_per_cycle: float = 0.0  # J the whole target leaks per clock cycle
 
     @classmethod
