@@ -20,6 +20,12 @@ consumers) are done with them: a streamed weight load keeps its crossbar for the
 products that read the loaded tile. Those consumers may use the held resources; nothing else may.
 
 Batches are released at `k x interval` when pipelined, otherwise when the previous batch is done.
+
+An ordered run whose tasks hold nothing for their consumers is computed without events: with
+every resource's order fixed, each start is the latest of the constraints above, so one pass in
+dependency order gives the event loop's starts and ends (`_run_in_order`; both are compared on
+random task graphs in tests/compile/test_sim_orders.py). The event loop runs the rest, and
+reports where an ordered run stalls.
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ model: an op's primitives (``passes._costing.op_primitives``) priced by
 bandwidth, its arrival a hop latency per hop later (``Network.arrival_cycles``).
 ``RULES`` says, per resource kind, how long a task occupies a resource of it.
 
-Engine: a heap-based dispatcher (``compiler._sim_engine``), not SimPy. SimPy grants a request one
+Engine: a heap-based dispatcher (``compiler._sim_engine``), not SimPy; an ordered run with no
+streamed-weight holds takes its one-pass equivalent there. SimPy grants a request one
 resource at a time, so an op that needs 64 crossbars (64 replicas) or a transfer that needs every
 link of its route would hold the granted ones idle while it waits for the rest; the hardware
 starts such an op only when all are free, which is one look at the waiting task here. Measured
