@@ -38,9 +38,12 @@ def _check_counts(obj: object, allow_zero: tuple[str, ...] = ()) -> None:
                                                 for f in fields(obj))
     for name, is_int in checks:
         value = getattr(obj, name)
-        if is_int and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ValueError(f"{type(obj).__name__}.{name} must be an int, got {value!r}")
-        if isinstance(value, int) and value < (0 if name in allow_zero else 1):
+        if type(value) is not int:  # a plain int skips both type tests
+            if is_int and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ValueError(f"{type(obj).__name__}.{name} must be an int, got {value!r}")
+            if not isinstance(value, int):
+                continue
+        if value < (0 if name in allow_zero else 1):
             raise ValueError(f"{type(obj).__name__}.{name} must be positive, got {value}")
 
 
