@@ -322,6 +322,8 @@ def cmd_kills(args) -> None:
         survivors = [w for w, r in db.completed_work_items
                      if r.test_outcome == TestOutcome.SURVIVED]
     work, here = scratch_copy(), Path.cwd()
+    for test in args.tests:  # as they are now, committed or not
+        shutil.copy2(ROOT / test, work / test)
     command = (f"{BIN / 'python'} -m pytest -p no:xdist -p no:cacheprovider -q -rf "
                f"--hypothesis-seed=0 {' '.join(args.tests)}")
     try:

@@ -46,3 +46,41 @@ def test_the_schedule_pass_says_it_changed_the_module():
 
     module = mlp("isaac", [40, 64], batch=2)
     assert PassManager(parse_pipeline("place,schedule")).run(module) == [True, True]
+
+
+def _problem(tmp_path, widths, arrays=8):
+    from builders import mlp, tiny_target
+
+    from passes._placement.problem import Problem
+
+    return Problem.of(mlp(tiny_target(tmp_path, tiles=2, arrays=arrays), widths, batch=4))
+
+
+def test_greedy_growth_shares_the_spare_crossbars_among_the_layers(tmp_path):
+    from passes._placement.heuristics import grow
+
+    prob = _problem(tmp_path, [20, 40, 30])  # two one-tile layers, 16 crossbars
+    replicas = grow(prob)
+    used = sum(prob.groups[n].weight_tiles * r for n, r in replicas.items())
+    assert all(len(g.choices) > 2 for g in prob.groups.values())  # each alone could take more
+    assert used <= prob.mesh.crossbars, replicas
+
+
+def test_greedy_growth_stops_at_the_floor(tmp_path):
+    from passes._placement.heuristics import grow
+
+    prob = _problem(tmp_path, [20, 40, 30])
+    floor = max(g.duration(0) for g in prob.groups.values())
+    assert grow(prob, floor) == {n: g.choices[0] for n, g in prob.groups.items()}
+
+
+def test_a_heuristic_placement_reports_the_whole_gap():
+    from builders import mlp
+
+    from passes.manager import PassManager
+    from passes.pipeline import parse_pipeline
+
+    module = mlp("isaac", [64, 512, 256, 128, 1], batch=64)
+    PassManager(parse_pipeline("place{solver=greedy,objective=latency}")).run(module)
+    assert module.attrs["pim.place.status"] == "heuristic"
+    assert module.attrs["pim.place.gap"] == 1.0
