@@ -117,7 +117,7 @@ def skip_annotations(db, root: Path) -> int:
     return len(hits)
 
 
-def sample(session: Path, name: str, override: int | None = None) -> None:
+def sample(session: Path, name: str, work: Path, override: int | None = None) -> None:
     """Mark all but the configured seeded sample (or `override` mutants) of the pending
     mutants skipped."""
     from cosmic_ray.work_db import WorkDB, use_db
@@ -125,7 +125,7 @@ def sample(session: Path, name: str, override: int | None = None) -> None:
 
     spec = config(name).get("filters", {}).get("sample", {})
     with use_db(str(session), WorkDB.Mode.open) as db:
-        dropped = skip_annotations(db, ROOT)
+        dropped = skip_annotations(db, work)
         # job ids are random: order by what the mutant is, so the same source gives the same draw
         pending = sorted(db.pending_work_items, key=lambda w: [
             (str(m.module_path), m.operator_name, m.occurrence) for m in w.mutations])
@@ -198,7 +198,7 @@ def execute(name: str, session: Path, fresh: bool, mutants: int | None = None) -
         if fresh:
             tool(["cosmic-ray", "init", "--force", cfg_path, session], work)
             tool(["cr-filter-operators", session, cfg_path], work)
-            sample(session, name, mutants)
+            sample(session, name, work, mutants)
         else:
             count = rerun_survivors(session, work)
             print(f"{name}: {count} survivors to run again", flush=True)
