@@ -66,7 +66,11 @@ def scratch_copy() -> Path:
     """The committed tree (HEAD) and the untracked files git does not ignore (tests not yet
     committed), copied to a new temp folder: edits in progress elsewhere in the checkout stay
     out of the runs."""
-    dest = Path(tempfile.mkdtemp(prefix="pimc-mutation-"))
+    base = Path(tempfile.mkdtemp(prefix="pimc-mutation-"))
+    dest = base / ROOT.name
+    dest.mkdir()
+    if (ROOT.parent / "shared").is_dir():  # the data the fixture tests read, beside the checkout
+        (base / "shared").symlink_to(ROOT.parent / "shared")
     archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, check=True,
                              capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
@@ -209,7 +213,7 @@ def execute(name: str, session: Path, fresh: bool, mutants: int | None = None) -
         tool(["cosmic-ray", "exec", cfg_path, session], work)
         print(f"{name}: mutants run in {time.perf_counter() - t:.0f} s", flush=True)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(work.parent, ignore_errors=True)
 
 
 def cmd_run(args) -> None:
@@ -338,7 +342,7 @@ def cmd_kills(args) -> None:
                   f"{': ' + ', '.join(failed) if failed else ''}", flush=True)
     finally:
         os.chdir(here)
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(work.parent, ignore_errors=True)
 
 
 def main() -> None:
