@@ -19,8 +19,9 @@ OUT/NAME.sqlite.
 
 `rerun` keeps the first results as OUT/NAME.before.sqlite and runs only the survivors again
 (with the test command as the config now says): a test added since cannot revive a killed
-mutant. A survivor whose file has changed since (its mutant, made again, differs from the
-stored one) is not run again, and its file is named.
+mutant. Each survivor is the very mutant stored: where its file has changed since (the
+mutant made again by operator and occurrence differs), it is made from its stored diff's
+text.
 
 `report` prints, per session, the mutants run (of those left after the operators filter and
 the annotations), killed, survived, timeout (cosmic-ray counts a timeout as killed; shown
@@ -31,10 +32,10 @@ apart), other (incompetent or no test) and the score = (killed + timeout) / (kil
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -155,47 +156,74 @@ def baseline(name: str, work: Path) -> None:
     print(f"{name}: unmutated tests pass in {time.perf_counter() - t:.1f} s", flush=True)
 
 
-def same_mutants(items: list, work: Path) -> list[str]:
-    """The files of `items` (work item, stored diff) whose mutant, made again in `work`, is
-    not the one stored: the file changed since, so its occurrences name other mutants."""
+def made_again(item, work: Path) -> str | None:
+    """The diff of `item`'s mutant made again in `work` (by operator and occurrence)."""
     from cosmic_ray.mutating import _make_diff, use_mutation
     from cosmic_ray.plugins import get_operator
 
-    here, stale = Path.cwd(), set()
+    m = item.mutations[0]
+    with use_mutation(work / m.module_path, get_operator(m.operator_name)(),
+                      m.occurrence) as (before, after):
+        return "\n".join(_make_diff(before, after, m.module_path)) if after else None
+
+
+@contextlib.contextmanager
+def by_text(item, diff: str, work: Path):
+    """Apply a stored mutant by its text (the removed lines, found once, become the added
+    ones): the same mutant in a file that has changed elsewhere since the first run."""
+    body = [x for x in diff.splitlines()[3:] if x[:1] in "-+" and x[:3] not in ("---", "+++")]
+    old = "\n".join(x[1:] for x in body if x[0] == "-") + "\n"
+    new = "\n".join(x[1:] for x in body if x[0] == "+") + "\n"
+    path = work / item.mutations[0].module_path
+    text = path.read_text()
+    if text.count(old) != 1:
+        raise SystemExit(f"{path.name}: the mutated lines of job {item.job_id} are not found "
+                         "once any more; `run` the session for new results")
+    path.write_text(text.replace(old, new))
+    try:
+        yield
+    finally:
+        path.write_text(text)
+
+
+def test_with(item, diff: str, work: Path, command: str, timeout: float):
+    """WorkResult of `item`'s mutant, applied by operator and occurrence when that still
+    makes the stored mutant, else by its text."""
+    from cosmic_ray.testing import run_tests
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    here = Path.cwd()
+    same = made_again(item, work) == diff
     try:
         os.chdir(work)
-        for item, diff in items:
-            m = item.mutations[0]
-            with use_mutation(Path(m.module_path), get_operator(m.operator_name)(),
-                              m.occurrence) as (before, after):
-                made = "\n".join(_make_diff(before, after, m.module_path)) if after else None
-            if made != diff:
-                stale.add(str(m.module_path))
+        if same:
+            from cosmic_ray.mutating import mutate_and_test
+
+            return mutate_and_test(item.mutations, command, timeout)
+        with by_text(item, diff, work):
+            outcome, output = run_tests(command, timeout)
+        return WorkResult(worker_outcome=WorkerOutcome.NORMAL, output=output,
+                          test_outcome=outcome, diff=diff)
     finally:
         os.chdir(here)
-    return sorted(stale)
 
 
-def rerun_survivors(session: Path, work: Path) -> int:
-    """Make the survivors of `session` pending again, once each is checked to be the same
-    mutant in `work`; how many."""
+def survivors_of(session: Path) -> list:
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import TestOutcome
 
     with use_db(str(session), WorkDB.Mode.open) as db:
-        items = [(w, r.diff) for w, r in db.completed_work_items
-                 if r.test_outcome == TestOutcome.SURVIVED]
-    stale = same_mutants(items, work)
-    if stale:
-        print(f"{session.stem}: {', '.join(stale)} changed since the first run: its survivors "
-              "are not run again (`run` the session for new results)", flush=True)
-    again = [w.job_id for w, _ in items if str(w.mutations[0].module_path) not in stale]
-    with sqlite3.connect(session) as db:
-        db.executemany("DELETE FROM work_results WHERE job_id = ?", [(j,) for j in again])
-    return len(again)
+        return sorted(((w, r.diff) for w, r in db.completed_work_items
+                       if r.test_outcome == TestOutcome.SURVIVED),
+                      key=lambda p: (str(p[0].mutations[0].module_path),
+                                     p[0].mutations[0].start_pos))
 
 
 def execute(name: str, session: Path, fresh: bool, mutants: int | None = None) -> None:
+    """A new session (`fresh`), or its survivors run again one by one (each the very mutant
+    stored, made by its text where its file has changed since)."""
+    from cosmic_ray.work_db import WorkDB, use_db
+
     work = scratch_copy()
     try:
         cfg_path = CONFIGS / f"{name}.toml"
@@ -203,14 +231,19 @@ def execute(name: str, session: Path, fresh: bool, mutants: int | None = None) -
             tool(["cosmic-ray", "init", "--force", cfg_path, session], work)
             tool(["cr-filter-operators", session, cfg_path], work)
             sample(session, name, work, mutants)
-        else:
-            count = rerun_survivors(session, work)
-            print(f"{name}: {count} survivors to run again", flush=True)
-            if not count:
-                return
+        items = [] if fresh else survivors_of(session)
+        if not fresh:
+            print(f"{name}: {len(items)} survivors to run again", flush=True)
         baseline(name, work)
         t = time.perf_counter()
-        tool(["cosmic-ray", "exec", cfg_path, session], work)
+        if fresh:
+            tool(["cosmic-ray", "exec", cfg_path, session], work)
+        cfg = config(name)
+        command = cfg["test-command"].replace("python ", f"{BIN / 'python'} ", 1)
+        for item, diff in items:
+            result = test_with(item, diff, work, command, cfg["timeout"])
+            with use_db(str(session), WorkDB.Mode.open) as db:
+                db.set_result(item.job_id, result)
         print(f"{name}: mutants run in {time.perf_counter() - t:.0f} s", flush=True)
     finally:
         shutil.rmtree(work.parent, ignore_errors=True)
@@ -315,33 +348,25 @@ def cmd_kills(args) -> None:
     of them fail on it (the proof that a new test kills the mutant it was written for)."""
     import re
 
-    from cosmic_ray.mutating import mutate_and_test
-    from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import TestOutcome
 
     session = args.out / f"{args.name}.before.sqlite"
     if not session.exists():
         session = args.out / f"{args.name}.sqlite"
-    with use_db(str(session), WorkDB.Mode.open) as db:
-        survivors = [w for w, r in db.completed_work_items
-                     if r.test_outcome == TestOutcome.SURVIVED]
-    work, here = scratch_copy(), Path.cwd()
+    work = scratch_copy()
     for test in args.tests:  # as they are now, committed or not
         shutil.copy2(ROOT / test, work / test)
     command = (f"{BIN / 'python'} -m pytest -p no:xdist -p no:cacheprovider -q -rf "
                f"--hypothesis-seed=0 {' '.join(args.tests)}")
     try:
-        os.chdir(work)
-        for item in sorted(survivors, key=lambda w: (str(w.mutations[0].module_path),
-                                                     w.mutations[0].start_pos)):
+        for item, diff in survivors_of(session):
             m = item.mutations[0]
-            result = mutate_and_test(item.mutations, command, config(args.name)["timeout"])
+            result = test_with(item, diff, work, command, config(args.name)["timeout"])
             failed = sorted(set(re.findall(r"^FAILED \S+::(\w+)", result.output or "", re.M)))
             verdict = "killed" if result.test_outcome == TestOutcome.KILLED else "SURVIVED"
             print(f"{m.module_path}:{m.start_pos[0]} {m.operator_name} {verdict}"
                   f"{': ' + ', '.join(failed) if failed else ''}", flush=True)
     finally:
-        os.chdir(here)
         shutil.rmtree(work.parent, ignore_errors=True)
 
 
