@@ -129,7 +129,8 @@ def _binding(model: Model) -> dict[str, Any]:
                 top[r] = (cycles, i)
     if not busy:
         return {}
-    r = max(busy, key=lambda x: (busy[x], model.resources[x]))
+    # the busiest; on a tie the first by name, as the report's binding picks it
+    r = min(busy, key=lambda x: (-busy[x], model.resources[x]))
     node = model.nodes[top[r][1]]
     return {"resource": model.resources[r], "op": node.name, "op_id": node.id,
             "busy_cycles": busy[r]}
