@@ -163,7 +163,7 @@ def _compare_row(r: dict, mine: dict) -> str:
 
     return (f"<tr><th>{esc(r['name'])}</th>" + cell("latency_s", human(r["latency_s"], "s"))
             + cell("interval_cycles", f"{r['interval_cycles']:,} cycles")
-            + cell("samples_per_second", f"{r['samples_per_second']:.4g} samples/s")
+            + cell("samples_per_second", human(r["samples_per_second"], "samples/s"))
             + cell("energy_j", human(r["energy_j"], "J"))
             + cell("used_mm2", f"{r['used_mm2']:.4g} mm²")
             + cell("crossbars_used", f"{r['crossbars_used']:,}") + "</tr>")

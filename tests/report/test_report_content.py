@@ -69,9 +69,11 @@ def test_energy_by_component_includes_leakage_and_adds_up(compiled):
 def test_comparison_table_shows_ratios(compiled):
     compiled.compared = [{"name": "naive", "latency_s": 2 * compiled.report["latency_seconds"],
                           "interval_cycles": compiled.report["interval_cycles"] * 3,
-                          "samples_per_second": 1.0, "energy_j": 1.0, "used_mm2": 1.0,
+                          "samples_per_second": 1.424e6, "energy_j": 1.0, "used_mm2": 1.0,
                           "crossbars_used": 1}]
     page = render_report(compiled)
     assert "2.00×" in page and "3.00×" in page
+    table = page[page.index("Compared with"):]
+    assert "1.424 Msamples/s" in table and "e+" not in table  # units as the summary has them
     compiled.compared = []
     assert "Compared with" not in render_report(compiled)
