@@ -177,8 +177,9 @@ def by_text(item, diff: str, work: Path):
     path = work / item.mutations[0].module_path
     text = path.read_text()
     if text.count(old) != 1:
-        raise SystemExit(f"{path.name}: the mutated lines of job {item.job_id} are not found "
-                         "once any more; `run` the session for new results")
+        raise LookupError(f"{item.mutations[0].module_path}:{item.mutations[0].start_pos[0]}: "
+                          "the mutated lines are not in the file once any more (rewritten "
+                          "since the first run); its first result stands")
     path.write_text(text.replace(old, new))
     try:
         yield
@@ -241,7 +242,11 @@ def execute(name: str, session: Path, fresh: bool, mutants: int | None = None) -
         cfg = config(name)
         command = cfg["test-command"].replace("python ", f"{BIN / 'python'} ", 1)
         for item, diff in items:
-            result = test_with(item, diff, work, command, cfg["timeout"])
+            try:
+                result = test_with(item, diff, work, command, cfg["timeout"])
+            except LookupError as gone:
+                print(f"{name}: {gone}", flush=True)
+                continue
             with use_db(str(session), WorkDB.Mode.open) as db:
                 db.set_result(item.job_id, result)
         print(f"{name}: mutants run in {time.perf_counter() - t:.0f} s", flush=True)
@@ -361,7 +366,11 @@ def cmd_kills(args) -> None:
     try:
         for item, diff in survivors_of(session):
             m = item.mutations[0]
-            result = test_with(item, diff, work, command, config(args.name)["timeout"])
+            try:
+                result = test_with(item, diff, work, command, config(args.name)["timeout"])
+            except LookupError as gone:
+                print(gone, flush=True)
+                continue
             failed = sorted(set(re.findall(r"^FAILED \S+::(\w+)", result.output or "", re.M)))
             verdict = "killed" if result.test_outcome == TestOutcome.KILLED else "SURVIVED"
             print(f"{m.module_path}:{m.start_pos[0]} {m.operator_name} {verdict}"
