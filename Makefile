@@ -36,7 +36,7 @@ clean:
 	rm -rf $(VENV) demo-out .pytest_cache .ruff_cache
 
 # Mutation testing of the compiler's core (bench/mutation_configs, cosmic-ray, one worker; about
-# 40 minutes on 2 cores). Not part of `test`. Sessions in mutation-out/; docs/mutation.md.
+# an hour on 2 cores). Not part of `test`. Sessions in mutation-out/; docs/mutation.md.
 .PHONY: mutation
 mutation: setup
 	$(PY) bench/mutation.py run
