@@ -218,6 +218,13 @@ def _show_defaults(parser: argparse.ArgumentParser) -> None:
                 _show_defaults(child)
 
 
+def _add_shape_args(p: argparse.ArgumentParser) -> None:
+    """--batch and --dim, for a command that reads an ONNX model or IR text."""
+    p.add_argument("--batch", type=_count, help="bind the symbolic batch dimension (ONNX)")
+    p.add_argument("--dim", action="append", default=[], metavar="NAME=N",
+                   help="bind a named symbolic dimension (ONNX; repeatable)")
+
+
 def _add_profile(sub) -> None:
     p = sub.add_parser("profile", help="count the table rows a model looks up on given inputs "
                        "(for compile --profile)")
@@ -225,9 +232,7 @@ def _add_profile(sub) -> None:
     p.add_argument("--inputs", required=True,
                    help=".npz of real inputs (one array per model input; many rows)")
     p.add_argument("-o", "--output", required=True, help="the .npz file to write")
-    p.add_argument("--batch", type=_count, help="bind the symbolic batch dimension (ONNX)")
-    p.add_argument("--dim", action="append", default=[], metavar="NAME=N",
-                   help="bind a named symbolic dimension (ONNX; repeatable)")
+    _add_shape_args(p)
     p.set_defaults(func=_lazy("compiler.tool_commands", "cmd_profile"))
 
 
@@ -235,9 +240,7 @@ def _add_inputs(sub) -> None:
     p = sub.add_parser("inputs", help="write valid random inputs (.npz) for a model")
     p.add_argument("model", help="the .onnx model or .pir IR file the inputs are for")
     p.add_argument("-o", "--output", required=True, help="the .npz file to write")
-    p.add_argument("--batch", type=_count, help="bind the symbolic batch dimension (ONNX)")
-    p.add_argument("--dim", action="append", default=[], metavar="NAME=N",
-                   help="bind a named symbolic dimension (ONNX; repeatable)")
+    _add_shape_args(p)
     p.add_argument("--seed", type=_natural, default=0, help="the same seed gives the same inputs")
     p.set_defaults(func=_lazy("compiler.tool_commands", "cmd_inputs"))
 

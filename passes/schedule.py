@@ -33,7 +33,7 @@ from passes._placement.layout import read_layout
 from passes._placement.moves import Move
 from passes._placement.placement import PIPELINED_OBJECTIVES
 from passes._placement.problem import Problem
-from passes._placement.timeline import Timeline, schedule, uses
+from passes._placement.timeline import Timeline, schedule
 from passes.base import Pass
 
 __all__ = ["Schedule"]
@@ -106,9 +106,9 @@ class Schedule(Pass):
             START.set(info.op, tl.start[info.index])
             END.set(info.op, tl.end[info.index])
             IO_END.drop(info.op)
-            if info.io_cycles:
-                d = tl.end[info.index] - tl.start[info.index]
-                IO_END.set(info.op, tl.start[info.index] + uses(layout, info, d)[0].length)
+            io = info.io_part(tl.end[info.index] - tl.start[info.index])
+            if io:
+                IO_END.set(info.op, tl.start[info.index] + io)
         _insert(graph, tl.moves, list(graph.ops))
         LATENCY.set(module, int(tl.latency))
         INTERVAL.set(module, int(tl.interval))

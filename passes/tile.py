@@ -165,12 +165,7 @@ class Tile(Pass):
             op, target, need, max(need, target.dram.banks // max(1, tables)))
         rows = op.operands[0].type.shape[0]
         profile = self._profile(name, rows)
-        hot = embedding.hot_rows(profile, count, rows)
-        cold = None if profile is None else np.asarray(profile, np.float64).copy()
-        if cold is not None:
-            cold[hot] = 0.0  # hot rows are served by every shard: split the rest
-        ranges = embedding.bounds(rows, count, cold)
-        ops, value = embedding.shard_bag(op, name, ranges, profile, hot)
+        ops, value = embedding.shard_bag(op, name, count, profile)
         splice.replace(op, ops, value)
 
     def _profile(self, name: str, rows: int) -> np.ndarray | None:

@@ -81,16 +81,22 @@ def hot_rows(profile: np.ndarray | None, shards: int, rows: int) -> np.ndarray:
     return np.flatnonzero(counts > total / (2 * shards)).astype(np.int64)
 
 
-def shard_bag(op: Op, name: str, ranges: list[tuple[int, int]],
-              profile: np.ndarray | None = None,
-              hot: np.ndarray | None = None) -> tuple[list[Op], Value]:
-    """`pim.gather` per row range of the bag's constant table (each also holding the `hot`
-    rows), then one `pim.combine`; with a `profile`, each shard's `pim.freq`."""
+def shard_bag(op: Op, name: str, count: int,
+              profile: np.ndarray | None = None) -> tuple[list[Op], Value]:
+    """`pim.gather` per row range of the bag's constant table (`count` ranges of about equal
+    expected lookups; with a `profile`, each also holding the hot rows), then one
+    `pim.combine`; with a `profile`, each shard's `pim.freq`."""
     table = np.asarray(op.operands[0].owner.attrs["value"])
     mode = op.attrs["mode"]
     bits = {f.name: f.of(op) for f in (W_BITS, A_BITS) if f.has(op)}
-    hot = np.zeros(0, np.int64) if hot is None or len(ranges) < 2 else hot
-    shares = _shares(profile, ranges, hot)
+    hot = hot_rows(profile, count, table.shape[0])
+    cold = None if profile is None else np.asarray(profile, np.float64).copy()
+    if cold is not None:
+        cold[hot] = 0.0  # hot rows are served by every shard: split the rest by load
+    ranges = bounds(table.shape[0], count, cold)
+    if len(ranges) < 2:  # one shard serves every row: nothing to replicate
+        hot, cold = hot[:0], None if profile is None else np.asarray(profile, np.float64)
+    shares = _shares(cold, ranges, profile, hot)
     ops: list[Op] = []
     parts = []
     for s, (r0, r1) in enumerate(ranges):
@@ -111,21 +117,15 @@ def shard_bag(op: Op, name: str, ranges: list[tuple[int, int]],
     return [*ops, combine], combine.result
 
 
-def _shares(profile: np.ndarray | None, ranges: list[tuple[int, int]],
+def _shares(cold: np.ndarray | None, ranges: list[tuple[int, int]], profile: np.ndarray | None,
             hot: np.ndarray) -> list[float] | None:
-    """Each shard's expected share of the lookups: its own rows' counts (hot rows excepted)
-    plus an equal part of the hot rows' counts."""
-    if profile is None:
+    """Each shard's expected share of the lookups: its own rows' counts (`cold`: hot rows
+    zeroed) plus an equal part of the hot rows' counts."""
+    total = 0.0 if profile is None else float(np.sum(profile))
+    if cold is None or total <= 0:
         return None
-    counts = np.zeros(max(b for _, b in ranges), np.float64)
-    given = np.asarray(profile, np.float64)[:counts.size]
-    counts[:given.size] = given
-    total = float(counts.sum())
-    if total <= 0:
-        return None
-    spread = float(counts[hot].sum()) / len(ranges)
-    counts[hot] = 0.0
-    return [(float(counts[a:b].sum()) + spread) / total for a, b in ranges]
+    spread = float(np.asarray(profile, np.float64)[hot].sum()) / len(ranges)
+    return [(float(cold[a:b].sum()) + spread) / total for a, b in ranges]
 
 
 def lookup_counts(graph, feeds) -> dict[str, np.ndarray]:

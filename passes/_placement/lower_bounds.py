@@ -54,7 +54,7 @@ def _work_bound(prob: Problem) -> int:
             work["crossbar"] = work.get("crossbar", 0) + min(
                 r * c[k] for k, r in enumerate(g.choices))
             continue
-        io = _io_part(info.io_cycles, info.cycles)
+        io = info.io_part(info.cycles)
         work["io"] = work.get("io", 0) + io
         work[info.unit] = work.get(info.unit, 0) + info.cycles - io
         if info.unit != "crossbar":
@@ -66,12 +66,6 @@ def _work_bound(prob: Problem) -> int:
         count["crossbar"] = mesh.crossbars
     shared = max((math.ceil(w / max(1, count[k])) for k, w in work.items()), default=0)
     return max(shared, longest)
-
-
-def _io_part(io_cycles: int, cycles: int) -> int:
-    """Of an op's `cycles`, those it holds the chip's one off-chip I/O (``timeline.uses``);
-    its unit is held for the rest."""
-    return max(0, min(io_cycles, cycles - 1))
 
 
 def _best_time(prob: Problem, index: int, cycles: int, group: str) -> int:

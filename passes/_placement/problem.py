@@ -44,6 +44,11 @@ class OpInfo:
     group: str = ""  # crossbar ops: the op they are a tile of
     io_cycles: int = 0  # of `cycles`, the part spent on the chip's off-chip I/O (first)
 
+    def io_part(self, d: int) -> int:
+        """Of a run of `d` cycles, those that hold the chip's off-chip I/O (first); the op's
+        unit is held for the rest (at least one cycle)."""
+        return max(0, min(self.io_cycles, d - 1))
+
 
 @dataclass
 class Group:

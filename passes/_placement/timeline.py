@@ -65,9 +65,8 @@ def resources(layout: Layout, info: OpInfo) -> list[str]:
 def uses(layout: Layout, info: OpInfo, d: int) -> list[Use]:
     """What an op of duration `d` holds: its units for the whole time, except that an op that
     first reads off-chip DRAM holds the chip's I/O for that part and its unit for the rest."""
-    io = min(info.io_cycles, d - 1)
+    io = info.io_part(d)
     out = [Use(IO, 0, io)] if io > 0 else []
-    io = max(io, 0)
     return out + [Use(r, io, d - io) for r in dict.fromkeys(resources(layout, info))]
 
 

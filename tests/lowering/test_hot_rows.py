@@ -19,10 +19,10 @@ from passes.pipeline import parse_pipeline
 ROWS, DIM, BATCH, BAG = 64, 4, 16, 8
 
 
-def _bag(mode: str = "sum") -> Module:
+def _bag(mode: str = "sum", rows: int = ROWS) -> Module:
     ids = Value(TensorType((BATCH, BAG), "i64"), name="ids")
     g = Graph("main", [ids])
-    table = np.random.default_rng(1).normal(size=(ROWS, DIM)).astype(np.float32)
+    table = np.random.default_rng(1).normal(size=(rows, DIM)).astype(np.float32)
     const = g.append(lookup("nn.constant")([], {"value": table, "pim.unit": "none"}))
     bag = g.append(rec.EmbeddingBag([const.result, ids], {"mode": mode, "pim.unit": "bank"}))
     g.outputs, g.output_names = [bag.result], ["y"]
@@ -137,3 +137,17 @@ def test_replicated_shards_round_trip_through_the_ir_files(tmp_path):
                    for g in module.main.find(pim.Gather)]
     np.testing.assert_array_equal(run(back.main, {"ids": ids})[0],
                                   run(module.main, {"ids": ids})[0])
+
+
+def test_one_shard_holds_no_copies_and_all_the_lookups(tmp_path):
+    """Asked for 4 shards of a one-row table (its row is hot): one shard, no copies, all the
+    lookups; and one shard asked for outright."""
+    ids = np.zeros((BATCH, BAG), np.int64)
+    (gather,) = _tile(_bag(rows=1), tmp_path, 4, {"emb0": np.array([BATCH * BAG])}).main.find(
+        pim.Gather)
+    assert "hot" not in gather.attrs and gather.attrs["pim.freq"] == pytest.approx(1.0)
+    np.testing.assert_array_equal(run(_tile(_bag(rows=1), tmp_path, 4, None).main,
+                                      {"ids": ids})[0], run(_bag(rows=1).main, {"ids": ids})[0])
+    profile = lookup_counts(_bag().main, {"ids": _skewed()})
+    (gather,) = _tile(_bag(), tmp_path, 1, profile).main.find(pim.Gather)
+    assert "hot" not in gather.attrs and gather.attrs["pim.freq"] == pytest.approx(1.0)
