@@ -99,7 +99,7 @@ def cmd_opt(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_inputs(path: str) -> dict[str, np.ndarray]:
+def load_inputs(path: str) -> dict[str, np.ndarray]:
     from ir.io import read_npz
 
     if not Path(path).exists():
@@ -119,7 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     module = load(args.input)
     _verify_input(module, args.input)
     graph = module.main
-    feed = _load_inputs(args.inputs)
+    feed = load_inputs(args.inputs)
     check_feed(graph, feed, args.inputs)
     outs = interp.run(graph, feed)
     named = dict(zip(graph.output_names, outs))
@@ -159,7 +159,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     dims = precheck_compile(args)
     # the output folder is checked and locked before any work, and held until it is written
     with OutputFolder(args.output, ARTIFACTS) as folder:
-        inputs = _load_inputs(args.inputs) if args.inputs else None
+        inputs = load_inputs(args.inputs) if args.inputs else None
         clock = Deadline(args.deadline)
         with guard(clock):
             result = compile(args.model, args.target, batch=args.batch,

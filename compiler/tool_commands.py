@@ -56,7 +56,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
     """Per embedding bag (by its tile name), how often each row is looked up on the inputs:
     the model's front end (canonicalize, fuse-interactions) interpreted on them."""
     from compiler._feed_check import check_feed
-    from compiler.commands import _load_inputs
+    from compiler.commands import load_inputs
     from ir.io import atomic_write, write_npz
     from passes._lowering.embedding import lookup_counts
     from passes.manager import PassManager
@@ -65,7 +65,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
     check_output(args.output, ".npz")
     need_kind(args.inputs, "npz")
     module = _module(args.model, args.batch, parse_dims(args.dim))
-    feed = _load_inputs(args.inputs)
+    feed = load_inputs(args.inputs)
     check_feed(module.main, feed, "inputs")
     PassManager(parse_pipeline("canonicalize,fuse-interactions")).run(module)
     counts = lookup_counts(module.main, feed)
