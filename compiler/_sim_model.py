@@ -18,11 +18,16 @@ from ir.core import Module, Op
 from ir.dialects import pim
 from ir.dialects.pim_attrs import TARGET
 from ir.errors import PimcError
-from passes._costing.op_primitives import gather_shares, primitives
+from passes._costing.op_primitives import (
+    gather_shares,
+    offchip_part,
+    offchip_span,
+    primitives,
+)
 from targets.coster import OpCoster
 from targets.errors import TargetError
 from targets.loader import load_target
-from targets.primitives import DramAccess, Primitive, Transfer, WeightLoad
+from targets.primitives import Primitive, Transfer, WeightLoad
 from targets.rollup import rollup
 
 __all__ = ["Cost", "Model", "Node", "build"]
@@ -108,20 +113,21 @@ class _Builder:
             r = int(entry.get("replicas", len(entry["loc"]) or 1))
             prims = tuple(dataclasses.replace(p, replicas=r) for p in prims)
         total = self.price(f"op {i} ({entry['name']})", prims)
-        dram = tuple(p for p in prims if isinstance(p, DramAccess))
-        off = min(total, self.coster.cycles(dram)) if dram else 0
+        dram = offchip_part(prims, self.target)
+        off = offchip_span(self.coster.cycles(dram), total) if dram else 0
         res = self.where.get(i, [])
         fetch = self.uses(res, Cost(total - off, off), 0)
         order = (entry["start"], i)
+        holds = any(isinstance(p, WeightLoad) for p in prims)
         if fetch and off < total:  # fetched over the I/O first, then computed on the unit
             self.add(Node(i, entry["name"], (*order, 0), off, fetch))
             begin = int(entry.get("io_end", entry["start"]))  # its planned start on the unit
             self.add(Node(i, entry["name"], (begin, i, 1), total - off,
-                          self.uses(res, Cost(total - off, off), 1), [(i, 0)], part=1))
+                          self.uses(res, Cost(total - off, off), 1), [(i, 0)], part=1,
+                          holds=holds))
             return
         self.add(Node(i, entry["name"], (*order, 0), total,
-                      {**fetch, **self.uses(res, Cost(total, off), 1)},
-                      holds=any(isinstance(p, WeightLoad) for p in prims)))
+                      {**fetch, **self.uses(res, Cost(total, off), 1)}, holds=holds))
 
     def transfer(self, t: dict, srcs: list[int]) -> None:
         net = self.target.chip.network if self.target.chip is not None else None

@@ -216,7 +216,9 @@ def _held_tiles(s: dict) -> tuple[dict[str, list[tuple]], list[str]]:
                     errors.append(f"crossbar:{x} runs op {op['id']} on a tile that op "
                                   f"{load['id']} loaded into crossbar {load['loc']}")
                     continue
-                held[f"crossbar:{x}"].append((load["start"], op["end"], load["id"], op))
+                # from when the load takes the crossbar: after its off-chip part, if any
+                took = load.get("io_end", load["start"])
+                held[f"crossbar:{x}"].append((took, op["end"], load["id"], op))
     return held, errors
 
 

@@ -155,6 +155,10 @@ def _convert_scalar(hint: Any, spec: dataclasses.Field, value: Any, file: str, w
             _fail(file, where, f"{value} is too large; must be <= {maximum} (a limit that "
                   "keeps a compile tractable)")
         return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            _fail(file, where, f"{shown(value)} is not accepted; accepted values: true, false")
+        return value
     raise TypeError(f"unsupported schema type {hint!r} at {where}")
 
 

@@ -233,6 +233,10 @@ class Target:
     technology: float = quantity("length", 0.0, doc="0 when no single figure is published")
     clock: float = quantity("frequency", positive=True)
     weights: Literal["resident", "streamed"]
+    # streamed weights only: the next tile's weights come in over the off-chip interface while
+    # the array still computes with the current tile (a staging path into the cells); a load then
+    # holds the array only to commit the tile, one cycle, instead of for its whole transfer
+    weight_staging: bool = False
     precision: Precision
     chip: Chip | None = None
     dram: Dram | None = None
@@ -245,6 +249,9 @@ class Target:
             return [("chip", "a target needs a `chip`, a `dram` stack, or both")]
         if self.weights == "streamed" and self.offchip_dram is None:
             return [("offchip_dram", "streamed weights need an `offchip_dram` to stream from")]
+        if self.weight_staging and self.weights != "streamed":
+            return [("weight_staging", "stages streamed weights; accepted only with "
+                                       "`weights: streamed`")]
         if self.chip is not None:
             arrays = self.chip.tiles * self.chip.tile.pes * self.chip.tile.pe.arrays
             if arrays > COUNT_LIMIT:

@@ -37,8 +37,8 @@ from targets.primitives import (
     WeightLoad,
 )
 
-__all__ = ["bits_of", "gather_lookups", "gather_shares", "offchip_lookup_bytes", "primitives",
-           "table_bits", "table_bytes"]
+__all__ = ["bits_of", "gather_lookups", "gather_shares", "offchip_lookup_bytes", "offchip_part",
+           "offchip_span", "primitives", "table_bits", "table_bytes"]
 
 
 def bits_of(op: Op, target: Target) -> int:
@@ -197,6 +197,21 @@ _DIGITAL: dict[str, Callable[[Op, Target], tuple[Primitive, ...]]] = {
     "nn.reduce_mean": _vector("add", lambda op: _size(op)),
     "nn.matmul": _vector("mac", lambda op: _out(op) * op.operands[0].type.shape[-1]),
 }
+
+
+def offchip_part(prims: tuple[Primitive, ...], target: Target) -> tuple[Primitive, ...]:
+    """The primitives of an op that hold the chip's off-chip interface, before the op's unit:
+    rows read from off-chip DRAM, and on a target that stages streamed weights the weight load
+    (the next tile arrives while the array computes; only its commit then holds the array)."""
+    return tuple(p for p in prims if isinstance(p, DramAccess)
+                 or (target.weight_staging and isinstance(p, WeightLoad)))
+
+
+def offchip_span(offchip: int, total: int) -> int:
+    """Of an op's `total` cycles, those that hold the off-chip I/O (first), when its off-chip
+    part alone takes `offchip`: the op's unit keeps at least the last cycle (a staged weight
+    load's commit into the array; an embedding bag's pooling)."""
+    return max(0, min(offchip, total - 1))
 
 
 def offchip_lookup_bytes(op: Op, target: Target) -> int:

@@ -21,12 +21,16 @@ from ir.core import Graph, Module, Op, Value
 from ir.dialects import pim
 from ir.dialects.pim_attrs import BATCH, STREAMED, TARGET, UNIT
 from ir.errors import PimcError
-from passes._costing.op_primitives import gather_shares, primitives
+from passes._costing.op_primitives import (
+    gather_shares,
+    offchip_part,
+    offchip_span,
+    primitives,
+)
 from passes._placement.mesh import Mesh
 from targets import load_target
 from targets.coster import OpCoster
 from targets.hardware import Target
-from targets.primitives import DramAccess
 from targets.rollup import rollup
 
 __all__ = ["UNITS", "Group", "OpInfo", "Problem", "producers_of"]
@@ -47,7 +51,7 @@ class OpInfo:
     def io_part(self, d: int) -> int:
         """Of a run of `d` cycles, those that hold the chip's off-chip I/O (first); the op's
         unit is held for the rest (at least one cycle)."""
-        return max(0, min(self.io_cycles, d - 1))
+        return offchip_span(self.io_cycles, d)
 
 
 @dataclass
@@ -168,8 +172,8 @@ class Problem:
                      for r in counts)
 
     def _io(self, op: Op) -> int:
-        prims = [p for p in primitives(op, self.target) if isinstance(p, DramAccess)]
-        return self.coster.cycles(tuple(prims)) if prims else 0
+        prims = offchip_part(primitives(op, self.target), self.target)
+        return self.coster.cycles(prims) if prims else 0
 
     def shards(self) -> list[OpInfo]:
         return [info for info in self.ops if isinstance(info.op, pim.Gather)]

@@ -205,10 +205,13 @@ def _loads(prob: Problem) -> dict[int, OpInfo]:
 
 def _with_load(uses: list[Use], load: list[Use], d_load: int) -> list[Use]:
     """A tile op's uses with its weight load just before it: the load's crossbars stay held
-    from the load's start to the op's end (the loaded tile lives there until it is used)."""
+    from when the load takes them to the op's end (the loaded tile lives there until it is
+    used). A load that streams its tile over the off-chip I/O first (a staging target) takes
+    the crossbars only for its last part, so the array computes with the previous tile meanwhile."""
+    takes = {u.resource: u.offset for u in load}
+    out = [Use(u.resource, takes[u.resource] - d_load, u.length + d_load - takes[u.resource])
+           if u.resource in takes and u.offset == 0 else u for u in uses]
     mine = {u.resource for u in uses}
-    out = [Use(u.resource, u.offset - d_load, u.length + d_load) if u.resource in mine
-           and u.offset == 0 else u for u in uses]
     return out + [Use(u.resource, u.offset - d_load, u.length) for u in load
                   if u.resource not in mine]
 
@@ -281,7 +284,9 @@ def _run(steps: list[_Step], durations: dict[int, int], moves: list[Move],
                 done = m.end
             if done > ready:
                 ready = done
-        t = tables.fit(uses, ready + lead) if longest <= cap else None
+        # a weight load needs no input: it may run ahead of the op's inputs (a prefetch), so
+        # the op starts once its inputs are there and its tile has been loaded
+        t = tables.fit(uses, max(ready, lead)) if longest <= cap else None
         if t is None:
             return None
         tables.hold(uses, t)
