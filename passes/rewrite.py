@@ -52,10 +52,12 @@ class Match:
 
 @dataclass(frozen=True)
 class Rewrite:
-    """New ops (inserted before the anchor, in order) and the value replacing the anchor."""
+    """New ops (inserted before the anchor, in order) and the value replacing the anchor;
+    `more` replaces the anchor's further results, in order (an op with several results)."""
 
     ops: list[Op]
     result: Value
+    more: tuple[Value, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -322,6 +324,8 @@ def _apply_at(rule: Rule, op: Op, ctx: Ctx) -> bool:
     if op.results[0].name and rw.result.name is None:
         rw.result.name = op.results[0].name
     ctx.replace_uses(op.results[0], rw.result)
+    for old, new in zip(op.results[1:], rw.more):
+        ctx.replace_uses(old, new)
     for new in rw.ops:
         if sources and not isinstance(new, nn.Constant):
             new.meta["source"] = sources

@@ -165,3 +165,30 @@ def _bilinear(op, w, *xs):
 def _moe(op, g, x):
     weights = _softmax(g) if op.attrs["softmax"] else g
     return np.einsum("be,beh->bh", weights, x).astype(x.dtype)
+
+
+def gru_order(op) -> range:
+    """The time steps of a `rec.gru` in the order it takes them."""
+    seq = op.operands[0].type.shape[0]
+    return range(seq - 1, -1, -1) if op.attrs["reverse"] else range(seq)
+
+
+@semantics(rec.Gru)
+def _gru(op, x, w, r, wb, rb, h0):
+    hidden = r.shape[0]
+    gates = x @ w + wb  # every step's input part at once
+    y = np.zeros(x.shape[:2] + (hidden,), x.dtype)
+    h = h0
+    for t in gru_order(op):
+        g = gates[t]
+        hr = h @ r + rb
+        zr = _sigmoid(g[:, :2 * hidden] + hr[:, :2 * hidden])
+        z, reset = zr[:, :hidden], zr[:, hidden:]
+        if op.attrs["linear_before_reset"]:
+            cand = np.tanh(g[:, 2 * hidden:] + reset * hr[:, 2 * hidden:])
+        else:
+            cand = np.tanh(g[:, 2 * hidden:] + (reset * h) @ r[:, 2 * hidden:]
+                           + rb[2 * hidden:])
+        h = (1 - z) * cand + z * h
+        y[t] = h
+    return y

@@ -13,7 +13,8 @@ both see the same numbers.
 - ``rec.embedding_bag`` on a target without DRAM banks: its table lives in the off-chip DRAM,
   so a ``DramAccess`` of every looked-up row (in whole accesses of the DRAM's access size)
   comes before the pooling ``VectorOp``; the scheduler puts the access on the chip's I/O.
-- ``pim.combine``, element-wise and interaction ops on digital units: ``VectorOp``s whose
+- ``pim.combine``, element-wise and interaction ops on digital units (and a GRU left whole on
+  them or on near-bank units): ``VectorOp``s whose
   element counts follow the op's arithmetic (``_DIGITAL``; anything else is one copy of its
   result). ``pim.transfer``: ``Transfer``; ``pim.load``: ``WeightLoad``.
 """
@@ -162,6 +163,19 @@ def _cross(op: Op) -> int:
     return out + rows * (d * e + 3 * e + e * (2 * d * r + r * r + 2 * r + 3 * d))
 
 
+def _gru(hidden: Callable[[Op], int], dirs: Callable[[Op], int] = lambda op: 1):
+    """One `VectorOp` per time step, one after another (a step needs the state before it):
+    per direction and row x_t @ W and h @ R (3H outputs of in + H products each), then 14 H
+    gate operations (the recurrence's bias, the gates' sums, two sigmoids, the candidate's
+    product, sum and tanh, and the update's three)."""
+    def make(op: Op, target: Target) -> tuple[Primitive, ...]:
+        seq, batch, size = op.operands[0].type.shape
+        h = hidden(op)
+        step = dirs(op) * batch * (3 * h * (size + h) + 14 * h)
+        return (VectorOp("mac", max(1, step), bits_of(op, target)),) * max(1, seq)
+    return make
+
+
 def _pair_dim(op: Op) -> int:
     return op.operands[-1].type.shape[-1]
 
@@ -185,6 +199,9 @@ _DIGITAL: dict[str, Callable[[Op, Target], tuple[Primitive, ...]]] = {
     "rec.pairwise": _vector("mac", lambda op: _pair_products(op)),
     "rec.bilinear": _vector("mac", lambda op: _pair_products(op) * (1 + _pair_dim(op))),
     "rec.moe": _vector("mac", lambda op: _size(op, 1) + 3 * _size(op)),
+    # digital (or near-bank) GRUs: every step one after another (the macs grow with seq)
+    "rec.gru": _gru(lambda op: op.operands[2].type.shape[0]),
+    "nn.gru": _gru(lambda op: op.hidden, lambda op: op.dirs),
     "nn.add": _vector("add", _out), "nn.sub": _vector("sub", _out),
     "nn.mul": _vector("mul", _out), "nn.div": _vector("div", _out),
     "nn.relu": _vector("relu", _out), "nn.sigmoid": _vector("sigmoid", _out),

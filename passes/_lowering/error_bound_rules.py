@@ -22,6 +22,7 @@ from passes._lowering import _error_elementwise as elementwise
 from passes._lowering import _error_rec
 from passes._lowering import _error_tensor as tensor
 from passes._lowering._error_tensor import exact, product_bound, refuse
+from passes._lowering._gru_error import gru_bound
 
 __all__ = ["NO_ERROR", "REFUSED", "RULES", "quantised_linear", "adc_error"]
 
@@ -254,7 +255,7 @@ RULES: dict[type[Op], Rule] = {
     nn.Add: _sum, nn.Sub: _sum, nn.Mul: _mul, nn.Div: _div, nn.MatMul: _matmul,
     rec.DotInteraction: _dot, rec.FM: _fm, rec.Gating: _gating, rec.Dense: _dense,
     rec.Cross: _cross, rec.EFC: _efc, rec.Attention: _attention,
-    rec.EmbeddingBag: _embedding_bag,
+    rec.EmbeddingBag: _embedding_bag, rec.Gru: gru_bound,
     pim.MVM: _mvm, pim.Combine: _combine, pim.Load: tensor.on_errors,
     pim.Transfer: tensor.on_errors,
 }

@@ -3,7 +3,8 @@
 `matrices(op)` gives the weight-stationary matrices of a crossbar op (the activation operand
 whose contracted axis feeds the crossbar rows, and the effective [in, out] weight), or None
 when the op is no weight-stationary matmul (a `nn.matmul` of two activations, a vector
-`rec.cross`). A mixture `rec.cross` has one small matrix per gate and expert stage. The
+`rec.cross`). A mixture `rec.cross` has one small matrix per gate and expert stage; a
+`rec.gru` its input matrix and a copy of its recurrent matrix per time step. The
 tables are keyed by op type; nothing here dispatches on names.
 """
 
@@ -85,6 +86,28 @@ def _mixture(op: Op) -> list[Matrix] | None:
     return out
 
 
+def _gru(op: Op) -> list[Matrix] | None:
+    """W (".w") for every step at once, then R for each step in the order taken (".r0", ...;
+    without `linear_before_reset`, its z, r columns ".r{t}" and its candidate's ".c{t}", which
+    reads r_t * h). The steps read the state, not x: `x` names h0 (the state's shape); a step
+    from a zero h0 multiplies nothing and has no matrix."""
+    w, r, h0 = (_rank2(_const(op.operands[i])) for i in (1, 2, 5))
+    if w is None or r is None or h0 is None:
+        return None
+    first = 0 if h0.any() else 1
+    steps = range(first, op.operands[0].type.shape[0])
+    h0v = op.operands[5]
+    if op.attrs["linear_before_reset"]:
+        return [Matrix(".w", op.operands[0], 0, w, 1),
+                *(Matrix(f".r{t}", h0v, 5, r, 2) for t in steps)]
+    hidden = r.shape[0]
+    zr, cand = r[:, :2 * hidden], r[:, 2 * hidden:]
+    out = [Matrix(".w", op.operands[0], 0, w, 1)]
+    for t in steps:
+        out += [Matrix(f".r{t}", h0v, 5, zr, 2), Matrix(f".c{t}", h0v, 5, cand, 2)]
+    return out
+
+
 def _attention(op: Op) -> list[Matrix] | None:
     ws = [_rank2(_const(v)) for v in op.operands[1:4]]  # (a mask is no weight)
     if any(w is None for w in ws):
@@ -110,7 +133,7 @@ def _matmul(op: Op) -> list[Matrix] | None:
 
 MATRICES: dict[type[Op], Callable[[Op], list[Matrix] | None]] = {
     rec.Dense: _dense, rec.EFC: _efc, rec.Cross: _cross, rec.Attention: _attention,
-    nn.Gemm: _gemm, nn.MatMul: _matmul,
+    rec.Gru: _gru, nn.Gemm: _gemm, nn.MatMul: _matmul,
 }
 
 # Ops that cost nothing: literals and views that only re-label the same elements.
@@ -121,7 +144,7 @@ EMBEDDING: tuple[type[Op], ...] = (rec.EmbeddingBag,)
 # Short names for `op` attributes ("dense3").
 SHORT: dict[type[Op], str] = {rec.Dense: "dense", rec.EFC: "efc", rec.Cross: "cross",
                               rec.Attention: "attention", nn.Gemm: "gemm",
-                              nn.MatMul: "matmul", rec.EmbeddingBag: "emb"}
+                              nn.MatMul: "matmul", rec.EmbeddingBag: "emb", rec.Gru: "gru"}
 
 
 def matrices(op: Op) -> list[Matrix] | None:

@@ -1,6 +1,7 @@
 """Per-op lowering of crossbar ops: the matrices become `pim.mvm` tiles (see `mvm`), the rest of
-the op (bias, activation, products with activations, softmax) stays as `nn` ops on the digital
-units. Every rule computes exactly what the op's reference semantics say (`ir.interp.rec`)."""
+the op (bias, activation, products with activations, softmax; a GRU's gates, in `_gru`) stays as
+`nn` ops on the digital units. Every rule computes exactly what the op's reference semantics say
+(`ir.interp.rec`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import numpy as np
 from ir.core import Op, Value
 from ir.dialects import nn, nn_shape, rec
 from ir.dialects.pim_attrs import A_BITS, UNIT, W_BITS
+from passes._lowering._gru import lower_gru
 from passes._lowering.kinds import Matrix, matrices
 from passes._lowering.mvm import Crossbar, tile_matrix
 from passes._lowering.quantise import scale_for
@@ -157,5 +159,5 @@ def _attention(b: Builder) -> Value:
 
 LOWER: dict[type[Op], Callable[[Builder], Value]] = {
     rec.Dense: _dense, rec.EFC: _efc, rec.Cross: _cross, rec.Attention: _attention,
-    nn.Gemm: _gemm, nn.MatMul: _matmul,
+    rec.Gru: lower_gru, nn.Gemm: _gemm, nn.MatMul: _matmul,
 }

@@ -32,6 +32,7 @@ RULE_FAMILIES: dict[str, str] = {
     "moe": "passes.rules.moe",
     "attention-pool": "passes.rules.attention_pool",
     "efc": "passes.rules.efc",
+    "gru": "passes.rules.gru",
 }
 
 

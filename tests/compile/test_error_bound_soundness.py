@@ -105,6 +105,8 @@ SPECS = [
      {"heads": 2, "scale": 0.5}),
     ("rec.embedding_bag", [((6, 3), F), ((4, 2), _idx(6))], {"mode": "max"}),
     ("rec.embedding_bag", [((6, 3), F), ((4, 2), _idx(6))], {"mode": "mean"}),
+    *[("rec.gru", [((3, 2, 2), F), ((2, 6), F), ((2, 6), F), ((6,), F), ((6,), F), ((2, 2), F)],
+       {"linear_before_reset": lbr, "reverse": not lbr}) for lbr in (True, False)],
     ("pim.combine", [(S34, F), (S34, F)], {"op": "d", "mode": "sum", "scale": -0.5}),
     ("pim.combine", [(S34, F), ((3, 2), F)], {"op": "d", "mode": "concat"}),
     ("pim.transfer", [(S34, F)], {"src": 0, "dst": 1, "bytes": 8, "hops": 1}),

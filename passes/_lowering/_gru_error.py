@@ -1,0 +1,89 @@
+"""Error-bound rule of `rec.gru` (see `passes.error_bound`), step by step as the op runs.
+
+The state's error is carried from step to step: each step's products are multilinear (in
+(input, weight), or, on crossbars, the input quantised as `quantised_linear` bounds it), the
+gates monotone (sigmoid, tanh), and the update h' = c + z (h - c) a sum of products. Once
+`tile` has lowered the op, the same bound comes from the rules of its `pim.mvm` tiles and
+digital ops, step by step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ir.dialects.pim_attrs import A_BITS, W_BITS, X_SCALE
+from ir.interp.rec import _sigmoid, gru_order
+from passes._lowering._error_elementwise import monotone_of
+from passes._lowering._error_tensor import exact, product_bound
+from passes._lowering.quantise import scale_for
+
+__all__ = ["gru_bound", "state_top"]
+
+
+def state_top(h0: np.ndarray) -> float:
+    """The largest |h| a GRU's state can reach: h' mixes tanh (within 1) and h convexly."""
+    return max(1.0, float(np.abs(h0).max(initial=0.0)))
+
+
+def _product(a, b, ea, eb):
+    return product_bound(np.multiply, [a, b], [ea, eb])
+
+
+class _Linear:
+    """x @ w and its bound: quantised at `scale` when the op goes to crossbars, else exact
+    arithmetic on perturbed operands."""
+
+    def __init__(self, op, scale: float | None) -> None:
+        self.scale = scale
+        self.bits = (A_BITS.of(op), W_BITS.of(op)) if scale is not None else None
+
+    def __call__(self, x, ex, w, ew):
+        from passes._lowering.error_bound_rules import quantised_linear
+
+        y = np.asarray(x, np.float64) @ w
+        if self.scale is None:
+            return y, product_bound(np.matmul, [x, w], [ex, ew])
+        return y, quantised_linear(x, ex, w, self.scale, *self.bits)
+
+
+def _candidate(op, g, eg, hr, ehr, reset, er, h, eh, r, er_w, rb, erb, linear):
+    hid = h.shape[-1]
+    if op.attrs["linear_before_reset"]:
+        inner, e_inner = reset * hr[:, 2 * hid:], _product(reset, hr[:, 2 * hid:], er,
+                                                          ehr[:, 2 * hid:])
+    else:
+        mixed, e_mixed = reset * h, _product(reset, h, er, eh)
+        inner, e_inner = linear(mixed, e_mixed, r[:, 2 * hid:], er_w[:, 2 * hid:])
+        inner, e_inner = inner + rb[2 * hid:], e_inner + erb[2 * hid:]
+    pre = g[:, 2 * hid:] + inner
+    return np.tanh(pre), monotone_of(np.tanh, pre, eg[:, 2 * hid:] + e_inner)
+
+
+def gru_bound(op, vals, errs, outs):
+    """The bound of y, step by step (see the module docstring)."""
+    x, w, r, wb, rb, h = (np.asarray(v, np.float64) for v in vals)
+    ex, ew, er_w, ewb, erb, eh = (np.asarray(e, np.float64) for e in errs)
+    scale = X_SCALE.of(op, None)
+    if scale is not None:
+        exact(op, errs, 1, "crossbar weight")
+        exact(op, errs, 2, "crossbar weight")
+        exact(op, errs, 5, "initial state (it fixes the state's input scale)")
+    state = _Linear(op, None if scale is None else scale_for(state_top(h), A_BITS.of(op)))
+    gates, e_gates = _Linear(op, scale)(x, ex, w, ew)
+    gates, e_gates = gates + wb, e_gates + ewb
+    hid = h.shape[-1]
+    cols = 3 * hid if op.attrs["linear_before_reset"] else 2 * hid  # what h @ r feeds
+    y = np.zeros(outs[0].shape)
+    for pos in gru_order(op):
+        g, eg = gates[pos], e_gates[pos]
+        hr, ehr = state(h, eh, r[:, :cols], er_w[:, :cols])
+        hr, ehr = hr + rb[:cols], ehr + erb[:cols]
+        pre = g[:, :2 * hid] + hr[:, :2 * hid]
+        zr = _sigmoid(pre)
+        ezr = monotone_of(_sigmoid, pre, eg[:, :2 * hid] + ehr[:, :2 * hid])
+        z, ez, reset, e_reset = zr[:, :hid], ezr[:, :hid], zr[:, hid:], ezr[:, hid:]
+        cand, ec = _candidate(op, g, eg, hr, ehr, reset, e_reset, h, eh, r, er_w, rb, erb,
+                              state)
+        h, eh = cand + z * (h - cand), ec + _product(z, h - cand, ez, eh + ec)
+        y[pos] = eh
+    return [y]

@@ -1,0 +1,138 @@
+"""GRUs on crossbars: compiled from ONNX, a GRU's W and R are `pim.mvm` tiles (R once per step
+that has a state to multiply) and nothing of the GRU is left for the digital units but its gate
+arithmetic; the functional check against ONNX Runtime passes; latency grows with the sequence;
+a GRU whose weights are computed stays digital, priced one step after another."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from compiler.driver import compile as compile_model
+from ir.dialects import nn_seq, pim, rec
+from ir.dialects.pim_attrs import LATENCY, UNIT
+
+BATCH, IN, H = 2, 3, 4
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "onnx"
+
+
+def _gru_onnx(seq: int, *, lbr: int = 1, direction: str = "forward", h0: bool = False,
+              w_input: bool = False) -> onnx.ModelProto:
+    """X [seq, batch, in] -> GRU -> Y [seq, 1, batch, H], Y_h [1, batch, H]; `w_input` makes W
+    a graph input instead of an initializer (a computed weight, to the compiler)."""
+    rng = np.random.default_rng(seq)
+
+    def init(name, *shape):
+        return numpy_helper.from_array((rng.standard_normal(shape) * 0.5).astype(np.float32),
+                                       name)
+
+    inits = [init("R", 1, 3 * H, H), init("B", 1, 6 * H)]
+    inputs = [helper.make_tensor_value_info("X", TensorProto.FLOAT, [seq, BATCH, IN])]
+    if w_input:
+        inputs.append(helper.make_tensor_value_info("W", TensorProto.FLOAT, [1, 3 * H, IN]))
+    else:
+        inits.append(init("W", 1, 3 * H, IN))
+    if h0:
+        inits.append(init("H0", 1, BATCH, H))
+    node = helper.make_node("GRU", ["X", "W", "R", "B", "", "H0" if h0 else ""], ["Y", "Y_h"],
+                            hidden_size=H, linear_before_reset=lbr, direction=direction)
+    outputs = [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [seq, 1, BATCH, H]),
+               helper.make_tensor_value_info("Y_h", TensorProto.FLOAT, [1, BATCH, H])]
+    graph = helper.make_graph([node], "gru", inputs, outputs, inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def _compile(model, target: str = "isaac", check: str = "full"):
+    out = compile_model(model, target, batch=4, time_limit=0.2, check=check)
+    if check != "none":
+        assert out.functional["passed"], out.functional
+    return out
+
+
+def _tile_names(module) -> set[str]:
+    return {op.attrs["op"] for op in module.main.ops if isinstance(op, pim.MVM)}
+
+
+@pytest.mark.parametrize("lbr, direction, h0", [(1, "forward", False), (0, "reverse", True)])
+def test_w_and_r_are_on_crossbars_and_no_gru_is_left(lbr, direction, h0):
+    seq = 4
+    out = _compile(_gru_onnx(seq, lbr=lbr, direction=direction, h0=h0))
+    ops = out.module.main.ops
+    assert not [op for op in ops if isinstance(op, (nn_seq.Gru, rec.Gru))]
+    first = 0 if h0 else 1  # from a zero state, step 0 multiplies nothing
+    steps = [f"gru0.r{t}" for t in range(first, seq)]
+    if not lbr:  # the candidate's columns read reset * h: a matrix of their own
+        steps += [f"gru0.c{t}" for t in range(first, seq)]
+    assert _tile_names(out.module) == {"gru0.w", *steps}
+    assert all(UNIT.of(op) == "crossbar" and op.attrs["pim.loc"]
+               for op in ops if isinstance(op, pim.MVM))
+    # W runs once over every step; each R tile takes one step's batch rows
+    by_name = {op.attrs["op"]: op for op in ops if isinstance(op, pim.MVM)}
+    assert by_name["gru0.w"].operands[0].type.shape == (seq, BATCH, IN)
+    assert by_name[f"gru0.r{first + 1}"].operands[0].type.shape == (BATCH, H)
+
+
+def test_latency_grows_with_the_sequence():
+    lat = {seq: LATENCY.of(_compile(_gru_onnx(seq), check="none").module)
+           for seq in (2, 4, 8)}
+    assert lat[2] < lat[4] < lat[8]
+    # every step waits for the one before: 4 more steps cost at least 2 more steps' worth
+    assert lat[8] - lat[4] >= 2 * (lat[4] - lat[2]) * 0.9
+
+
+def test_a_gru_with_computed_weights_stays_digital():
+    out = _compile(_gru_onnx(4, w_input=True), target="hetero")
+    grus = [op for op in out.module.main.ops if isinstance(op, nn_seq.Gru)]
+    assert len(grus) == 1 and UNIT.of(grus[0]) == "digital"
+    assert not _tile_names(out.module)
+
+
+def test_a_gru_with_computed_weights_is_priced_per_step():
+    from passes._costing.op_primitives import primitives
+    from targets import load_target
+
+    target = load_target("hetero")
+    costs = {}
+    for seq in (2, 8):
+        out = _compile(_gru_onnx(seq, w_input=True), target="hetero", check="none")
+        (gru,) = [op for op in out.module.main.ops if isinstance(op, nn_seq.Gru)]
+        costs[seq] = primitives(gru, target)
+    assert (len(costs[2]), len(costs[8])) == (2, 8)
+    assert costs[2][0] == costs[8][0]  # the same work a step, whatever the length
+
+
+@pytest.mark.parametrize("target", ["isaac", "hetero"])
+@pytest.mark.parametrize("exporter", ["legacy", "dynamo"])
+def test_gru4rec_puts_both_grus_on_crossbars(exporter, target):
+    out = _compile(FIXTURES / f"rechub_gru4rec_{exporter}.onnx", target=target)
+    names = _tile_names(out.module)
+    for g in ("gru0", "gru1"):
+        assert {f"{g}.w", *(f"{g}.r{t}" for t in range(1, 8))} <= names
+    assert not [op for op in out.module.main.ops if isinstance(op, (nn_seq.Gru, rec.Gru))]
+
+
+def test_a_rec_gru_is_a_crossbar_op_only_with_constant_weights_and_state():
+    from ir.core import Value
+    from ir.types import TensorType
+    from passes._lowering.kinds import kind_of, matrices
+    from passes.rewrite import new_const
+
+    seq = 3
+    shapes = [(seq, BATCH, IN), (IN, 3 * H), (H, 3 * H), (3 * H,), (3 * H,), (BATCH, H)]
+    arrays = [np.full(s, 0.5 if i < 5 else 0.0, np.float32) for i, s in enumerate(shapes)]
+
+    def gru(computed: set[int]):
+        vals = [Value(TensorType(s, "f32")) if i in computed or i == 0
+                else new_const(a).result for i, (s, a) in enumerate(zip(shapes, arrays))]
+        return rec.Gru(vals, {"linear_before_reset": True})
+
+    whole = gru(set())
+    assert kind_of(whole) == "crossbar"
+    # W, then R for steps 1 and 2 (from a zero h0, step 0 multiplies nothing)
+    assert [m.suffix for m in matrices(whole)] == [".w", ".r1", ".r2"]
+    for computed in ({1}, {2}, {5}):  # W, R, or the state that fixes R's input scale
+        assert kind_of(gru(computed)) == "digital" and matrices(gru(computed)) is None
