@@ -33,8 +33,15 @@ def _sum(op, vals, errs, outs):
     return [np.broadcast_to(errs[0] + errs[1], outs[0].shape)]
 
 
+def _times(x, e):
+    """|x| e, with an exact operand (e = 0) adding nothing even where x is infinite (an additive
+    -inf attention mask): inf x 0 would make the whole bound NaN."""
+    with np.errstate(invalid="ignore"):
+        return np.where(e == 0, 0.0, np.abs(x) * e)
+
+
 def _product(a, b, ea, eb):
-    return np.abs(a) * eb + np.abs(b) * ea + ea * eb
+    return _times(a, eb) + _times(b, ea) + ea * eb
 
 
 def _mul(op, vals, errs, outs):
@@ -46,7 +53,7 @@ def _div(op, vals, errs, outs):
     (a, b), (ea, eb) = vals, errs
     with np.errstate(all="ignore"):
         room = np.abs(b) - eb
-        e = (np.abs(a) * eb + np.abs(b) * ea) / (np.abs(b) * room)
+        e = (_times(a, eb) + _times(b, ea)) / (np.abs(b) * room)
     return [np.broadcast_to(np.where(room > 0, e, np.inf), outs[0].shape)]
 
 
