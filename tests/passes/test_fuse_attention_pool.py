@@ -4,6 +4,7 @@ why; the AFM exports of DeepCTR and pytorch-fm lose their softmax."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from fixture_fusion import entries_of, fused
 from near_miss import assert_stays
@@ -44,5 +45,39 @@ def test_near_misses_stay_and_say_why(kw, reason):
 
 @pytest.mark.parametrize("entry", entries_of("afm"), ids=lambda e: e["file"])
 def test_afm_exports_pool_with_rec_moe(entry):
+    names = op_names(fused(entry))
+    assert names.count("rec.moe") == 1 and "nn.softmax" not in names
+
+
+def _pool_matmul(queries: int = 1, softmax_axis: int = -1, items=(B, P, D), mask=False):
+    b = Builder()
+    a, x = b.arg("a", (B, queries, P)), b.arg("x", items)
+    if mask:  # DIEN: padded steps' scores set to -inf before the softmax
+        keep = b.arg("keep", (B, queries, P), dtype="bool")
+        a = b.op("nn.where", keep, a, b.const(np.full((), -np.inf, np.float32)))
+    w = b.op("nn.softmax", a, axis=softmax_axis)
+    return b.module(b.op("nn.matmul", w, x))
+
+
+@pytest.mark.parametrize("mask", [False, True])
+def test_matmul_pooling_is_one_moe(mask):
+    m = _pool_matmul(mask=mask)
+    assert assert_equivalent(m, FuseInteractions().apply)
+    (op,) = [o for o in m.main.ops if isinstance(o, rec.MoE)]
+    assert op.operands[0].type.shape == (B, P) and op.result.type.shape == (B, D)
+    assert not {"nn.softmax", "nn.matmul"} & set(op_names(m))
+
+
+@pytest.mark.parametrize("kw, reason", [
+    ({"queries": 2}, "are not one query per row ([B, 1, P])"),
+    ({"softmax_axis": 1}, "softmax is not over the items (the last axis)"),
+    ({"items": (P, D)}, "items [6, 4] are not [B, P, D] for weights [3, 1, 6]"),
+])
+def test_matmul_near_misses_stay_and_say_why(kw, reason):
+    assert_stays(_pool_matmul(**kw), "attention-pool-matmul", "rec.moe", reason)
+
+
+@pytest.mark.parametrize("entry", entries_of("dien"), ids=lambda e: e["file"])
+def test_dien_target_attention_pools_with_rec_moe(entry):
     names = op_names(fused(entry))
     assert names.count("rec.moe") == 1 and "nn.softmax" not in names
