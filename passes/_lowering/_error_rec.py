@@ -13,7 +13,7 @@ from ir.interp.rec import bilinear_left, pair_factors
 from passes._lowering._error_elementwise import monotone_of
 from passes._lowering._error_tensor import product_bound
 
-__all__ = ["RULES", "mixture_cross"]
+__all__ = ["RULES", "bilinear", "mixture_cross"]
 
 
 def _times(a, b, ea, eb):
@@ -30,13 +30,15 @@ def _pairwise(op, vals, errs, outs):
     return [_reduced(op, _times(a, b, ea, eb))]
 
 
-def _bilinear(op, vals, errs, outs):
-    """The left factor through its weight is multilinear in (factor, weight); then a product
-    with the right factor."""
+def bilinear(op, vals, errs, outs, left=None):
+    """The left factor through its weight is multilinear in (factor, weight), unless `left`
+    gives its values and bounds (on crossbars, see `error_bound_rules`); then a product with
+    the right factor."""
     (a, b), (ea, eb) = pair_factors(op, vals[1:]), pair_factors(op, errs[1:])
-    left = bilinear_left(np.asarray(a, np.float64), vals[0])
-    e_left = product_bound(bilinear_left, [a, vals[0]], [ea, errs[0]])
-    return [_reduced(op, _times(left, b, e_left, eb))]
+    if left is None:
+        left = (bilinear_left(np.asarray(a, np.float64), vals[0]),
+                product_bound(bilinear_left, [a, vals[0]], [ea, errs[0]]))
+    return [_reduced(op, _times(left[0], b, left[1], eb))]
 
 
 def _softmax(g: np.ndarray) -> np.ndarray:
@@ -82,4 +84,4 @@ def mixture_cross(op, vals, errs, outs):
     return [total]
 
 
-RULES = {rec.Pairwise: _pairwise, rec.Bilinear: _bilinear, rec.MoE: _moe}
+RULES = {rec.Pairwise: _pairwise, rec.Bilinear: bilinear, rec.MoE: _moe}

@@ -18,6 +18,7 @@ from ir.interp import evaluate
 from ir.interp.pim import quantize
 from ir.interp.quant import weight_scale
 from ir.interp.rec import triangle_pairs
+from passes._lowering import _bilinear as bilinear
 from passes._lowering import _error_elementwise as elementwise
 from passes._lowering import _error_rec
 from passes._lowering import _error_tensor as tensor
@@ -188,6 +189,24 @@ def _cross(op, vals, errs, outs):
     return [_product(x0, s + b, e0, es + eb) + ex]
 
 
+def _bilinear(op, vals, errs, outs):
+    """A `rec.bilinear` marked for crossbars (pim.x_scale): each block of its weights
+    (`_bilinear.blocks`) quantised as a crossbar matmul of its left fields, read back in pair
+    order; then the product with the right factor as without crossbars."""
+    if not X_SCALE.has(op):
+        return _error_rec.bilinear(op, vals, errs, outs)
+    exact(op, errs, 0, "crossbar weight")
+    x, e = np.concatenate(vals[1:], axis=1), np.concatenate(errs[1:], axis=1)
+    blocks, rows = bilinear.blocks(np.asarray(vals[0]), op.attrs["left"])
+    ys, es = [], []
+    for block in blocks:
+        f, d = list(block.fields), block.w.shape[0]
+        ys.append((np.asarray(x[:, f], np.float64) @ block.w).reshape(len(x), -1, d))
+        es.append(_crossbar_linear(op, x[:, f], e[:, f], block.w).reshape(len(x), -1, d))
+    left = np.concatenate(ys, axis=1)[:, rows], np.concatenate(es, axis=1)[:, rows]
+    return _error_rec.bilinear(op, vals, errs, outs, left)
+
+
 def _efc(op, vals, errs, outs):
     """An FC over the token axis: einsum('bfd,fg->bgd') (+ b [G, 1])."""
     bound = product_bound(lambda x, w: np.einsum("bfd,fg->bgd", x, w), vals[:2], errs[:2])
@@ -261,7 +280,7 @@ RULES: dict[type[Op], Rule] = {
     **{t: _zero for t in NO_ERROR}, **{t: _refusal(why) for t, why in REFUSED.items()},
     nn.Add: _sum, nn.Sub: _sum, nn.Mul: _mul, nn.Div: _div, nn.MatMul: _matmul,
     rec.DotInteraction: _dot, rec.FM: _fm, rec.Gating: _gating, rec.Dense: _dense,
-    rec.Cross: _cross, rec.EFC: _efc, rec.Attention: _attention,
+    rec.Cross: _cross, rec.EFC: _efc, rec.Attention: _attention, rec.Bilinear: _bilinear,
     rec.EmbeddingBag: _embedding_bag, rec.Gru: gru_bound,
     pim.MVM: _mvm, pim.Combine: _combine, pim.Load: tensor.on_errors,
     pim.Transfer: tensor.on_errors,

@@ -17,6 +17,7 @@ import numpy as np
 
 from ir.core import Graph, Op, Value
 from ir.dialects import nn, nn_shape, pim, rec
+from passes._lowering import _bilinear as bilinear
 
 __all__ = ["FREE", "Matrix", "kind_of", "matrices", "op_names", "weight_operands"]
 
@@ -27,7 +28,9 @@ class Matrix:
 
     `axis` is the axis of x that is contracted (-1, or 1 for `rec.efc`); `w_index` is the
     operand holding the weight (quantised per tensor; the effective `w` may be its transpose
-    or a multiple, which per-tensor quantisation does not see)."""
+    or a multiple, which per-tensor quantisation does not see). `also` names further values
+    that the op's input scale quantises with x (a `rec.bilinear` reads its left fields from
+    every operand), so calibration covers them."""
 
     suffix: str
     x: Value
@@ -35,6 +38,7 @@ class Matrix:
     w: np.ndarray
     w_index: int
     axis: int = -1
+    also: tuple[Value, ...] = ()
 
 
 def _const(v: Value | None) -> np.ndarray | None:
@@ -108,6 +112,25 @@ def _gru(op: Op) -> list[Matrix] | None:
     return out
 
 
+def _bilinear(op: Op) -> list[Matrix] | None:
+    """One matrix per block of the distinct weights that read the same left fields
+    (`_bilinear.blocks`: per-pair weights give one block per left field, a shared W one for
+    all). `x` names the operand holding the block's first field; the lowering slices the
+    block's fields out of the operands."""
+    w = _const(op.operands[0])
+    if w is None or not np.issubdtype(w.dtype, np.floating):
+        return None
+    xs, left = op.operands[1:], op.attrs["left"]
+    sizes = [x.type.shape[1] for x in xs]
+    held = {bilinear.operand_of(sizes, f)[0] for f in left}  # operands with left fields
+    out = []
+    for i, block in enumerate(bilinear.blocks(w, left)[0]):
+        k = bilinear.operand_of(sizes, block.fields[0])[0]
+        also = tuple(xs[j] for j in sorted(held - {k}))
+        out.append(Matrix(f".b{i}", xs[k], 1 + k, block.w, 0, also=also))
+    return out
+
+
 def _attention(op: Op) -> list[Matrix] | None:
     ws = [_rank2(_const(v)) for v in op.operands[1:4]]  # (a mask is no weight)
     if any(w is None for w in ws):
@@ -133,6 +156,7 @@ def _matmul(op: Op) -> list[Matrix] | None:
 
 MATRICES: dict[type[Op], Callable[[Op], list[Matrix] | None]] = {
     rec.Dense: _dense, rec.EFC: _efc, rec.Cross: _cross, rec.Attention: _attention,
+    rec.Bilinear: _bilinear,
     rec.Gru: _gru, nn.Gemm: _gemm, nn.MatMul: _matmul,
 }
 
@@ -143,6 +167,7 @@ FREE: tuple[type[Op], ...] = (nn.Constant, nn_shape.Reshape, nn_shape.Squeeze,
 EMBEDDING: tuple[type[Op], ...] = (rec.EmbeddingBag,)
 # Short names for `op` attributes ("dense3").
 SHORT: dict[type[Op], str] = {rec.Dense: "dense", rec.EFC: "efc", rec.Cross: "cross",
+                              rec.Bilinear: "bilinear",
                               rec.Attention: "attention", nn.Gemm: "gemm",
                               nn.MatMul: "matmul", rec.EmbeddingBag: "emb", rec.Gru: "gru"}
 

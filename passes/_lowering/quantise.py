@@ -41,10 +41,13 @@ def calibration_inputs(module: Module, path: str = "", seed: int = 0) -> dict[st
 
 def input_maxabs(graph: Graph, inputs: Mapping[str, np.ndarray],
                  ops: Iterable[Op]) -> dict[Op, float]:
-    """max |x| of the activation input of every given crossbar op, on the float run."""
+    """max |x| of the activation input of every given crossbar op, on the float run (with
+    the values its matrices quantise with it, `Matrix.also`)."""
     wanted: dict[Value, list[Op]] = {}
     for op in ops:
-        wanted.setdefault(matrices(op)[0].x, []).append(op)
+        ms = matrices(op)
+        for x in dict.fromkeys([ms[0].x, *(v for m in ms for v in m.also)]):
+            wanted.setdefault(x, []).append(op)
     seen: dict[Value, float] = {}
     for arg in graph.args:
         if arg in wanted:
@@ -56,7 +59,11 @@ def input_maxabs(graph: Graph, inputs: Mapping[str, np.ndarray],
                 seen[r] = float(np.max(np.abs(a), initial=0.0))
 
     run(graph, inputs, observe)
-    return {op: seen[v] for v, users in wanted.items() for op in users}
+    out: dict[Op, float] = {}
+    for v, users in wanted.items():
+        for op in users:
+            out[op] = max(out.get(op, 0.0), seen[v])
+    return out
 
 
 def quant_plan(ops: Iterable[Op]) -> QuantPlan:

@@ -14,6 +14,7 @@ import numpy as np
 from ir.core import Op, Value
 from ir.dialects import nn, nn_shape, rec
 from ir.dialects.pim_attrs import A_BITS, UNIT, W_BITS
+from passes._lowering import _bilinear as bilinear
 from passes._lowering._gru import lower_gru
 from passes._lowering.kinds import Matrix, matrices
 from passes._lowering.mvm import Crossbar, tile_matrix
@@ -157,7 +158,36 @@ def _attention(b: Builder) -> Value:
     return b.free(nn_shape.Reshape, out, shape=list(b.op.results[0].type.shape))
 
 
+def _fields(b: Builder, xs: list[Value], fields: tuple[int, ...]) -> Value:
+    """Rows `fields` of the operands concatenated over axis 1, as one [B, F, D] value: each
+    run of consecutive rows of one operand sliced (a whole operand read as it is)."""
+    parts = []
+    for k, lo, hi in bilinear.runs([x.type.shape[1] for x in xs], fields):
+        whole = (lo, hi) == (0, xs[k].type.shape[1])
+        parts.append(xs[k] if whole else
+                     b.digital(nn_shape.Slice, [xs[k]], starts=[lo], ends=[hi], axes=[1]))
+    return parts[0] if len(parts) == 1 else b.digital(nn_shape.Concat, parts, axis=1)
+
+
+def _bilinear(b: Builder) -> Value:
+    """Each block's left fields through its weights on crossbars ([B, F, m D], read as
+    [B, F m, D] rows); the pairs' products with their right fields (and the sum over D) are
+    a `rec.pairwise` over those rows and the op's own operands, on the digital units."""
+    xs, left = b.op.operands[1:], b.op.attrs["left"]
+    blocks, rows = bilinear.blocks(b.op.operands[0].owner.attrs["value"], left)
+    outs = []
+    for block, m in zip(blocks, matrices(b.op)):
+        y = b.matrix(m, _fields(b, xs, block.fields))
+        bsz, f, cols = y.type.shape
+        d = m.w.shape[0]
+        outs.append(b.free(nn_shape.Reshape, y, shape=[bsz, f * cols // d, d]))
+    top = sum(o.type.shape[1] for o in outs)
+    return b.digital(rec.Pairwise, [*outs, *xs], left=list(rows),
+                     right=[top + r for r in b.op.attrs["right"]], reduce=b.op.attrs["reduce"])
+
+
 LOWER: dict[type[Op], Callable[[Builder], Value]] = {
     rec.Dense: _dense, rec.EFC: _efc, rec.Cross: _cross, rec.Attention: _attention,
+    rec.Bilinear: _bilinear,
     rec.Gru: lower_gru, nn.Gemm: _gemm, nn.MatMul: _matmul,
 }
