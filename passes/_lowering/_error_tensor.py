@@ -7,6 +7,7 @@ moves a value by an amount no local rule can bound, so such an op is refused by 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from itertools import combinations
 
@@ -155,7 +156,10 @@ def _layer_norm(op, vals, errs, outs):
     """(x - mean) / sqrt(var + eps) * scale + bias over the axes from `axis` on. With c the
     centred input: |dc| <= e + mean(e) = ec; |dvar| <= mean(2 |c| ec + ec^2) = ev; the new
     deviation lies in [s_lo, s_hi] = sqrt(max(var -+ ev, 0) + eps); then
-    |c~/s~ - c/s| <= ec / s_lo + |c| max(1/s_lo - 1/s, 1/s - 1/s_hi)."""
+    |c~/s~ - c/s| <= ec / s_lo + |c| max(1/s_lo - 1/s, 1/s - 1/s_hi). A normalised element
+    never exceeds sqrt(n - 1) in magnitude (n elements normalised together; the most one
+    element can stand out), so the error is at most sqrt(n - 1) + |c/s| however small the
+    variance may get within the input's error (a tiny eps otherwise leaves 1/sqrt(eps))."""
     x = np.asarray(vals[0], _F64)
     scale = np.asarray(vals[1], _F64)
     axes = tuple(range(op.attrs["axis"] % x.ndim, x.ndim))
@@ -166,8 +170,10 @@ def _layer_norm(op, vals, errs, outs):
     ev = (2 * np.abs(c) * ec + ec * ec).mean(axis=axes, keepdims=True)
     eps = op.attrs["epsilon"]
     s, s_lo, s_hi = (np.sqrt(np.maximum(v, 0.0) + eps) for v in (var, var - ev, var + ev))
-    norm_err = ec / s_lo + np.abs(c) * np.maximum(1 / s_lo - 1 / s, 1 / s - 1 / s_hi)
-    bound = norm_err * np.abs(scale) + (np.abs(c) + ec) / s_lo * errs[1]
+    most = np.sqrt(max(math.prod(x.shape[a] for a in axes) - 1, 0))
+    norm_err = np.minimum(ec / s_lo + np.abs(c) * np.maximum(1 / s_lo - 1 / s, 1 / s - 1 / s_hi),
+                          most + np.abs(c) / s)
+    bound = norm_err * np.abs(scale) + np.minimum((np.abs(c) + ec) / s_lo, most) * errs[1]
     if len(vals) == 3:
         bound = bound + errs[2]
     return [np.broadcast_to(bound, outs[0].shape)]

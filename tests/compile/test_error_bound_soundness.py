@@ -70,6 +70,7 @@ SPECS = [
     ("nn.softmax", [((2, 3, 4), F)], {"axis": 1}), ("nn.log_softmax", [(S34, F)], {}),
     ("nn.layer_norm", [((2, 3, 4), F), ((4,), F), ((4,), F)], {}),
     ("nn.layer_norm", [((2, 3, 4), F), ((3, 4), X)], {"axis": 1, "epsilon": 1e-3}),
+    ("nn.layer_norm", [((2, 3, 4), F), ((4,), F)], {"epsilon": 1e-12}),  # RecBole's eps
     ("nn.batch_norm", [((2, 3, 4), F), ((3,), X), ((3,), X), ((3,), X), ((3,), P)], {}),
     ("nn.topk", [((3, 5), F)], {"k": 3}), ("nn.topk", [((5, 3), F)], {"k": 2, "axis": 0,
                                                                      "largest": False}),
