@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ir.core import Graph, Module, Value
-from ir.dialects import nn, pim, rec
+from ir.dialects import nn, nn_shape, pim, rec
 from ir.dialects.pim_attrs import UNIT, X_SCALE
 from ir.interp import run
 from ir.interp.rec import bilinear_left
@@ -211,3 +211,19 @@ def test_the_lowered_pairwise_reads_the_blocks_then_the_operands():
     top = sum(v.type.shape[1] for v in pair.operands[:-2])
     assert list(pair.attrs["right"]) == [top + r for r in RIGHT]
     assert pair.operands[-2:] == m.main.args[:2]
+
+
+def test_a_shared_weight_over_every_field_of_an_operand_reads_it_whole():
+    xs = [Value(TensorType((B, F, D), "f32"), name=f"x{i}") for i in range(2)]
+    g = Graph("main", list(xs))
+    w = g.append(nn.Constant([], {"value": _weight("shared")})).result
+    op = g.append(rec.Bilinear([w, *xs], {"left": [0, 1, 2, 3], "right": [4, 5, 6, 7]}))
+    g.outputs, g.output_names = [op.result], ["y"]
+    m = Module("m", [g])
+    feed = _feed(m)
+    want = run(g, feed)[0]
+    _lower(m, "isaac")
+    (mvm,) = [o for o in m.main.ops if isinstance(o, pim.MVM)]
+    assert mvm.operands[0] is xs[0]  # no slice: B x F vectors straight from the operand
+    assert not [o for o in m.main.ops if isinstance(o, (nn_shape.Slice, nn_shape.Concat))]
+    assert (np.abs(run(m.main, feed)[0] - want) <= error_bound(m, feed)[0]).all()
