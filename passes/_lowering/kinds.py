@@ -4,7 +4,8 @@
 whose contracted axis feeds the crossbar rows, and the effective [in, out] weight), or None
 when the op is no weight-stationary matmul (a `nn.matmul` of two activations, a vector
 `rec.cross`). A mixture `rec.cross` has one small matrix per gate and expert stage; a
-`rec.gru` its input matrix and a copy of its recurrent matrix per time step. The
+`rec.gru` its input matrix and a copy of its recurrent matrix per time step; a
+`rec.bilinear` one per block of the distinct weights that read the same left fields. The
 tables are keyed by op type; nothing here dispatches on names.
 """
 
