@@ -9,7 +9,7 @@ __all__ = ["STAGES", "stage_specs", "EMIT_CHOICES"]
 STAGES: tuple[tuple[str, str], ...] = (
     ("fused", "canonicalize,fuse-interactions"),
     ("precision", "assign-precision"),
-    ("partitioned", "partition{{target={target}}}"),
+    ("partitioned", "partition{{target={target},objective={objective}}}"),
     ("tiled", "tile"),
     ("placed", "place{{objective={objective},time-limit={time_limit},seed={seed}}}"),
     ("scheduled", "schedule,lower-bound"),
