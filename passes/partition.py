@@ -6,23 +6,23 @@ Writes the module attributes `pim.target` and `pim.batch` (axis 0 of the first a
 - crossbar matmuls (rec.dense, rec.efc, matrix rec.cross, attention projections, rec.gru,
   nn.gemm / nn.matmul with a constant weight): "crossbar" on a target with crossbar arrays,
   "bank" (near-bank GEMV) on one with DRAM banks only; except that, given an `objective`, a
-  rec.gru goes to "digital" by the rule below;
+  rec.gru or rec.bilinear goes to "digital" by the rule below;
 - rec.embedding_bag: "bank" when the target has DRAM banks, else "digital" (tables read from
   off-chip DRAM, pooled by the vector units);
 - everything else that computes: "digital", on the chip's vector units or, without one, the
   near-bank units;
 - literals and views (constant, reshape, squeeze, unsqueeze, flatten, identity): "none".
 
-The choice (`objective` = latency, throughput, energy or mix, as `place` takes it; without
-one, every crossbar-capable op stays on crossbars, as before costs were compared). For a
-rec.gru on a target with crossbars and digital units, `passes._costing.choice` prices three
-forms with the scheduler's cost model: digital (its own VectorOps, one after another on one
-unit), crossbar at one copy, and crossbar at the copies the chip could afford (1 + the
-crossbars spare when every crossbar-capable op sits on crossbars once, over the op's tiles;
-1 on streamed targets); a crossbar form is the op's tiles' MVMs plus the digital remainder of
-its lowering. Each form has a latency (its longest path; transfers not counted), an interval
-(its busiest resource, a lower bound) and an energy (its primitives'). The crossbar's best
-is the less of its two forms on each number. The op goes digital when both hold:
+The choice (`objective` = latency, throughput, energy or mix, as `place` takes it; without one,
+every crossbar-capable op stays on crossbars, as before costs were compared). For a rec.gru or
+rec.bilinear on a target with crossbars and digital units, `passes._costing.choice` prices
+three forms with the scheduler's cost model: digital (its own VectorOps, one after another on
+one unit), crossbar at one copy, and crossbar at the copies the chip could afford (1 + the
+crossbars spare when every crossbar-capable op sits on crossbars once, over the op's tiles; 1
+on streamed targets); a crossbar form is the op's tiles' MVMs plus the digital remainder of its
+lowering. Each form has a latency (its longest path; transfers not counted), an interval (its
+busiest resource, a lower bound) and an energy (its primitives'). The crossbar's best is the
+less of its two forms on each number. The op goes digital when both hold:
 
 1. digital beats the crossbar's best on the objective: latency, interval or energy; for
    mix, sum(w * digital / crossbar's best) over latency, interval and energy < sum(w),
@@ -30,11 +30,15 @@ is the less of its two forms on each number. The op goes digital when both hold:
 2. where batches are pipelined (throughput, energy, mix), the digital interval is no longer
    than the crossbar's best: crossbars bring no throughput that digital gives up.
 
-Only rec.gru is chosen so. The digital costs of rec.cross and rec.attention cover only what
-follows their crossbar products, so their forms do not compare; and a small rec.dense, though
-faster alone on the digital units, shares those units with every other digital op, which a
-per-op comparison does not see: moved there, NARM's and SASRec's denses lengthen the isaac
-interval by 36% and 31% (docs/mapping.md).
+Only rec.gru and rec.bilinear (whose digital costs price all of their work) are chosen so.
+FiBiNET's and OPNN's bilinear products (D = 4) stay on crossbars on isaac and puma, where they
+shorten the interval (FiBiNET 16,416 -> 12,837 cycles on isaac), and go digital on hetero,
+whose near-bank units beat the crossbars and their ADCs (FiBiNET: interval 1,920 cycles and
+0.90 uJ digital against 11,903 and 3.27 uJ on crossbars). The digital costs of rec.cross and
+rec.attention cover only what follows their crossbar products, so their forms do not compare;
+and a small rec.dense, though faster alone on the digital units, shares those units with every
+other digital op, which a per-op comparison does not see: moved there, NARM's and SASRec's
+denses lengthen the isaac interval by 36% and 31% (docs/mapping.md).
 
 An op the target cannot run is refused naming the op, the unit class it needs and what the
 target has.

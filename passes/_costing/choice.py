@@ -46,7 +46,7 @@ __all__ = ["CHOOSABLE", "Form", "crossbar_form", "digital_form", "prefers_digita
 
 # Ops whose digital primitives price all of their work, so that their two forms compare.
 # (A rec.cross or rec.attention prices only what follows its crossbar products there.)
-CHOOSABLE: tuple[type[Op], ...] = (rec.Gru,)
+CHOOSABLE: tuple[type[Op], ...] = (rec.Gru, rec.Bilinear)
 
 
 @dataclass(frozen=True)
