@@ -313,28 +313,30 @@ class Gru(Op):
     """One direction of a GRU over whole sequences, weights in the crossbar layout.
 
     x [seq, batch, in], w [in, 3H] and r [H, 3H] ([in, out]; gate blocks z, r, h as ONNX
-    orders them), biases wb and rb [3H], initial state h0 [batch, H] -> y [seq, batch, H],
-    the state after each time step, in time order. A step from state h on input x_t:
-    z, r_t = sigmoid(x_t w_zr + wb_zr + h r_zr + rb_zr) and h' = (1 - z) c + z h, with the
-    candidate c = tanh(x_t w_h + wb_h + r_t (h r_h + rb_h)) when `linear_before_reset`
-    (PyTorch's form), else tanh(x_t w_h + wb_h + (r_t h) r_h + rb_h). `reverse` steps from the
-    last time step to the first. x @ w runs for every step at once; h @ r one step after
-    another."""
+    orders them), biases wb and rb [3H], initial state h0 [batch, H], optional step mask
+    [seq, batch, 1] -> y [seq, batch, H], the state after each time step, in time order. A step
+    from state h on input x_t: z, r_t = sigmoid(x_t w_zr + wb_zr + h r_zr + rb_zr) and
+    h_new = (1 - z) c + z h, with the candidate c = tanh(x_t w_h + wb_h + r_t (h r_h + rb_h))
+    when `linear_before_reset` (PyTorch's form), else tanh(x_t w_h + wb_h + (r_t h) r_h + rb_h);
+    the state becomes h' = m_t h_new + (1 - m_t) h, so a row whose mask is 0 at a step keeps its
+    state (a row past its sequence's length: the mask is 1 for t < length, see
+    `passes.rules.gru`); no mask is all ones. `reverse` steps from the last time step to the
+    first. x @ w runs for every step at once; h @ r one step after another."""
 
     name = "rec.gru"
-    operands_spec = ("x", "w", "r", "wb", "rb", "h0")
+    operands_spec = ("x", "w", "r", "wb", "rb", "h0", "mask?")
     attrs_spec = {"linear_before_reset": Attr("bool", False), "reverse": Attr("bool", False)}
 
     def infer_types(self):
         x = _need_rank(self, 0, 3, "input")
         seq, batch, size = x.shape
         h = self.operands[2].type.shape[0] if self.operands[2].type.rank == 2 else 0
-        want = [(size, 3 * h), (h, 3 * h), (3 * h,), (3 * h,), (batch, h)]
+        want = [(size, 3 * h), (h, 3 * h), (3 * h,), (3 * h,), (batch, h), (seq, batch, 1)]
         got = [t.shape for t in self.in_types[1:]]
-        if h < 1 or got != want:
+        if h < 1 or got != want[:len(got)]:
             raise PimcError(f"{self.name}: x {list(x.shape)}, "
-                            + ", ".join(f"{n} {list(s)}" for n, s in
+                            + ", ".join(f"{n.rstrip('?')} {list(s)}" for n, s in
                                         zip(self.operands_spec[1:], got))
                             + " do not fit; accepted: w [in, 3H], r [H, 3H], wb, rb [3H], "
-                              "h0 [batch, H]")
+                              "h0 [batch, H], mask [seq, batch, 1]")
         return [TensorType((seq, batch, h), same_dtype(self.name, self.in_types))]

@@ -174,7 +174,7 @@ def gru_order(op) -> range:
 
 
 @semantics(rec.Gru)
-def _gru(op, x, w, r, wb, rb, h0):
+def _gru(op, x, w, r, wb, rb, h0, mask=None):
     hidden = r.shape[0]
     gates = x @ w + wb  # every step's input part at once
     y = np.zeros(x.shape[:2] + (hidden,), x.dtype)
@@ -189,6 +189,7 @@ def _gru(op, x, w, r, wb, rb, h0):
         else:
             cand = np.tanh(g[:, 2 * hidden:] + (reset * h) @ r[:, 2 * hidden:]
                            + rb[2 * hidden:])
-        h = (1 - z) * cand + z * h
+        new = (1 - z) * cand + z * h
+        h = new if mask is None else mask[t] * new + (1 - mask[t]) * h
         y[t] = h
     return y

@@ -1,6 +1,8 @@
 """The lowering of `rec.gru` (see `passes._lowering.rules`): W's tiles once over every time
 step, then per step R's tiles on the state and the gate arithmetic on the digital units, the
-steps unrolled in the order the op takes them, so each step waits for the one before.
+steps unrolled in the order the op takes them, so each step waits for the one before. A step
+mask (rows' sequence lengths, a runtime input) is applied on the digital units: each step's
+state is m h_new + (1 - m) h.
 
 Each step has its own copy of R's tiles (`kinds._gru`): a placed tile op holds its crossbars,
 so copies let batches in flight use different steps at once. The state h stays within
@@ -31,9 +33,10 @@ def _cols(b: Builder, v: Value, lo: int, hi: int) -> Value:
     return b.digital(nn_shape.Slice, [v], starts=[lo], ends=[hi], axes=[-1])
 
 
-def _step_input(b: Builder, gates: Value, pos: int) -> Value:
-    one = b.digital(nn_shape.Slice, [gates], starts=[pos], ends=[pos + 1], axes=[0])
-    return b.free(nn_shape.Squeeze, one, axes=[0])  # [batch, 3H]
+def _at(b: Builder, v: Value, pos: int) -> Value:
+    """v [seq, batch, n] at time pos: [batch, n]."""
+    one = b.digital(nn_shape.Slice, [v], starts=[pos], ends=[pos + 1], axes=[0])
+    return b.free(nn_shape.Squeeze, one, axes=[0])
 
 
 class _Steps:
@@ -80,16 +83,31 @@ def _step(b: Builder, g: Value, h: Value, ms: list[Matrix], steps: _Steps) -> Va
     return b.digital(nn.Add, [cand, keep])
 
 
+def _masked(b: Builder, mask: tuple[Value, Value] | None, pos: int, new: Value,
+            h: Value) -> Value:
+    """The state after step pos: m new + (1 - m) h with the step's mask m [batch, 1] (0 or 1
+    from the rows' lengths, so the two products pick one state exactly); new without a mask."""
+    if mask is None:
+        return new
+    m, keep = (_at(b, v, pos) for v in mask)
+    return b.digital(nn.Add, [b.digital(nn.Mul, [m, new]), b.digital(nn.Mul, [keep, h])])
+
+
 def lower_gru(b: Builder) -> Value:
     """y [seq, batch, H]: the state after each step, in time order."""
-    x, _, _, wb, _, h = b.op.operands
+    x, _, _, wb, _, h = b.op.operands[:6]
     seq = x.type.shape[0]
     steps = _Steps(b)
     gates = b.digital(nn.Add, [b.matrix(steps.w), wb])  # [seq, batch, 3H], every step at once
+    mask = b.op.arg("mask")
+    if mask is not None:  # [seq, batch, 1], and 1 - mask once for every step
+        one = b.const(np.ones((), mask.type.np_dtype))
+        mask = (mask, b.digital(nn.Sub, [one, mask]))
     order = range(seq - 1, -1, -1) if b.op.attrs["reverse"] else range(seq)
     states: dict[int, Value] = {}
     for t, pos in enumerate(order):
-        h = _step(b, _step_input(b, gates, pos), h, steps.by_step.get(t, []), steps)
+        new = _step(b, _at(b, gates, pos), h, steps.by_step.get(t, []), steps)
+        h = _masked(b, mask, pos, new, h)
         states[pos] = h
     rows = [b.free(nn_shape.Unsqueeze, states[pos], axes=[0]) for pos in range(seq)]
     return b.digital(nn_shape.Concat, rows, axis=0) if seq > 1 else rows[0]

@@ -2,7 +2,8 @@
 
 The state's error is carried from step to step: each step's products are multilinear (in
 (input, weight), or, on crossbars, the input quantised as `quantised_linear` bounds it), the
-gates monotone (sigmoid, tanh), and the update h' = c + z (h - c) a sum of products. Once
+gates monotone (sigmoid, tanh), and the update h' = c + z (h - c) a sum of products; a step
+mask m mixes h' and h, exactly when m is (0 or 1 from integer lengths). Once
 `tile` has lowered the op, the same bound comes from the rules of its `pim.mvm` tiles and
 digital ops, step by step.
 """
@@ -41,8 +42,8 @@ class _Linear:
         from passes._lowering.error_bound_rules import quantised_linear
 
         y = np.asarray(x, np.float64) @ w
-        if self.scale is None:
-            return y, product_bound(np.matmul, [x, w], [ex, ew])
+        if self.scale is None:  # (exact operands give a scalar 0: as wide as y)
+            return y, np.broadcast_to(product_bound(np.matmul, [x, w], [ex, ew]), y.shape)
         return y, quantised_linear(x, ex, w, self.scale, *self.bits)
 
 
@@ -59,10 +60,24 @@ def _candidate(op, g, eg, hr, ehr, reset, er, h, eh, r, er_w, rb, erb, linear):
     return np.tanh(pre), monotone_of(np.tanh, pre, eg[:, 2 * hid:] + e_inner)
 
 
+def _masked(m, em, new, e_new, h, eh):
+    """h' = m new + (1 - m) h = h + m (new - h): within |m| e_new + |1 - m| eh, plus
+    em (|new - h| + e_new + eh) for a mask that moves (none from integer lengths). A zero
+    weight takes nothing of its side's error, even an infinite one."""
+    with np.errstate(invalid="ignore"):
+        moved = (np.where(m != 0, np.abs(m) * e_new, 0.0)
+                 + np.where(m != 1, np.abs(1 - m) * eh, 0.0))
+    if np.any(em):
+        moved = moved + em * (np.abs(new - h) + e_new + eh)
+    return h + m * (new - h), moved
+
+
 def gru_bound(op, vals, errs, outs):
     """The bound of y, step by step (see the module docstring)."""
-    x, w, r, wb, rb, h = (np.asarray(v, np.float64) for v in vals)
-    ex, ew, er_w, ewb, erb, eh = (np.asarray(e, np.float64) for e in errs)
+    x, w, r, wb, rb, h = (np.asarray(v, np.float64) for v in vals[:6])
+    ex, ew, er_w, ewb, erb, eh = (np.asarray(e, np.float64) for e in errs[:6])
+    mask = None if len(vals) < 7 else (np.asarray(vals[6], np.float64),
+                                       np.asarray(errs[6], np.float64))
     scale = X_SCALE.of(op, None)
     if scale is not None:
         exact(op, errs, 1, "crossbar weight")
@@ -84,6 +99,10 @@ def gru_bound(op, vals, errs, outs):
         z, ez, reset, e_reset = zr[:, :hid], ezr[:, :hid], zr[:, hid:], ezr[:, hid:]
         cand, ec = _candidate(op, g, eg, hr, ehr, reset, e_reset, h, eh, r, er_w, rb, erb,
                               state)
-        h, eh = cand + z * (h - cand), ec + _product(z, h - cand, ez, eh + ec)
+        new, e_new = cand + z * (h - cand), ec + _product(z, h - cand, ez, eh + ec)
+        if mask is None:
+            h, eh = new, e_new
+        else:
+            h, eh = _masked(mask[0][pos], mask[1][pos], new, e_new, h, eh)
         y[pos] = eh
     return [y]

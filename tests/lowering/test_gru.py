@@ -1,7 +1,9 @@
 """GRUs on crossbars: compiled from ONNX, a GRU's W and R are `pim.mvm` tiles (R once per step
 that has a state to multiply) and nothing of the GRU is left for the digital units but its gate
-arithmetic; the functional check against ONNX Runtime passes; latency grows with the sequence;
-a GRU whose weights are computed stays digital, priced one step after another."""
+arithmetic and, with sequence lengths given at run time, the step mask; the functional check
+against ONNX Runtime passes (lengths 0 and full among them, both directions); latency grows
+with the sequence; a GRU whose weights are computed stays digital, priced one step after
+another."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from compiler.driver import compile as compile_model
-from ir.dialects import nn_seq, pim, rec
+from ir.dialects import nn, nn_seq, pim, rec
 from ir.dialects.pim_attrs import LATENCY, UNIT
 
 BATCH, IN, H = 2, 3, 4
@@ -21,33 +23,39 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "onnx"
 
 
 def _gru_onnx(seq: int, *, lbr: int = 1, direction: str = "forward", h0: bool = False,
-              w_input: bool = False) -> onnx.ModelProto:
-    """X [seq, batch, in] -> GRU -> Y [seq, 1, batch, H], Y_h [1, batch, H]; `w_input` makes W
-    a graph input instead of an initializer (a computed weight, to the compiler)."""
+              w_input: bool = False, lens: bool = False, batch: int = BATCH
+              ) -> onnx.ModelProto:
+    """X [seq, batch, in] -> GRU -> Y [seq, dirs, batch, H], Y_h [dirs, batch, H]; `w_input`
+    makes W a graph input instead of an initializer (a computed weight, to the compiler),
+    `lens` adds sequence_lens as an int32 graph input L [batch]."""
     rng = np.random.default_rng(seq)
+    dirs = 2 if direction == "bidirectional" else 1
 
     def init(name, *shape):
         return numpy_helper.from_array((rng.standard_normal(shape) * 0.5).astype(np.float32),
                                        name)
 
-    inits = [init("R", 1, 3 * H, H), init("B", 1, 6 * H)]
-    inputs = [helper.make_tensor_value_info("X", TensorProto.FLOAT, [seq, BATCH, IN])]
+    inits = [init("R", dirs, 3 * H, H), init("B", dirs, 6 * H)]
+    inputs = [helper.make_tensor_value_info("X", TensorProto.FLOAT, [seq, batch, IN])]
     if w_input:
-        inputs.append(helper.make_tensor_value_info("W", TensorProto.FLOAT, [1, 3 * H, IN]))
+        inputs.append(helper.make_tensor_value_info("W", TensorProto.FLOAT, [dirs, 3 * H, IN]))
     else:
-        inits.append(init("W", 1, 3 * H, IN))
+        inits.append(init("W", dirs, 3 * H, IN))
+    if lens:
+        inputs.append(helper.make_tensor_value_info("L", TensorProto.INT32, [batch]))
     if h0:
-        inits.append(init("H0", 1, BATCH, H))
-    node = helper.make_node("GRU", ["X", "W", "R", "B", "", "H0" if h0 else ""], ["Y", "Y_h"],
-                            hidden_size=H, linear_before_reset=lbr, direction=direction)
-    outputs = [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [seq, 1, BATCH, H]),
-               helper.make_tensor_value_info("Y_h", TensorProto.FLOAT, [1, BATCH, H])]
+        inits.append(init("H0", dirs, batch, H))
+    node = helper.make_node("GRU", ["X", "W", "R", "B", "L" if lens else "", "H0" if h0 else ""],
+                            ["Y", "Y_h"], hidden_size=H, linear_before_reset=lbr,
+                            direction=direction)
+    outputs = [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [seq, dirs, batch, H]),
+               helper.make_tensor_value_info("Y_h", TensorProto.FLOAT, [dirs, batch, H])]
     graph = helper.make_graph([node], "gru", inputs, outputs, inits)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
-def _compile(model, target: str = "isaac", check: str = "full"):
-    out = compile_model(model, target, batch=4, time_limit=0.2, check=check)
+def _compile(model, target: str = "isaac", check: str = "full", inputs=None):
+    out = compile_model(model, target, batch=4, time_limit=0.2, check=check, inputs=inputs)
     if check != "none":
         assert out.functional["passed"], out.functional
     return out
@@ -74,6 +82,29 @@ def test_w_and_r_are_on_crossbars_and_no_gru_is_left(lbr, direction, h0):
     by_name = {op.attrs["op"]: op for op in ops if isinstance(op, pim.MVM)}
     assert by_name["gru0.w"].operands[0].type.shape == (seq, BATCH, IN)
     assert by_name[f"gru0.r{first + 1}"].operands[0].type.shape == (BATCH, H)
+
+
+@pytest.mark.parametrize("lbr, direction, h0", [(1, "forward", False), (0, "reverse", True),
+                                                 (1, "bidirectional", True)])
+def test_runtime_lengths_are_a_digital_mask_and_match_onnx_runtime(lbr, direction, h0):
+    """Lengths 0, full, and between, given at run time: the functional check against ONNX
+    Runtime passes (y zero past each row's end, y_h its last state, zero for length 0); W and
+    R stay on crossbars, the mask (t < length) and its products on the digital units."""
+    seq, batch = 4, 4
+    rng = np.random.default_rng(7)
+    feed = {"X": rng.standard_normal((seq, batch, IN)).astype(np.float32),
+            "L": np.array([0, seq, 2, 1], np.int32)}
+    out = _compile(_gru_onnx(seq, lbr=lbr, direction=direction, h0=h0, lens=True,
+                             batch=batch), inputs=feed)
+    ops = out.module.main.ops
+    assert not [op for op in ops if isinstance(op, (nn_seq.Gru, rec.Gru))]
+    names = _tile_names(out.module)
+    for g in ("gru0", "gru1") if direction == "bidirectional" else ("gru0",):
+        assert {f"{g}.w", f"{g}.r1", f"{g}.r{seq - 1}"} <= names
+    assert all(UNIT.of(op) == "crossbar" for op in ops if isinstance(op, pim.MVM))
+    (less,) = [op for op in ops if isinstance(op, nn.Less)]
+    assert UNIT.of(less) == "digital" and less.operands[1].name == "L"
+    assert out.functional["max_abs_error"][1] <= out.functional["bound"][1]
 
 
 def test_latency_grows_with_the_sequence():
