@@ -1,4 +1,5 @@
-"""The files `pimc compile` writes: mapped.pir (+ .npz), schedule.json, report.json,
+"""The files `pimc compile` writes: mapped.pir (+ .npz, + .data: a hard link of the model's
+external data when its tables are mapped from it, see ir/io.py), schedule.json, report.json,
 report.html, the functional check's inputs.npz and reference.npz, and manifest.json (written
 last). The whole folder is built beside the target and swapped in at once, under a lock
 (compiler/_outdir.py), so a failure or a kill never leaves a half-written or mixed output."""
@@ -18,8 +19,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ARTIFACTS", "write_artifacts", "report_dict", "simulated_line", "summary_rows"]
 
-ARTIFACTS = ("mapped.pir", "mapped.npz", "schedule.json", "report.json", "report.html",
-             "inputs.npz", "reference.npz", "manifest.json")
+ARTIFACTS = ("mapped.pir", "mapped.npz", "mapped.data", "schedule.json", "report.json",
+             "report.html", "inputs.npz", "reference.npz", "manifest.json")
 
 
 def report_dict(c: Compiled) -> dict:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ir.core import Module
 
-__all__ = ["compare_output", "functional_check"]
+__all__ = ["compare_output", "functional_check", "onnx_outputs"]
 
 
 def _at(name: str, shape: tuple[int, ...], flat: int) -> str:
@@ -78,20 +78,35 @@ _SESSIONS: dict[bytes, object] = {}  # the last small model's session, by its by
 _KEEP_BYTES = 16 << 20  # larger models are not kept: a session holds a copy of the weights
 
 
-def _session(model: bytes):
-    """An ONNX Runtime session for `model`, reused when the same small model is checked again
-    (a search compiles one candidate for several targets)."""
-    if model in _SESSIONS:
-        return _SESSIONS[model]
+def _session(proto) -> object:
+    """An ONNX Runtime session for `proto`, reused when the same small model is run again (the
+    reference record and the check; a search compiles one candidate for several targets).
+    Tables the loader left in their file stay there: ONNX Runtime maps them from it."""
+    from frontend.onnx._load import runtime_model
+
+    model, folder = runtime_model(proto)
+    key = model + (folder or "").encode()
+    if key in _SESSIONS:
+        return _SESSIONS[key]
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.log_severity_level = 3  # errors only: its graph-rewrite notices are not ours to show
+    if folder is not None:
+        opts.add_session_config_entry("session.model_external_initializers_file_folder_path",
+                                      folder)
     session = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
     _SESSIONS.clear()
     if len(model) <= _KEEP_BYTES:
-        _SESSIONS[model] = session
+        _SESSIONS[key] = session
     return session
+
+
+def onnx_outputs(proto, feed: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+    """ONNX Runtime's outputs of the original model on `feed`, in graph output order."""
+    session = _session(proto)
+    names = {i.name for i in session.get_inputs()}
+    return session.run(None, {k: v for k, v in feed.items() if k in names})
 
 
 def functional_check(module: Module, proto, feed: Mapping[str, np.ndarray],
@@ -100,9 +115,7 @@ def functional_check(module: Module, proto, feed: Mapping[str, np.ndarray],
     from ir import interp
     from passes.error_bound import error_bound
 
-    session = _session(proto.SerializeToString())
-    names = {i.name for i in session.get_inputs()}
-    want = session.run(None, {k: v for k, v in feed.items() if k in names})
+    want = onnx_outputs(proto, feed)
     with np.errstate(all="ignore"):  # non-finite values are judged below, not warned about
         got = interp.run(module.main, feed)
         bounds = error_bound(module, feed)

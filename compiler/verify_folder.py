@@ -83,15 +83,11 @@ def check_manifest(folder: Path) -> None:
 
 
 def reference_outputs(proto, feed: Mapping[str, np.ndarray]) -> list[np.ndarray]:
-    """ONNX Runtime's outputs of the original model on `feed`, in graph output order."""
-    import onnxruntime as ort
+    """ONNX Runtime's outputs of the original model on `feed`, in graph output order (the
+    functional check's session, so the model is loaded once and its tables are not copied)."""
+    from compiler.functional import onnx_outputs
 
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3  # errors only: its graph-rewrite notices are not ours to show
-    session = ort.InferenceSession(proto.SerializeToString(), opts,
-                                   providers=["CPUExecutionProvider"])
-    names = {i.name for i in session.get_inputs()}
-    return session.run(None, {k: v for k, v in feed.items() if k in names})
+    return onnx_outputs(proto, feed)
 
 
 def _bounds(module: Module, feed: Mapping[str, np.ndarray]) -> list[np.ndarray]:

@@ -1,7 +1,17 @@
-"""Reading and writing .pir files with their .npz weights sidecar, atomically."""
+"""Reading and writing .pir files with their .npz weights sidecar, atomically.
+
+A weight that is a read-only map of a file (the loader maps an ONNX model's external data, and
+table shards are views of it) is not copied into the sidecar: the file is hard-linked beside
+the .pir file (same stem, `.data` suffix) and the sidecar's `#linked` entry says where in it
+each such weight lies. A link shares the bytes without copying them, and the folder still holds
+every byte it needs (its manifest hashes the linked file like any other). Where no hard link
+can be made (another file system), the weights are written into the sidecar as before.
+"""
 
 from __future__ import annotations
 
+import json
+import mmap
 import os
 import tempfile
 import zipfile
@@ -15,13 +25,21 @@ from ir.core import Module
 from ir.errors import PimcError
 from ir.text import print_module_with_weights
 
-__all__ = ["Sidecar", "atomic_write", "load", "read", "read_npz", "save", "sidecar_path",
-           "write_npz"]
+__all__ = ["LINKED", "Sidecar", "atomic_write", "linked_path", "load", "read", "read_npz", "save",
+           "sidecar_path", "write_npz"]
+
+LINKED = "#linked"  # the sidecar entry (JSON bytes) locating weights in the linked file; no
+# weight is called so (a weight name is an identifier)
 
 
 def sidecar_path(path: str | Path) -> Path:
     """The weights file beside a .pir file: same stem, .npz suffix."""
     return Path(path).with_suffix(".npz")
+
+
+def linked_path(path: str | Path) -> Path:
+    """The file beside a .pir file that mapped weights are linked as: same stem, .data."""
+    return Path(path).with_suffix(".data")
 
 
 def atomic_write(path: str | Path, write) -> None:
@@ -47,17 +65,67 @@ def write_npz(weights: Mapping[str, np.ndarray], tmp: str | Path) -> None:
 
 
 def save(module: Module, path: str | Path) -> None:
-    """Write `module` as text to `path` and its large constants to the sidecar."""
+    """Write `module` as text to `path` and its large constants to the sidecar (those mapped
+    from one file: to a hard link of that file, located by the sidecar)."""
     path = Path(path)
     if not path.parent.exists():
         raise PimcError(f"cannot write {path}: folder {path.parent} does not exist")
     text, weights = print_module_with_weights(module)
-    npz = sidecar_path(path)
+    npz, data = sidecar_path(path), linked_path(path)
+    linked = _link(weights, data)
+    if linked:
+        weights = {k: v for k, v in weights.items() if k not in linked}
+        weights[LINKED] = np.frombuffer(json.dumps(
+            {"file": data.name, "arrays": linked}, sort_keys=True).encode(), np.uint8)
+    else:
+        data.unlink(missing_ok=True)
     if weights:
         atomic_write(npz, lambda tmp: write_npz(weights, tmp))
     else:
         npz.unlink(missing_ok=True)
     atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def _mapped_root(array: np.ndarray) -> np.memmap | None:
+    """The read-only np.memmap `array` is a view of (its own mapping of a file), if any."""
+    base = array
+    while isinstance(base, np.ndarray):
+        if isinstance(base, np.memmap) and isinstance(base.base, mmap.mmap):
+            return base if base.mode == "r" and base.filename else None
+        base = base.base
+    return None
+
+
+def _file_slices(weights: Mapping[str, np.ndarray]) -> dict[str, dict[str, tuple]]:
+    """By file: the weights that are C-contiguous views of a read-only map of it, each as
+    (byte offset in the file, dtype, shape)."""
+    out: dict[str, dict[str, tuple]] = {}
+    for name, array in weights.items():
+        root = _mapped_root(array) if isinstance(array, np.ndarray) else None
+        if root is None or not array.flags.c_contiguous:
+            continue
+        start = root.offset + array.ctypes.data - root.ctypes.data
+        out.setdefault(root.filename, {})[name] = (start, array.dtype.str, list(array.shape))
+    return out
+
+
+def _link(weights: Mapping[str, np.ndarray], data: Path) -> dict[str, tuple]:
+    """Hard-link the file most of the mapped weights' bytes come from as `data`; the weights
+    found in it, by name (empty when there are none or no link can be made)."""
+    by_file = _file_slices(weights)
+    if not by_file:
+        return {}
+    source = max(by_file, key=lambda f: sum(weights[n].nbytes for n in by_file[f]))
+    fd, tmp = tempfile.mkstemp(prefix=f".{data.name}.", dir=data.parent)
+    os.close(fd)
+    os.unlink(tmp)
+    try:
+        os.link(source, tmp)
+        os.replace(tmp, data)
+    except OSError:  # another file system, or one without hard links: copy into the sidecar
+        Path(tmp).unlink(missing_ok=True)
+        return {}
+    return by_file[source]
 
 
 def read_npz(path: Path) -> dict[str, np.ndarray]:
@@ -71,7 +139,8 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
 
 class Sidecar(Mapping):
     """The arrays of a weights sidecar, each read from the file only when it is looked up, so
-    an array no `@name` refers to is never loaded."""
+    an array no `@name` refers to is never loaded; a linked weight is mapped read-only from
+    the linked file."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -83,9 +152,43 @@ class Sidecar(Mapping):
         if not isinstance(self._npz, np.lib.npyio.NpzFile):
             raise PimcError("weights sidecar is a single .npy array, not an .npz archive",
                             str(path))
-        self._names = set(self._npz.files)
+        self._names = set(self._npz.files) - {LINKED}
+        self._data, self._linked = self._read_links() if LINKED in self._npz.files \
+            else (None, {})
+        self._names |= set(self._linked)
+
+    def _read_links(self) -> tuple[Path, dict[str, tuple]]:
+        """The linked file and where each weight lies in it, checked against the file."""
+        bad = PimcError(f"the sidecar's {LINKED} entry is not a pimc link table (JSON: 'file', "
+                        "a name beside the sidecar, and 'arrays': name -> [offset, dtype, "
+                        "shape])", str(self.path))
+        try:
+            table = json.loads(self._npz[LINKED].tobytes())
+            data = self.path.parent / table["file"]
+            arrays = {str(k): (int(o), np.dtype(d), tuple(int(n) for n in s))
+                      for k, (o, d, s) in table["arrays"].items()}
+        except (ValueError, TypeError, KeyError, AttributeError, OSError, EOFError,
+                zipfile.BadZipFile, zlib.error):
+            raise bad from None
+        if not isinstance(table["file"], str) or Path(table["file"]).name != table["file"] \
+                or arrays.keys() & set(self._npz.files):
+            raise bad
+        if not data.is_file():
+            raise PimcError(f"the linked weights file {data.name} is missing", str(self.path))
+        size = data.stat().st_size
+        for name, (offset, dtype, shape) in arrays.items():
+            end = offset + dtype.itemsize * int(np.prod(shape, dtype=np.int64))
+            if offset < 0 or end > size or dtype.hasobject or min(shape, default=0) < 0:
+                raise PimcError(f"array '{name}' lies at bytes {offset} to {end} of "
+                                f"{data.name}, a {size}-byte file", str(self.path))
+        return data, arrays
 
     def __getitem__(self, name: str) -> np.ndarray:
+        if name in self._linked:
+            offset, dtype, shape = self._linked[name]
+            if 0 in shape:
+                return np.zeros(shape, dtype)
+            return np.memmap(str(self._data), dtype, "r", offset, shape)
         if name not in self._names:
             raise KeyError(name)
         try:
@@ -98,7 +201,7 @@ class Sidecar(Mapping):
         return name in self._names
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._npz.files)
+        return iter([*(n for n in self._npz.files if n != LINKED), *self._linked])
 
     def __len__(self) -> int:
         return len(self._names)

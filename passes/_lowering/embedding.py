@@ -100,7 +100,7 @@ def shard_bag(op: Op, name: str, count: int,
     ops: list[Op] = []
     parts = []
     for s, (r0, r1) in enumerate(ranges):
-        const = new_const(np.ascontiguousarray(np.concatenate([table[r0:r1], table[hot]])))
+        const = new_const(_shard_rows(table, r0, r1, hot))
         UNIT.set(const, "none")
         attrs = {"op": name, "shard": s, "rows": [r0, r1], "mode": mode, UNIT.name: "bank",
                  **bits}
@@ -115,6 +115,14 @@ def shard_bag(op: Op, name: str, count: int,
     combine = pim.Combine(parts, {"op": name, "mode": "max" if mode == "max" else "sum",
                                   "scale": scale, UNIT.name: "digital", **bits})
     return [*ops, combine], combine.result
+
+
+def _shard_rows(table: np.ndarray, r0: int, r1: int, hot: np.ndarray) -> np.ndarray:
+    """Rows [r0, r1) of `table` then its `hot` rows: without hot rows a view of the table (a
+    production table mapped from its file is then never copied, here or when written)."""
+    if not hot.size and table.flags.c_contiguous:
+        return table[r0:r1]
+    return np.ascontiguousarray(np.concatenate([table[r0:r1], table[hot]]))
 
 
 def _shares(cold: np.ndarray | None, ranges: list[tuple[int, int]], profile: np.ndarray | None,
