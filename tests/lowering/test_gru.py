@@ -54,8 +54,18 @@ def _gru_onnx(seq: int, *, lbr: int = 1, direction: str = "forward", h0: bool = 
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
-def _compile(model, target: str = "isaac", check: str = "full", inputs=None):
-    out = compile_model(model, target, batch=4, time_limit=0.2, check=check, inputs=inputs)
+# the default stages, partition without an objective: every GRU with constant weights on
+# crossbars (partition's cost-based choice keeps small ones whole on the digital units)
+_ON_CROSSBARS = ("canonicalize,fuse-interactions,assign-precision,partition{{target={target}}},"
+                 "tile,place{{time-limit=0.2}},schedule,lower-bound")
+
+
+def _compile(model, target: str = "isaac", check: str = "full", inputs=None,
+             crossbars: bool = False):
+    """`crossbars`: partition without an objective (see `_ON_CROSSBARS`)."""
+    pipeline = _ON_CROSSBARS.format(target=target) if crossbars else None
+    out = compile_model(model, target, batch=4, time_limit=0.2, check=check, inputs=inputs,
+                        pipeline=pipeline)
     if check != "none":
         assert out.functional["passed"], out.functional
     return out
@@ -68,7 +78,7 @@ def _tile_names(module) -> set[str]:
 @pytest.mark.parametrize("lbr, direction, h0", [(1, "forward", False), (0, "reverse", True)])
 def test_w_and_r_are_on_crossbars_and_no_gru_is_left(lbr, direction, h0):
     seq = 4
-    out = _compile(_gru_onnx(seq, lbr=lbr, direction=direction, h0=h0))
+    out = _compile(_gru_onnx(seq, lbr=lbr, direction=direction, h0=h0), crossbars=True)
     ops = out.module.main.ops
     assert not [op for op in ops if isinstance(op, (nn_seq.Gru, rec.Gru))]
     first = 0 if h0 else 1  # from a zero state, step 0 multiplies nothing
@@ -89,13 +99,13 @@ def test_w_and_r_are_on_crossbars_and_no_gru_is_left(lbr, direction, h0):
 def test_runtime_lengths_are_a_digital_mask_and_match_onnx_runtime(lbr, direction, h0):
     """Lengths 0, full, and between, given at run time: the functional check against ONNX
     Runtime passes (y zero past each row's end, y_h its last state, zero for length 0); W and
-    R stay on crossbars, the mask (t < length) and its products on the digital units."""
+    R on crossbars, the mask (t < length) and its products on the digital units."""
     seq, batch = 4, 4
     rng = np.random.default_rng(7)
     feed = {"X": rng.standard_normal((seq, batch, IN)).astype(np.float32),
             "L": np.array([0, seq, 2, 1], np.int32)}
-    out = _compile(_gru_onnx(seq, lbr=lbr, direction=direction, h0=h0, lens=True,
-                             batch=batch), inputs=feed)
+    out = _compile(_gru_onnx(seq, lbr=lbr, direction=direction, h0=h0, lens=True, batch=batch),
+                   inputs=feed, crossbars=True)
     ops = out.module.main.ops
     assert not [op for op in ops if isinstance(op, (nn_seq.Gru, rec.Gru))]
     names = _tile_names(out.module)
@@ -108,7 +118,7 @@ def test_runtime_lengths_are_a_digital_mask_and_match_onnx_runtime(lbr, directio
 
 
 def test_latency_grows_with_the_sequence():
-    lat = {seq: LATENCY.of(_compile(_gru_onnx(seq), check="none").module)
+    lat = {seq: LATENCY.of(_compile(_gru_onnx(seq), check="none", crossbars=True).module)
            for seq in (2, 4, 8)}
     assert lat[2] < lat[4] < lat[8]
     # every step waits for the one before: 4 more steps cost at least 2 more steps' worth
@@ -136,14 +146,45 @@ def test_a_gru_with_computed_weights_is_priced_per_step():
     assert costs[2][0] == costs[8][0]  # the same work a step, whatever the length
 
 
+def _gru_forms(module, seq: int) -> dict[str, str]:
+    """Each raised GRU's form: "crossbar" (W and R for steps 1.. as tiles, nothing whole left)
+    or "digital" (one whole rec.gru on the digital units), as partition chose; no nn.gru."""
+    ops = module.main.ops
+    assert not [op for op in ops if isinstance(op, nn_seq.Gru)]
+    names = _tile_names(module)
+    whole = [op for op in ops if isinstance(op, rec.Gru)]
+    assert all(UNIT.of(op) == "digital" for op in whole)
+    tiled = sorted({n.split(".")[0] for n in names if n.startswith("gru")})
+    for g in tiled:
+        assert {f"{g}.w", *(f"{g}.r{t}" for t in range(1, seq))} <= names
+    return {**{g: "crossbar" for g in tiled}, **{f"whole{i}": "digital" for i in range(len(whole))}}
+
+
 @pytest.mark.parametrize("target", ["isaac", "hetero"])
 @pytest.mark.parametrize("exporter", ["legacy", "dynamo"])
-def test_gru4rec_puts_both_grus_on_crossbars(exporter, target):
+def test_gru4rec_raises_both_grus_and_matches_onnx_runtime(exporter, target):
+    """Both GRUs become rec.grus; partition's cost model puts each on crossbars or keeps it
+    whole on the digital units (GRU4Rec's hidden size 4 favours the vector units)."""
     out = _compile(FIXTURES / f"rechub_gru4rec_{exporter}.onnx", target=target)
-    names = _tile_names(out.module)
-    for g in ("gru0", "gru1"):
-        assert {f"{g}.w", *(f"{g}.r{t}" for t in range(1, 8))} <= names
-    assert not [op for op in out.module.main.ops if isinstance(op, (nn_seq.Gru, rec.Gru))]
+    assert len(_gru_forms(out.module, 8)) == 2
+
+
+@pytest.mark.parametrize("target", ["isaac", "hetero"])
+def test_dien_with_padded_histories_matches_onnx_runtime(target):
+    """RecBole's DIEN, histories padded to lengths 0 (a length of 1 after its clip) to full:
+    both GRUs read their lengths as a mask and the functional check against ONNX Runtime
+    passes whichever form partition chooses."""
+    from frontend.onnx import import_onnx
+    from ir.sample_inputs import sample_inputs
+
+    model = FIXTURES / "recbole_dien_legacy.onnx"
+    feed = sample_inputs(import_onnx(model, batch=8).main)
+    feed["hist"] = np.maximum(feed["hist"], 1)
+    for row, n in enumerate([0, 8, 3, 1, 5, 2, 7, 4]):
+        feed["hist"][row, n:] = 0
+    out = compile_model(model, target, batch=8, time_limit=0.2, inputs=feed)
+    assert out.functional["passed"], out.functional
+    assert len(_gru_forms(out.module, 8)) == 2
 
 
 def test_a_rec_gru_is_a_crossbar_op_only_with_constant_weights_and_state():
