@@ -15,6 +15,7 @@ import numpy as np
 from ir.dialects.pim_attrs import A_BITS, W_BITS, X_SCALE
 from ir.interp.rec import _sigmoid, gru_order
 from passes._lowering._error_elementwise import monotone_of
+from passes._lowering._error_linear import quantised_linear
 from passes._lowering._error_tensor import exact, product_bound
 from passes._lowering.quantise import scale_for
 
@@ -39,8 +40,6 @@ class _Linear:
         self.bits = (A_BITS.of(op), W_BITS.of(op)) if scale is not None else None
 
     def __call__(self, x, ex, w, ew):
-        from passes._lowering.error_bound_rules import quantised_linear
-
         y = np.asarray(x, np.float64) @ w
         if self.scale is None:  # (exact operands give a scalar 0: as wide as y)
             return y, np.broadcast_to(product_bound(np.matmul, [x, w], [ex, ew]), y.shape)

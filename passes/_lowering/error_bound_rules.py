@@ -15,13 +15,12 @@ from ir.core import Op
 from ir.dialects import nn, nn_seq, nn_shape, pim, rec
 from ir.dialects.pim_attrs import A_BITS, W_BITS, X_SCALE
 from ir.interp import evaluate
-from ir.interp.pim import quantize
-from ir.interp.quant import weight_scale
 from ir.interp.rec import triangle_pairs
 from passes._lowering import _bilinear as bilinear
 from passes._lowering import _error_elementwise as elementwise
 from passes._lowering import _error_rec
 from passes._lowering import _error_tensor as tensor
+from passes._lowering._error_linear import quantised_linear
 from passes._lowering._error_tensor import exact, product_bound, refuse
 from passes._lowering._gru_error import gru_bound
 
@@ -103,23 +102,6 @@ def rec_act(op: Op) -> Callable[[np.ndarray], np.ndarray]:
     from ir.interp.rec import _ACT
 
     return _ACT[op.attrs["activation"]]
-
-
-def quantised_linear(x: np.ndarray, e: np.ndarray, w: np.ndarray, x_scale: float,
-                     a_bits: int, w_bits: int, w_scale: float | None = None) -> np.ndarray:
-    """Bound on |Q(x~) Wq - x W| over the last axis of x, where |x~ - x| <= e: the input
-    rounded and clipped at `x_scale` / `a_bits` (worst case at x +- e, Q being monotone), the
-    weight rounded at its per-tensor scale. What is known exactly (the weights' rounding, and
-    the rounding of inputs that carry no error) is summed with its signs."""
-    ws = w_scale or weight_scale(w, w_bits)
-    wq = quantize(w, ws, w_bits) * ws
-    x = np.asarray(x, np.float64)
-    exact_in = e == 0  # inputs known exactly: their rounding is known too, signs and all
-    known = np.where(exact_in, quantize(x, x_scale, a_bits) * x_scale - x, 0.0) @ wq + \
-        x @ (wq - w)
-    e_in = np.maximum(np.abs(quantize(x + e, x_scale, a_bits) * x_scale - x),
-                      np.abs(quantize(x - e, x_scale, a_bits) * x_scale - x))
-    return np.abs(known) + np.where(exact_in, 0.0, e_in) @ np.abs(wq)
 
 
 def adc_error(a: dict, rows: int) -> float:
