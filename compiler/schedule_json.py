@@ -22,6 +22,7 @@ from ir.dialects.pim_attrs import (
     START,
     UNIT,
 )
+from passes._costing.op_primitives import table_bytes
 
 __all__ = ["schedule_dict", "target_summary"]
 
@@ -107,11 +108,11 @@ def _tile_entries(op: pim.MVM, target: Any) -> list[dict]:
 
 
 def _shard_entry(op: pim.Gather) -> dict:
-    table = op.operands[0].type
-    bits = table.bits or table.np_dtype.itemsize * 8
+    """A shard's bytes as tile and place size it (`table_bytes`: at the table's assigned
+    weight precision), so the checker's bank capacities agree with the placement's."""
     loc = _locs(op)
     return {"op": op.attrs["op"], "shard": op.attrs["shard"], "bank": loc[0] if loc else -1,
-            "rows": table.shape[0], "bytes": table.size * bits // 8}
+            "rows": op.operands[0].type.shape[0], "bytes": table_bytes(op)}
 
 
 def _units(ops: list[dict], transfers: list[dict]) -> dict[str, list[dict]]:

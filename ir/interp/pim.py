@@ -106,8 +106,12 @@ def _gather(op, table, indices, offsets=None):
         copy = (r1 - r0) + np.searchsorted(hot, indices)
         at = np.where(is_hot, np.where(mine, copy, table.shape[0]), at)
     fill = -np.inf if mode == "max" else 0.0
-    padded = np.concatenate([table, np.full((1, table.shape[1]), fill, table.dtype)])
-    rows = padded[at]
+    # only the looked-up rows are read (a table may be a memory-mapped production-size file):
+    # positions served elsewhere (index table.shape[0]) take the fill
+    away = at == table.shape[0]
+    rows = np.asarray(table)[np.where(away, 0, at)] if table.shape[0] else \
+        np.zeros(at.shape + table.shape[1:], table.dtype)
+    rows[away] = fill
     if mode == "none":
         return rows
     if offsets is None:
