@@ -3,7 +3,8 @@ time, in the operand element type.
 
 Each batch entry runs over its own `sequence_lens[b]` steps (the reverse direction from its
 own last step back to 0); outputs past a sequence's end are zero and the final states are
-those of its last step, as in ONNX Runtime.
+those of its last step, as in ONNX Runtime; a sequence of length 0 has zero final states
+(ONNX Runtime's, not the initial state it never stepped from).
 """
 
 from __future__ import annotations
@@ -127,6 +128,7 @@ def _recurrent(op, x, w, r, b, lens, h0, c0=None, p=None):
                                 None if p is None else p[d])
         state = (h0[d],) if c0 is None else (h0[d], c0[d])
         y, final = _direction(step, x, lens, state, reverse)
+        final = tuple(np.where((lens > 0)[:, None], f, 0).astype(f.dtype) for f in final)
         ys.append(y)
         finals.append(final)
     y = np.stack(ys, axis=1)
