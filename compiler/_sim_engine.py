@@ -24,8 +24,10 @@ Batches are released at `k x interval` when pipelined, otherwise when the previo
 An ordered run whose tasks hold nothing for their consumers is computed without events: with
 every resource's order fixed, each start is the latest of the constraints above, so one pass in
 dependency order gives the event loop's starts and ends (`_run_in_order`; both are compared on
-random task graphs in tests/compile/test_sim_orders.py). The event loop runs the rest, and
-reports where an ordered run stalls.
+random task graphs in tests/compile/test_sim_orders.py). Where moreover every producer is
+planned before its consumer (a compiled schedule), ``compiler._sim_levels`` computes it in
+numpy, only as far as the kept batches depend (tests/compile/test_sim_levels.py compares it
+with the event loop). The event loop runs the rest, and reports where an ordered run stalls.
 """
 
 from __future__ import annotations
@@ -256,15 +258,26 @@ def _run_in_order(tasks: list[Task], batches: int, interval: int | None,
 
 
 def run(tasks: list[Task], resources: int, batches: int, interval: int | None,
-        ordered: bool = False) -> Run:
+        ordered: bool = False, keep: int | None = None, first: list[int] | None = None) -> Run:
     """Simulate `batches` batches of `tasks`; `interval` None: one batch after another;
-    `ordered`: every resource serves its tasks in their planned order (module docstring)."""
+    `ordered`: every resource serves its tasks in their planned order (module docstring);
+    `keep`: only the first `keep` batches' starts and ends are returned (all by default), so an
+    ordered run whose plan respects its dependencies runs only what they depend on; `first`:
+    the starts of one batch run alone (ordered), if known."""
+    keep = batches if keep is None else min(keep, batches)
+    if ordered:
+        from compiler._sim_levels import run_levels
+
+        fast = run_levels(tasks, batches, interval, keep, first)
+        if fast is not None:
+            return fast
     order = _orders(tasks, resources, batches, interval) if ordered else None
     if order is not None:
         fast = _run_in_order(tasks, batches, interval, order)
         if fast is not None:
-            return fast
-    return _run_events(tasks, resources, batches, interval, order)
+            return Run(fast.start[:keep], fast.end[:keep])
+    done = _run_events(tasks, resources, batches, interval, order)
+    return Run(done.start[:keep], done.end[:keep])
 
 
 def _run_events(tasks: list[Task], resources: int, batches: int, interval: int | None,

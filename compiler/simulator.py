@@ -17,17 +17,20 @@ bandwidth, its arrival a hop latency per hop later (``Network.arrival_cycles``).
 ``RULES`` says, per resource kind, how long a task occupies a resource of it.
 
 Engine: a heap-based dispatcher (``compiler._sim_engine``), not SimPy; an ordered run with no
-streamed-weight holds takes its one-pass equivalent there. SimPy grants a request one
-resource at a time, so an op that needs 64 crossbars (64 replicas) or a transfer that needs every
-link of its route would hold the granted ones idle while it waits for the rest; the hardware
-starts such an op only when all are free, which is one look at the waiting task here. Measured
-with ``bench/simulate_vs_schedule.py --engines`` on deepctr_fibinet_legacy / isaac (1,875 tasks
-per batch, 13,645 resources, 8 batches, best of 3 on a loaded 2-core machine): this engine
-2.67 s, the SimPy 4.1.2 model (a process per task, ``AllOf`` over ``PriorityResource``
+streamed-weight holds takes its one-pass equivalent there, and one whose plan puts every
+producer before its consumer its numpy equivalent (``compiler._sim_levels``), which runs only
+what the measured batches depend on and, when batch k is batch 0 shifted by k intervals (a deep
+pipeline), checks that per task instead of running the batches in flight. SimPy grants a request
+one resource at a time, so an op that needs 64 crossbars (64 replicas) or a transfer that needs
+every link of its route would hold the granted ones idle while it waits for the rest; the
+hardware starts such an op only when all are free, which is one look at the waiting task here.
+Measured with ``bench/simulate_vs_schedule.py --engines`` on deepctr_fibinet_legacy / isaac
+(1,875 tasks per batch, 13,645 resources, 8 batches, best of 3 on a loaded 2-core machine): this
+engine 2.67 s, the SimPy 4.1.2 model (a process per task, ``AllOf`` over ``PriorityResource``
 requests) 3.24 s; so the choice rests on the all-at-once rule and on one dependency fewer more
-than on speed. The two models differ in what they compute, not only in speed: SimPy's per-resource
-queues reserve a crossbar for the first in line, this dispatcher lets a narrower task use it
-meanwhile (last completion 742,071 cycles there, 1,010,795 here on that fixture).
+than on speed. The two models differ in what they compute, not only in speed: SimPy's
+per-resource queues reserve a crossbar for the first in line, this dispatcher lets a narrower
+task use it meanwhile (last completion 742,071 cycles there, 1,010,795 here on that fixture).
 
 Reported: latency (pipelined: the longest first-start-to-last-end of a batch in the steady state,
 the last half of the batches, since the schedule's latency is that of a batch among others;
@@ -99,17 +102,17 @@ def _interval(done: list[int], latency: int) -> int:
 def _run(model: Model, batches: int, interval: int | None):
     """The engine's run of `batches` measured batches. Pipelined, enough further batches follow
     them that every measured one meets the traffic of its successors, as in the steady state
-    (the last batches of a finite run would drain faster)."""
+    (the last batches of a finite run would drain faster); only the measured ones are kept."""
     from compiler._sim_engine import Stalled, run
 
     n = len(model.resources)
     try:
         if interval is None:
-            return run(model.tasks, n, batches, None, ordered=True)
+            return run(model.tasks, n, batches, None, ordered=True, keep=batches)
         alone = run(model.tasks, n, 1, interval, ordered=True)
         span = max(alone.end[0]) - min(alone.start[0])
         return run(model.tasks, n, batches + math.ceil(span / max(1, interval)) + 1, interval,
-                   ordered=True)
+                   ordered=True, keep=batches, first=alone.start[0])
     except Stalled as exc:
         where = ""
         if exc.resource is not None:

@@ -1,0 +1,182 @@
+"""The ordered run in numpy, for task graphs whose planned order respects their dependencies
+(``compiler._sim_plan``: such a run cannot stall, and only what the kept batches depend on is
+run). Three ways, each equal to the event loop (tests compare them on random task graphs):
+
+* batch 0 shifted: pipelined, batch k is often batch 0 run alone, k intervals later. The
+  starts that meet every node's constraints are the run's (they are unique, the constraints
+  forming no cycle), and an inner batch's constraints read the same tasks as batch 0's, shifted
+  by whole intervals, so one check per task covers them (``_periodic``); a deep pipeline then
+  costs as much as one batch, however many batches are in flight.
+* level by level: levels (row, then depth within the row) put every constraint's source on an
+  earlier level than its target; one level's nodes are computed at once (``_levels``).
+* node by node, in the planned order, where levels hold too few nodes to gain (``_pull``).
+
+`None` hands the run back to ``_sim_engine`` (holds, plans against their dependencies).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from compiler._sim_engine import Run, Task
+from compiler._sim_plan import Plan, back, consistent, depths, edges
+
+__all__ = ["run_levels"]
+
+_PER_LEVEL = 8  # fewer nodes than this per level on average: the one-pass loop is faster
+
+
+def run_levels(tasks: list[Task], batches: int, interval: int | None, keep: int,
+               first: list[int] | None = None) -> Run | None:
+    """The ordered run's first `keep` batches of `batches`, or None when this way does not
+    apply (a task holds resources for its consumers, a consumer is planned before its
+    producer, an interval below one cycle): ``_sim_engine._run_in_order`` then decides.
+    `first`: the starts of one batch run alone, if known."""
+    if not tasks or any(t.holds_for for t in tasks) or not consistent(tasks):
+        return None
+    if interval is not None and interval < 1:
+        return None
+    plan = Plan(tasks, batches, interval, keep)
+    if interval is not None and batches > 1:
+        alone = run_levels(tasks, 1, interval, 1) if first is None else Run([first], [])
+        periodic = alone and _periodic(plan, interval, keep, alone.start[0])
+        if periodic is not None:
+            return periodic
+    src, dst, cycles = edges(plan)
+    depth = depths(plan, src, dst)
+    if depth is None:
+        return None
+    start = _earliest(tasks, batches, interval)
+    gate = _gate(tasks, batches) if interval is None else None
+    if (plan.last_row + 1) * (max(depth) + 1) * _PER_LEVEL > len(dst) + len(start):
+        _pull(plan, (src, dst, cycles), start, gate)
+    else:
+        _levels(plan, (src, dst, cycles), depth, start, gate)
+    return _result(tasks, start.reshape(batches, plan.n)[:keep])
+
+
+def _levels(plan: Plan, edges: tuple, depth: list[int], start: np.ndarray, gate) -> None:
+    """Level by level (module docstring), a level's nodes at once."""
+    src, dst, cycles = edges
+    n, q = plan.n, np.array(plan.q, np.int64)
+    per_row = max(depth) + 1
+    task = dst % n
+    level = (dst // n + q[task]) * per_row + np.array(depth, np.int64)[task]
+    by = np.argsort(level, kind="stable")
+    src, dst, cycles, level = src[by], dst[by], cycles[by], level[by]
+    cuts = np.flatnonzero(np.diff(level)) + 1
+    bounds = np.concatenate([[0], cuts, [len(level)]]).tolist()
+    row_of = (level[bounds[:-1]] // per_row).tolist() if len(level) else []
+    row = 0
+    for a, b, r in zip(bounds, bounds[1:], row_of):
+        while gate is not None and row < r:
+            row += 1
+            gate(start, row)
+        np.maximum.at(start, dst[a:b], start[src[a:b]] + cycles[a:b])
+    while gate is not None and row < plan.batches - 1:
+        row += 1
+        gate(start, row)
+
+
+def _pull(plan: Plan, edges: tuple, start: np.ndarray, gate) -> None:
+    """Node by node in the planned order, each from the constraints into it: for runs with
+    too few nodes per level to gain from numpy."""
+    src, dst, cycles = edges
+    n, batches = plan.n, plan.batches
+    q, place = np.array(plan.q, np.int64), np.array(plan.place, np.int64)
+    row = np.arange(batches, dtype=np.int64)[:, None] + q[None, :]
+    nodes = np.flatnonzero((row <= plan.last_row).reshape(-1))
+    nodes = nodes[np.argsort((row * n + place[None, :]).reshape(-1)[nodes], kind="stable")]
+    by = np.argsort(dst, kind="stable")
+    src, cycles = src[by].tolist(), cycles[by].tolist()
+    bounds = np.searchsorted(dst[by], np.arange(batches * n + 1)).tolist()
+    now = start.tolist()
+    done = 0  # the rows (batches, when not pipelined) released so far
+    for v in nodes.tolist():
+        if gate is not None and v // n > done:
+            start[:] = now
+            while done < v // n:
+                done += 1
+                gate(start, done)
+            now = start.tolist()
+        best = now[v]
+        for e in range(bounds[v], bounds[v + 1]):
+            x = now[src[e]] + cycles[e]
+            if x > best:
+                best = x
+        now[v] = best
+    start[:] = now
+
+
+def _result(tasks: list[Task], grid: np.ndarray) -> Run:
+    return Run(grid.tolist(), (grid + np.array([t.cycles for t in tasks], np.int64)).tolist())
+
+
+def _periodic(plan: Plan, interval: int, keep: int, first_run: list[int]) -> Run | None:
+    """Pipelined: batch k as batch 0 run alone, k intervals later, when that meets every
+    constraint of every node run (the starts that do are the run's: they are unique, the
+    constraints forming no cycle); None when some node is not so. A constraint of an inner
+    batch reads the same tasks as batch 0's, shifted by whole intervals, so one check per task
+    covers them all; only batches near the ends of the run are checked one by one."""
+    tasks, n, batches = plan.tasks, plan.n, plan.batches
+    first = np.array(first_run, np.int64)
+    src, dst, off, cycles = plan.arrays()
+    need = np.full(n, np.iinfo(np.int64).min // 4, np.int64)
+    need[[i for i, t in enumerate(tasks) if not t.preds]] = 0
+    np.maximum.at(need, dst, first[src] + off * interval + cycles)
+    lo, inner_end = np.zeros(n, np.int64), np.full(n, batches, np.int64)
+    np.maximum.at(lo, dst, -off)
+    np.minimum.at(inner_end, dst, batches - off)
+    end = np.minimum(batches, plan.last_row - np.array(plan.q, np.int64) + 1)
+    if np.any((lo < np.minimum(inner_end, end)) & (need != first)):
+        return None
+    into: list[list[int]] = [[] for _ in range(n)]
+    for t, i in enumerate(plan.dst):
+        into[i].append(t)
+    starts = first_run
+    for i, (a, b, c) in enumerate(zip(lo.tolist(), inner_end.tolist(), end.tolist())):
+        for k in (*range(min(a, c)), *range(max(a, b), c)):
+            if _start(plan, into[i], starts, interval, k, i) != starts[i] + k * interval:
+                return None
+    return _result(tasks, first[None, :] + np.arange(keep, dtype=np.int64)[:, None] * interval)
+
+
+def _start(plan: Plan, into: list[int], first: list[int], interval: int, k: int,
+           i: int) -> int:
+    """Task i's start in batch k from its constraints, every node of batch k' taken to start
+    k' intervals after its batch-0 start."""
+    tasks = plan.tasks
+    now = 0 if tasks[i].preds else k * interval
+    for t in into:
+        j, d, (r, pos) = plan.src[t], plan.off[t], plan.via[t]
+        if r < 0 or 0 <= k + d < plan.batches:
+            now = max(now, first[j] + (k + d) * interval + plan.cycles[t])
+            continue
+        found = back(plan, r, pos, k)
+        if found is not None:
+            now = max(now, first[found[1]] + found[0] * interval + plan.lanes[r][2][found[1]])
+    return now
+
+
+def _earliest(tasks: list[Task], batches: int, interval: int | None) -> np.ndarray:
+    """Every node's release: batch k's first tasks at k x interval when pipelined, else 0 (the
+    batch before's end is added as each batch starts)."""
+    start = np.zeros((batches, len(tasks)), np.int64)
+    if interval is not None:
+        sources = [i for i, t in enumerate(tasks) if not t.preds]
+        start[:, sources] = np.arange(batches, dtype=np.int64)[:, None] * interval
+    return start.reshape(-1)
+
+
+def _gate(tasks: list[Task], batches: int):
+    """Not pipelined: batch k's first tasks start once every task of batch k - 1 is done."""
+    n = len(tasks)
+    cycles = np.array([t.cycles for t in tasks], np.int64)
+    sources = np.array([i for i, t in enumerate(tasks) if not t.preds], np.int64)
+
+    def release(start: np.ndarray, k: int) -> None:
+        if k >= batches:
+            return
+        done = int((start[(k - 1) * n:k * n] + cycles).max())
+        start[k * n + sources] = np.maximum(start[k * n + sources], done)
+    return release

@@ -1,0 +1,189 @@
+"""The ordered run's structure by rows, for task graphs whose planned order respects their
+dependencies (every producer planned before its consumer, as a compiled schedule plans them).
+
+Such a run cannot stall: every constraint of ``_sim_engine._run_in_order`` (a producer's result,
+the task before on a resource, a batch's release) goes from an earlier place in the planned
+order (planned start of the batch, batch, rank, task) to a later one. So a task's start follows
+from tasks planned before it only, and only the tasks planned up to the last measured one need
+running: the later ones cannot change a measured start, and cannot stall the run.
+
+Cut the planned order into rows, one `interval` of planned time each (one batch when not
+pipelined): task i of batch k lies in row k + q_i, q_i its planned start's whole intervals
+after the first task's. Every row is the one before shifted by one interval, so a resource
+serves a row's tasks in one fixed order (``_Plan._cycle``), the last of a row before the first
+of the next, and every constraint is a template (source task, target task, batch offset,
+cycles) that holds in every batch; within a row the constraints go forward in one fixed order
+of the tasks. Only near the ends of the run, where the task before on a resource is of a batch
+outside the run, is that task looked up further back (``back``). Resources serving the same
+tasks count once (a lane).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from compiler._sim_engine import Task
+
+__all__ = ["Plan", "back", "consistent", "depths", "edges"]
+
+
+def consistent(tasks: list[Task]) -> bool:
+    """Every producer planned before its consumer, in the order's own terms (at, rank, task)."""
+    for i, t in enumerate(tasks):
+        for p in t.preds:
+            if (tasks[p].at, tasks[p].rank, p) >= (t.at, t.rank, i):
+                return False
+    return True
+
+
+class Plan:
+    """Rows, the fixed order of tasks within a row, and the constraints as (source task,
+    target task, batch offset, cycles) templates, shared by every batch."""
+
+    def __init__(self, tasks: list[Task], batches: int, interval: int | None, keep: int) -> None:
+        n = self.n = len(tasks)
+        self.tasks, self.batches = tasks, batches
+        at = [t.at for t in tasks]
+        low = min(at)
+        self.q = [0 if interval is None else (a - low) // interval for a in at]
+        phase = [a - low - (q * interval if interval else 0) for a, q in zip(at, self.q)]
+        self.within = sorted(range(n), key=lambda i: (phase[i], -self.q[i], tasks[i].rank, i))
+        self.place = [0] * n
+        for pos, i in enumerate(self.within):
+            self.place[i] = pos
+        self.last_row = keep - 1 + max(self.q)
+        self.src: list[int] = []
+        self.dst: list[int] = []
+        self.off: list[int] = []
+        self.cycles: list[int] = []
+        self.via: list[tuple[int, int]] = []  # (lane, place in it); a producer's: (-1, 0)
+        for i, t in enumerate(tasks):
+            for p in t.preds:
+                self._template(p, i, 0, tasks[p].cycles, (-1, 0))
+        self.lanes = [self._cycle(g, seq, held) for g, (seq, held) in enumerate(self._lanes())]
+
+    def _template(self, j: int, i: int, d: int, cycles: int, via: tuple[int, int]) -> None:
+        self.src.append(j)
+        self.dst.append(i)
+        self.off.append(d)
+        self.cycles.append(cycles)
+        self.via.append(via)
+
+    def _lanes(self) -> list[tuple[tuple[int, ...], dict[int, int]]]:
+        """Resources serving the same tasks share one order, so they count once (a lane), each
+        task holding the lane as long as it holds the longest-held of them (the 64 crossbars
+        of one matrix-vector product)."""
+        users: dict[int, list[int]] = {}
+        for i in self.within:
+            for r in self.tasks[i].use:
+                users.setdefault(r, []).append(i)
+        lanes: dict[tuple[int, ...], dict[int, int]] = {}
+        for r, seq in users.items():
+            held = lanes.setdefault(tuple(seq), {})
+            for j in seq:
+                held[j] = max(held.get(j, 0), self.tasks[j].use[r])
+        return list(lanes.items())
+
+    def _cycle(self, g: int, seq: tuple[int, ...],
+               held: dict[int, int]) -> tuple[tuple[int, ...], int, dict[int, int]]:
+        """Lane g's tasks in the order it serves them within a row (the task before the first
+        is the last of the row before), the least q among them and how long each holds it."""
+        q, before = self.q, (seq[-1], *seq[:-1])
+        self.src += before
+        self.dst += seq
+        self.off += [q[i] - q[j] for i, j in zip(seq, before)]
+        self.off[-len(seq)] -= 1
+        self.cycles += [held[j] for j in before]
+        self.via += [(g, pos) for pos in range(len(seq))]
+        return seq, min(q[i] for i in seq), held
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The templates as arrays, one per (source, target, offset) with the longest cycles."""
+        src, dst = np.array(self.src, np.int64), np.array(self.dst, np.int64)
+        off, cycles = np.array(self.off, np.int64), np.array(self.cycles, np.int64)
+        by = np.lexsort((cycles, off, dst, src))
+        src, dst, off, cycles = src[by], dst[by], off[by], cycles[by]
+        last = np.ones(len(src), bool)
+        last[:-1] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1]) | (off[1:] != off[:-1])
+        return src[last], dst[last], off[last], cycles[last]
+
+
+def back(plan: Plan, g: int, pos: int, k: int) -> tuple[int, int] | None:
+    """Lane g's last (batch, task) before task seq[pos] of batch k among the batches run,
+    where the one just before it in the row's order is of a batch outside them."""
+    q, batches = plan.q, plan.batches
+    seq, low, _ = plan.lanes[g]
+    row = k + q[seq[pos]]
+    while True:
+        pos -= 1
+        if pos < 0:
+            pos, row = len(seq) - 1, row - 1
+        j = seq[pos]
+        if 0 <= row - q[j] < batches:
+            return row - q[j], j
+        if row < low:  # every task further back is of a batch before the first
+            return None
+
+
+def _outside(plan: Plan) -> list[tuple[int, int]]:
+    """(template, batch) of the nodes run whose task before on the template's lane lies in a
+    batch outside the run."""
+    off, dst = np.array(plan.off, np.int64), np.array(plan.dst, np.int64)
+    top = np.minimum(plan.batches, plan.last_row - np.array(plan.q, np.int64)[dst] + 1)
+    lane = np.array([g for g, _ in plan.via], np.int64)
+    early = (lane >= 0) & (np.minimum(-off, top) > 0)
+    late = (lane >= 0) & (np.maximum(plan.batches - off, 0) < top)
+    out = []
+    for t in np.flatnonzero(early | late).tolist():
+        d, end = plan.off[t], int(top[t])
+        out += [(t, k) for k in (*range(min(-d, end)), *range(max(plan.batches - d, 0), end))]
+    return out
+
+
+def _ends(plan: Plan) -> tuple[list[int], list[int], list[int]]:
+    """Constraints on a lane whose task before lies outside the run's batches, found one by
+    one: (source node, target node, cycles)."""
+    src, dst, cycles = [], [], []
+    n = plan.n
+    for t, k in _outside(plan):
+        g, pos = plan.via[t]
+        found = back(plan, g, pos, k)
+        if found is not None:
+            src.append(found[0] * n + found[1])
+            dst.append(k * n + plan.dst[t])
+            cycles.append(plan.lanes[g][2][found[1]])
+    return src, dst, cycles
+
+
+def edges(plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every constraint between the nodes run (node = batch x n + task), as arrays."""
+    n = plan.n
+    src, dst, off, cycles = plan.arrays()
+    q = np.array(plan.q, np.int64)
+    lo = np.maximum(0, -off)
+    hi = np.minimum(np.minimum(plan.batches, plan.batches - off), plan.last_row - q[dst] + 1)
+    count = np.maximum(0, hi - lo)
+    t = np.repeat(np.arange(len(src)), count)
+    k = lo[t] + np.arange(len(t)) - np.repeat(np.cumsum(count) - count, count)
+    e_src, e_dst, e_cycles = _ends(plan)
+    return (np.concatenate([(k + off[t]) * n + src[t], np.array(e_src, np.int64)]),
+            np.concatenate([k * n + dst[t], np.array(e_dst, np.int64)]),
+            np.concatenate([cycles[t], np.array(e_cycles, np.int64)]))
+
+
+def depths(plan: Plan, src: np.ndarray, dst: np.ndarray) -> list[int] | None:
+    """Each task's depth within a row, over the constraints between tasks of one row; None if
+    one of them went backwards in the row's order (never, by construction: a safety net)."""
+    n, q = plan.n, np.array(plan.q, np.int64)
+    s_task, d_task = src % n, dst % n
+    same = (src // n + q[s_task]) == (dst // n + q[d_task])
+    into: list[list[int]] = [[] for _ in range(n)]
+    for pair in np.unique(s_task[same] * n + d_task[same]).tolist():
+        j, i = divmod(pair, n)
+        if plan.place[j] >= plan.place[i]:
+            return None
+        into[i].append(j)
+    depth = [0] * n
+    for i in plan.within:
+        depth[i] = max((depth[j] + 1 for j in into[i]), default=0)
+    return depth
