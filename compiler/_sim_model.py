@@ -81,6 +81,7 @@ class _Builder:
         self.nodes: list[Node] = []
         self.last: dict[int, int] = {}  # id -> its last part
         self.energy: dict[str, float] = {}
+        self.kinds: dict[str, tuple[int, Callable]] = {}  # resource -> its kind's rule
 
     def price(self, what: str, prims: tuple[Primitive, ...]) -> int:
         try:
@@ -94,10 +95,16 @@ class _Builder:
 
     def uses(self, resources: list[str], cost: Cost, phase: int) -> dict[str, int]:
         out = {}
+        kinds = self.kinds
         for r in resources:
-            first, rule = _rule(self.rules, r)
+            kind = kinds.get(r)
+            if kind is None:
+                kind = kinds[r] = _rule(self.rules, r)
+            first, rule = kind
+            if first != phase:
+                continue
             cycles = rule(cost, r)
-            if first == phase and cycles > 0:
+            if cycles > 0:
                 out[r] = cycles
         return out
 
@@ -111,7 +118,8 @@ class _Builder:
         prims = primitives(op, self.target, self.shares.get(id(op), 1.0))
         if isinstance(op, pim.MVM):
             r = int(entry.get("replicas", len(entry["loc"]) or 1))
-            prims = tuple(dataclasses.replace(p, replicas=r) for p in prims)
+            prims = tuple(p if p.replicas == r else dataclasses.replace(p, replicas=r)
+                          for p in prims)
         total = self.price(f"op {i} ({entry['name']})", prims)
         dram = offchip_part(prims, self.target)
         off = offchip_span(self.coster.cycles(dram), total) if dram else 0
