@@ -55,9 +55,10 @@ def run_levels(tasks: list[Task], batches: int, interval: int | None, keep: int,
     return _result(tasks, start.reshape(batches, plan.n)[:keep])
 
 
-def _levels(plan: Plan, edges: tuple, depth: list[int], start: np.ndarray, gate) -> None:
+def _levels(plan: Plan, constraints: tuple, depth: list[int], start: np.ndarray,
+            gate) -> None:
     """Level by level (module docstring), a level's nodes at once."""
-    src, dst, cycles = edges
+    src, dst, cycles = constraints
     n, q = plan.n, np.array(plan.q, np.int64)
     per_row = max(depth) + 1
     task = dst % n
@@ -78,10 +79,10 @@ def _levels(plan: Plan, edges: tuple, depth: list[int], start: np.ndarray, gate)
         gate(start, row)
 
 
-def _pull(plan: Plan, edges: tuple, start: np.ndarray, gate) -> None:
+def _pull(plan: Plan, constraints: tuple, start: np.ndarray, gate) -> None:
     """Node by node in the planned order, each from the constraints into it: for runs with
     too few nodes per level to gain from numpy."""
-    src, dst, cycles = edges
+    src, dst, cycles = constraints
     n, batches = plan.n, plan.batches
     q, place = np.array(plan.q, np.int64), np.array(plan.place, np.int64)
     row = np.arange(batches, dtype=np.int64)[:, None] + q[None, :]

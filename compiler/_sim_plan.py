@@ -10,7 +10,7 @@ running: the later ones cannot change a measured start, and cannot stall the run
 Cut the planned order into rows, one `interval` of planned time each (one batch when not
 pipelined): task i of batch k lies in row k + q_i, q_i its planned start's whole intervals
 after the first task's. Every row is the one before shifted by one interval, so a resource
-serves a row's tasks in one fixed order (``_Plan._cycle``), the last of a row before the first
+serves a row's tasks in one fixed order (``Plan._cycle``), the last of a row before the first
 of the next, and every constraint is a template (source task, target task, batch offset,
 cycles) that holds in every batch; within a row the constraints go forward in one fixed order
 of the tasks. Only near the ends of the run, where the task before on a resource is of a batch
