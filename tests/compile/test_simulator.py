@@ -275,3 +275,23 @@ def test_completions_drifting_ahead_of_plan_do_not_shorten_the_interval():
     window = _interval([max(e) for e in run.end[:8]], 0)
     assert window < 0.97 * s["interval"]  # the near miss: the window alone says shorter
     assert simulate(s, m).interval_cycles == s["interval"]
+
+
+def _variants(s: dict) -> list[dict]:
+    """The schedule as compiled, with half its interval (batches queue, so batch k is not
+    batch 0 shifted) and not pipelined (one batch after another)."""
+    return [s, dict(s, interval=s["interval"] // 2), dict(s, pipelined=False)]
+
+
+@pytest.mark.parametrize("model, target, batch", SAMPLE[:3])
+def test_the_numpy_run_reports_what_the_one_pass_and_the_event_loop_report(model, target, batch,
+                                                                          monkeypatch):
+    import compiler._sim_engine as engine
+    import compiler._sim_levels as levels
+
+    s, m = _scheduled(model, target, batch)
+    fast = [simulate(v, m).to_dict() for v in _variants(s)]
+    monkeypatch.setattr(levels, "run_levels", lambda *a, **k: None)
+    assert [simulate(v, m).to_dict() for v in _variants(s)] == fast
+    monkeypatch.setattr(engine, "_run_in_order", lambda *a, **k: None)
+    assert [simulate(v, m).to_dict() for v in _variants(s)] == fast
