@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from ir.core import Module
 from ir.dialects.pim_attrs import LOWER_BOUND_FACTS, set_group
+from passes._placement.gc_pause import gc_paused
 from passes._placement.lower_bounds import lower_bounds
 from passes._placement.problem import Problem
 from passes.base import Pass
@@ -25,6 +26,7 @@ class LowerBound(Pass):
     name: ClassVar[str] = "lower-bound"
 
     def apply(self, module: Module) -> bool:
-        latency, interval = lower_bounds(Problem.of(module))
+        with gc_paused():
+            latency, interval = lower_bounds(Problem.of(module))
         set_group(module, LOWER_BOUND_FACTS, {"latency": int(latency), "interval": int(interval)})
         return True

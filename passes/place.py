@@ -16,6 +16,7 @@ from typing import ClassVar
 from ir.core import Module
 from ir.dialects.pim_attrs import PLACE_FACTS, set_group
 from ir.errors import PimcError
+from passes._placement.gc_pause import gc_paused
 from passes._placement.layout import write_layout
 from passes._placement.placement import OBJECTIVES
 from passes._placement.problem import Problem
@@ -50,10 +51,11 @@ class Place(Pass):
 
     def apply(self, module: Module) -> bool:
         self._check()
-        prob = Problem.of(module)
         opts = Options(self.solver, self.objective, tuple(self.weights), self.time_limit,
                        self.seed, self.workers)
-        out = run(prob, opts)
-        write_layout(prob, out.layout)
+        with gc_paused():
+            prob = Problem.of(module)
+            out = run(prob, opts)
+            write_layout(prob, out.layout)
         set_group(module, PLACE_FACTS, out.attrs)
         return True

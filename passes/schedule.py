@@ -29,6 +29,7 @@ from ir.dialects.pim_attrs import (
     START,
 )
 from ir.errors import PimcError
+from passes._placement.gc_pause import gc_paused
 from passes._placement.layout import read_layout
 from passes._placement.moves import Move
 from passes._placement.placement import PIPELINED_OBJECTIVES
@@ -97,11 +98,12 @@ class Schedule(Pass):
         pipelined = self._pipelined(module)
         graph = module.main
         _drop_transfers(graph)
-        prob = Problem.of(module)
-        layout = read_layout(prob)
-        for info in prob.ops:
-            layout.locs(info)  # every op placed, or a one-line error naming the first that isn't
-        tl: Timeline = schedule(prob, layout, pipelined)
+        with gc_paused():
+            prob = Problem.of(module)
+            layout = read_layout(prob)
+            for info in prob.ops:
+                layout.locs(info)  # every op placed, or a one-line error naming the first
+            tl: Timeline = schedule(prob, layout, pipelined)
         for info in prob.ops:
             START.set(info.op, tl.start[info.index])
             END.set(info.op, tl.end[info.index])

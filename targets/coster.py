@@ -12,6 +12,8 @@ with no energy charged; ``OpCoster`` marks such costs with the count ``"unmodell
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 
 from targets.cost_model import CostModel
@@ -19,7 +21,7 @@ from targets.hardware import Target
 from targets.primitives import BankGather, Primitive, VectorOp
 from targets.report import OpCost
 
-__all__ = ["OpCoster"]
+__all__ = ["OpCoster", "shared_coster"]
 
 
 def _has_vector_unit(target: Target) -> bool:
@@ -37,6 +39,7 @@ class OpCoster:
         self.target = target
         self.model = CostModel(target)
         self._cache: dict[Primitive, OpCost] = {}
+        self._replicated: dict[tuple, tuple[int, ...]] = {}
         self._vector = _has_vector_unit(target)
 
     def cost(self, prim: Primitive) -> OpCost:
@@ -68,3 +71,23 @@ class OpCoster:
             for key, joules in self.cost(p).energy.items():
                 out[key] = out.get(key, 0.0) + joules
         return out
+
+    def cycles_replicated(self, prims: tuple[Primitive, ...],
+                          counts: tuple[int, ...]) -> tuple[int, ...]:
+        """`cycles` of `prims` (each with a ``replicas`` field) at every replica count of
+        `counts`, cached: many weight tiles share a shape and the same counts."""
+        key = (prims, counts)
+        hit = self._replicated.get(key)
+        if hit is None:
+            hit = self._replicated[key] = tuple(
+                self.cycles(tuple(dataclasses.replace(p, replicas=r) for p in prims))
+                for r in counts)
+        return hit
+
+
+@functools.lru_cache(maxsize=8)
+def shared_coster(target: Target) -> OpCoster:
+    """One `OpCoster` per target, kept between passes and compiles: prices depend only on the
+    target and the primitive, so the placer, the scheduler and the lower bound of one compile
+    (and the next candidate of a search) reuse each other's."""
+    return OpCoster(target)

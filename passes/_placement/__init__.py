@@ -2,6 +2,7 @@
 
 Plain modules, no pipeline imports: ``problem`` (what the module asks for), ``mesh`` (where
 things are), ``placement`` (a placement written onto ops, scored), ``timeline`` (list
-scheduling), ``heuristics`` (naive, greedy), ``cpsat`` (the CP-SAT builder and decoder),
-``bounds`` (lower bounds) and ``solve`` (which placer runs, and what it reports).
+scheduling, over the reservation tables of ``modulo``), ``heuristics`` (naive, greedy),
+``cpsat`` (the CP-SAT builder and decoder), ``bounds`` (lower bounds), ``solve`` (which placer
+runs, and what it reports) and ``gc_pause`` (the passes run without the cyclic collector).
 """

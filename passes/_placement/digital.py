@@ -38,7 +38,9 @@ class _ListSchedule:
         self.layout = layout
         self.loc: dict[int, tuple[int, ...]] = {}  # digital ops placed so far
         self.work = Layout(dict(layout.loc), layout.replicas)  # `layout` with those applied
-        self.info = {i.index: i for i in prob.ops}
+        self.info = prob.by_index
+        self.reached: dict[int, tuple[int, ...]] = {}  # reach's cache (reset when an op moves)
+        self.xbar_users: dict[int, list[int]] = {}  # crossbar_users' cache
         self.nbytes = edge_bytes(prob)
         self.users = _consumers(prob)
         self.end: dict[int, int] = {}
@@ -56,7 +58,10 @@ class _ListSchedule:
         return cycles
 
     def reach(self, index: int) -> tuple[int, ...]:
-        return reach(self.prob, self.work, self.info[index])
+        got = self.reached.get(index)
+        if got is None:
+            got = self.reached[index] = reach(self.prob, self.work, self.info[index])
+        return got
 
     def ready(self, info: OpInfo, dst: tuple[int, ...]) -> int:
         t = 0
@@ -68,8 +73,12 @@ class _ListSchedule:
         return t
 
     def crossbar_users(self, info: OpInfo) -> list[int]:
-        return [c for c in self.users.get(info.index, ())
+        got = self.xbar_users.get(info.index)
+        if got is None:
+            got = self.xbar_users[info.index] = [
+                c for c in self.users.get(info.index, ())
                 if self.info[c].unit == "crossbar" and c in self.layout.loc]
+        return got
 
     def out_cost(self, info: OpInfo, tile: int) -> int:
         cost = 0
@@ -99,9 +108,9 @@ class _ListSchedule:
         d = duration(self.prob, self.layout, info)
         if info.unit == "digital":
             self.loc[info.index] = self.work.loc[info.index] = (self.choose_tile(info, d),)
-        here = self.work
-        res = [f"{info.unit}:{x}" for x in here.locs(info)]
-        start = max([self.ready(info, reach(self.prob, here, info))]
+            self.reached.pop(info.index, None)
+        res = [f"{info.unit}:{x}" for x in self.work.locs(info)]
+        start = max([self.ready(info, self.reach(info.index))]
                     + [self.free.get(r, 0) for r in res])
         for r in res:
             self.free[r] = start + d

@@ -11,8 +11,9 @@ router where the snake starts.
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from targets.hardware import Target
 
@@ -32,9 +33,20 @@ class Mesh:
     banks: int
     bank_bytes: int
     banks_per_unit: int
+    # chip tile (or PORT) -> hops to PORT and to every chip tile; routes by (src, dst): filled
+    # as asked, since a layout's moves ask for the same few pairs thousands of times
+    _hop_rows: dict[int, tuple[int, ...]] = field(default_factory=dict, compare=False,
+                                                  repr=False)
+    _routes: dict[tuple[int, int], tuple[str, ...]] = field(default_factory=dict,
+                                                            compare=False, repr=False)
 
     @classmethod
     def of(cls, target: Target) -> Mesh:
+        """The target's mesh (one per target: it is a value, and its tables fill once)."""
+        return _mesh_of(cls, target)
+
+    @classmethod
+    def _build(cls, target: Target) -> Mesh:
         chip, dram = target.chip, target.dram
         banks = dram.banks if dram is not None else 0
         bank_bytes = int(dram.bank_size // 8) if dram is not None else 0
@@ -61,7 +73,16 @@ class Mesh:
 
     def hops(self, a: int, b: int) -> int:
         """Hops from chip tile `a` to chip tile `b` (either may be PORT)."""
-        if a == b or not self.chip_tiles:
+        if not self.chip_tiles:
+            return 0
+        row = self._hop_rows.get(a)
+        if row is None:
+            row = self._hop_rows[a] = tuple(self._hops(a, x) for x in range(PORT,
+                                                                           self.chip_tiles))
+        return row[b - PORT]
+
+    def _hops(self, a: int, b: int) -> int:
+        if a == b:
             return 0
         (ax, ay), (bx, by) = self._router(a), self._router(b)
         return abs(ax - bx) + abs(ay - by) + 1
@@ -71,6 +92,12 @@ class Mesh:
         `a` to `b` crosses, x first (either may be PORT); none between tiles of one router."""
         if a == b or not self.chip_tiles:
             return ()
+        got = self._routes.get((a, b))
+        if got is None:
+            got = self._routes[(a, b)] = self._route(a, b)
+        return got
+
+    def _route(self, a: int, b: int) -> tuple[str, ...]:
         (x, y), (bx, by) = self._router(a), self._router(b)
         links = []
         while x != bx:
@@ -94,3 +121,8 @@ class Mesh:
 def _snake_key(coord: tuple[int, int], tile: int) -> tuple[int, int, int]:
     x, y = coord
     return (y, x if y % 2 == 0 else -x, tile)
+
+
+@functools.lru_cache(maxsize=8)
+def _mesh_of(cls: type[Mesh], target: Target) -> Mesh:
+    return cls._build(target)

@@ -20,7 +20,7 @@ from ir.dialects import pim
 from passes._costing.op_primitives import bits_of
 from passes._placement.layout import Layout
 from passes._placement.mesh import PORT
-from passes._placement.problem import OpInfo, Problem, producers_of
+from passes._placement.problem import OpInfo, Problem
 from targets.primitives import Transfer
 
 __all__ = ["Move", "edge_bytes", "plan_moves", "reach", "read_bytes"]
@@ -85,13 +85,17 @@ def _read_bytes(prob: Problem, info: OpInfo, v: Value) -> int:
 
 
 def edge_bytes(prob: Problem) -> dict[tuple[int, int], int]:
-    """Bytes each op reads from each producer (op indices), wherever they sit."""
+    """Bytes each op reads from each producer (op indices), wherever they sit (worked out once
+    per problem: every layout reads the same)."""
+    if prob.edges is not None:
+        return prob.edges
     out: dict[tuple[int, int], int] = {}
     for info in prob.ops:
-        for v in dict.fromkeys(info.op.operands):
-            for p in producers_of(v, prob.memo):
-                key = (prob.by_op[id(p)].index, info.index)
+        for v, prods in prob.inputs(info):
+            for p in prods:
+                key = (p.index, info.index)
                 out[key] = max(out.get(key, 0), read_bytes(prob, info, v))
+    prob.edges = out
     return out
 
 
@@ -113,40 +117,69 @@ def plan_moves(prob: Problem, layout: Layout) -> list[Move]:
     if prob.mesh.chip_tiles == 0:
         return []
     moves: dict[tuple[int, tuple[int, ...]], Move] = {}
+    known: dict[int, dict[int, float]] = {}  # op index -> its _shares under this layout
+
+    def shares_of(info: OpInfo) -> dict[int, float]:
+        got = known.get(info.index)
+        if got is None:
+            got = known[info.index] = _shares(prob, layout, info)
+        return got
+
     for info in prob.ops:
-        shares = _shares(prob, layout, info)
-        dst = tuple(shares)
-        for v in dict.fromkeys(info.op.operands):
-            prods = producers_of(v, prob.memo)
-            if not prods or dst[0] == PORT:
-                continue
-            sources = _shares(prob, layout, prob.by_op[id(prods[0])])
-            pairs = {(a, b): sa * sb for a, sa in sources.items() for b, sb in shares.items()
-                     if prob.mesh.hops(a, b)}
-            if not pairs:
-                continue
-            m = moves.setdefault((id(v), dst), Move(v, *next(iter(pairs)), 0, 0))
-            full = _value_bytes(prob, info, v)
-            read = read_bytes(prob, info, v)
-            for pair, share in pairs.items():
-                m.sends[pair] = min(full, m.sends.get(pair, 0) + max(1, math.ceil(read * share)))
-            m.consumers.append(info.index)
+        shares = shares_of(info)
+        if tuple(shares)[:1] == (PORT,):  # bank ops read in the DRAM: nothing crosses
+            continue
+        for v, prods in prob.inputs(info):
+            if prods:
+                _send(prob, moves, info, v, shares_of(prods[0]), shares)
     out = list(moves.values())
     for m in out:
         _route(prob, m)
     return out
 
 
+def _send(prob: Problem, moves: dict[tuple[int, tuple[int, ...]], Move], info: OpInfo, v: Value,
+          sources: dict[int, float], shares: dict[int, float]) -> None:
+    """Add what `info` reads of `v` to the move that brings `v` to its chip tiles (if any)."""
+    hops = prob.mesh.hops
+    pairs = {(a, b): sa * sb for a, sa in sources.items() for b, sb in shares.items()
+             if hops(a, b)}
+    if not pairs:
+        return
+    key = (id(v), tuple(shares))
+    m = moves.get(key)
+    if m is None:
+        m = moves[key] = Move(v, *next(iter(pairs)), 0, 0)
+    full = _value_bytes(prob, info, v)
+    read = read_bytes(prob, info, v)
+    sends = m.sends
+    for pair, share in pairs.items():
+        sends[pair] = min(full, sends.get(pair, 0) + max(1, math.ceil(read * share)))
+    m.consumers.append(info.index)
+
+
 def _route(prob: Problem, m: Move) -> None:
-    """Links, their occupancy, the arrival time, the total bytes and hops of a planned move."""
+    """Links, their occupancy, the arrival time, the total bytes and hops of a planned move
+    (the same sends give the same answer: layouts that share a placement share most moves)."""
+    key = tuple(m.sends.items())
+    got = prob.routes.get(key)
+    if got is None:
+        got = prob.routes[key] = _routed(prob, m.sends)
+    m.links, m.occupancy, m.bytes, m.hops, m.cycles = got
+    m.links, m.occupancy = dict(m.links), dict(m.occupancy)  # each move owns its own
+
+
+def _routed(prob: Problem, sends: dict[tuple[int, int], int]) -> tuple:
     mesh, net = prob.mesh, prob.target.chip.network
-    for (a, b), nbytes in m.sends.items():
+    links: dict[str, int] = {}
+    for (a, b), nbytes in sends.items():
         for link in mesh.route(a, b):
-            m.links[link] = m.links.get(link, 0) + nbytes
+            links[link] = links.get(link, 0) + nbytes
     clock = prob.target.clock
-    m.occupancy = {link: net.serial_cycles(b, clock) for link, b in m.links.items()}
-    m.bytes = sum(m.sends.values())
-    m.hops = max(mesh.hops(a, b) for a, b in m.sends)
+    occupancy = {link: net.serial_cycles(b, clock) for link, b in links.items()}
+    total = sum(sends.values())
+    hops = max(mesh.hops(a, b) for a, b in sends)
     # the busiest link (its bytes from every send over it), then the farthest tile's hops
-    m.cycles = (net.arrival_cycles(max(m.occupancy.values()), m.hops, clock) if m.occupancy
-                else prob.coster.cycles((Transfer(max(1, m.bytes), m.hops),)))
+    cycles = (net.arrival_cycles(max(occupancy.values()), hops, clock) if occupancy
+              else prob.coster.cycles((Transfer(max(1, total), hops),)))
+    return links, occupancy, total, hops, cycles

@@ -12,7 +12,6 @@ Nothing here imports a solver. ``Problem.of(module)`` collects, in graph order:
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +28,7 @@ from passes._costing.op_primitives import (
 )
 from passes._placement.mesh import Mesh
 from targets import load_target
-from targets.coster import OpCoster
+from targets.coster import OpCoster, shared_coster
 from targets.hardware import Target
 from targets.rollup import rollup
 
@@ -61,6 +60,7 @@ class Group:
     vectors: int = 1
     choices: tuple[int, ...] = (1,)
     cycles: dict[int, tuple[int, ...]] = field(default_factory=dict)  # op -> per choice
+    _slowest: tuple = field(default=(None, ()), repr=False, compare=False)  # duration's cache
 
     @property
     def weight_tiles(self) -> int:
@@ -68,7 +68,10 @@ class Group:
 
     def duration(self, choice: int) -> int:
         """The group's time at replica-count index `choice` (its slowest tile)."""
-        return max(c[choice] for c in self.cycles.values())
+        if self._slowest[0] is not self.cycles:  # worked out once per cycles table
+            self._slowest = (self.cycles, tuple(max(c[k] for c in self.cycles.values())
+                                                for k in range(len(self.choices))))
+        return self._slowest[1][choice]
 
 
 def producers_of(v: Value, memo: dict[int, tuple[Op, ...]]) -> tuple[Op, ...]:
@@ -111,6 +114,12 @@ class Problem:
     read_bytes: dict[tuple[int, int], int] = field(default_factory=dict)  # moves.read_bytes' cache
     timelines: dict[tuple, Any] = field(default_factory=dict)  # placement.evaluate's, by layout
     leakage_per_cycle: float = 0.0  # J the whole target leaks per clock cycle
+    prims: dict[int, tuple] = field(default_factory=dict)  # crossbar tile -> its primitives
+    by_index: dict[int, OpInfo] = field(default_factory=dict)
+    _inputs: dict[int, tuple] = field(default_factory=dict)  # inputs' cache
+    _slots: dict[int, dict] = field(default_factory=dict)  # slots' cache
+    edges: dict[tuple[int, int], int] | None = None  # moves.edge_bytes' cache
+    routes: dict[tuple, tuple] = field(default_factory=dict)  # moves' routes, by their sends
 
     @classmethod
     def of(cls, module: Module) -> Problem:
@@ -119,7 +128,7 @@ class Problem:
             raise PimcError(f"module has no '{TARGET.name}'; run partition{{target=NAME}} first")
         target = load_target(str(name))
         graph = module.main
-        prob = cls(module, target, OpCoster(target), Mesh.of(target), [], {},
+        prob = cls(module, target, shared_coster(target), Mesh.of(target), [], {},
                    gather_shares(graph.ops), bool(STREAMED.of(module, False)),
                    int(BATCH.of(module, 1)))
         prob.leakage_per_cycle = rollup(target).leakage / target.clock
@@ -128,21 +137,27 @@ class Problem:
         return prob
 
     def _collect(self, graph: Graph) -> None:
-        memo = self.memo
+        memo, target = self.memo, self.target
         index = {id(op): i for i, op in enumerate(graph.ops)}
         for i, op in enumerate(graph.ops):
             unit = UNIT.of(op, None)
             if unit not in UNITS or isinstance(op, pim.Transfer):
                 continue
             preds = {index[id(p)]: None for v in op.operands for p in producers_of(v, memo)}
-            info = OpInfo(i, op, unit, tuple(preds), self.cycles(op, 1), io_cycles=self._io(op))
+            share = self.shares.get(id(op), 1.0)
+            prims = primitives(op, target, share)
+            whole = prims if share == 1.0 else primitives(op, target)
+            info = OpInfo(i, op, unit, tuple(preds), self._cycles_of(op, prims, (1,))[0],
+                          io_cycles=self._io(whole))
             if unit == "crossbar" and isinstance(op, pim.MVM):
                 info.group = op.attrs["op"]
                 group = self.groups.setdefault(info.group, Group(info.group))
                 group.ops.append(i)
-                group.vectors = _prim(op, self.target).vectors
+                group.vectors = whole[0].vectors
+                self.prims[i] = prims
             self.ops.append(info)
             self.by_op[id(op)] = info
+            self.by_index[i] = info
         if not self.ops:
             raise PimcError(f"no op carries '{UNIT.name}'; run partition and tile first")
 
@@ -153,11 +168,11 @@ class Problem:
             raise PimcError(f"the model needs {needed} crossbars, target "
                             f"'{self.target.name}' has {self.mesh.crossbars}; use fewer "
                             "weight bits or a target with streamed weights")
-        by_index = {info.index: info for info in self.ops}
+        replicated = self.coster.cycles_replicated
         for g in self.groups.values():
             most = 1 if self.streamed else 1 + spare // g.weight_tiles
             g.choices = replica_choices(g.vectors, most)
-            g.cycles = {i: self.cycles_at(by_index[i].op, g.choices) for i in g.ops}
+            g.cycles = {i: replicated(self.prims[i], g.choices) for i in g.ops}
 
     def cycles(self, op: Op, replicas: int = 1) -> int:
         """The duration of `op` in cycles with `replicas` copies of its weights."""
@@ -165,19 +180,38 @@ class Problem:
 
     def cycles_at(self, op: Op, counts: tuple[int, ...]) -> tuple[int, ...]:
         """`cycles(op, r)` for every r of `counts` (the op's primitives are derived once)."""
-        prims = primitives(op, self.target, self.shares.get(id(op), 1.0))
+        return self._cycles_of(op, primitives(op, self.target, self.shares.get(id(op), 1.0)),
+                               counts)
+
+    def _cycles_of(self, op: Op, prims: tuple, counts: tuple[int, ...]) -> tuple[int, ...]:
         if not isinstance(op, pim.MVM):
             return (self.coster.cycles(prims),) * len(counts)
-        return tuple(self.coster.cycles(tuple(dataclasses.replace(p, replicas=r) for p in prims))
-                     for r in counts)
+        return self.coster.cycles_replicated(prims, counts)
 
-    def _io(self, op: Op) -> int:
-        prims = offchip_part(primitives(op, self.target), self.target)
+    def _io(self, prims: tuple) -> int:
+        prims = offchip_part(prims, self.target)
         return self.coster.cycles(prims) if prims else 0
+
+    def inputs(self, info: OpInfo) -> tuple[tuple[Value, tuple[OpInfo, ...]], ...]:
+        """Each distinct operand of `info`, in order, with the ops with a unit producing it."""
+        got = self._inputs.get(info.index)
+        if got is None:
+            by_op, memo = self.by_op, self.memo
+            got = self._inputs[info.index] = tuple(
+                (v, tuple(by_op[id(p)] for p in producers_of(v, memo)))
+                for v in dict.fromkeys(info.op.operands))
+        return got
+
+    def slots(self, index: int) -> dict[int, tuple[int, tuple[int, ...]]]:
+        """Of op `index`: id of each distinct operand -> its position among them and the
+        indices of its producers."""
+        got = self._slots.get(index)
+        if got is None:
+            got = self._slots[index] = {
+                id(v): (k, tuple(p.index for p in prods))
+                for k, (v, prods) in enumerate(self.inputs(self.by_index[index]))}
+        return got
 
     def shards(self) -> list[OpInfo]:
         return [info for info in self.ops if isinstance(info.op, pim.Gather)]
 
-
-def _prim(op: Op, target: Target):
-    return primitives(op, target)[0]

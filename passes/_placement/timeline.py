@@ -18,13 +18,15 @@ interval (a modulo reservation table), so consecutive batches never collide.
 
 from __future__ import annotations
 
-import bisect
+import functools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ir.dialects import pim
 from passes._placement.layout import Layout
+from passes._placement.modulo import Busy, Probe, fit, hold
 from passes._placement.moves import Move, plan_moves
-from passes._placement.problem import OpInfo, Problem, producers_of
+from passes._placement.problem import OpInfo, Problem
 from targets.primitives import Transfer
 
 __all__ = ["IO", "Timeline", "Use", "duration", "resources", "schedule", "uses"]
@@ -34,8 +36,7 @@ _KEY = {"crossbar": "crossbar", "digital": "tile", "bank": "bank"}
 IO = "io:0"  # the chip's off-chip interface, shared by everything that crosses it
 
 
-@dataclass(frozen=True)
-class Use:
+class Use(NamedTuple):
     """An op or a transfer holds `resource` from `offset` cycles after its start, `length` long."""
 
     resource: str
@@ -54,8 +55,16 @@ class Timeline:
     busy: dict[str, int]
 
     def network_energy(self, prob: Problem) -> float:
-        return sum(sum(prob.coster.energy((Transfer(n, prob.mesh.hops(a, b)),)).values())
-                   for m in self.moves for (a, b), n in m.sends.items())
+        known: dict[tuple[int, int], float] = {}  # (bytes, hops) -> J: sends repeat
+
+        def joules(n: int, hops: int) -> float:
+            got = known.get((n, hops))
+            if got is None:
+                got = known[(n, hops)] = sum(prob.coster.energy((Transfer(n, hops),)).values())
+            return got
+
+        hops = prob.mesh.hops
+        return sum(joules(n, hops(a, b)) for m in self.moves for (a, b), n in m.sends.items())
 
 
 def resources(layout: Layout, info: OpInfo) -> list[str]:
@@ -65,9 +74,24 @@ def resources(layout: Layout, info: OpInfo) -> list[str]:
 def uses(layout: Layout, info: OpInfo, d: int) -> list[Use]:
     """What an op of duration `d` holds: its units for the whole time, except that an op that
     first reads off-chip DRAM holds the chip's I/O for that part and its unit for the rest."""
+    return [Use(*u) for u in _uses(layout, info, d)]
+
+
+# The scheduler's own lists hold a Use's fields as plain (resource, offset, length) tuples:
+# it builds one per resource, layout and op, and a NamedTuple costs several times a tuple.
+_Held = tuple[str, int, int]
+
+
+def _uses(layout: Layout, info: OpInfo, d: int) -> list[_Held]:
     io = info.io_part(d)
-    out = [Use(IO, 0, io)] if io > 0 else []
-    return out + [Use(r, io, d - io) for r in dict.fromkeys(resources(layout, info))]
+    out = [(IO, 0, io)] if io > 0 else []
+    return out + [(r, io, d - io) for r in _resources(_KEY[info.unit], layout.locs(info))]
+
+
+@functools.lru_cache(maxsize=1 << 13)
+def _resources(kind: str, locs: tuple[int, ...]) -> tuple[str, ...]:
+    """The distinct resource names of `locs` (layouts share most locations)."""
+    return tuple(dict.fromkeys(f"{kind}:{x}" for x in locs))
 
 
 def duration(prob: Problem, layout: Layout, info: OpInfo) -> int:
@@ -78,104 +102,24 @@ def duration(prob: Problem, layout: Layout, info: OpInfo) -> int:
     return prob.cycles(info.op, r) if r != 1 else info.cycles
 
 
-def _move_uses(m: Move) -> list[Use]:
-    return [Use(link, 0, cycles) for link, cycles in m.occupancy.items()]
-
-
-class _Busy:
-    """One resource's reservations modulo the period: [start, end) with 0 <= start < period,
-    sorted by start; they never overlap modulo the period, so their ends are sorted too.
-    Back-to-back reservations are kept as one block: a start inside either conflicts with
-    both, so a search moves past the whole block in one step instead of one per reservation."""
-
-    def __init__(self, period: int) -> None:
-        self.period = period
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-
-    def conflict(self, t: int, d: int) -> int | None:
-        """The absolute end of a reservation overlapping [t, t + d), or None when it is free."""
-        period = self.period
-        t0 = t % period
-        starts, ends = self.starts, self.ends
-        n = len(starts)
-        for k in (-period, 0, period):  # the reservations' copies one period apart
-            i = bisect.bisect_right(ends, t0 - k)
-            if i < n and starts[i] + k < t0 + d:
-                return t - t0 + ends[i] + k
-        return None
-
-    def hold(self, t: int, d: int) -> None:
-        s = t % self.period
-        e = s + d
-        starts, ends = self.starts, self.ends
-        i = bisect.bisect_left(starts, s)
-        if d <= 0:  # an empty reservation stays on its own (every use here is longer)
-            starts.insert(i, s)
-            ends.insert(i, e)
-        elif i > 0 and ends[i - 1] == s:  # extends the block before it
-            if i < len(starts) and starts[i] == e:  # and closes the gap to the next
-                ends[i - 1] = ends[i]
-                del starts[i], ends[i]
-            else:
-                ends[i - 1] = e
-        elif i < len(starts) and starts[i] == e:  # joins the block after it
-            starts[i] = s
-        else:
-            starts.insert(i, s)
-            ends.insert(i, e)
-
-
-class _Tables:
-    """Modulo reservation tables: resource -> the reservations that hold it."""
-
-    def __init__(self, period: int) -> None:
-        self.period = period
-        self.busy: dict[str, _Busy] = {}
-
-    def _of(self, resource: str) -> _Busy:
-        table = self.busy.get(resource)
-        if table is None:
-            table = self.busy[resource] = _Busy(self.period)
-        return table
-
-    def fit(self, wanted: list[Use], ready: int) -> int | None:
-        """The earliest start >= ready at which every use (none longer than the period) fits,
-        or None (the period is full). Each conflict moves the start to where that reservation
-        ends (no earlier start can clear it), until no use conflicts: a fixed point, found in a
-        few steps."""
-        period = self.period
-        probes = [(self._of(u.resource).conflict, u.offset, u.length) for u in wanted]
-        t = ready
-        while True:
-            moved = False
-            for conflict, offset, length in probes:
-                end = conflict(t + offset, length)
-                if end is not None:
-                    t, moved = end - offset, True
-            if not moved:
-                return t
-            if t - ready >= period:
-                return None
-
-    def hold(self, wanted: list[Use], t: int) -> None:
-        for u in wanted:
-            self._of(u.resource).hold(t + u.offset, u.length)
+def _move_uses(m: Move) -> list[_Held]:
+    return [(link, 0, cycles) for link, cycles in m.occupancy.items()]
 
 
 def schedule(prob: Problem, layout: Layout, pipelined: bool) -> Timeline:
     """List-schedule the program placed by `layout` (see the module docstring)."""
     durations = {info.index: duration(prob, layout, info) for info in prob.ops}
-    wanted = {info.index: uses(layout, info, durations[info.index]) for info in prob.ops}
+    wanted = {info.index: _uses(layout, info, durations[info.index]) for info in prob.ops}
     moves = plan_moves(prob, layout)
     link_uses = [_move_uses(m) for m in moves]
     occupancy: dict[str, int] = {}
-    for u in [u for w in wanted.values() for u in w] + [u for w in link_uses for u in w]:
-        occupancy[u.resource] = occupancy.get(u.resource, 0) + u.length
+    for resource, _, length in [u for w in wanted.values() for u in w] + \
+            [u for w in link_uses for u in w]:
+        occupancy[resource] = occupancy.get(resource, 0) + length
     period = max(occupancy.values(), default=1)
-    steps = _steps(prob, durations, wanted, moves, link_uses)
+    steps, tables = _steps(prob, durations, wanted, moves, link_uses)
     while True:
-        tl = _run(steps, durations, moves, period if pipelined else None)
+        tl = _run(steps, tables, durations, moves, period if pipelined else None)
         if tl is not None:
             break
         period += max(1, period // 64)  # small steps: a coarse one overshoots the interval
@@ -203,34 +147,35 @@ def _loads(prob: Problem) -> dict[int, OpInfo]:
     return out
 
 
-def _with_load(uses: list[Use], load: list[Use], d_load: int) -> list[Use]:
+def _with_load(uses: list[_Held], load: list[_Held], d_load: int) -> list[_Held]:
     """A tile op's uses with its weight load just before it: the load's crossbars stay held
     from when the load takes them to the op's end (the loaded tile lives there until it is
     used). A load that streams its tile over the off-chip I/O first (a staging target) takes
     the crossbars only for its last part, so the array computes with the previous tile meanwhile."""
-    takes = {u.resource: u.offset for u in load}
-    out = [Use(u.resource, takes[u.resource] - d_load, u.length + d_load - takes[u.resource])
-           if u.resource in takes and u.offset == 0 else u for u in uses]
-    mine = {u.resource for u in uses}
-    return out + [Use(u.resource, u.offset - d_load, u.length) for u in load
-                  if u.resource not in mine]
+    takes = {r: offset for r, offset, _ in load}
+    out = [(r, takes[r] - d_load, length + d_load - takes[r])
+           if r in takes and offset == 0 else (r, offset, length) for r, offset, length in uses]
+    mine = {r for r, _, _ in uses}
+    return out + [(r, offset - d_load, length) for r, offset, length in load if r not in mine]
 
 
 # One op of the list schedule: its index, the index of the weight load scheduled with it (or
 # None), its longest use, what it holds on resources that something else uses too, the load's
-# lead, and per distinct input the producers' indices and the transfer that brings it (with
-# that transfer's longest link use and its shared link uses), if any. A resource that only one
-# use ever holds is always free when that use is placed, so it is never looked at.
-_Step = tuple[int, int | None, int, list[Use], int,
-              list[tuple[tuple[int, ...], tuple | None]]]
+# lead, the indices of all its producers, and the transfers that bring its inputs in the order
+# of its operands (each with its input's producers, the transfer's longest link use and its
+# shared link uses). A resource that only one use ever holds is always free when that use is
+# placed, so it is never looked at.
+_Step = tuple[int, int | None, int, list[Probe], int, tuple[int, ...],
+              list[tuple[tuple[int, ...], tuple]]]
 
 
-def _steps(prob: Problem, durations: dict[int, int], wanted: dict[int, list[Use]],
-           moves: list[Move], link_uses: list[list[Use]]) -> list[_Step]:
-    """What every `_run` of one layout reads, worked out once (only the period differs)."""
+def _steps(prob: Problem, durations: dict[int, int], wanted: dict[int, list[_Held]],
+           moves: list[Move], link_uses: list[list[_Held]]) -> tuple[list[_Step], list[Busy]]:
+    """What every `_run` of one layout reads, worked out once (only the period differs), and
+    the reservation tables of the resources that more than one use holds."""
     loads = _loads(prob)
     deferred = {load.index for load in loads.values()}
-    held: list[tuple[OpInfo, OpInfo | None, list[Use], int]] = []
+    held: list[tuple[OpInfo, OpInfo | None, list[_Held], int]] = []
     for info in prob.ops:
         if info.index in deferred:  # scheduled with the tile op it feeds
             continue
@@ -243,53 +188,61 @@ def _steps(prob: Problem, durations: dict[int, int], wanted: dict[int, list[Use]
     count: dict[str, int] = {}
     for w in [h[2] for h in held] + link_uses:
         for u in w:
-            count[u.resource] = count.get(u.resource, 0) + 1
+            count[u[0]] = count.get(u[0], 0) + 1
 
-    def shared(w: list[Use]) -> tuple[int, list[Use]]:
-        return max((u.length for u in w), default=0), [u for u in w if count[u.resource] > 1]
+    tables: dict[str, Busy] = {}
 
-    into = {(c, id(m.value)): (m, *shared(w)) for m, w in zip(moves, link_uses)
-            for c in m.consumers}
+    def shared(w: list[_Held]) -> tuple[int, list[Probe]]:
+        probes = [(tables.get(r) or tables.setdefault(r, Busy(_NEVER)), offset, length)
+                  for r, offset, length in w if count[r] > 1]
+        return max((u[2] for u in w), default=0), probes
+
+    into: dict[int, list[tuple[int, tuple[int, ...], tuple]]] = {}
+    for m, w in zip(moves, link_uses):
+        entry = (m, *shared(w))
+        for c in m.consumers:
+            position, prods = prob.slots(c)[id(m.value)]
+            into.setdefault(c, []).append((position, prods, entry))
     steps: list[_Step] = []
     for info, load, uses, lead in held:
-        inputs = [(tuple(prob.by_op[id(p)].index for p in producers_of(v, prob.memo)),
-                   into.get((info.index, id(v)))) for v in dict.fromkeys(info.op.operands)]
+        arriving = [(prods, entry) for _, prods, entry in sorted(into.get(info.index, ()),
+                                                                 key=lambda x: x[0])]
         steps.append((info.index, None if load is None else load.index, *shared(uses), lead,
-                      inputs))
-    return steps
+                      info.preds, arriving))
+    return steps, list(tables.values())
 
 
-def _run(steps: list[_Step], durations: dict[int, int], moves: list[Move],
+def _run(steps: list[_Step], tables: list[Busy], durations: dict[int, int], moves: list[Move],
          period: int | None) -> Timeline | None:
     start: dict[int, int] = {}
     end: dict[int, int] = {}
-    tables = _Tables(period or _NEVER)  # not pipelined: an absolute timeline
+    cap = period or _NEVER  # not pipelined: an absolute timeline; no use may be longer
+    for table in tables:
+        table.reset(cap)
     placed: set[int] = set()
-    cap = tables.period  # no use may be longer
-    for index, load, longest, uses, lead, inputs in steps:
+    for index, load, longest, uses, lead, preds, arriving in steps:
         if load is not None:
             start[load] = end[load] = 0  # its result: placed below, with this op
-        ready = 0  # when every input is there (its transfers scheduled on their links first)
-        for prods, move in inputs:
-            done = max([end[p] for p in prods], default=0)
-            if move is not None:
-                m, link_longest, link_uses = move
-                if id(m) not in placed:
-                    t = tables.fit(link_uses, done) if link_longest <= cap else None
-                    if t is None:
-                        return None
-                    tables.hold(link_uses, t)
-                    m.start, m.end = t, t + m.cycles
-                    placed.add(id(m))
-                done = m.end
-            if done > ready:
-                ready = done
+        # when every input is there: a transfer arrives after its producers end, so the
+        # inputs it brings count from its arrival (its links are reserved first, in order)
+        ready = max([end[p] for p in preds], default=0)
+        for prods, (m, link_longest, link_uses) in arriving:
+            if id(m) not in placed:
+                done = max([end[p] for p in prods], default=0)
+                t = fit(link_uses, done, cap) if link_longest <= cap else None
+                if t is None:
+                    return None
+                hold(link_uses, t)
+                m.start, m.end = t, t + m.cycles
+                placed.add(id(m))
+            if m.end > ready:
+                ready = m.end
         # a weight load needs no input: it may run ahead of the op's inputs (a prefetch), so
         # the op starts once its inputs are there and its tile has been loaded
-        t = tables.fit(uses, max(ready, lead)) if longest <= cap else None
+        t = fit(uses, max(ready, lead), cap) if longest <= cap else None
         if t is None:
             return None
-        tables.hold(uses, t)
+        hold(uses, t)
         if load is not None:
             start[load], end[load] = t - lead, t
         start[index], end[index] = t, t + durations[index]
