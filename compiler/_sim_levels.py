@@ -149,13 +149,13 @@ def _start(plan: Plan, into: list[int], first: list[int], interval: int, k: int,
     tasks = plan.tasks
     now = 0 if tasks[i].preds else k * interval
     for t in into:
-        j, d, (r, pos) = plan.src[t], plan.off[t], plan.via[t]
-        if r < 0 or 0 <= k + d < plan.batches:
+        j, d, g = plan.src[t], plan.off[t], plan.lane[t]
+        if g < 0 or 0 <= k + d < plan.batches:
             now = max(now, first[j] + (k + d) * interval + plan.cycles[t])
             continue
-        found = back(plan, r, pos, k)
+        found = back(plan, g, plan.pos[t], k)
         if found is not None:
-            now = max(now, first[found[1]] + found[0] * interval + plan.lanes[r][2][found[1]])
+            now = max(now, first[found[1]] + found[0] * interval + plan.lanes[g][2][found[2]])
     return now
 
 

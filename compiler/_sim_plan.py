@@ -20,6 +20,8 @@ tasks count once (a lane).
 
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 
 from compiler._sim_engine import Task
@@ -52,40 +54,48 @@ class Plan:
         for pos, i in enumerate(self.within):
             self.place[i] = pos
         self.last_row = keep - 1 + max(self.q)
-        self.src: list[int] = []
-        self.dst: list[int] = []
-        self.off: list[int] = []
-        self.cycles: list[int] = []
-        self.via: list[tuple[int, int]] = []  # (lane, place in it); a producer's: (-1, 0)
-        for i, t in enumerate(tasks):
-            for p in t.preds:
-                self._template(p, i, 0, tasks[p].cycles, (-1, 0))
+        # templates: producers first, then each lane's (``_cycle``)
+        self.src = [p for t in tasks for p in t.preds]
+        self.dst = [i for i, t in enumerate(tasks) for _ in t.preds]
+        self.cycles = [tasks[p].cycles for p in self.src]
+        self.off = [0] * len(self.src)
+        # the template's lane and the target's place in it; a producer's: lane -1
+        self.lane, self.pos = [-1] * len(self.src), [0] * len(self.src)
         self.lanes = [self._cycle(g, seq, held) for g, (seq, held) in enumerate(self._lanes())]
 
-    def _template(self, j: int, i: int, d: int, cycles: int, via: tuple[int, int]) -> None:
-        self.src.append(j)
-        self.dst.append(i)
-        self.off.append(d)
-        self.cycles.append(cycles)
-        self.via.append(via)
-
-    def _lanes(self) -> list[tuple[tuple[int, ...], dict[int, int]]]:
+    def _lanes(self) -> list[tuple[tuple[int, ...], list[int]]]:
         """Resources serving the same tasks share one order, so they count once (a lane), each
         task holding the lane as long as it holds the longest-held of them (the 64 crossbars
-        of one matrix-vector product)."""
-        users: dict[int, list[int]] = {}
-        for i in self.within:
-            for r in self.tasks[i].use:
-                users.setdefault(r, []).append(i)
-        lanes: dict[tuple[int, ...], dict[int, int]] = {}
-        for r, seq in users.items():
-            held = lanes.setdefault(tuple(seq), {})
-            for j in seq:
-                held[j] = max(held.get(j, 0), self.tasks[j].use[r])
-        return list(lanes.items())
+        of one matrix-vector product): (its tasks in row order, how long each holds it)."""
+        tasks, order = self.tasks, self.within
+        counts = [len(tasks[i].use) for i in order]
+        total = sum(counts)
+        if not total:
+            return []
+        res = np.fromiter(chain.from_iterable(tasks[i].use for i in order), np.int64, total)
+        held = np.fromiter(chain.from_iterable(tasks[i].use.values() for i in order), np.int64,
+                           total)
+        by = np.argsort(res, kind="stable")  # each resource's users stay in row order
+        res, held = res[by], held[by]
+        who = np.repeat(np.array(order, np.int64), counts)[by].tolist()
+        bounds = [0, *(np.flatnonzero(res[1:] != res[:-1]) + 1).tolist(), total]
+        lane_of: dict[tuple[int, ...], int] = {}
+        first: list[int] = []  # where each lane's first resource's users begin
+        lane = []
+        for a, b in zip(bounds, bounds[1:]):
+            g = lane_of.setdefault(tuple(who[a:b]), len(first))
+            if g == len(first):
+                first.append(a)
+            lane.append(g)
+        size = np.diff(bounds)
+        at = np.repeat(np.array(first, np.int64)[lane] - np.array(bounds[:-1], np.int64), size)
+        longest = np.zeros(total, np.int64)
+        np.maximum.at(longest, np.arange(total) + at, held)
+        longest = longest.tolist()
+        return [(seq, longest[first[g]:first[g] + len(seq)]) for seq, g in lane_of.items()]
 
     def _cycle(self, g: int, seq: tuple[int, ...],
-               held: dict[int, int]) -> tuple[tuple[int, ...], int, dict[int, int]]:
+               held: list[int]) -> tuple[tuple[int, ...], int, list[int]]:
         """Lane g's tasks in the order it serves them within a row (the task before the first
         is the last of the row before), the least q among them and how long each holds it."""
         q, before = self.q, (seq[-1], *seq[:-1])
@@ -93,8 +103,9 @@ class Plan:
         self.dst += seq
         self.off += [q[i] - q[j] for i, j in zip(seq, before)]
         self.off[-len(seq)] -= 1
-        self.cycles += [held[j] for j in before]
-        self.via += [(g, pos) for pos in range(len(seq))]
+        self.cycles += (held[-1], *held[:-1])
+        self.lane += [g] * len(seq)
+        self.pos += range(len(seq))
         return seq, min(q[i] for i in seq), held
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -108,9 +119,9 @@ class Plan:
         return src[last], dst[last], off[last], cycles[last]
 
 
-def back(plan: Plan, g: int, pos: int, k: int) -> tuple[int, int] | None:
-    """Lane g's last (batch, task) before task seq[pos] of batch k among the batches run,
-    where the one just before it in the row's order is of a batch outside them."""
+def back(plan: Plan, g: int, pos: int, k: int) -> tuple[int, int, int] | None:
+    """Lane g's last (batch, task, place in the lane) before task seq[pos] of batch k among the
+    batches run, where the one just before it in the row's order is of a batch outside them."""
     q, batches = plan.q, plan.batches
     seq, low, _ = plan.lanes[g]
     row = k + q[seq[pos]]
@@ -120,7 +131,7 @@ def back(plan: Plan, g: int, pos: int, k: int) -> tuple[int, int] | None:
             pos, row = len(seq) - 1, row - 1
         j = seq[pos]
         if 0 <= row - q[j] < batches:
-            return row - q[j], j
+            return row - q[j], j, pos
         if row < low:  # every task further back is of a batch before the first
             return None
 
@@ -130,7 +141,7 @@ def _outside(plan: Plan) -> list[tuple[int, int]]:
     batch outside the run."""
     off, dst = np.array(plan.off, np.int64), np.array(plan.dst, np.int64)
     top = np.minimum(plan.batches, plan.last_row - np.array(plan.q, np.int64)[dst] + 1)
-    lane = np.array([g for g, _ in plan.via], np.int64)
+    lane = np.array(plan.lane, np.int64)
     early = (lane >= 0) & (np.minimum(-off, top) > 0)
     late = (lane >= 0) & (np.maximum(plan.batches - off, 0) < top)
     out = []
@@ -146,12 +157,12 @@ def _ends(plan: Plan) -> tuple[list[int], list[int], list[int]]:
     src, dst, cycles = [], [], []
     n = plan.n
     for t, k in _outside(plan):
-        g, pos = plan.via[t]
-        found = back(plan, g, pos, k)
+        g = plan.lane[t]
+        found = back(plan, g, plan.pos[t], k)
         if found is not None:
             src.append(found[0] * n + found[1])
             dst.append(k * n + plan.dst[t])
-            cycles.append(plan.lanes[g][2][found[1]])
+            cycles.append(plan.lanes[g][2][found[2]])
     return src, dst, cycles
 
 
