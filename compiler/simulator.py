@@ -52,6 +52,7 @@ from typing import Any
 from compiler._sim_model import Cost, Model, build
 from ir.core import Module
 from ir.errors import PimcError
+from passes._placement.gc_pause import gc_paused
 
 __all__ = ["RULES", "Simulated", "compare", "simulate"]
 
@@ -144,8 +145,9 @@ def simulate(schedule: dict, module: Module, batches: int = DEFAULT_BATCHES) -> 
     """Run `batches` batches of the schedule's program (see the module docstring)."""
     if batches < 1:
         raise PimcError(f"simulate: {batches} batches; accepted: 1 or more")
-    model = build(schedule, module, RULES)
-    result = _run(model, batches, int(schedule["interval"]) if model.pipelined else None)
+    with gc_paused():  # it would walk the module at every collection, and nothing here cycles
+        model = build(schedule, module, RULES)
+        result = _run(model, batches, int(schedule["interval"]) if model.pipelined else None)
     spans = [max(result.end[k]) - min(result.start[k]) for k in range(batches)]
     done = [max(result.end[k]) for k in range(batches)]
     steady = spans[batches // 2:] if model.pipelined else spans[:1]

@@ -3,6 +3,7 @@ fixtures its agreement with the scheduler, its independence from the schedule's 
 response to a different mapping."""
 
 import copy
+import gc
 import random
 from functools import cache
 from pathlib import Path
@@ -247,6 +248,7 @@ def test_a_schedule_whose_order_contradicts_its_dependencies_is_refused():
             x.pop("io_end", None)
     with pytest.raises(PimcError, match=r"cannot run in its own order: \S+ waits for"):
         simulate(bad, m)
+    assert gc.isenabled()  # the collector, paused while it ran, is back on after the error
     simulate(s, m)  # the near miss: the schedule as written runs
 
 
