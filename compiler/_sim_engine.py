@@ -33,27 +33,13 @@ with the event loop). The event loop runs the rest, and reports where an ordered
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+
+from compiler._sim_levels import run_levels
+from compiler._sim_tasks import Run, Task
 
 __all__ = ["Run", "Task", "run"]
 
 _DONE, _FREE, _RELEASE = 0, 1, 2
-
-
-@dataclass
-class Task:
-    rank: int
-    cycles: int  # from start until the result is ready
-    use: dict[int, int]  # resource index -> cycles it is occupied from the start
-    preds: tuple[int, ...] = ()
-    holds_for: tuple[int, ...] = ()  # consumers that keep this task's resources held
-    at: int = 0  # planned start in batch 0: its place in each resource's order (`ordered`)
-
-
-@dataclass
-class Run:
-    start: list[list[int]]  # [batch][task]
-    end: list[list[int]]
 
 
 class Stalled(RuntimeError):
@@ -266,8 +252,6 @@ def run(tasks: list[Task], resources: int, batches: int, interval: int | None,
     the starts of one batch run alone (ordered), if known."""
     keep = batches if keep is None else min(keep, batches)
     if ordered:
-        from compiler._sim_levels import run_levels
-
         fast = run_levels(tasks, batches, interval, keep, first)
         if fast is not None:
             return fast

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from compiler._sim_engine import Run, Task
 from compiler._sim_plan import Plan, back, consistent, depths, edges
+from compiler._sim_tasks import Run, Task
 
 __all__ = ["run_levels"]
 

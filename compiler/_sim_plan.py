@@ -24,7 +24,7 @@ from itertools import chain
 
 import numpy as np
 
-from compiler._sim_engine import Task
+from compiler._sim_tasks import Task
 
 __all__ = ["Plan", "back", "consistent", "depths", "edges"]
 

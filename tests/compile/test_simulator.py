@@ -289,11 +289,10 @@ def _variants(s: dict) -> list[dict]:
 def test_the_numpy_run_reports_what_the_one_pass_and_the_event_loop_report(model, target, batch,
                                                                           monkeypatch):
     import compiler._sim_engine as engine
-    import compiler._sim_levels as levels
 
     s, m = _scheduled(model, target, batch)
     fast = [simulate(v, m).to_dict() for v in _variants(s)]
-    monkeypatch.setattr(levels, "run_levels", lambda *a, **k: None)
+    monkeypatch.setattr(engine, "run_levels", lambda *a, **k: None)
     assert [simulate(v, m).to_dict() for v in _variants(s)] == fast
     monkeypatch.setattr(engine, "_run_in_order", lambda *a, **k: None)
     assert [simulate(v, m).to_dict() for v in _variants(s)] == fast
