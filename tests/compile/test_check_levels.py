@@ -96,11 +96,11 @@ def test_the_same_model_checked_twice_reuses_its_onnx_runtime_session():
 
     proto = onnx.load(str(DLRM))
     compile(proto, "isaac", batch=8, check="final")
-    first = compiler.functional._session(proto.SerializeToString())
+    first = compiler.functional._session(proto)
     compile(proto, "hetero", batch=8, check="final")
-    assert compiler.functional._session(proto.SerializeToString()) is first
+    assert compiler.functional._session(proto) is first
     proto.graph.name = "another"  # another model (here: other bytes) gets its own session
-    assert compiler.functional._session(proto.SerializeToString()) is not first
+    assert compiler.functional._session(proto) is not first
 
 
 def test_targets_are_parsed_once_per_file_version(tmp_path):
