@@ -1,4 +1,4 @@
-"""The files `pimc compile` writes: mapped.pir (+ .npz, + .data: a hard link of the model's
+"""The files `pimc compile` writes: mapped.pir (+ .npz, + .data: a copy of the model's
 external data when its tables are mapped from it, see ir/io.py), schedule.json, report.json,
 report.html, the functional check's inputs.npz and reference.npz, and manifest.json (written
 last). The whole folder is built beside the target and swapped in at once, under a lock

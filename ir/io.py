@@ -1,18 +1,22 @@
 """Reading and writing .pir files with their .npz weights sidecar, atomically.
 
 A weight that is a read-only map of a file (the loader maps an ONNX model's external data, and
-table shards are views of it) is not copied into the sidecar: the file is hard-linked beside
-the .pir file (same stem, `.data` suffix) and the sidecar's `#linked` entry says where in it
-each such weight lies. A link shares the bytes without copying them, and the folder still holds
-every byte it needs (its manifest hashes the linked file like any other). Where no hard link
-can be made (another file system), the weights are written into the sidecar as before.
+table shards are views of it) is not rewritten into the sidecar: the file is copied as it is
+beside the .pir file (same stem, `.data` suffix; a file-to-file copy in the kernel, never
+through this process's memory) and the sidecar's `#linked` entry says where in it each such
+weight lies. The folder holds every byte it needs (its manifest hashes the copy like any other
+file). A copy, not a hard link: the onnx library refuses external data with more than one link
+(as a hard-link attack), so a link would break the user's own model, and a later save of the
+model into its data file in place would change the output folder with it.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import mmap
 import os
+import shutil
 import tempfile
 import zipfile
 import zlib
@@ -66,7 +70,7 @@ def write_npz(weights: Mapping[str, np.ndarray], tmp: str | Path) -> None:
 
 def save(module: Module, path: str | Path) -> None:
     """Write `module` as text to `path` and its large constants to the sidecar (those mapped
-    from one file: to a hard link of that file, located by the sidecar)."""
+    from one file: to a copy of that file, located by the sidecar)."""
     path = Path(path)
     if not path.parent.exists():
         raise PimcError(f"cannot write {path}: folder {path.parent} does not exist")
@@ -110,19 +114,21 @@ def _file_slices(weights: Mapping[str, np.ndarray]) -> dict[str, dict[str, tuple
 
 
 def _link(weights: Mapping[str, np.ndarray], data: Path) -> dict[str, tuple]:
-    """Hard-link the file most of the mapped weights' bytes come from as `data`; the weights
-    found in it, by name (empty when there are none or no link can be made)."""
+    """Copy the file most of the mapped weights' bytes come from to `data` (kept as it is when
+    `data` already is that file); the weights found in it, by name (empty when there are none
+    or the copy cannot be made)."""
     by_file = _file_slices(weights)
     if not by_file:
         return {}
     source = max(by_file, key=lambda f: sum(weights[n].nbytes for n in by_file[f]))
+    if data.exists() and os.path.samefile(source, data):  # saved over the file it was read from
+        return by_file[source]
     fd, tmp = tempfile.mkstemp(prefix=f".{data.name}.", dir=data.parent)
     os.close(fd)
-    os.unlink(tmp)
     try:
-        os.link(source, tmp)
+        shutil.copyfile(source, tmp)
         os.replace(tmp, data)
-    except OSError:  # another file system, or one without hard links: copy into the sidecar
+    except OSError:  # e.g. no room for the copy: the weights go into the sidecar instead
         Path(tmp).unlink(missing_ok=True)
         return {}
     return by_file[source]
@@ -177,7 +183,7 @@ class Sidecar(Mapping):
             raise PimcError(f"the linked weights file {data.name} is missing", str(self.path))
         size = data.stat().st_size
         for name, (offset, dtype, shape) in arrays.items():
-            end = offset + dtype.itemsize * int(np.prod(shape, dtype=np.int64))
+            end = offset + dtype.itemsize * math.prod(shape)  # exact: an int cannot wrap
             if offset < 0 or end > size or dtype.hasobject or min(shape, default=0) < 0:
                 raise PimcError(f"array '{name}' lies at bytes {offset} to {end} of "
                                 f"{data.name}, a {size}-byte file", str(self.path))
