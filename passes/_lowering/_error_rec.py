@@ -11,14 +11,9 @@ import numpy as np
 from ir.dialects import rec
 from ir.interp.rec import bilinear_left, pair_factors
 from passes._lowering._error_elementwise import monotone_of
-from passes._lowering._error_tensor import product_bound
+from passes._lowering._error_tensor import elementwise_product, product_bound
 
 __all__ = ["RULES", "bilinear", "mixture_cross"]
-
-
-def _times(a, b, ea, eb):
-    """|a~ b~ - a b| <= |a| eb + |b| ea + ea eb, elementwise."""
-    return np.abs(a) * eb + np.abs(b) * ea + ea * eb
 
 
 def _reduced(op, e):
@@ -27,7 +22,7 @@ def _reduced(op, e):
 
 def _pairwise(op, vals, errs, outs):
     (a, b), (ea, eb) = pair_factors(op, vals), pair_factors(op, errs)
-    return [_reduced(op, _times(a, b, ea, eb))]
+    return [_reduced(op, elementwise_product(a, b, ea, eb))]
 
 
 def bilinear(op, vals, errs, outs, left=None):
@@ -38,7 +33,7 @@ def bilinear(op, vals, errs, outs, left=None):
     if left is None:
         left = (bilinear_left(np.asarray(a, np.float64), vals[0]),
                 product_bound(bilinear_left, [a, vals[0]], [ea, errs[0]]))
-    return [_reduced(op, _times(left[0], b, left[1], eb))]
+    return [_reduced(op, elementwise_product(left[0], b, left[1], eb))]
 
 
 def _softmax(g: np.ndarray) -> np.ndarray:
@@ -79,8 +74,8 @@ def mixture_cross(op, vals, errs, outs):
         h, eh = _stage(x, ex, w[e], ew[e], True)
         h, eh = _stage(h, eh, c[e], ec[e], True)
         y, ey = _stage(h, eh, u[e], eu[e], False)
-        z, ez = x0 * (y + b), _times(x0, y + b, e0, ey + eb)
-        total = total + _times(p[..., e:e + 1], z, ep[..., e:e + 1], ez)
+        z, ez = x0 * (y + b), elementwise_product(x0, y + b, e0, ey + eb)
+        total = total + elementwise_product(p[..., e:e + 1], z, ep[..., e:e + 1], ez)
     return [total]
 
 

@@ -72,6 +72,18 @@ def _scatter(op, vals, errs, outs):
     return [np.abs(np.asarray(evaluate(op, [errs[0], vals[1], errs[2]])[0], _F64))]
 
 
+def scaled_error(x, e):
+    """|x| e, with an exact operand (e = 0) adding nothing even where x is infinite (an additive
+    -inf attention mask): inf x 0 would make the whole bound NaN."""
+    with np.errstate(invalid="ignore"):
+        return np.where(e == 0, 0.0, np.abs(x) * e)
+
+
+def elementwise_product(a, b, ea, eb):
+    """|a~ b~ - a b| <= |a| eb + |b| ea + ea eb, elementwise (exact factors add nothing)."""
+    return scaled_error(a, eb) + scaled_error(b, ea) + ea * eb
+
+
 def product_bound(fn: Callable[..., np.ndarray], vals: list, errs: list) -> np.ndarray:
     """Bound on |fn(a~, b~, ...) - fn(a, b, ...)| for fn multilinear (a sum of products, like
     matmul or einsum): the sum, over every non-empty set S of operands, of fn with the errors
@@ -171,9 +183,14 @@ def _layer_norm(op, vals, errs, outs):
     eps = op.attrs["epsilon"]
     s, s_lo, s_hi = (np.sqrt(np.maximum(v, 0.0) + eps) for v in (var, var - ev, var + ev))
     most = np.sqrt(max(math.prod(x.shape[a] for a in axes) - 1, 0))
-    norm_err = np.minimum(ec / s_lo + np.abs(c) * np.maximum(1 / s_lo - 1 / s, 1 / s - 1 / s_hi),
-                          most + np.abs(c) / s)
-    bound = norm_err * np.abs(scale) + np.minimum((np.abs(c) + ec) / s_lo, most) * errs[1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        norm_err = np.minimum(
+            ec / s_lo + np.abs(c) * np.maximum(1 / s_lo - 1 / s, 1 / s - 1 / s_hi),
+            most + np.abs(c) / s)
+    # eps = 0 and a variance the error may erase: the row may turn constant (0/0), unbounded
+    norm_err = np.where(s_lo > 0, norm_err, np.inf)
+    with np.errstate(divide="ignore"):  # s_lo = 0: the cap `most` takes over
+        bound = norm_err * np.abs(scale) + np.minimum((np.abs(c) + ec) / s_lo, most) * errs[1]
     if len(vals) == 3:
         bound = bound + errs[2]
     return [np.broadcast_to(bound, outs[0].shape)]

@@ -19,6 +19,7 @@ import numpy as np
 
 from ir.core import Value
 from ir.dialects import nn, nn_shape
+from ir.interp.rec import gru_order
 from passes._lowering._gru_error import state_top
 from passes._lowering.kinds import Matrix, matrices
 from passes._lowering.quantise import scale_for
@@ -103,7 +104,7 @@ def lower_gru(b: Builder) -> Value:
     if mask is not None:  # [seq, batch, 1], and 1 - mask once for every step
         one = b.const(np.ones((), mask.type.np_dtype))
         mask = (mask, b.digital(nn.Sub, [one, mask]))
-    order = range(seq - 1, -1, -1) if b.op.attrs["reverse"] else range(seq)
+    order = gru_order(b.op)
     states: dict[int, Value] = {}
     for t, pos in enumerate(order):
         new = _step(b, _at(b, gates, pos), h, steps.by_step.get(t, []), steps)

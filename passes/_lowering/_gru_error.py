@@ -16,7 +16,12 @@ from ir.dialects.pim_attrs import A_BITS, W_BITS, X_SCALE
 from ir.interp.rec import _sigmoid, gru_order
 from passes._lowering._error_elementwise import monotone_of
 from passes._lowering._error_linear import quantised_linear
-from passes._lowering._error_tensor import exact, product_bound
+from passes._lowering._error_tensor import (
+    elementwise_product,
+    exact,
+    product_bound,
+    scaled_error,
+)
 from passes._lowering.quantise import scale_for
 
 __all__ = ["gru_bound", "state_top"]
@@ -25,10 +30,6 @@ __all__ = ["gru_bound", "state_top"]
 def state_top(h0: np.ndarray) -> float:
     """The largest |h| a GRU's state can reach: h' mixes tanh (within 1) and h convexly."""
     return max(1.0, float(np.abs(h0).max(initial=0.0)))
-
-
-def _product(a, b, ea, eb):
-    return product_bound(np.multiply, [a, b], [ea, eb])
 
 
 class _Linear:
@@ -49,10 +50,10 @@ class _Linear:
 def _candidate(op, g, eg, hr, ehr, reset, er, h, eh, r, er_w, rb, erb, linear):
     hid = h.shape[-1]
     if op.attrs["linear_before_reset"]:
-        inner, e_inner = reset * hr[:, 2 * hid:], _product(reset, hr[:, 2 * hid:], er,
+        inner, e_inner = reset * hr[:, 2 * hid:], elementwise_product(reset, hr[:, 2 * hid:], er,
                                                           ehr[:, 2 * hid:])
     else:
-        mixed, e_mixed = reset * h, _product(reset, h, er, eh)
+        mixed, e_mixed = reset * h, elementwise_product(reset, h, er, eh)
         inner, e_inner = linear(mixed, e_mixed, r[:, 2 * hid:], er_w[:, 2 * hid:])
         inner, e_inner = inner + rb[2 * hid:], e_inner + erb[2 * hid:]
     pre = g[:, 2 * hid:] + inner
@@ -67,7 +68,7 @@ def _masked(m, em, new, e_new, h, eh):
         moved = (np.where(m != 0, np.abs(m) * e_new, 0.0)
                  + np.where(m != 1, np.abs(1 - m) * eh, 0.0))
     if np.any(em):
-        moved = moved + em * (np.abs(new - h) + e_new + eh)
+        moved = moved + scaled_error(np.abs(new - h) + e_new + eh, em)
     return h + m * (new - h), moved
 
 
@@ -98,7 +99,7 @@ def gru_bound(op, vals, errs, outs):
         z, ez, reset, e_reset = zr[:, :hid], ezr[:, :hid], zr[:, hid:], ezr[:, hid:]
         cand, ec = _candidate(op, g, eg, hr, ehr, reset, e_reset, h, eh, r, er_w, rb, erb,
                               state)
-        new, e_new = cand + z * (h - cand), ec + _product(z, h - cand, ez, eh + ec)
+        new, e_new = cand + z * (h - cand), ec + elementwise_product(z, h - cand, ez, eh + ec)
         if mask is None:
             h, eh = new, e_new
         else:

@@ -21,7 +21,13 @@ from passes._lowering import _error_elementwise as elementwise
 from passes._lowering import _error_rec
 from passes._lowering import _error_tensor as tensor
 from passes._lowering._error_linear import quantised_linear
-from passes._lowering._error_tensor import exact, product_bound, refuse
+from passes._lowering._error_tensor import (
+    elementwise_product,
+    exact,
+    product_bound,
+    refuse,
+    scaled_error,
+)
 from passes._lowering._gru_error import gru_bound
 
 __all__ = ["NO_ERROR", "REFUSED", "RULES", "quantised_linear", "adc_error"]
@@ -33,19 +39,8 @@ def _sum(op, vals, errs, outs):
     return [np.broadcast_to(errs[0] + errs[1], outs[0].shape)]
 
 
-def _times(x, e):
-    """|x| e, with an exact operand (e = 0) adding nothing even where x is infinite (an additive
-    -inf attention mask): inf x 0 would make the whole bound NaN."""
-    with np.errstate(invalid="ignore"):
-        return np.where(e == 0, 0.0, np.abs(x) * e)
-
-
-def _product(a, b, ea, eb):
-    return _times(a, eb) + _times(b, ea) + ea * eb
-
-
 def _mul(op, vals, errs, outs):
-    return [np.broadcast_to(_product(*vals, *errs), outs[0].shape)]
+    return [np.broadcast_to(elementwise_product(*vals, *errs), outs[0].shape)]
 
 
 def _div(op, vals, errs, outs):
@@ -53,7 +48,7 @@ def _div(op, vals, errs, outs):
     (a, b), (ea, eb) = vals, errs
     with np.errstate(all="ignore"):
         room = np.abs(b) - eb
-        e = (_times(a, eb) + _times(b, ea)) / (np.abs(b) * room)
+        e = (scaled_error(a, eb) + scaled_error(b, ea)) / (np.abs(b) * room)
     return [np.broadcast_to(np.where(room > 0, e, np.inf), outs[0].shape)]
 
 
@@ -95,7 +90,7 @@ def _gating(op, vals, errs, outs):
     x, g = vals
     act = rec_act(op)
     eg = elementwise.monotone_of(act, g, errs[1])
-    return [np.broadcast_to(_product(x, act(g), errs[0], eg), outs[0].shape)]
+    return [np.broadcast_to(elementwise_product(x, act(g), errs[0], eg), outs[0].shape)]
 
 
 def rec_act(op: Op) -> Callable[[np.ndarray], np.ndarray]:
@@ -167,8 +162,8 @@ def _cross(op, vals, errs, outs):
         es = product_bound(lambda a, v, u: a @ v @ u, [x, w, vals[4]], [ex, ew, errs[4]])
     if op.attrs["kind"] == "vector":
         s, es = s[..., None], es[..., None]
-        return [_product(x0, s, e0, es) + eb + ex]
-    return [_product(x0, s + b, e0, es + eb) + ex]
+        return [elementwise_product(x0, s, e0, es) + eb + ex]
+    return [elementwise_product(x0, s + b, e0, es + eb) + ex]
 
 
 def _bilinear(op, vals, errs, outs):

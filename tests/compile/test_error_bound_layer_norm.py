@@ -44,3 +44,13 @@ def test_a_small_error_keeps_the_tighter_variance_bound():
     x = np.tile(np.linspace(-1.0, 1.0, N), (2, 1))
     bound, y = _bound(1e-12, x, np.full((2, N), 1e-4))
     assert np.all(bound < 1e-2) and np.all(bound < np.sqrt(N - 1))
+
+
+def test_without_eps_a_variance_the_error_can_erase_is_unbounded_not_nan():
+    # eps = 0 (the textbook form): the perturbed row may be constant, 0/0, so no finite bound
+    x = np.array([[0.0, 1.0, -1.0, 0.0, 0.0, 1.0, -1.0, 0.0]] * 2)
+    bound, _ = _bound(0.0, x, np.full((2, N), 0.6))
+    assert np.all(bound == np.inf)
+    # near miss: a small error keeps the variance away from 0, and the bound finite
+    bound, _ = _bound(0.0, x, np.full((2, N), 1e-3))
+    assert np.all(np.isfinite(bound))
