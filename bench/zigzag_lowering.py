@@ -15,6 +15,7 @@ overlaps the same two things (its memory-updating window), which is what the pre
 
 from __future__ import annotations
 
+from passes._costing.op_primitives import offchip_span
 from targets import CostModel, CrossbarMVM, DramAccess, WeightLoad
 from targets._geometry import tiles, weights_per_row
 from targets.hardware import Target
@@ -61,11 +62,10 @@ def layer_cycles(target: Target, c: int, k: int, batch: int) -> float:
         for cols in _blocks(k, weights_per_row(array, w)):
             load = model.cost(WeightLoad(rows * cols * w // 8)).cycles
             mvm = model.cost(CrossbarMVM(rows, cols, w, a, vectors=batch)).cycles
-            if target.weight_staging:  # over the port, then a one-cycle commit into the array
-                start = max(io_free, array_free - load + 1)
-                io_free = start + load - 1
-            else:  # the array is written, then computes: both hold it
-                start = max(io_free, array_free)
-                io_free = start + load
+            # staged: the port for all but the load's last cycle, the commit into the array then
+            # (offchip_span, the scheduler's rule); unstaged: the array holds the whole load
+            port = offchip_span(load, load) if target.weight_staging else 0
+            start = max(io_free, array_free - port)
+            io_free = start + port
             array_free = start + load + mvm
     return array_free

@@ -24,13 +24,10 @@ pipeline), checks that per task instead of running the batches in flight. SimPy 
 one resource at a time, so an op that needs 64 crossbars (64 replicas) or a transfer that needs
 every link of its route would hold the granted ones idle while it waits for the rest; the
 hardware starts such an op only when all are free, which is one look at the waiting task here.
-Measured with ``bench/simulate_vs_schedule.py --engines`` on deepctr_fibinet_legacy / isaac
-(1,875 tasks per batch, 13,645 resources, 8 batches, best of 3 on a loaded 2-core machine): this
-engine 2.67 s, the SimPy 4.1.2 model (a process per task, ``AllOf`` over ``PriorityResource``
-requests) 3.24 s; so the choice rests on the all-at-once rule and on one dependency fewer more
-than on speed. The two models differ in what they compute, not only in speed: SimPy's
-per-resource queues reserve a crossbar for the first in line, this dispatcher lets a narrower
-task use it meanwhile (last completion 742,071 cycles there, 1,010,795 here on that fixture).
+The SimPy comparison (``bench/simulate_vs_schedule.py --engines``, which times this engine's
+unordered dispatcher) was made before the simulator ran the compiled order: on
+deepctr_fibinet_legacy / isaac the engine took 2.67 s and the SimPy 4.1.2 model 3.24 s, so the
+choice rests on the all-at-once rule and one dependency fewer more than on speed.
 
 Reported: latency (pipelined: the longest first-start-to-last-end of a batch in the steady state,
 the last half of the batches, since the schedule's latency is that of a batch among others;

@@ -4,7 +4,8 @@ Writes the module attributes `pim.target` and `pim.batch` (axis 0 of the first a
 `pim.unit` on every op:
 
 - crossbar matmuls (rec.dense, rec.efc, matrix rec.cross, attention projections, rec.gru,
-  nn.gemm / nn.matmul with a constant weight): "crossbar" on a target with crossbar arrays,
+  rec.bilinear's left factor, nn.gemm / nn.matmul with a constant weight): "crossbar" on a
+  target with crossbar arrays,
   "bank" (near-bank GEMV) on one with DRAM banks only; except that, given an `objective`, a
   rec.gru or rec.bilinear goes to "digital" by the rule below;
 - rec.embedding_bag: "bank" when the target has DRAM banks, else "digital" (tables read from
@@ -112,18 +113,18 @@ class _Chooser:
     """Crossbar or digital for the choosable ops of one graph (see the module docstring)."""
 
     def __init__(self, graph, target, objective: str, weights: tuple[float, ...]) -> None:
-        from targets.coster import OpCoster
+        from targets.coster import shared_coster
 
         self.target, self.objective, self.weights = target, objective, weights
-        self.coster = OpCoster(target)
+        self.coster = shared_coster(target)  # the prices place and schedule read too
         self.spare = spare_crossbars(graph, target)
         self.names = op_names(graph)
 
     def unit(self, op: Op) -> str:
         name, t = self.names[op], self.target
         most = 1 + self.spare // max(1, tiles_of(op, t))
-        forms = (crossbar_form(op, name, t, self.coster), crossbar_form(op, name, t, self.coster,
-                                                                        most))
+        one = crossbar_form(op, name, t, self.coster)
+        forms = (one, one if most == 1 else crossbar_form(op, name, t, self.coster, most))
         digital = digital_form(op, t, self.coster)
         return "digital" if prefers_digital(self.objective, self.weights, digital, forms) \
             else "crossbar"
@@ -132,7 +133,7 @@ class _Chooser:
 @dataclass(frozen=True)
 class Partition(Pass):
     """Choose crossbar, bank, digital or none for every op, from the target's capabilities
-    and, given an objective, the costs of a GRU's two forms."""
+    and, given an objective, the costs of a GRU's or a bilinear's forms."""
 
     name: ClassVar[str] = "partition"
     target: str = ""

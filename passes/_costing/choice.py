@@ -4,7 +4,8 @@
 ``VectorOp`` primitives, `op_primitives.primitives`); `crossbar_form(op, name, target,
 coster, replicas)` lowers it as `tile` would (tile's default rows, "lossless") and prices the
 lowering: its `pim.mvm` tiles at `replicas` copies, its `pim.load`s on streamed targets and
-its digital remainder (combines, biases, activations, a GRU's gate arithmetic). Both are
+its digital remainder (combines, biases, activations, a GRU's gate arithmetic, a bilinear's
+products with its right fields). Both are
 priced by the same `OpCoster` the scheduler uses, and each form is reduced to three numbers:
 
 - ``latency``: cycles from the op's inputs to its result on an otherwise idle chip (the

@@ -62,8 +62,6 @@ def _work_bound(prob: Problem) -> int:
     mesh = prob.mesh
     count = {"crossbar": mesh.crossbars, "bank": mesh.banks, "io": 1,
              "digital": mesh.chip_tiles or max(1, mesh.banks // mesh.banks_per_unit)}
-    if prob.streamed:
-        count["crossbar"] = mesh.crossbars
     shared = max((math.ceil(w / max(1, count[k])) for k, w in work.items()), default=0)
     return max(shared, longest)
 

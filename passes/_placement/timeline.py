@@ -3,13 +3,14 @@
 Reads the placement from a ``Layout`` value (the placer's candidates, or the layout the schedule
 pass reads back from the ops: both see exactly the same thing; nothing here writes the module).
 An op occupies its resources (``crossbar:<id>`` for every replica of a tile, ``tile:<chip
-tile>`` for a digital op, ``bank:<id>`` for a shard) from its start to its end. A value whose
+tile>`` for a digital op, ``bank:<id>`` for a shard) from its start to its end, but for its
+off-chip part (see `_uses`). A value whose
 producer sits on another chip tile than its consumer crosses the mesh: one transfer per (value,
 destination tile), shared by every consumer there, sized by what they read and as far as the
 farthest replica of the consumer (``moves.py``). A transfer holds every mesh link of its route for
 its bytes' serialisation, so transfers that share a link queue behind each other; an op that
-first reads off-chip DRAM (an embedding table on a chip without banks) holds the chip's I/O
-(``io:0``) for that part.
+first reads off-chip DRAM (an embedding table on a chip without banks), or a staged weight load
+streaming its tile, holds the chip's I/O (``io:0``) for that part.
 
 Pipelined (batch k starts at k x interval), the interval is the busiest resource's occupancy per
 batch, and an op goes at the earliest cycle from which its resources are free modulo the
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from ir.dialects import pim
 from passes._placement.layout import Layout
@@ -29,19 +29,11 @@ from passes._placement.moves import Move, plan_moves
 from passes._placement.problem import OpInfo, Problem
 from targets.primitives import Transfer
 
-__all__ = ["IO", "Timeline", "Use", "duration", "resources", "schedule", "uses"]
+__all__ = ["IO", "Timeline", "duration", "schedule"]
 
 _NEVER = 1 << 62
 _KEY = {"crossbar": "crossbar", "digital": "tile", "bank": "bank"}
 IO = "io:0"  # the chip's off-chip interface, shared by everything that crosses it
-
-
-class Use(NamedTuple):
-    """An op or a transfer holds `resource` from `offset` cycles after its start, `length` long."""
-
-    resource: str
-    offset: int
-    length: int
 
 
 @dataclass
@@ -67,22 +59,15 @@ class Timeline:
         return sum(joules(n, hops(a, b)) for m in self.moves for (a, b), n in m.sends.items())
 
 
-def resources(layout: Layout, info: OpInfo) -> list[str]:
-    return [f"{_KEY[info.unit]}:{x}" for x in layout.locs(info)]
-
-
-def uses(layout: Layout, info: OpInfo, d: int) -> list[Use]:
-    """What an op of duration `d` holds: its units for the whole time, except that an op that
-    first reads off-chip DRAM holds the chip's I/O for that part and its unit for the rest."""
-    return [Use(*u) for u in _uses(layout, info, d)]
-
-
-# The scheduler's own lists hold a Use's fields as plain (resource, offset, length) tuples:
-# it builds one per resource, layout and op, and a NamedTuple costs several times a tuple.
+# What an op or a transfer holds: (resource, offset from its start, length) as plain tuples,
+# one per resource, layout and op (a NamedTuple costs several times a tuple).
 _Held = tuple[str, int, int]
 
 
 def _uses(layout: Layout, info: OpInfo, d: int) -> list[_Held]:
+    """What an op of duration `d` holds: its units for the whole time, except that an op with
+    an off-chip part (rows read from off-chip DRAM; a staged weight load's transfer) holds the
+    chip's I/O for that part first and its unit for the rest."""
     io = info.io_part(d)
     out = [(IO, 0, io)] if io > 0 else []
     return out + [(r, io, d - io) for r in _resources(_KEY[info.unit], layout.locs(info))]
