@@ -44,12 +44,6 @@ def fault_point(point: str) -> None:
         os.kill(os.getpid(), getattr(signal, f"SIG{sig or 'KILL'}"))
 
 
-def _umask() -> int:
-    mask = os.umask(0o22)
-    os.umask(mask)
-    return mask
-
-
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -135,7 +129,9 @@ class OutputFolder:
         stage = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.pimc-stage.{os.getpid()}.",
                                       dir=self.out.parent))
         try:
-            os.chmod(stage, 0o777 & ~_umask())  # mkdtemp's 0700 is for the name, not the result
+            from ir.io import current_umask
+
+            os.chmod(stage, 0o777 & ~current_umask())  # mkdtemp's 0700: the name's, not ours
             fault_point("staged")
             _keep_foreign(self.out, stage, self.owned)
             fill(stage)

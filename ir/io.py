@@ -29,8 +29,8 @@ from ir.core import Module
 from ir.errors import PimcError
 from ir.text import print_module_with_weights
 
-__all__ = ["LINKED", "Sidecar", "atomic_write", "linked_path", "load", "read", "read_npz", "save",
-           "sidecar_path", "write_npz"]
+__all__ = ["LINKED", "Sidecar", "atomic_write", "current_umask", "linked_path", "load", "read",
+           "read_npz", "save", "sidecar_path", "write_npz"]
 
 LINKED = "#linked"  # the sidecar entry (JSON bytes) locating weights in the linked file; no
 # weight is called so (a weight name is an identifier)
@@ -46,11 +46,26 @@ def linked_path(path: str | Path) -> Path:
     return Path(path).with_suffix(".data")
 
 
+def current_umask() -> int:
+    """The process's file-creation mask (reading it means setting it, so it is set back)."""
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return mask
+
+
+def _temp_beside(path: Path) -> str:
+    """An empty temporary file in `path`'s folder, with the mode a plain new file gets there
+    (mkstemp's 0600 is for the unguessable name, not for what is moved into place)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    os.close(fd)
+    os.chmod(tmp, 0o666 & ~current_umask())
+    return tmp
+
+
 def atomic_write(path: str | Path, write) -> None:
     """Call `write(tmp_path)` and move the result into place; nothing half-written stays."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    os.close(fd)
+    tmp = _temp_beside(path)
     try:
         write(Path(tmp))
         os.replace(tmp, path)
@@ -123,8 +138,7 @@ def _link(weights: Mapping[str, np.ndarray], data: Path) -> dict[str, tuple]:
     source = max(by_file, key=lambda f: sum(weights[n].nbytes for n in by_file[f]))
     if data.exists() and os.path.samefile(source, data):  # saved over the file it was read from
         return by_file[source]
-    fd, tmp = tempfile.mkstemp(prefix=f".{data.name}.", dir=data.parent)
-    os.close(fd)
+    tmp = _temp_beside(data)
     try:
         shutil.copyfile(source, tmp)
         os.replace(tmp, data)

@@ -155,6 +155,17 @@ def test_the_output_links_the_data_file_instead_of_copying_the_table(compiled):
     assert report["functional_check"]["passed"]
 
 
+def test_output_files_get_the_mode_a_new_file_gets(compiled):
+    """Written through temporary files and moved into place, the outputs keep the mode the
+    process's umask gives a new file, not the temporary file's private 0600."""
+    from ir.io import current_umask
+
+    wanted = 0o666 & ~current_umask()
+    modes = {p.name: p.stat().st_mode & 0o777 for p in compiled["out"].iterdir() if p.is_file()}
+    assert {"mapped.pir", "mapped.npz", "mapped.data", "report.json"} <= set(modes)
+    assert modes == dict.fromkeys(modes, wanted)
+
+
 def test_the_folder_verifies_and_a_changed_linked_file_is_caught(compiled, tmp_path):
     assert _pimc(compiled["home"], "simulate", "out").returncode == 0
     copy = tmp_path / "out"
