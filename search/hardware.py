@@ -16,6 +16,7 @@ Area and power come from `targets.rollup`.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import random
@@ -36,12 +37,20 @@ Hardware = dict  # dotted field path -> chosen value; {} is the base target itse
 
 
 def base_yaml(target: str) -> dict:
-    """The parsed YAML of a preset name or a target file (validated by the loader first)."""
+    """The parsed YAML of a preset name or a target file (validated by the loader first); a
+    fresh copy each time, free to change."""
     load_target(target)  # one-line errors for an unknown preset or a bad file
     path = Path(target)
     if target in list_targets():
         path = Path(targets.__file__).parent / "presets" / f"{target}.yaml"
-    return yaml.safe_load(path.read_text())
+    return copy.deepcopy(_parsed(path.read_text()))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(text: str) -> dict:
+    """YAML text parsed, once per distinct text: the search names a candidate's target from
+    the base for every trial, and parsing (pure Python) took longer than a small compile."""
+    return yaml.safe_load(text)
 
 
 def _child(node, key: str, where: str):
@@ -101,7 +110,7 @@ class HardwareSpace:
 
     def data(self, hw: Hardware) -> dict:
         """The target YAML (parsed) of `hw`: the base with the chosen values."""
-        data = copy.deepcopy(base_yaml(self.base))
+        data = base_yaml(self.base)
         for path, value in sorted(hw.items()):
             _set(data, path, value)
         if hw:

@@ -1,9 +1,11 @@
 """The hardware space: field paths into a preset, validated values, candidate targets."""
 
 import random
+from pathlib import Path
 
 import pytest
 
+import targets
 from ir.errors import PimcError
 from search.hardware import hardware_figures, load_hw_space, target_file
 from targets import load_target
@@ -63,3 +65,21 @@ def test_the_near_miss_valid_value_is_accepted(tmp_path):
 def test_unreadable_hardware_space(tmp_path):
     with pytest.raises(PimcError, match="cannot read"):
         load_hw_space(tmp_path / "missing.yaml", "isaac")
+
+
+def test_the_base_target_is_parsed_once_and_each_caller_gets_its_own_copy(tmp_path):
+    """Parsed once per text (every trial names its target from the base), yet a caller that
+    changes what it got does not change what the next caller gets."""
+    from search.hardware import _parsed, base_yaml
+
+    _parsed.cache_clear()
+    first = base_yaml("isaac")
+    first["chip"]["tiles"] = -1
+    second = base_yaml("isaac")
+    assert second["chip"]["tiles"] == load_target("isaac").chip.tiles
+    assert _parsed.cache_info().hits >= 1
+    path = tmp_path / "t.yaml"  # a target file edited between calls is parsed again
+    path.write_text((Path(targets.__file__).parent / "presets" / "isaac.yaml").read_text())
+    tiles = base_yaml(str(path))["chip"]["tiles"]
+    path.write_text(path.read_text().replace(f"tiles: {tiles}", "tiles: 12", 1))
+    assert base_yaml(str(path))["chip"]["tiles"] == 12
