@@ -82,10 +82,31 @@ def storage_url(out: Path) -> str:
     return f"sqlite:///{(out / 'study.db').resolve()}"
 
 
+def _storage(out: Path) -> optuna.storages.RDBStorage:
+    """The study's SQLite storage in write-ahead-log mode with normal sync. Optuna commits
+    every parameter and attribute on its own (about 50 commits a trial); in SQLite's default
+    mode each commit waits for the disk (20 ms here), which made the driver, not the
+    evaluations, the search's bottleneck. With a write-ahead log a commit survives the
+    process being killed (kill -9; what --resume relies on); only a power cut can lose the
+    last ones, and the file stays consistent either way."""
+    import sqlalchemy
+
+    def on_connect(connection, _record) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    storage = optuna.storages.RDBStorage(storage_url(out))
+    sqlalchemy.event.listen(storage.engine, "connect", on_connect)
+    storage.engine.dispose()  # connections opened while creating the tables lack the pragmas
+    return storage
+
+
 def open_study(cfg: SearchConfig, out: Path) -> optuna.Study:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     directions = ["minimize" if OBJECTIVES[o][1] > 0 else "maximize" for o in cfg.objectives]
-    return optuna.create_study(storage=storage_url(out), study_name=STUDY_NAME,
+    return optuna.create_study(storage=_storage(out), study_name=STUDY_NAME,
                                directions=directions, load_if_exists=True)
 
 

@@ -155,3 +155,19 @@ def test_ray_gives_the_same_trials_as_the_process_pool(tmp_path, movielens, supe
     finally:
         ray.shutdown()
     assert _trials(study) == {n: v for n, v in reference.items() if n < budget}
+
+
+def test_the_study_storage_commits_through_a_write_ahead_log(tmp_path):
+    """Every connection of the study's storage runs in WAL mode with normal sync (a commit
+    does not wait for the disk), and the file itself is left in WAL mode."""
+    import sqlite3
+
+    import sqlalchemy
+
+    from search.study import _storage
+
+    storage = _storage(tmp_path)
+    with storage.engine.connect() as conn:
+        assert conn.execute(sqlalchemy.text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+    assert sqlite3.connect(tmp_path / "study.db").execute(
+        "PRAGMA journal_mode").fetchone() == ("wal",)
