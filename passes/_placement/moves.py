@@ -112,50 +112,79 @@ def _shares(prob: Problem, layout: Layout, info: OpInfo) -> dict[int, float]:
     return out
 
 
+# Where an op's data is, as `plan_moves` reads it: a number for these shares (pairs of spots
+# are cached by their numbers), the shares (chip tile -> share) and their tiles in order.
+_Spot = tuple[int, tuple[tuple[int, float], ...], tuple[int, ...]]
+# What an op reads that some op with a unit produces: the value's id, the value, its first
+# producer's index, the bytes of the whole value and the bytes the op reads of it.
+_Read = tuple[int, Value, int, int, int]
+
+
+def _reads(prob: Problem) -> list[tuple[OpInfo, tuple[_Read, ...]]]:
+    """Every op with what it reads from ops with a unit (the same for every layout)."""
+    got = prob.move_reads
+    if got is None:
+        got = prob.move_reads = [
+            (info, tuple((id(v), v, prods[0].index, _value_bytes(prob, info, v),
+                          read_bytes(prob, info, v))
+                         for v, prods in prob.inputs(info) if prods))
+            for info in prob.ops]
+    return got
+
+
+def _spot(prob: Problem, layout: Layout, info: OpInfo) -> _Spot:
+    """`_shares` of `info` under `layout`, as a spot (layouts share most of them)."""
+    if info.unit == "bank":  # at the DRAM port, wherever its banks are
+        key: tuple = ("bank",)
+    else:
+        locs = layout.locs(info)
+        key = (info.unit, locs if info.unit == "crossbar" else locs[:1])
+    got = prob.spots.get(key)
+    if got is None:
+        shares = _shares(prob, layout, info)
+        got = prob.spots[key] = (len(prob.spots), tuple(shares.items()), tuple(shares))
+    return got
+
+
 def plan_moves(prob: Problem, layout: Layout) -> list[Move]:
     """The transfers the layout needs, in the order their first consumer appears."""
     if prob.mesh.chip_tiles == 0:
         return []
     moves: dict[tuple[int, tuple[int, ...]], Move] = {}
-    known: dict[int, dict[int, float]] = {}  # op index -> its _shares under this layout
-
-    def shares_of(info: OpInfo) -> dict[int, float]:
-        got = known.get(info.index)
-        if got is None:
-            got = known[info.index] = _shares(prob, layout, info)
-        return got
-
-    for info in prob.ops:
-        shares = shares_of(info)
-        if tuple(shares)[:1] == (PORT,):  # bank ops read in the DRAM: nothing crosses
+    spots = [_spot(prob, layout, info) for info in prob.ops]
+    at = {info.index: k for k, info in enumerate(prob.ops)}  # op index -> position in ops
+    for k, (info, reads) in enumerate(_reads(prob)):
+        shares = spots[k]
+        if shares[2][:1] == (PORT,):  # bank ops read in the DRAM: nothing crosses
             continue
-        for v, prods in prob.inputs(info):
-            if prods:
-                _send(prob, moves, info, v, shares_of(prods[0]), shares)
+        for vid, v, producer, full, read in reads:
+            _send(prob, moves, info.index, vid, v, full, read, spots[at[producer]], shares)
     out = list(moves.values())
     for m in out:
         _route(prob, m)
     return out
 
 
-def _send(prob: Problem, moves: dict[tuple[int, tuple[int, ...]], Move], info: OpInfo, v: Value,
-          sources: dict[int, float], shares: dict[int, float]) -> None:
-    """Add what `info` reads of `v` to the move that brings `v` to its chip tiles (if any)."""
-    hops = prob.mesh.hops
-    pairs = {(a, b): sa * sb for a, sa in sources.items() for b, sb in shares.items()
-             if hops(a, b)}
+def _send(prob: Problem, moves: dict[tuple[int, tuple[int, ...]], Move], index: int, vid: int,
+          v: Value, full: int, read: int, sources: _Spot, shares: _Spot) -> None:
+    """Add what op `index` reads of `v` (`read` of its `full` bytes) to the move that brings
+    `v` to its chip tiles (if any)."""
+    key = (sources[0], shares[0])
+    pairs = prob.pairs.get(key)
+    if pairs is None:
+        hops = prob.mesh.hops
+        pairs = prob.pairs[key] = tuple(((a, b), sa * sb) for a, sa in sources[1]
+                                        for b, sb in shares[1] if hops(a, b))
     if not pairs:
         return
-    key = (id(v), tuple(shares))
+    key = (vid, shares[2])
     m = moves.get(key)
     if m is None:
-        m = moves[key] = Move(v, *next(iter(pairs)), 0, 0)
-    full = _value_bytes(prob, info, v)
-    read = read_bytes(prob, info, v)
+        m = moves[key] = Move(v, *pairs[0][0], 0, 0)
     sends = m.sends
-    for pair, share in pairs.items():
+    for pair, share in pairs:
         sends[pair] = min(full, sends.get(pair, 0) + max(1, math.ceil(read * share)))
-    m.consumers.append(info.index)
+    m.consumers.append(index)
 
 
 def _route(prob: Problem, m: Move) -> None:

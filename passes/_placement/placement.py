@@ -107,7 +107,7 @@ def layout_of(prob: Problem, place: Placement) -> Layout:
 def _anchor(prob: Problem, loc: dict[int, tuple[int, ...]], info: OpInfo) -> int:
     mesh = prob.mesh
     for p in info.preds:
-        pred = prob.by_op[id(prob.module.main.ops[p])]
+        pred = prob.by_index[p]
         here = loc.get(pred.index)
         if not here:
             continue

@@ -120,6 +120,9 @@ class Problem:
     _slots: dict[int, dict] = field(default_factory=dict)  # slots' cache
     edges: dict[tuple[int, int], int] | None = None  # moves.edge_bytes' cache
     routes: dict[tuple, tuple] = field(default_factory=dict)  # moves' routes, by their sends
+    move_reads: list | None = None  # moves._reads' cache
+    spots: dict[tuple, tuple] = field(default_factory=dict)  # moves._spot's cache
+    pairs: dict[tuple[int, int], tuple] = field(default_factory=dict)  # moves._send's cache
 
     @classmethod
     def of(cls, module: Module) -> Problem:

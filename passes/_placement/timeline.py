@@ -24,9 +24,10 @@ from dataclasses import dataclass
 
 from ir.dialects import pim
 from passes._placement.layout import Layout
-from passes._placement.modulo import Busy, Probe, fit, hold
+from passes._placement.modulo import Busy, Probe, fit
 from passes._placement.moves import Move, plan_moves
 from passes._placement.problem import OpInfo, Problem
+from passes._placement.resume import Bounds, Prefix, bounds_of, tracked
 from targets.primitives import Transfer
 
 __all__ = ["IO", "Timeline", "duration", "schedule"]
@@ -103,8 +104,9 @@ def schedule(prob: Problem, layout: Layout, pipelined: bool) -> Timeline:
         occupancy[resource] = occupancy.get(resource, 0) + length
     period = max(occupancy.values(), default=1)
     steps, tables = _steps(prob, durations, wanted, moves, link_uses)
+    prefix = Prefix(tables) if pipelined else None  # what a retry need not redo
     while True:
-        tl = _run(steps, tables, durations, moves, period if pipelined else None)
+        tl = _run(steps, tables, durations, moves, period if pipelined else None, prefix)
         if tl is not None:
             break
         period += max(1, period // 64)  # small steps: a coarse one overshoots the interval
@@ -147,11 +149,12 @@ def _with_load(uses: list[_Held], load: list[_Held], d_load: int) -> list[_Held]
 # One op of the list schedule: its index, the index of the weight load scheduled with it (or
 # None), its longest use, what it holds on resources that something else uses too, the load's
 # lead, the indices of all its producers, and the transfers that bring its inputs in the order
-# of its operands (each with its input's producers, the transfer's longest link use and its
-# shared link uses). A resource that only one use ever holds is always free when that use is
-# placed, so it is never looked at.
-_Step = tuple[int, int | None, int, list[Probe], int, tuple[int, ...],
-              list[tuple[tuple[int, ...], tuple]]]
+# of its operands (each with its input's producers, the move, its longest link use, its
+# shared link uses, and whether this step is the first the move serves: that step places it).
+# A resource that only one use ever holds is always free when that use is placed, so it is
+# never looked at.
+_Arrival = tuple[tuple[int, ...], Move, int, list[Probe], Bounds, bool]
+_Step = tuple[int, int | None, int, list[Probe], Bounds, int, tuple[int, ...], list[_Arrival]]
 
 
 def _steps(prob: Problem, durations: dict[int, int], wanted: dict[int, list[_Held]],
@@ -177,10 +180,10 @@ def _steps(prob: Problem, durations: dict[int, int], wanted: dict[int, list[_Hel
 
     tables: dict[str, Busy] = {}
 
-    def shared(w: list[_Held]) -> tuple[int, list[Probe]]:
+    def shared(w: list[_Held]) -> tuple[int, list[Probe], Bounds]:
         probes = [(tables.get(r) or tables.setdefault(r, Busy(_NEVER)), offset, length)
                   for r, offset, length in w if count[r] > 1]
-        return max((u[2] for u in w), default=0), probes
+        return max((u[2] for u in w), default=0), probes, bounds_of(probes)
 
     into: dict[int, list[tuple[int, tuple[int, ...], tuple]]] = {}
     for m, w in zip(moves, link_uses):
@@ -189,48 +192,85 @@ def _steps(prob: Problem, durations: dict[int, int], wanted: dict[int, list[_Hel
             position, prods = prob.slots(c)[id(m.value)]
             into.setdefault(c, []).append((position, prods, entry))
     steps: list[_Step] = []
+    seen: set[int] = set()  # moves already brought in by an earlier step
     for info, load, uses, lead in held:
-        arriving = [(prods, entry) for _, prods, entry in sorted(into.get(info.index, ()),
-                                                                 key=lambda x: x[0])]
         steps.append((info.index, None if load is None else load.index, *shared(uses), lead,
-                      info.preds, arriving))
+                      info.preds, _arrivals(into.get(info.index, ()), seen)))
     return steps, list(tables.values())
 
 
+def _arrivals(into: list[tuple[int, tuple[int, ...], tuple]], seen: set[int]) -> list[_Arrival]:
+    """The transfers into one op in the order of its operands; `seen`: the moves an earlier
+    step already brings (added to)."""
+    out: list[_Arrival] = []
+    for _, prods, (m, link_longest, link_probes, bounds) in sorted(into, key=lambda x: x[0]):
+        out.append((prods, m, link_longest, link_probes, bounds, id(m) not in seen))
+        seen.add(id(m))
+    return out
+
+
 def _run(steps: list[_Step], tables: list[Busy], durations: dict[int, int], moves: list[Move],
-         period: int | None) -> Timeline | None:
-    start: dict[int, int] = {}
-    end: dict[int, int] = {}
+         period: int | None, prefix: Prefix | None = None) -> Timeline | None:
+    """One try at `period` (None: not pipelined); None when something fits nowhere in it.
+    With a `prefix` (of tries at shorter periods), the steps it covers are not redone, and
+    it grows over those of this try that a longer period repeats."""
     cap = period or _NEVER  # not pipelined: an absolute timeline; no use may be longer
-    for table in tables:
-        table.reset(cap)
-    placed: set[int] = set()
-    for index, load, longest, uses, lead, preds, arriving in steps:
+    begun = _begin(steps, tables, durations, cap, prefix)
+    if begun is None:
+        return None
+    start, end, k = begun
+    for index, load, longest, uses, _, lead, preds, arriving in steps[k:]:
         if load is not None:
             start[load] = end[load] = 0  # its result: placed below, with this op
         # when every input is there: a transfer arrives after its producers end, so the
-        # inputs it brings count from its arrival (its links are reserved first, in order)
+        # inputs it brings count from its arrival (its links are reserved first, in order,
+        # by the first step it brings an input to)
         ready = max([end[p] for p in preds], default=0)
-        for prods, (m, link_longest, link_uses) in arriving:
-            if id(m) not in placed:
-                done = max([end[p] for p in prods], default=0)
-                t = fit(link_uses, done, cap) if link_longest <= cap else None
-                if t is None:
-                    return None
-                hold(link_uses, t)
-                m.start, m.end = t, t + m.cycles
-                placed.add(id(m))
-            if m.end > ready:
-                ready = m.end
+        if arriving:
+            ready = _arrive(arriving, end, ready, cap)
+            if ready < 0:
+                return None
         # a weight load needs no input: it may run ahead of the op's inputs (a prefetch), so
         # the op starts once its inputs are there and its tile has been loaded
-        t = fit(uses, max(ready, lead), cap) if longest <= cap else None
+        t = fit(uses, ready if ready > lead else lead, cap) if longest <= cap else None
         if t is None:
             return None
-        hold(uses, t)
+        for table, offset, length in uses:
+            table.hold(t + offset, length)
         if load is not None:
             start[load], end[load] = t - lead, t
         start[index], end[index] = t, t + durations[index]
     first = min(start.values(), default=0)
     latency = max(end.values(), default=0) - first
     return Timeline(start, end, moves, latency, period or latency, period is not None, {})
+
+
+def _begin(steps: list[_Step], tables: list[Busy], durations: dict[int, int], cap: int,
+           prefix: Prefix | None) -> tuple[dict[int, int], dict[int, int], int] | None:
+    """The start and end cycles after the steps a try need not redo (and the first step left):
+    none without a prefix; else the prefix's and those after it that a longer period repeats
+    (which extend it). None when one of those fits nowhere in the period."""
+    if prefix is None:
+        for table in tables:
+            table.reset(cap)
+        return {}, {}, 0
+    start, end = prefix.restore(tables, cap)
+    k, ok = tracked(steps, prefix.steps, durations, start, end, cap, prefix)
+    return (start, end, k) if ok else None
+
+
+def _arrive(arriving: list[_Arrival], end: dict[int, int], ready: int, cap: int) -> int:
+    """When the transfers into an op have all arrived (at least `ready`), placing those that
+    this op is the first to need; -1 when one fits nowhere in the period."""
+    for prods, m, link_longest, link_uses, _, first in arriving:
+        if first:
+            done = max([end[p] for p in prods], default=0)
+            t = fit(link_uses, done, cap) if link_longest <= cap else None
+            if t is None:
+                return -1
+            for table, offset, length in link_uses:
+                table.hold(t + offset, length)
+            m.start, m.end = t, t + m.cycles
+        if m.end > ready:
+            ready = m.end
+    return ready
