@@ -3,12 +3,15 @@
 - `SuperNet(space, table_sizes)`: every choice of a `frontend.space.SearchSpace`; widths
   slice full-width weights, precisions fake-quantise with a straight-through estimator.
 - `train_supernet(net, train, val, TrainConfig(...))`: uniform single-path sampling, or
-  NASRec's anneal from the whole supernet to single paths; validation logloss/AUC,
+  NASRec's anneal from the whole supernet to single paths, or the sandwich rule (largest,
+  smallest and random paths per step: `sampling="sandwich"`); validation logloss/AUC,
   checkpoints (the last, and the best validated beside it: `best_path`) and resume;
   `load_checkpoint(path)` gives the trained supernet back. CLI: `pimc train-supernet`
   (`frontend.supernet.cli`).
 - `net.subnet(arch)` (a `Subnet`): a standalone module with inherited
-  weights; `evaluate`, `finetune_head`.
+  weights; `evaluate`, `finetune_head`; `recalibrate(net, arch, data)`: the subnet with its
+  activation ranges measured through its own path; `train_scratch(space, arch, data,
+  steps)`: the subnet trained alone from fresh weights (its reference accuracy).
 - `export(arch_or_model, path, supernet=..., exporter="legacy"|"dynamo")`: ONNX.
 
 Precision convention in the exported ONNX (read by `frontend.precision`, torch-free):
@@ -32,13 +35,14 @@ from __future__ import annotations
 import importlib
 
 __all__ = ["SuperNet", "Subnet", "TrainConfig", "train_supernet", "evaluate", "finetune_head",
-           "export", "load_checkpoint", "best_path"]
+           "recalibrate", "train_scratch", "export", "load_checkpoint", "best_path"]
 
 
 # name -> the submodule that defines it; loaded on first use, so naming `frontend.supernet`
 # (the CLI registers its command that way) never imports torch.
 _HOMES = {"SuperNet": "model", "Subnet": "subnet", "export": "subnet", "TrainConfig": "train",
           "train_supernet": "train", "evaluate": "train", "finetune_head": "train",
+          "recalibrate": "train", "train_scratch": "train",
           "load_checkpoint": "train", "best_path": "train"}
 
 

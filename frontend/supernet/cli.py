@@ -27,7 +27,8 @@ def _train(args) -> int:
     space = get_space(args.space)
     data = load_splits(args.data, rows=args.rows, max_table=args.max_table, seed=args.seed)
     cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                      schedule=args.schedule, eval_every=args.eval_every,
+                      schedule=args.schedule, sampling=args.sampling,
+                      eval_every=args.eval_every,
                       checkpoint_every=args.checkpoint_every, seed=args.seed)
     net = SuperNet(space, data.train.table_sizes, data.train.num_dense, seed=args.seed)
     with warnings.catch_warnings():
@@ -67,6 +68,9 @@ def add_commands(subparsers) -> None:
     p.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate")
     p.add_argument("--schedule", choices=("uniform", "anneal"), default="uniform",
                    help="uniform single-path, or NASRec's whole-supernet to single-path")
+    p.add_argument("--sampling", choices=("single", "sandwich"), default="single",
+                   help="one path per step, or the sandwich rule: the largest, the smallest "
+                   "and two random paths per step (4x the work per step)")
     p.add_argument("--eval-every", type=int, default=500, help="steps between validations")
     p.add_argument("--checkpoint-every", type=int, default=1000,
                    help="steps between checkpoints")

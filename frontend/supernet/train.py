@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import warnings
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +14,14 @@ from frontend.data import CTRData, auc, constant_logloss, logloss
 from frontend.space import Arch, SearchSpace
 from frontend.supernet._paths import best_path
 from frontend.supernet._progress import Progress
+from frontend.supernet._sampling import SAMPLINGS, train_paths, widest
 from frontend.supernet.model import PathModel, SuperNet
+from frontend.supernet.subnet import Subnet
 from ir.errors import PimcError
 
-__all__ = ["TrainConfig", "SCHEDULES", "train_supernet", "evaluate", "predict", "widest", "fit",
-           "finetune_head", "best_path", "ValidationWarning", "load_checkpoint"]
+__all__ = ["TrainConfig", "SCHEDULES", "SAMPLINGS", "train_supernet", "evaluate", "predict",
+           "widest", "fit", "finetune_head", "recalibrate", "train_scratch", "best_path",
+           "ValidationWarning", "load_checkpoint"]
 
 SCHEDULES = ("uniform", "anneal")
 
@@ -30,6 +33,8 @@ class TrainConfig:
     lr: float = 3e-3
     schedule: str = "uniform"   # or "anneal": NASRec's whole-supernet to single-path
     anneal_frac: float = 0.5    # fraction of the steps over which "anneal" reaches single-path
+    sampling: str = "single"    # or "sandwich": largest + smallest + random paths per step
+    sandwich_random: int = 2    # random paths per "sandwich" step (BigNAS uses 2)
     eval_every: int = 500
     eval_archs: int = 4         # validation averages this many fixed sampled paths
     eval_rows: int = 20_000
@@ -40,25 +45,12 @@ class TrainConfig:
         if self.schedule not in SCHEDULES:
             raise PimcError(f"unknown schedule '{self.schedule}'; accepted: "
                             f"{', '.join(SCHEDULES)}")
-
-
-def widest(space: SearchSpace, arch: Arch) -> Arch:
-    """`arch`'s operators with every other choice at its largest: the whole supernet."""
-    def wide(i: int, b):
-        inputs = tuple(range(i + 1))[-(space.max_inputs or i + 1):]
-        return replace(b, dense_width=max(space.dense_widths), dense_in=inputs,
-                       sparse_width=max(space.sparse_widths), sparse_in=inputs, merge=True)
-
-    return Arch(tuple(wide(i, b) for i, b in enumerate(arch.blocks)), True)
-
-
-def _path(space: SearchSpace, rng: random.Random, step: int, cfg: TrainConfig) -> Arch:
-    arch = space.sample(rng)
-    if cfg.schedule == "anneal":
-        whole = max(0.0, 1.0 - step / max(1.0, cfg.anneal_frac * cfg.steps))
-        if rng.random() < whole:
-            return widest(space, arch)
-    return arch
+        if self.sampling not in SAMPLINGS:
+            raise PimcError(f"unknown sampling '{self.sampling}'; accepted: "
+                            f"{', '.join(SAMPLINGS)}")
+        if self.sandwich_random < 0:
+            raise PimcError(f"sandwich_random is {self.sandwich_random}; accepted: 0 or more "
+                            "random paths besides the largest and the smallest")
 
 
 def _tensors(batch: CTRData) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -158,23 +150,33 @@ def train_supernet(net: SuperNet, train: CTRData, val: CTRData, cfg: TrainConfig
     baseline = constant_logloss(val.label[:cfg.eval_rows])
     net.train()
     while step < cfg.steps:
-        dense, sparse, label = _tensors(batches.next(step))
-        loss = loss_fn(net(dense, sparse, _path(net.space, rng, step, cfg)), label)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        loss = _step(net, opt, loss_fn, batches.next(step),
+                     train_paths(net.space, rng, step, cfg))
         step += 1
-        bar.update(step, loss.item(), cfg.batch_size)
+        bar.update(step, loss, cfg.batch_size)
         if step % cfg.eval_every == 0 or step == cfg.steps:
             best = min((h["logloss"] for h in history), default=float("inf"))
             history.append({"step": step, **_validate(net, val, cfg)})
-            _report(step, history[-1], baseline, bar, loss.item())
+            _report(step, history[-1], baseline, bar, loss)
             if path is not None and history[-1]["logloss"] < best:
                 _save(best_path(path), net, opt, step, cfg, history, rng)
         if path is not None and (step % cfg.checkpoint_every == 0 or step == cfg.steps):
             _save(path, net, opt, step, cfg, history, rng)
     bar.close()
     return history
+
+
+def _step(net: SuperNet, opt, loss_fn, batch: CTRData, paths: list[Arch]) -> float:
+    """One optimiser step on the gradients of `paths` summed over `batch`; their mean loss."""
+    dense, sparse, label = _tensors(batch)
+    opt.zero_grad()
+    losses = []
+    for arch in paths:
+        loss = loss_fn(net(dense, sparse, arch), label)
+        loss.backward()
+        losses.append(loss.item())
+    opt.step()
+    return float(np.mean(losses))
 
 
 class _Batches:
@@ -212,3 +214,41 @@ def finetune_head(subnet: torch.nn.Module, data: CTRData, steps: int = 200,
                   lr: float = 1e-3, seed: int = 0) -> torch.nn.Module:
     """NASRec's short fine-tune of the last layer of a subnet with inherited weights."""
     return fit(subnet, data, steps, lr=lr, seed=seed, params=subnet.head.parameters())
+
+
+def recalibrate(net: SuperNet, arch: Arch, data: CTRData, batches: int = 8,
+                batch_size: int = 1024, seed: int = 0) -> Subnet:
+    """A `Subnet` of `arch` whose activation ranges are the mean max|x| over `batches` batches
+    of `data` through that path alone, not the ranges all paths shared in training (the
+    statistics recalibration of SPOS and OFA, applied to quantisation ranges). Weights are
+    inherited unchanged, and the supernet is left as it was."""
+    ranges = [r for block in net.ranges for r in block.values()]
+    saved = [(r.amax.clone(), r.seen.clone(), r.momentum) for r in ranges]
+    order, was = np.random.default_rng(seed).permutation(len(data)), net.training
+    net.train()
+    try:
+        with torch.no_grad():
+            for k in range(min(batches, -(-len(data) // batch_size))):
+                for r in ranges:  # 1 / (k + 1): the running mean of the batch maxima
+                    r.momentum = 1.0 / (k + 1)
+                    r.seen.fill_(k > 0)
+                net(*_tensors(data.take(order[k * batch_size:(k + 1) * batch_size]))[:2], arch)
+        return net.subnet(arch)
+    finally:
+        for r, (amax, seen, momentum) in zip(ranges, saved):
+            r.amax.copy_(amax)
+            r.seen.copy_(seen)
+            r.momentum = momentum
+        net.train(was)
+
+
+def train_scratch(space: SearchSpace, arch: Arch, data: CTRData, steps: int, seed: int = 0,
+                  batch_size: int = 256, lr: float = 3e-3) -> Subnet:
+    """`arch` trained alone from fresh weights (seeded by `seed`) for `steps` batches.
+
+    It trains as the path of a fresh supernet, whose activation ranges calibrate while it
+    trains; `fit(Subnet(fresh_supernet, arch))` would not do: a subnet's activation scales
+    are fixed, and a fresh supernet's are 0, so every quantised activation would be 0."""
+    net = SuperNet(space, data.table_sizes, data.num_dense, seed=seed)
+    fit(PathModel(net, arch), data, steps, batch_size=batch_size, lr=lr, seed=seed)
+    return net.subnet(arch)
