@@ -13,13 +13,14 @@ import torch
 from frontend.data import load_splits
 from frontend.space import Arch, get_space
 from frontend.supernet.model import SuperNet
-from frontend.supernet.subnet import export
+from frontend.supernet.subnet import Subnet, export
 from frontend.supernet.train import TrainConfig, evaluate, fit, load_checkpoint, train_supernet
 from frontend.zoo import build, export_onnx
 from search.evaluate import EvalOptions, Setup, compile_cost
 from search.hardware import target_file
+from search.pareto import dominates
 
-__all__ = ["train_quick", "check_supernet", "finalise", "zoo_points", "ZOO"]
+__all__ = ["train_quick", "check_supernet", "finalise", "zoo_dominance", "zoo_points", "ZOO"]
 
 ZOO = ("dlrm", "dcnv2", "deepfm", "autoint")
 
@@ -52,17 +53,35 @@ def check_supernet(path: Path, space: str, data: str, rows: int, max_table: int,
                         f"{tuple(splits.train.table_sizes)}; accepted: a supernet of this --data")
 
 
+def _val_rows(setup: Setup):
+    """(train, validation) of the study's data, validation cut to the loop's rows."""
+    splits = load_splits(setup.data, rows=setup.rows, max_table=setup.max_table,
+                         seed=setup.data_seed)
+    val = splits.val
+    return splits.train, val.take(torch.arange(min(len(val), setup.options.eval_rows)).numpy())
+
+
 def finalise(members: list[dict], setup: Setup, hw_space, out: Path,
-             say: Callable[[str], None] = print) -> None:
+             say: Callable[[str], None] = print, train_steps: int = 0) -> None:
     """Export and compile each front member with the default pipeline and the full check,
-    into best/trial-N/; the member gets "compile_folder" and "final" (or "final_reason")."""
+    into best/trial-N/; the member gets "compile_folder" and "final" (or "final_reason").
+    With `train_steps`, each member is first trained on its own for that many batches,
+    starting from its inherited weights (all of them, as the zoo models are trained), and
+    gets "trained": its logloss and AUC on the same validation rows; that trained model is
+    the one exported and compiled."""
     torch.set_num_threads(1)
     net = load_checkpoint(setup.checkpoint)
+    train, val = _val_rows(setup) if train_steps else (None, None)
     for m in members:
         folder = out / "best" / f"trial-{m['trial']}"
         folder.mkdir(parents=True, exist_ok=True)
-        arch = Arch.from_json(json.dumps(m["architecture"]))
-        proto = export(arch, folder / "model.onnx", supernet=net)
+        model = Subnet(net, Arch.from_json(json.dumps(m["architecture"])))
+        if train_steps:
+            fit(model, train, train_steps, seed=setup.data_seed)
+            m["trained"] = {"steps": train_steps, **evaluate(model, val)}
+            say(f"best/trial-{m['trial']}: trained {train_steps} steps, logloss "
+                f"{m['trained']['logloss']:.4f} (inherited {m['logloss']:.4f})")
+        proto = export(model, folder / "model.onnx")
         target = target_file(hw_space, m["hardware"], out / "targets")
         try:
             compiled, cost = compile_cost(proto, target, setup.options, full=True)
@@ -76,15 +95,25 @@ def finalise(members: list[dict], setup: Setup, hw_space, out: Path,
             say(f"best/trial-{m['trial']}: full compile failed: {m['final_reason']}")
 
 
+def zoo_dominance(members: list[dict], zoo: list[dict]) -> None:
+    """Mark each zoo point with the front members that dominate it on (validation logloss,
+    loop latency): "dominated_by", trial numbers; a member's trained logloss is used where it
+    has one (a zoo model is trained too), its inherited one otherwise."""
+    for z in zoo:
+        if "latency_s" not in z:
+            continue
+        z["dominated_by"] = [
+            m["trial"] for m in members
+            if dominates((m.get("trained", m)["logloss"], m["latency_s"]),
+                         (z["logloss"], z["latency_s"]))]
+
+
 def zoo_points(setup: Setup, target: str, steps: int, out: Path,
                say: Callable[[str], None] = print) -> list[dict]:
     """The zoo models trained for `steps` batches, scored on the same validation rows and
     compiled with the loop's options on `target` (the base target)."""
     torch.set_num_threads(1)
-    splits = load_splits(setup.data, rows=setup.rows, max_table=setup.max_table,
-                         seed=setup.data_seed)
-    tr, val = splits.train, splits.val
-    val = val.take(torch.arange(min(len(val), setup.options.eval_rows)).numpy())
+    tr, val = _val_rows(setup)
     opts: EvalOptions = setup.options
     points = []
     (out / "zoo").mkdir(parents=True, exist_ok=True)

@@ -83,6 +83,11 @@ def _config(args, out: Path):
 
     from search.study import SearchConfig
 
+    for name in ("supernet_steps", "finetune_steps", "zoo_steps", "final_train_steps"):
+        value = getattr(args, name)
+        if value is not None and value < 0:
+            flag = "--" + name.replace("_", "-")
+            raise PimcError(f"{flag} {value}; accepted: a number of training steps >= 0")
     path = out / "config.json"
     if args.resume:
         cfg = SearchConfig.load(path)
@@ -104,10 +109,17 @@ def _outputs(cfg, out: Path, study, args) -> None:
     from search.study import open_study
 
     members = outputs.front_members(study, cfg.objectives)
+    train_steps = args.zoo_steps if args.final_train_steps is None else args.final_train_steps
     if not args.no_final:
-        _final.finalise(members, cfg.setup, cfg.hw_space(), out, _say)
+        _final.finalise(members, cfg.setup, cfg.hw_space(), out, _say, train_steps)
     zoo = _final.zoo_points(cfg.setup, cfg.target, args.zoo_steps, out, _say) \
         if args.zoo_steps else []
+    if cfg.objectives[:2] == ("logloss", "latency"):
+        _final.zoo_dominance(members, zoo)
+        for z in zoo:
+            if "dominated_by" in z:
+                by = ", ".join(f"trial {t}" for t in z["dominated_by"]) or "no front member"
+                _say(f"zoo {z['model']} is dominated on (logloss, latency) by {by}")
     outputs.write_trials_csv(study, out / "trials.csv")
     outputs.write_pareto_json(members, cfg.objectives, out / "pareto.json", zoo)
     series = {"trials": outputs.points_of(study)}
@@ -192,6 +204,9 @@ def add_command(sub) -> None:
                    help="training steps of each zoo model for the plot (0: no zoo)")
     p.add_argument("--random-baseline", type=int, default=0,
                    help="also run this many random candidates, drawn on the plot")
+    p.add_argument("--final-train-steps", type=int, default=None,
+                   help="train each front member this many steps from its inherited weights "
+                   "before its full compile (default: --zoo-steps; 0: inherited weights)")
     p.add_argument("--no-final", action="store_true",
                    help="skip the full compile of the front members (best/)")
     p.set_defaults(func=run)

@@ -27,6 +27,8 @@ def _run(args: dict, tmp_path, hw_text=None):
     ({"--objectives": "logloss,speed"}, None, "objective(s) speed"),
     ({"--strategy": "annealing"}, None, "unknown strategy 'annealing'"),
     ({"--placement": "ilp"}, None, "placement 'ilp'"),
+    ({"--final-train-steps": "-1"}, None, "--final-train-steps -1; accepted: a number of"),
+    ({"--zoo-steps": "-5"}, None, "--zoo-steps -5; accepted"),
 ])
 def test_bad_input_is_one_line_and_exit_2_before_training(ok_args, tmp_path, change, hw_text,
                                                           expect):

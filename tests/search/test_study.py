@@ -136,7 +136,10 @@ def _check_outputs(out):
                 "energy_j", "used_area_mm2"} <= set(m)
         assert (out / "best" / f"trial-{m['trial']}" / "report.json").is_file()
         assert m.get("functional") is True or "final_reason" in m
+        assert m["trained"]["steps"] == 20  # as many as the zoo models (--zoo-steps 20)
+        assert m["trained"]["logloss"] != m["logloss"]  # the inherited weights moved
     assert {z["model"] for z in body["zoo"]} == {"dlrm", "dcnv2", "deepfm", "autoint"}
+    assert all(isinstance(z["dominated_by"], list) for z in body["zoo"] if "latency_s" in z)
     page = (out / "pareto.html").read_text()
     assert "<svg" in page and "autoint" in page and "<title>trial" in page
     rows = (out / "trials.csv").read_text().splitlines()
@@ -171,3 +174,20 @@ def test_the_study_storage_commits_through_a_write_ahead_log(tmp_path):
         assert conn.execute(sqlalchemy.text("PRAGMA synchronous")).scalar() == 1  # NORMAL
     assert sqlite3.connect(tmp_path / "study.db").execute(
         "PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_zoo_model_is_weighed_against_the_trained_logloss_of_the_front():
+    """A front member with a trained logloss is compared on it (the zoo models are trained
+    too); a member with only its inherited one on that."""
+    from search._final import zoo_dominance
+
+    members = [{"trial": 3, "logloss": 0.60, "latency_s": 1e-5,
+                "trained": {"logloss": 0.50, "steps": 10}},
+               {"trial": 4, "logloss": 0.52, "latency_s": 1e-5}]
+    zoo = [{"model": "dlrm", "logloss": 0.55, "latency_s": 2e-5},
+           {"model": "autoint", "logloss": 0.51, "latency_s": 2e-5},
+           {"model": "broken", "logloss": 0.4, "reason": "no rule"}]
+    zoo_dominance(members, zoo)
+    assert zoo[0]["dominated_by"] == [3, 4]
+    assert zoo[1]["dominated_by"] == [3]  # by the trained 0.50, not the inherited 0.60
+    assert "dominated_by" not in zoo[2]  # no cost to compare
