@@ -41,18 +41,23 @@ class _ListSchedule:
         self.info = prob.by_index
         self.reached: dict[int, tuple[int, ...]] = {}  # reach's cache (reset when an op moves)
         self.xbar_users: dict[int, list[int]] = {}  # crossbar_users' cache
+        self.outs: dict[int, tuple] = {}  # out_groups' cache
         self.nbytes = edge_bytes(prob)
         self.users = _consumers(prob)
         self.end: dict[int, int] = {}
-        self.free: dict[str, int] = {}  # resource -> when it is next free (appended in order)
+        self.free: dict[tuple[str, int], int] = {}  # (unit, id) -> when it is next free
         self.unit_free = [0] * prob.mesh.chip_tiles  # each chip tile's digital unit
-        self.moves: dict[tuple[int, int, int], int] = {}  # (src, dst, bytes) -> cycles
+        self.moves: dict[tuple[int, int], int] = {}  # (hops, bytes) -> cycles
 
     def move(self, src: int, dst: int, nbytes: int) -> int:
-        key = (src, dst, nbytes)
+        return self.sent(self.prob.mesh.hops(src, dst), nbytes)
+
+    def sent(self, hops: int, nbytes: int) -> int:
+        """Cycles of a transfer of `nbytes` over `hops` (a move's time depends on nothing
+        else)."""
+        key = (hops, nbytes)
         cycles = self.moves.get(key)
         if cycles is None:
-            hops = self.prob.mesh.hops(src, dst)
             cycles = self.moves[key] = (self.prob.coster.cycles((Transfer(nbytes, hops),))
                                         if hops else 0)
         return cycles
@@ -65,11 +70,11 @@ class _ListSchedule:
 
     def ready(self, info: OpInfo, dst: tuple[int, ...]) -> int:
         t = 0
+        end, nbytes, port = self.end, self.nbytes, dst[0] == PORT
         for p in info.preds:
             src = self.reach(p)[0]
-            cost = 0 if dst[0] == PORT else max(
-                self.move(src, d, self.nbytes[(p, info.index)]) for d in dst)
-            t = max(t, self.end[p] + cost)
+            cost = 0 if port else max([self.move(src, d, nbytes[(p, info.index)]) for d in dst])
+            t = max(t, end[p] + cost)
         return t
 
     def crossbar_users(self, info: OpInfo) -> list[int]:
@@ -80,11 +85,25 @@ class _ListSchedule:
                 if self.info[c].unit == "crossbar" and c in self.layout.loc]
         return got
 
+    def out_groups(self, info: OpInfo) -> tuple[tuple[int, tuple[int, ...]], ...]:
+        """The op's crossbar consumers as (bytes each reads, the chip tiles of all that read
+        that many): crossbar ops never move here, so this holds for the whole schedule."""
+        got = self.outs.get(info.index)
+        if got is None:
+            groups: dict[int, dict[int, None]] = {}
+            for c in self.crossbar_users(info):
+                groups.setdefault(self.nbytes[(info.index, c)], {}).update(
+                    dict.fromkeys(self.reach(c)))
+            got = self.outs[info.index] = tuple((n, tuple(ts)) for n, ts in groups.items())
+        return got
+
     def out_cost(self, info: OpInfo, tile: int) -> int:
+        """The slowest transfer of the op's result from `tile` to its crossbar consumers' tiles
+        (per distinct bytes and hop count: a transfer's time depends on nothing else)."""
         cost = 0
-        for c in self.crossbar_users(info):
-            cost = max(cost, max(self.move(tile, d, self.nbytes[(info.index, c)])
-                                 for d in self.reach(c)))
+        row = self.prob.mesh.hops_from(tile)
+        for n, tiles in self.out_groups(info):
+            cost = max(cost, max(self.sent(h, n) for h in {row[d - PORT] for d in tiles}))
         return cost
 
     def candidates(self, info: OpInfo) -> list[int]:
@@ -92,7 +111,8 @@ class _ListSchedule:
         cands = [self.reach(p)[0] for p in info.preds]
         cands += [self.reach(c)[0] for c in self.crossbar_users(info)]
         cands.append(mesh.port_chip_tile())
-        cands.append(min(range(mesh.chip_tiles), key=lambda t: (self.unit_free[t], t)))
+        free = self.unit_free
+        cands.append(free.index(min(free)))  # the first tile whose unit frees first
         return list(dict.fromkeys(mesh.port_chip_tile() if c == PORT else c for c in cands))
 
     def choose_tile(self, info: OpInfo, d: int) -> int:
@@ -109,7 +129,8 @@ class _ListSchedule:
         if info.unit == "digital":
             self.loc[info.index] = self.work.loc[info.index] = (self.choose_tile(info, d),)
             self.reached.pop(info.index, None)
-        res = [f"{info.unit}:{x}" for x in self.work.locs(info)]
+        unit = info.unit
+        res = [(unit, x) for x in self.work.locs(info)]
         start = max([self.ready(info, self.reach(info.index))]
                     + [self.free.get(r, 0) for r in res])
         for r in res:

@@ -81,6 +81,11 @@ class Mesh:
                                                                            self.chip_tiles))
         return row[b - PORT]
 
+    def hops_from(self, a: int) -> tuple[int, ...]:
+        """Hops from chip tile `a` to every chip tile `b` (either may be PORT), at `b - PORT`."""
+        self.hops(a, a)
+        return self._hop_rows.get(a, ())
+
     def _hops(self, a: int, b: int) -> int:
         if a == b:
             return 0

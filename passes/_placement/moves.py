@@ -142,7 +142,9 @@ def _spot(prob: Problem, layout: Layout, info: OpInfo) -> _Spot:
     got = prob.spots.get(key)
     if got is None:
         shares = _shares(prob, layout, info)
-        got = prob.spots[key] = (len(prob.spots), tuple(shares.items()), tuple(shares))
+        items = tuple(shares.items())
+        number = prob.spot_numbers.setdefault(items, len(prob.spot_numbers))  # by content
+        got = prob.spots[key] = (number, items, tuple(shares))
     return got
 
 

@@ -122,6 +122,7 @@ class Problem:
     routes: dict[tuple, tuple] = field(default_factory=dict)  # moves' routes, by their sends
     move_reads: list | None = None  # moves._reads' cache
     spots: dict[tuple, tuple] = field(default_factory=dict)  # moves._spot's cache
+    spot_numbers: dict[tuple, int] = field(default_factory=dict)  # moves._spot's, by shares
     pairs: dict[tuple[int, int], tuple] = field(default_factory=dict)  # moves._send's cache
 
     @classmethod
