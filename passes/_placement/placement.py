@@ -134,7 +134,12 @@ def evaluate(prob: Problem, place: Placement, objective: str, weights: tuple[flo
     the module is not touched. Energy is what placement changes per batch: the network's
     transfers plus leakage over the cycles a batch holds the chip (the interval when batches
     overlap, else the latency); the ops' own dynamic energy is the same for every placement."""
-    layout = layout_of(prob, place)
+    # Growth stops often give one placement twice; its layout is the same each time.
+    placed = (tuple(sorted(place.replicas.items())), tuple(sorted(place.start.items())),
+              tuple(sorted(place.banks.items())), place.digital)
+    layout = prob.layouts.get(placed)
+    if layout is None:
+        layout = prob.layouts[placed] = layout_of(prob, place)
     pipelined = objective in PIPELINED_OBJECTIVES
     # Strategies and growth stops often land on one layout; its timeline is the same each time.
     key = (pipelined, tuple(sorted(layout.loc.items())), tuple(sorted(layout.replicas.items())))

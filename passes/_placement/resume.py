@@ -14,18 +14,11 @@ from __future__ import annotations
 
 from passes._placement.modulo import Busy, Probe, fit
 
-__all__ = ["Bounds", "Prefix", "bounds_of", "tracked"]
+__all__ = ["Bounds", "Prefix", "tracked"]
 
 # Of one op's or transfer's probes: the least and the greatest offset and the greatest end
 # (offset + length); None when it has no probe.
 Bounds = tuple[int, int, int] | None
-
-
-def bounds_of(probes: list[Probe]) -> Bounds:
-    if not probes:
-        return None
-    return (min(p[1] for p in probes), max(p[1] for p in probes),
-            max(p[1] + p[2] for p in probes))
 
 
 def _repeats(bounds: Bounds, lo: int, t: int, cap: int) -> bool:

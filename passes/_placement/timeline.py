@@ -20,14 +20,17 @@ interval (a modulo reservation table), so consecutive batches never collide.
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from dataclasses import dataclass
+from itertools import chain
+from operator import itemgetter
 
 from ir.dialects import pim
 from passes._placement.layout import Layout
 from passes._placement.modulo import Busy, Probe, fit
 from passes._placement.moves import Move, plan_moves
 from passes._placement.problem import OpInfo, Problem
-from passes._placement.resume import Bounds, Prefix, bounds_of, tracked
+from passes._placement.resume import Bounds, Prefix, tracked
 from targets.primitives import Transfer
 
 __all__ = ["IO", "Timeline", "duration", "schedule"]
@@ -99,9 +102,10 @@ def schedule(prob: Problem, layout: Layout, pipelined: bool) -> Timeline:
     moves = plan_moves(prob, layout)
     link_uses = [_move_uses(m) for m in moves]
     occupancy: dict[str, int] = {}
-    for resource, _, length in [u for w in wanted.values() for u in w] + \
-            [u for w in link_uses for u in w]:
-        occupancy[resource] = occupancy.get(resource, 0) + length
+    get = occupancy.get
+    for w in chain(wanted.values(), link_uses):
+        for resource, _, length in w:
+            occupancy[resource] = get(resource, 0) + length
     period = max(occupancy.values(), default=1)
     steps, tables = _steps(prob, durations, wanted, moves, link_uses)
     prefix = Prefix(tables) if pipelined else None  # what a retry need not redo
@@ -173,17 +177,12 @@ def _steps(prob: Problem, durations: dict[int, int], wanted: dict[int, list[_Hel
             lead = durations[load.index]
             uses = _with_load(uses, wanted[load.index], lead)
         held.append((info, load, uses, lead))
-    count: dict[str, int] = {}
-    for w in [h[2] for h in held] + link_uses:
-        for u in w:
-            count[u[0]] = count.get(u[0], 0) + 1
-
+    count = Counter(map(itemgetter(0), chain.from_iterable(
+        chain((h[2] for h in held), link_uses))))
     tables: dict[str, Busy] = {}
 
     def shared(w: list[_Held]) -> tuple[int, list[Probe], Bounds]:
-        probes = [(tables.get(r) or tables.setdefault(r, Busy(_NEVER)), offset, length)
-                  for r, offset, length in w if count[r] > 1]
-        return max((u[2] for u in w), default=0), probes, bounds_of(probes)
+        return _shared(w, count, tables)
 
     into: dict[int, list[tuple[int, tuple[int, ...], tuple]]] = {}
     for m, w in zip(moves, link_uses):
@@ -197,6 +196,26 @@ def _steps(prob: Problem, durations: dict[int, int], wanted: dict[int, list[_Hel
         steps.append((info.index, None if load is None else load.index, *shared(uses), lead,
                       info.preds, _arrivals(into.get(info.index, ()), seen)))
     return steps, list(tables.values())
+
+
+def _shared(w: list[_Held], count: Counter, tables: dict[str, Busy]) -> tuple[int, list[Probe],
+                                                                            Bounds]:
+    """Of uses `w`: the longest, the probes of those on resources that more than one use holds
+    (`count`; their tables made as needed), and the probes' bounds."""
+    probes: list[Probe] = []
+    longest = w[0][2] if w else 0
+    least, most, far = _NEVER, -_NEVER, -_NEVER  # the probes' bounds
+    for r, offset, length in w:
+        if length > longest:
+            longest = length
+        if count[r] > 1:
+            table = tables.get(r)
+            if table is None:
+                table = tables[r] = Busy(_NEVER)
+            probes.append((table, offset, length))
+            least, most, far = (min(least, offset), max(most, offset),
+                                max(far, offset + length))
+    return longest, probes, (least, most, far) if probes else None
 
 
 def _arrivals(into: list[tuple[int, tuple[int, ...], tuple]], seen: set[int]) -> list[_Arrival]:
