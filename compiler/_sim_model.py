@@ -155,17 +155,24 @@ class _Builder:
 
 def _resources_of(schedule: dict) -> dict[int, list[str]]:
     """Every op or transfer id -> the resources the schedule puts it on."""
-    out: dict[int, list[str]] = {}
+    out: dict[int, dict[str, None]] = {}  # id -> its resources, in first-seen order
+
+    def of(key: int) -> dict[str, None]:
+        got = out.get(key)
+        if got is None:
+            got = out[key] = {}
+        return got
+
     for name, uses in schedule["units"].items():
         for use in uses:
-            out.setdefault(int(use.get("op", use.get("transfer", -1))), []).append(name)
+            of(int(use["op"] if "op" in use else use.get("transfer", -1)))[name] = None
     for op in schedule["ops"]:
         kind = _UNIT_KIND.get(op["unit"])
         if kind is not None:
-            out.setdefault(op["id"], []).extend(f"{kind}:{x}" for x in op["loc"])
+            of(op["id"]).update((f"{kind}:{x}", None) for x in op["loc"])
     for t in schedule["transfers"]:
-        out.setdefault(t["id"], []).extend(link for link, _ in _links(t))
-    return {k: list(dict.fromkeys(v)) for k, v in out.items()}
+        of(t["id"]).update((link, None) for link, _ in _links(t))
+    return {k: list(v) for k, v in out.items()}
 
 
 def _links(transfer: dict) -> list[tuple[str, int]]:

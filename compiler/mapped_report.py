@@ -12,7 +12,7 @@ The bound and the gap come from ``pim.lower_bound.*`` when the `bound` pass ran.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from compiler._report_facts import binding, critical_path, used_area
 from ir.core import Module, Op
@@ -30,6 +30,7 @@ from ir.dialects.pim_attrs import (
 )
 from ir.errors import PimcError
 from passes._costing.op_primitives import gather_shares, primitives, table_bytes
+from passes._placement.gc_pause import gc_paused
 from targets.coster import OpCoster
 from targets.loader import load_target
 from targets.rollup import rollup
@@ -65,10 +66,32 @@ class MappedReport:
     gap: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        data = asdict(self)
+        with gc_paused():
+            data = {f.name: _copied(getattr(self, f.name)) for f in fields(self)}
         data["units"] = {"energy": "J", "area": "mm2", "latency_seconds": "s",
                          "table_bytes": "B"}
         return data
+
+
+_ATOMIC = (int, float, str, bool, type(None))
+
+
+def _copied(x):
+    """What `dataclasses.asdict` makes of a field, the report's plain data (dicts and lists of
+    numbers and strings) copied without its generic walk; anything else goes through it."""
+    t = type(x)
+    if t in _ATOMIC:
+        return x
+    if t is dict:
+        return {_copied(k): _copied(v) for k, v in x.items()}
+    if t is list:
+        return [_copied(v) for v in x]
+    return asdict(_Holder(x))["value"]
+
+
+@dataclass
+class _Holder:
+    value: object
 
 
 def _key(i: int, op: Op) -> str:
@@ -86,7 +109,8 @@ def _energy(module: Module, coster: OpCoster
         prims = primitives(op, coster.target, shares.get(id(op), 1.0))
         if isinstance(op, pim.MVM):
             r = int(REPLICAS.of(op, 1))
-            prims = tuple(dataclasses.replace(p, replicas=r) for p in prims)
+            prims = tuple(p if p.replicas == r else dataclasses.replace(p, replicas=r)
+                          for p in prims)  # a copy re-validates every field
         parts = coster.energy(prims)
         by_op[_key(i, op)] = dict(parts)
         for k, j in parts.items():
@@ -125,6 +149,11 @@ def _tables(module: Module, target) -> tuple[int, str]:
 
 def report_of(module: Module) -> MappedReport:
     """The report of a placed and scheduled module (see the module docstring)."""
+    with gc_paused():  # pricing builds many small objects; a collection would walk the module
+        return _report_of(module)
+
+
+def _report_of(module: Module) -> MappedReport:
     if not LATENCY.has(module) or not TARGET.has(module):
         raise PimcError(f"simulate needs a scheduled module ({TARGET.name}, {LATENCY.name}); "
                         "run partition, tile, place and schedule first")

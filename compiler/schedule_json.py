@@ -23,6 +23,7 @@ from ir.dialects.pim_attrs import (
     UNIT,
 )
 from passes._costing.op_primitives import table_bytes
+from passes._placement.gc_pause import gc_paused
 
 __all__ = ["schedule_dict", "target_summary"]
 
@@ -60,13 +61,17 @@ class _Ids:
 
     def __init__(self, graph: Graph) -> None:
         self.id = {id(op): i for i, op in enumerate(graph.ops)}
+        self._behind: dict[int, list[Op]] = {}  # id of a view's or transfer's value -> producers
 
     def producers(self, v: Value) -> list[Op]:
         op = v.owner
         if op is None:
             return []
         if isinstance(op, pim.Transfer) or UNIT.of(op, None) not in _UNITS:
-            return [p for x in op.operands for p in self.producers(x)]
+            got = self._behind.get(id(v))
+            if got is None:  # views fan out, so each is followed back once
+                got = self._behind[id(v)] = [p for x in op.operands for p in self.producers(x)]
+            return got
         return [op]
 
     def transfers_into(self, op: Op) -> list[tuple[Op, Op]]:
@@ -139,23 +144,35 @@ def _units(ops: list[dict], transfers: list[dict]) -> dict[str, list[dict]]:
     return dict(sorted(units.items()))
 
 
+def _links(t: Op) -> list[dict]:
+    return [{"link": k, "bytes": int(b), "cycles": int(c)}
+            for k, b, c in zip(LINKS.of(t, ()), LINK_BYTES.of(t, ()), LINK_CYCLES.of(t, ()))]
+
+
 def _transfers(graph: Graph, ids: _Ids, scheduled: set[int]) -> list[dict]:
     out = []
+    links: dict[int, list[dict]] = {}  # a transfer feeding several ops: its links built once
     for op in graph.ops:
         if id(op) not in scheduled:
             continue
         for t, p in ids.transfers_into(op):
+            known = links.get(id(t))
+            if known is None:
+                known = links[id(t)] = _links(t)
             out.append({"id": ids.id[id(t)], "src": ids.id[id(p)], "dst": ids.id[id(op)],
                         "bytes": t.attrs["bytes"], "hops": t.attrs["hops"],
                         "start": int(START.of(t, 0)), "end": int(END.of(t, 0)),
-                        "links": [{"link": k, "bytes": int(b), "cycles": int(c)}
-                                  for k, b, c in zip(LINKS.of(t, ()), LINK_BYTES.of(t, ()),
-                                                     LINK_CYCLES.of(t, ()))]})
+                        "links": [dict(x) for x in known]})  # each entry its own copy
     return out
 
 
 def schedule_dict(module: Module, target: Any, objective: str) -> dict:
     """The schedule of `module` (placed and scheduled for `target`) as a JSON-ready dict."""
+    with gc_paused():  # a tree of small dicts with no cycles; a collection would walk the module
+        return _schedule_dict(module, target, objective)
+
+
+def _schedule_dict(module: Module, target: Any, objective: str) -> dict:
     graph = module.main
     ids = _Ids(graph)
     placed = [op for op in graph.ops if UNIT.of(op, None) in _UNITS

@@ -46,13 +46,28 @@ class Attr:
             raise ValueError(f"unknown attribute kind {self.kind!r}")
 
     def normalize(self, op_name: str, key: str, value: Any) -> Any:
-        out = _coerce(self.kind, value)
+        out = value if _kept(self.kind, value) else _coerce(self.kind, value)
         if out is None:
             raise PimcError(f"attribute '{key}' of {op_name} must be {self.kind}, got {value!r}")
         if self.choices is not None and out not in self.choices:
             accepted = ", ".join(repr(c) for c in self.choices)
             raise PimcError(f"attribute '{key}' of {op_name} is {out!r}; accepted: {accepted}")
         return out
+
+
+# Exact types a kind keeps as they are (`_coerce` would return an equal value of the same type).
+_KEEP = {"int": (int,), "float": (float,), "bool": (bool,), "str": (str,)}
+_KEEP_ITEMS = {"ints": int, "floats": float, "strs": str}  # the same for a tuple's items
+_PLAIN = (int, float, bool, str)  # exact types `_extra_attr` keeps as they are
+
+
+def _kept(kind: str, v: Any) -> bool:
+    """Whether `v` is already what `_coerce(kind, v)` would make of it: the common case of a
+    value written by the IR itself, which is then not converted again."""
+    if type(v) in _KEEP.get(kind, ()):
+        return True
+    item = _KEEP_ITEMS.get(kind)
+    return item is not None and type(v) is tuple and all(type(x) is item for x in v)
 
 
 def _is_int(v: Any) -> bool:
@@ -86,6 +101,10 @@ def _coerce(kind: str, v: Any) -> Any:
 
 def _extra_attr(op_name: str, key: str, value: Any) -> Any:
     """A dialect-prefixed attribute any op may carry (`pim.unit`, `pim.start`, ...)."""
+    if type(value) in _PLAIN:
+        return value
+    if type(value) is tuple and all(type(v) in _PLAIN for v in value):
+        return value
     if isinstance(value, np.ndarray) or _is_int(value) or isinstance(value, (bool, str)):
         return int(value) if _is_int(value) else value
     if isinstance(value, (float, np.floating)):
@@ -93,6 +112,11 @@ def _extra_attr(op_name: str, key: str, value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(_extra_attr(op_name, key, v) for v in value)
     raise PimcError(f"attribute '{key}' of {op_name} has an unsupported value {value!r}")
+
+
+# Op class -> (its operands_spec, the operand range derived from it), kept per class because
+# every op construction checks its operand count.
+_RANGES: dict[type, tuple[tuple[str, ...], tuple[int, int | None]]] = {}
 
 
 class Value:
@@ -136,25 +160,36 @@ class Op:
 
     # -- construction checks ------------------------------------------------------------
     def _normalize_attrs(self, attrs: Mapping[str, Any]) -> dict[str, Any]:
-        unknown = sorted(k for k in set(attrs) - set(self.attrs_spec) if "." not in k)
+        declared = self.attrs_spec
+        extra = sorted(k for k in attrs if k not in declared)
+        unknown = [k for k in extra if "." not in k]
         if unknown:
-            accepted = ", ".join(self.attrs_spec) or "none"
+            accepted = ", ".join(declared) or "none"
             raise PimcError(f"{self.name} has no attribute '{unknown[0]}'; accepted: {accepted}")
         out = {}
-        for key, spec in self.attrs_spec.items():
-            if key in attrs and attrs[key] is not None:
-                out[key] = spec.normalize(self.name, key, attrs[key])
+        for key, spec in declared.items():
+            value = attrs.get(key)
+            if value is not None:
+                out[key] = spec.normalize(self.name, key, value)
             elif spec.default is REQUIRED:
                 raise PimcError(f"{self.name} needs attribute '{key}' ({spec.kind})")
             elif spec.default is not None:
                 out[key] = spec.default
-        for key in sorted(k for k in attrs if "." in k and k not in self.attrs_spec):
+        for key in extra:
             out[key] = _extra_attr(self.name, key, attrs[key])
         return out
 
     @classmethod
     def operand_range(cls) -> tuple[int, int | None]:
         """Least and most operand counts (None: unbounded)."""
+        known = _RANGES.get(cls)
+        if known is not None and known[0] is cls.operands_spec:
+            return known[1]
+        _RANGES[cls] = (cls.operands_spec, cls._operand_range())
+        return _RANGES[cls][1]
+
+    @classmethod
+    def _operand_range(cls) -> tuple[int, int | None]:
         fixed = [s for s in cls.operands_spec if s[-1] not in "?*"]
         if any(s.endswith("*") for s in cls.operands_spec):
             return len(fixed), None

@@ -104,14 +104,14 @@ class Schedule(Pass):
             for info in prob.ops:
                 layout.locs(info)  # every op placed, or a one-line error naming the first
             tl: Timeline = schedule(prob, layout, pipelined)
-        for info in prob.ops:
-            START.set(info.op, tl.start[info.index])
-            END.set(info.op, tl.end[info.index])
-            IO_END.drop(info.op)
-            io = info.io_part(tl.end[info.index] - tl.start[info.index])
-            if io:
-                IO_END.set(info.op, tl.start[info.index] + io)
-        _insert(graph, tl.moves, list(graph.ops))
+            for info in prob.ops:
+                START.set(info.op, tl.start[info.index])
+                END.set(info.op, tl.end[info.index])
+                IO_END.drop(info.op)
+                io = info.io_part(tl.end[info.index] - tl.start[info.index])
+                if io:
+                    IO_END.set(info.op, tl.start[info.index] + io)
+            _insert(graph, tl.moves, list(graph.ops))
         LATENCY.set(module, int(tl.latency))
         INTERVAL.set(module, int(tl.interval))
         PIPELINED.set(module, bool(tl.pipelined))

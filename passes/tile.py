@@ -33,6 +33,7 @@ from passes._lowering.geometry import geometry, tile_count
 from passes._lowering.kinds import kind_of, matrices, op_names
 from passes._lowering.mvm import Crossbar
 from passes._lowering.rules import LOWER, Builder
+from passes._placement.gc_pause import gc_paused
 from passes.base import Pass
 from passes.rewrite import dce
 
@@ -103,6 +104,10 @@ class Tile(Pass):
             raise PimcError(f"tile needs the module attribute {TARGET.name} (run "
                             "partition{target=NAME} first)", "tile")
         target = load_target(TARGET.of(module))
+        with gc_paused():  # thousands of tiles; a collection would walk the module each time
+            return self._tile(module, target)
+
+    def _tile(self, module: Module, target) -> bool:
         graph = module.main
         names = op_names(graph)
         xbar = _crossbar_ops(graph, names)
