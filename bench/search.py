@@ -2,21 +2,30 @@
 supernet's ranking quality.
 
     bash ../shared/data/fetch-movielens-100k.sh /tmp/ml100k   # once; never commit the data
-    python bench/search.py [/tmp/ml100k] [--budget 32] [--seeds 0,1,2] [--workers 2]
+    python bench/search.py [/tmp/ml100k] [--budget 128] [--seeds 0,1,2] [--workers 2] \
+        [--work DIR] [--zoo-steps 0] [--tau-subnets 0]
 
-Prints, for the `tiny` space on isaac with objectives (validation logloss, simulated
-latency): candidates evaluated per second and the wall time of a 2,048-candidate search
-extrapolated from it; the hypervolume of evolution, NSGA-II and random at equal budget,
-mean over the seeds (reference point: 1.1 x the worst value of each objective over all
-runs, after normalising each objective by its range); whether the front dominates each zoo
-model; and Kendall's tau between inherited-weight and trained-from-scratch validation
-logloss over `--tau-subnets` sampled subnets.
+Prints, for the `--space` space (default `tiny`) on isaac with objectives (validation
+logloss, simulated latency): candidates evaluated per second (uncached evaluations only) and
+the wall time of a 2,048-candidate search extrapolated from it; the hypervolume of
+evolution, NSGA-II and random at equal budget, per seed and mean over the seeds (reference
+point: 1.1 x the worst value of each objective over all runs, after normalising each
+objective by its range over all runs); whether the front dominates each zoo model; and
+Kendall's tau between inherited-weight and trained-from-scratch validation logloss over
+`--tau-subnets` sampled subnets (`--zoo-steps 0` and `--tau-subnets 0` skip those parts).
+
+An evaluation is a function of (architecture, hardware, target, compile options, supernet,
+data), so every run shares one cache (`--work DIR`/cache): a candidate two strategies or
+seeds both draw is evaluated once, and a rerun with the same `--work` folder (which also
+keeps the trained supernet) evaluates only candidates no earlier run drew. Study folders
+(`--work DIR`/runs) are made afresh every time.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -26,7 +35,7 @@ from pathlib import Path
 # would hide the `search` package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
-from search._final import train_quick, zoo_points  # noqa: E402
+from search._final import check_supernet, train_quick, zoo_points  # noqa: E402
 from search.evaluate import EvalOptions, Setup, digest_file  # noqa: E402
 from search.outputs import front_members  # noqa: E402
 from search.parallel import make_executor  # noqa: E402
@@ -35,6 +44,7 @@ from search.strategies import Strategy  # noqa: E402
 from search.study import SearchConfig, run_study  # noqa: E402
 
 OBJ = ("logloss", "latency")
+STRATEGY_NAMES = ("evolution", "nsga2", "random")
 
 
 def hypervolume(points: list[tuple[float, float]], ref: tuple[float, float]) -> float:
@@ -62,33 +72,38 @@ def _points(study) -> list[tuple[float, float]]:
 
 
 def strategies(setup: Setup, args, work: Path) -> dict:
-    runs, rate = {}, []
-    for name in ("evolution", "nsga2", "random"):
+    """Every (strategy, seed) study at the budget, all on the cache in `work`/cache."""
+    runs, evaluated, busy = {}, 0, 0.0
+    shutil.rmtree(work / "runs", ignore_errors=True)
+    for name in args.strategies:
         for seed in args.seeds:
-            cfg = SearchConfig("tiny", "isaac", OBJ, Strategy(name, seed, args.population, 3),
-                               args.budget, args.workers, setup)
-            out = work / f"{name}-{seed}"
-            out.mkdir()
+            strategy = Strategy(name, seed, args.population, args.sample_size)
+            cfg = SearchConfig(args.space, "isaac", OBJ, strategy, args.budget, args.workers,
+                               setup)
+            out = work / "runs" / f"{name}-{seed}"
+            out.mkdir(parents=True)
             executor = make_executor(args.workers)
             t0 = time.perf_counter()
-            study = run_study(cfg, out, executor, say=lambda s: None)
+            study = run_study(cfg, out, executor, say=lambda s: None, cache=work / "cache")
             wall = time.perf_counter() - t0
             executor.close()
-            evaluated = len((out / "evaluations.log").read_text().splitlines())
-            rate.append(evaluated / wall)
+            log = out / "evaluations.log"
+            fresh = len(log.read_text().splitlines()) if log.is_file() else 0
+            if fresh:
+                evaluated, busy = evaluated + fresh, busy + wall
             runs[(name, seed)] = study
-            print(f"{name} seed {seed}: {args.budget} trials, {evaluated} evaluated, "
-                  f"{wall:.0f} s", flush=True)
-    return {"runs": runs, "rate": sum(rate) / len(rate)}
+            print(f"{name} seed {seed}: {args.budget} trials, {fresh} evaluated (the rest "
+                  f"cached), {wall:.0f} s", flush=True)
+    return {"runs": runs, "evaluated": evaluated, "rate": evaluated / busy if busy else None}
 
 
-def hv_table(runs: dict, seeds: list[int]) -> None:
+def hv_table(runs: dict, names: list[str], seeds: list[int]) -> None:
     pts = [p for s in runs.values() for p in _points(s)]
     lo = [min(p[k] for p in pts) for k in (0, 1)]
     hi = [max(p[k] for p in pts) for k in (0, 1)]
     norm = lambda p: tuple((p[k] - lo[k]) / ((hi[k] - lo[k]) or 1) for k in (0, 1))  # noqa
     print("\n| strategy | hypervolume per seed | mean |\n|---|---|---|")
-    for name in ("evolution", "nsga2", "random"):
+    for name in names:
         hv = [hypervolume([norm(p) for p in _points(runs[(name, s)])], (1.1, 1.1))
               for s in seeds]
         print(f"| {name} | {', '.join(f'{v:.4f}' for v in hv)} | {sum(hv) / len(hv):.4f} |")
@@ -135,31 +150,49 @@ def tau(setup: Setup, count: int, steps: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("data", nargs="?", default="/tmp/ml100k")
-    ap.add_argument("--budget", type=int, default=32)
-    ap.add_argument("--population", type=int, default=8)
+    ap.add_argument("--space", default="tiny")
+    ap.add_argument("--budget", type=int, default=128)
+    ap.add_argument("--population", type=int, default=16)
+    ap.add_argument("--sample-size", type=int, default=2)
     ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--strategies", default=",".join(STRATEGY_NAMES))
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--work", type=Path, default=None,
+                    help="folder kept between runs: supernet.pt and the shared cache/")
     ap.add_argument("--supernet-steps", type=int, default=1500)
     ap.add_argument("--zoo-steps", type=int, default=1500)
     ap.add_argument("--tau-subnets", type=int, default=16)
     ap.add_argument("--tau-steps", type=int, default=1500)
     args = ap.parse_args()
     args.seeds = [int(s) for s in args.seeds.split(",")]
-    work = Path(tempfile.mkdtemp(prefix="pimc-bench-search-"))
+    args.strategies = args.strategies.split(",")
+    work = args.work or Path(tempfile.mkdtemp(prefix="pimc-bench-search-"))
+    work.mkdir(parents=True, exist_ok=True)
     spec = f"movielens:{args.data}"
-    t0 = time.perf_counter()
-    train_quick("tiny", spec, args.supernet_steps, work / "supernet.pt")
-    print(f"supernet: {args.supernet_steps} steps in {time.perf_counter() - t0:.0f} s")
     ckpt = work / "supernet.pt"
+    if ckpt.is_file():
+        check_supernet(ckpt, args.space, spec, 50_000, 10_000, 0)  # the Setup's defaults
+        print(f"supernet: {ckpt} (kept from an earlier run)")
+    else:
+        t0 = time.perf_counter()
+        train_quick(args.space, spec, args.supernet_steps, ckpt)
+        print(f"supernet: {args.supernet_steps} steps in {time.perf_counter() - t0:.0f} s")
     setup = Setup(str(ckpt), digest_file(ckpt), spec, options=EvalOptions(batch=64))
     result = strategies(setup, args, work)
-    print(f"\ncandidates evaluated per second ({args.workers} workers): {result['rate']:.3f}; "
-          f"a 2,048-candidate search: about {2048 / result['rate'] / 60:.0f} min "
-          "(extrapolated)")
-    hv_table(result["runs"], args.seeds)
-    zoo_table(setup, result["runs"], work, args.zoo_steps)
-    print(f"\nKendall tau, inherited vs from scratch ({args.tau_subnets} subnets, "
-          f"{args.tau_steps} steps each): {tau(setup, args.tau_subnets, args.tau_steps):.3f}")
+    if result["rate"]:
+        print(f"\ncandidates evaluated per second ({args.workers} workers, "
+              f"{result['evaluated']} uncached evaluations): {result['rate']:.3f}; "
+              f"a 2,048-candidate search: about {2048 / result['rate'] / 60:.0f} min "
+              "(extrapolated)")
+    else:
+        print("\nevery candidate came from the cache: no evaluation rate to report")
+    hv_table(result["runs"], args.strategies, args.seeds)
+    if args.zoo_steps:
+        zoo_table(setup, result["runs"], work, args.zoo_steps)
+    if args.tau_subnets:
+        print(f"\nKendall tau, inherited vs from scratch ({args.tau_subnets} subnets, "
+              f"{args.tau_steps} steps each): "
+              f"{tau(setup, args.tau_subnets, args.tau_steps):.3f}")
 
 
 if __name__ == "__main__":

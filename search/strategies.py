@@ -2,36 +2,51 @@
 
 - `random`: the control; each candidate drawn from the space (`SearchSpace.sample`: per
   choice uniform; inputs by count, then which) and the hardware space.
-- `evolution`: regularized evolution (Real et al., AAAI 2019; NASRec's search): the
-  population is the last `population` finished trials; a child is a tournament winner of
-  `sample_size` of them, crossed (with probability `crossover`) with a second winner and
-  mutated (one choice redrawn, of the architecture or of the hardware). With several
-  objectives the tournament ranks by Pareto front, then crowding distance (Deb et al.).
-- `nsga2`: Optuna's NSGAIISampler over the categorical encoding (`search.encoding`).
+- `evolution`: steady-state elitist evolution. The population is the `population` best
+  finished trials by Pareto rank, then crowding distance (NSGA-II's survival, Deb et al.
+  2002, applied one child at a time as in steady-state NSGA-II, Durillo et al. 2009); a
+  child is the winner of a crowded tournament of `sample_size` of them, crossed (with
+  probability `crossover`) with a second winner and mutated: one choice changed, to a
+  neighbouring value for an ordered one (a width, a weight or activation precision). A child
+  whose scored and compiled model equals one already drawn (`effective`: the same live
+  operators, the FM term and the hardware; a change to dead code changes nothing) is drawn
+  again, so no trial of the budget re-measures a known design.
+- `nsga2`: Optuna's NSGAIISampler over the categorical encoding (`search.encoding`); on
+  categorical parameters its crossover is uniform whatever numeric crossover is chosen. A
+  child that repeats a drawn model is bred again, as in evolution.
 
-Every draw is a function of (seed, trial number, the finished trials the study shows), and
-the study tells trials in number order (`search.study`), so a run is reproducible across
-worker counts' timing, a kill and a resume.
+Evolution and NSGA-II both start with the space's two corner designs (`corners`: every
+ordered choice at its smallest and the shallowest wiring, then at its largest and the
+deepest), as multi-objective NAS seeds its first population with the simplest networks
+(LEMONADE, Elsken et al. 2019): the cheap end of the front is where a uniform draw rarely
+lands. The rest of the first population is random.
+
+Every draw is a function of (seed, trial number, the trials the study shows), and the study
+tells trials in number order (`search.study`), so a run is reproducible across worker
+counts' timing, a kill and a resume.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import optuna
 from optuna.distributions import BaseDistribution
 from optuna.samplers import BaseSampler
 from optuna.trial import FrozenTrial, TrialState
 
+from frontend.space import FLOAT, Arch, Block, SearchSpace
 from ir.errors import PimcError
 from search.encoding import Candidate, Encoding
 from search.pareto import crowding_distance, nondominated_sort
 
-__all__ = ["STRATEGIES", "Strategy", "sampler_for"]
+__all__ = ["STRATEGIES", "Strategy", "corners", "effective", "mutate", "sampler_for"]
 
 STRATEGIES = ("evolution", "nsga2", "random")
+_TRIES = 32  # redraws of a child that repeats a drawn design, before it is taken anyway
 
 
 def _seed(seed: int, n: int) -> int:
@@ -54,6 +69,42 @@ class _Fixed(BaseSampler):
         return self.params[name]
 
 
+class CornerNSGAII(optuna.samplers.NSGAIISampler):
+    """NSGA-II whose trial takes `params` (a corner design) when given, as a member of the
+    generation Optuna assigns it (the first), so that it can be a parent; a child whose model
+    is in `seen` (`effective` of the trials drawn before) is bred again."""
+
+    def __init__(self, enc: Encoding, seen: set[str], params: dict | None = None,
+                 **kw) -> None:
+        super().__init__(**kw)
+        self.enc, self.seen, self.params = enc, seen, params
+        self.fill = random.Random(kw.get("seed"))
+
+    def before_trial(self, study, trial) -> None:
+        super().before_trial(study, trial)
+        if self.params is not None:
+            self.get_trial_generation(study, trial)
+
+    def sample_relative(self, study, trial, search_space) -> dict:
+        if self.params is not None:
+            return {}
+        for _ in range(_TRIES):
+            params = super().sample_relative(study, trial, search_space)
+            if not params:  # the first generation: drawn at random, one parameter at a time
+                return params
+            # the parameters NSGA-II leaves out are the ones it mutates: redrawn uniformly
+            full = {name: params[name] if name in params else self.fill.choice(values)
+                    for name, values in self.enc.choices().items()}
+            if effective(self.enc.decode(full)) not in self.seen:
+                break
+        return {name: full[name] for name in search_space}
+
+    def sample_independent(self, study, trial, name: str, distribution):
+        if self.params is not None:
+            return self.params[name]
+        return super().sample_independent(study, trial, name, distribution)
+
+
 @dataclass(frozen=True)
 class Strategy:
     name: str
@@ -70,59 +121,157 @@ class Strategy:
                             "accepted: population >= 2 and 1 <= sample size <= population")
 
 
-def _tournament(rng: random.Random, pool: list[tuple[Candidate, list[float]]],
-                size: int) -> Candidate:
-    sample = rng.sample(pool, size)
-    points = [v for _, v in sample]
-    rank = {i: r for r, front in enumerate(nondominated_sort(points)) for i in front}
-    crowd = {}
-    for front in nondominated_sort(points):
-        crowd.update(crowding_distance(points, front))
-    best = min(range(len(sample)), key=lambda i: (rank[i], -crowd[i], i))
-    return sample[best][0]
+def _fan_in(space: SearchSpace, block: int) -> int:
+    return block if space.max_inputs is None else min(space.max_inputs, block)
 
 
-def _evolve(strategy: Strategy, enc: Encoding, rng: random.Random,
-            pool: list[tuple[Candidate, list[float]]]) -> Candidate:
-    parent = _tournament(rng, pool, strategy.sample_size)
-    arch, hw = parent.arch, parent.hw
-    if rng.random() < strategy.crossover:
-        other = _tournament(rng, pool, strategy.sample_size)
-        arch = enc.space.crossover(arch, other.arch, rng)
-        hw = enc.hw_space.crossover(hw, other.hw, rng)
-    for _ in range(8):  # a redraw may pick the value it replaces; a child should differ
-        child = _mutate(enc, rng, Candidate(arch, hw))
-        if child != parent:
+def _bits(space: SearchSpace) -> list[int]:
+    return sorted(space.bits or (FLOAT,))
+
+
+def corners(space: SearchSpace, rng: random.Random) -> list[Arch]:
+    """The smallest and the largest design over the ordered choices: every width, weight and
+    activation precision at its lowest (highest), merge and the FM term off (on), and every
+    block reading only the input, the shallowest network: only the last block is live (the
+    latest `max_inputs` outputs, the deepest: every block is live). Operators have no order:
+    they are drawn."""
+    out = []
+    for big in (False, True):
+        pick = max if big else min
+        blocks = []
+        for i in range(1, space.num_blocks + 1):
+            inputs = tuple(range(i - _fan_in(space, i), i)) if big else (0,)
+            bits = (pick(_bits(space)),) * 2
+            blocks.append(Block(rng.choice(space.dense_ops), rng.choice(space.sparse_ops),
+                                pick(space.dense_widths), pick(space.sparse_widths),
+                                inputs, inputs, big, bits, bits))
+        out.append(Arch(tuple(blocks), big))
+    return out
+
+
+def effective(cand: Candidate) -> str:
+    """What the candidate's score and compiled cost depend on: per live operator its fields
+    (a dense `dot` also reads tokens; a sparse operator with `merge` also reads dense
+    inputs), the FM term and the hardware. Candidates equal here are the same model."""
+    arch, live, parts = cand.arch, cand.arch.live_operators(), []
+    for i, b in enumerate(arch.blocks):
+        if (i, "dense") in live:
+            parts.append([i, "dense", b.dense_op, b.dense_width, b.dense_in, b.dense_bits,
+                          b.sparse_in if b.dense_op == "dot" else None])
+        if (i, "sparse") in live:
+            parts.append([i, "sparse", b.sparse_op, b.sparse_width, b.sparse_in,
+                          b.sparse_bits, b.merge, b.dense_in if b.merge else None])
+    return json.dumps([arch.fm, parts, cand.hw], sort_keys=True)
+
+
+def _step(values: list, current, rng: random.Random):
+    """A neighbour of `current` in the ordered `values` (the only one at either end)."""
+    k = values.index(current)
+    near = [j for j in (k - 1, k + 1) if 0 <= j < len(values)]
+    return values[rng.choice(near)] if near else current
+
+
+def _changed(space: SearchSpace, block: int, key: str, value, rng: random.Random):
+    """Block `block`'s (1-based) choice `key` changed: a neighbouring width or precision
+    (weight or activation bits), the merge flipped, another operator, other inputs."""
+    if key in ("dense_width", "sparse_width"):
+        return _step(list(getattr(space, key + "s")), value, rng)
+    if key in ("dense_bits", "sparse_bits"):
+        side = rng.randrange(2)
+        bits = list(value)
+        bits[side] = _step(_bits(space), value[side], rng)
+        return tuple(bits)
+    if key == "merge":
+        return not value
+    if key in ("dense_op", "sparse_op"):
+        others = [v for v in getattr(space, key + "s") if v != value]
+        return rng.choice(others) if others else value
+    count = rng.randint(1, _fan_in(space, block))  # inputs: drawn as the space draws them
+    return tuple(sorted(rng.sample(range(block), count)))
+
+
+def mutate(enc: Encoding, rng: random.Random, cand: Candidate) -> Candidate:
+    """One choice changed: of the hardware with the share of its fields among all choices,
+    else the FM term or one field of one block (`_changed`)."""
+    if enc.hw_space.fields and rng.random() < len(enc.hw_space.fields) / len(enc.choices()):
+        return Candidate(cand.arch, enc.hw_space.mutate(cand.hw, rng))
+    arch = cand.arch
+    i = rng.randrange(len(arch.blocks) + 1)
+    if i == len(arch.blocks):
+        return Candidate(replace(arch, fm=not arch.fm), cand.hw)
+    key = rng.choice([f.name for f in fields(Block)])
+    block = replace(arch.blocks[i],
+                    **{key: _changed(enc.space, i + 1, key, getattr(arch.blocks[i], key), rng)})
+    return Candidate(replace(arch, blocks=arch.blocks[:i] + (block,) + arch.blocks[i + 1:]),
+                     cand.hw)
+
+
+Ranked = list[tuple[Candidate, tuple[int, float]]]  # candidate, (Pareto rank, -crowding)
+
+
+def _rank(points: list[list[float]]) -> list[tuple[int, float]]:
+    order = [(0, 0.0)] * len(points)
+    for r, front in enumerate(nondominated_sort(points)):
+        for i, d in crowding_distance(points, front).items():
+            order[i] = (r, -d)
+    return order
+
+
+def _population(done: list[tuple[Candidate, list[float]]], size: int) -> Ranked:
+    """The `size` best by Pareto rank, then crowding distance, then trial order; each with
+    its rank and crowding within the population."""
+    keys = _rank([v for _, v in done])
+    best = sorted(range(len(done)), key=lambda i: (keys[i], i))[:size]
+    kept = [done[i] for i in sorted(best)]
+    return list(zip((c for c, _ in kept), _rank([v for _, v in kept])))
+
+
+def _tournament(rng: random.Random, pop: Ranked, size: int) -> Candidate:
+    sample = rng.sample(range(len(pop)), size)
+    return pop[min(sample, key=lambda i: (pop[i][1], i))][0]
+
+
+def _evolve(strategy: Strategy, enc: Encoding, rng: random.Random, pop: Ranked,
+            seen: set[str]) -> Candidate:
+    parent = _tournament(rng, pop, strategy.sample_size)
+    for _ in range(_TRIES):
+        cand = parent
+        if rng.random() < strategy.crossover:
+            other = _tournament(rng, pop, strategy.sample_size)
+            cand = Candidate(enc.space.crossover(parent.arch, other.arch, rng),
+                             enc.hw_space.crossover(parent.hw, other.hw, rng))
+        child = mutate(enc, rng, cand)
+        if effective(child) not in seen:
             break
     return child
 
 
-def _mutate(enc: Encoding, rng: random.Random, cand: Candidate) -> Candidate:
-    """One choice redrawn: of the hardware with the share of its fields among all choices."""
-    if enc.hw_space.fields and rng.random() < len(enc.hw_space.fields) / len(enc.choices()):
-        return Candidate(cand.arch, enc.hw_space.mutate(cand.hw, rng))
-    return Candidate(enc.space.mutate(cand.arch, rng), cand.hw)
-
-
-def _pool(trials: list[FrozenTrial], study: optuna.Study,
-          population: int) -> list[tuple[Candidate, list[float]]]:
+def _finished(trials: list[FrozenTrial],
+              study: optuna.Study) -> list[tuple[Candidate, list[float]]]:
     signs = [1 if d == optuna.study.StudyDirection.MINIMIZE else -1 for d in study.directions]
     done = sorted((t for t in trials if t.state == TrialState.COMPLETE), key=lambda t: t.number)
     return [(Candidate.from_json(t.user_attrs["candidate"]),
-             [s * v for s, v in zip(signs, t.values)]) for t in done[-population:]]
+             [s * v for s, v in zip(signs, t.values)]) for t in done]
 
 
 def sampler_for(strategy: Strategy, enc: Encoding, study: optuna.Study, n: int) -> BaseSampler:
     """The sampler that draws trial number `n` of `study`."""
     rng = random.Random(_seed(strategy.seed, n))
+    corner = None
+    if strategy.name != "random" and n < 2:
+        arch = corners(enc.space, random.Random(_seed(strategy.seed, -1)))[n]
+        corner = enc.encode(Candidate(arch, enc.hw_space.sample(rng)))
+    trials = study.get_trials(deepcopy=False)
+    seen = {effective(Candidate.from_json(t.user_attrs["candidate"])) for t in trials
+            if t.number < n and "candidate" in t.user_attrs} if strategy.name != "random" else set()
     if strategy.name == "nsga2":
-        return optuna.samplers.NSGAIISampler(population_size=strategy.population,
-                                             seed=_seed(strategy.seed, n))
-    pool = []
-    if strategy.name == "evolution":
-        pool = _pool(study.get_trials(deepcopy=False), study, strategy.population)
-    if len(pool) < strategy.population:
+        return CornerNSGAII(enc, seen, corner, population_size=strategy.population,
+                            seed=_seed(strategy.seed, n))
+    if corner is not None:
+        return _Fixed(corner)
+    done = _finished(trials, study) if strategy.name == "evolution" else []
+    if len(done) < strategy.population:
         cand = Candidate(enc.space.sample(rng), enc.hw_space.sample(rng))
     else:
-        cand = _evolve(strategy, enc, rng, pool)
+        cand = _evolve(strategy, enc, rng, _population(done, strategy.population), seen)
     return _Fixed(enc.encode(cand))
