@@ -145,6 +145,7 @@ def simulate(schedule: dict, module: Module, batches: int = DEFAULT_BATCHES) -> 
     with gc_paused():  # it would walk the module at every collection, and nothing here cycles
         model = build(schedule, module, RULES)
         result = _run(model, batches, int(schedule["interval"]) if model.pipelined else None)
+        binding = _binding(model)
     spans = [max(result.end[k]) - min(result.start[k]) for k in range(batches)]
     done = [max(result.end[k]) for k in range(batches)]
     steady = spans[batches // 2:] if model.pipelined else spans[:1]
@@ -159,7 +160,6 @@ def simulate(schedule: dict, module: Module, batches: int = DEFAULT_BATCHES) -> 
     if model.leakage:
         energy["leakage"] = model.leakage * sim_interval / model.clock
     per_s = model.clock / sim_interval * int(schedule.get("batch") or 1)
-    binding = _binding(model)
     if binding:
         binding["busy_fraction"] = round(binding["busy_cycles"] / sim_interval, 6)
     return Simulated(batches, model.pipelined, latency, sim_interval, per_s,

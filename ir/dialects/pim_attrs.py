@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from ir.core import Attr
@@ -42,8 +43,8 @@ class Fact:
     meaning: str
     choices: tuple | None = None
 
-    @property
-    def spec(self) -> Attr:
+    @cached_property
+    def spec(self) -> Attr:  # kept: every write of the fact normalises through it
         return Attr(self.kind, None, self.choices)
 
     @property

@@ -88,3 +88,16 @@ def test_the_report_dict_is_what_asdict_makes_and_its_own_copy():
     data["critical_path"].append("1:b")
     assert rep.energy_by_op["0:a"]["adc"] == 1.5 and rep.area["by_component"]["pe.adc"] == 0.5
     assert rep.critical_path == ["0:a"]
+
+
+def test_a_fact_written_twice_is_checked_each_time():
+    from ir.dialects.pim_attrs import START, UNIT
+
+    t = _transfer()
+    START.set(t, np.int64(7))
+    assert type(t.attrs["pim.start"]) is int
+    UNIT.set(t, "digital")
+    with pytest.raises(PimcError, match="'pim.unit' of pim.transfer is 'dram'; accepted"):
+        UNIT.set(t, "dram")
+    with pytest.raises(PimcError, match="'pim.start' of pim.transfer must be int"):
+        START.set(t, 1.5)
