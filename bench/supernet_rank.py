@@ -4,17 +4,20 @@ same subnets trained from scratch, and the ceiling set by training noise.
     python bench/supernet_rank.py [--data movielens:/tmp/ml100k] [--space tiny]
         [--subnets 16] [--supernet-steps 1500] [--scratch-steps 1500] [--seeds 0,1]
         [--schedule uniform|anneal] [--sampling single|sandwich] [--recalibrate BATCHES]
-        [--finetune STEPS] [--val-rows 0] [--cache FILE] [--checkpoint FILE]
+        [--finetune STEPS] [--finetune-what head|all] [--proxy-steps STEPS] [--val-rows 0]
+        [--cache FILE] [--checkpoint FILE]
 
 Draws `--subnets` architectures of the space (seeded), trains each from scratch once per
 seed in `--seeds` (`train_scratch`), trains one supernet (or loads `--checkpoint` when it
 exists, else saves it there) and scores every subnet with inherited weights, optionally
 after recalibrating its activation ranges (`recalibrate`) and fine-tuning its head
-(`finetune_head`). Prints Kendall's tau and Spearman's rho of inherited logloss against
-each scratch seed and against their mean, and the ceiling: the same statistics between two
-scratch seeds. When the ceiling is near 0 the subnets' true differences are below training
-noise, and no proxy can rank them on this setup. Scratch results are cached in `--cache`
-(keyed by everything they depend on), so comparing supernet variants costs only the supernet.
+(`finetune`) or every weight (`--finetune-what all`). Prints Kendall's tau and Spearman's
+rho of inherited logloss against each scratch seed and against their mean, and the ceiling:
+the same statistics between two scratch seeds; with `--proxy-steps`, also the ranking by a
+short scratch training of another seed, the cheap alternative to a supernet. When the
+ceiling is near 0 the subnets' true differences are below training noise, and no proxy can
+rank them on this setup. Scratch results are cached in `--cache` (keyed by everything they
+depend on), so comparing supernet variants costs only the supernet.
 """
 
 from __future__ import annotations
@@ -43,9 +46,9 @@ def spearman(a, b) -> float:
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
-def _key(args, arch, seed: int) -> str:
-    return "|".join(map(str, (args.data, args.space, arch.hash(), args.scratch_steps, seed,
-                              args.val_rows, args.data_seed)))
+def _key(args, arch, seed: int, steps: int) -> str:
+    return "|".join(map(str, (args.data, args.space, arch.hash(), steps, seed, args.val_rows,
+                              args.data_seed)))
 
 
 def _store(cache: Path, key: str, value: float) -> None:
@@ -57,24 +60,25 @@ def _store(cache: Path, key: str, value: float) -> None:
     tmp.replace(cache)
 
 
-def scratch_scores(args, archs, splits, val) -> dict[int, list[float]]:
+def scratch_scores(args, archs, splits, val, seeds: list[int],
+                   steps: int) -> dict[int, list[float]]:
     from frontend.space import get_space
     from frontend.supernet.train import evaluate, train_scratch
 
     cache = Path(args.cache)
     known = json.loads(cache.read_text()) if cache.is_file() else {}
     out = {}
-    for seed in args.seeds:
+    for seed in seeds:
         out[seed] = []
         for i, arch in enumerate(archs):
-            key = _key(args, arch, seed)
+            key = _key(args, arch, seed, steps)
             if key not in known:
                 t0 = time.perf_counter()
-                model = train_scratch(get_space(args.space), arch, splits.train,
-                                      args.scratch_steps, seed=seed)
+                model = train_scratch(get_space(args.space), arch, splits.train, steps,
+                                      seed=seed)
                 known[key] = evaluate(model, val)["logloss"]
                 _store(cache, key, known[key])
-                print(f"scratch seed {seed} subnet {i}: {known[key]:.4f} "
+                print(f"scratch {steps} steps seed {seed} subnet {i}: {known[key]:.4f} "
                       f"({time.perf_counter() - t0:.0f} s)", flush=True)
             out[seed].append(known[key])
     return out
@@ -100,19 +104,21 @@ def supernet(args, splits):
 
 
 def inherited_scores(args, net, archs, splits, val) -> list[float]:
-    from frontend.supernet.train import evaluate, finetune_head, recalibrate
+    from frontend.supernet.train import evaluate, finetune, recalibrate
 
     scores = []
     for arch in archs:
         sub = (recalibrate(net, arch, splits.train, batches=args.recalibrate)
                if args.recalibrate else net.subnet(arch))
         if args.finetune:
-            sub = finetune_head(sub, splits.train, steps=args.finetune)
+            sub = finetune(sub, splits.train, args.finetune, lr=args.finetune_lr,
+                           weights=args.finetune_what)
         scores.append(evaluate(sub, val)["logloss"])
     return scores
 
 
-def report(inherited: list[float], scratch: dict[int, list[float]]) -> None:
+def report(inherited: list[float], scratch: dict[int, list[float]],
+           proxy: dict[str, list[float]]) -> None:
     seeds = list(scratch)
     mean = list(np.mean([scratch[s] for s in seeds], axis=0))
     print("\n| subnet | inherited | " + " | ".join(f"scratch seed {s}" for s in seeds) + " |")
@@ -127,6 +133,9 @@ def report(inherited: list[float], scratch: dict[int, list[float]]) -> None:
     for a, b in zip(seeds, seeds[1:]):
         print(f"| ceiling: scratch seed {a} vs seed {b} | "
               f"{kendall(scratch[a], scratch[b]):.3f} | {spearman(scratch[a], scratch[b]):.3f} |")
+    for name, scores in proxy.items():
+        print(f"| {name} vs scratch mean | {kendall(scores, mean):.3f} | "
+              f"{spearman(scores, mean):.3f} |")
     if len(seeds) > 1:
         noise = float(np.std(np.subtract(scratch[seeds[0]], scratch[seeds[1]])) / np.sqrt(2))
         print(f"\nspread of scratch logloss across subnets (std of the mean): "
@@ -146,9 +155,15 @@ def main() -> None:
     ap.add_argument("--recalibrate", type=int, default=0,
                     help="batches of 1024 training rows to recalibrate each subnet's "
                          "activation ranges on (0: the supernet's shared ranges)")
-    ap.add_argument("--finetune", type=int, default=0, help="head fine-tune steps per subnet")
+    ap.add_argument("--finetune", type=int, default=0, help="fine-tune steps per subnet")
+    ap.add_argument("--finetune-what", choices=("head", "all"), default="head",
+                    help="fine-tune the last layer (NASRec) or every weight")
+    ap.add_argument("--finetune-lr", type=float, default=1e-3)
     ap.add_argument("--scratch-steps", type=int, default=1500)
     ap.add_argument("--seeds", default="0,1", help="scratch training seeds (two for a ceiling)")
+    ap.add_argument("--proxy-steps", type=int, default=0,
+                    help="also rank by this many steps of scratch training (another seed): "
+                         "the ranking the supernet must beat to be worth its training")
     ap.add_argument("--val-rows", type=int, default=0, help="validation rows (0: all)")
     ap.add_argument("--data-seed", type=int, default=0)
     ap.add_argument("--cache", default="/tmp/pimc-supernet-rank-scratch.json")
@@ -166,10 +181,14 @@ def main() -> None:
     val = splits.val if not args.val_rows else splits.val.take(np.arange(args.val_rows))
     rng = random.Random(args.arch_seed)
     archs = [get_space(args.space).sample(rng) for _ in range(args.subnets)]
-    scratch = scratch_scores(args, archs, splits, val)
+    scratch = scratch_scores(args, archs, splits, val, args.seeds, args.scratch_steps)
+    proxy = {}
+    if args.proxy_steps:
+        seed = max(args.seeds) + 1  # its own initialisation and batch order
+        proxy = {f"no supernet: scratch {args.proxy_steps} steps (seed {seed})":
+                 scratch_scores(args, archs, splits, val, [seed], args.proxy_steps)[seed]}
     net = supernet(args, splits)
-    report(inherited_scores(args, net, archs, splits, val), scratch)
-
+    report(inherited_scores(args, net, archs, splits, val), scratch, proxy)
 
 if __name__ == "__main__":
     main()

@@ -9,9 +9,10 @@
   `load_checkpoint(path)` gives the trained supernet back. CLI: `pimc train-supernet`
   (`frontend.supernet.cli`).
 - `net.subnet(arch)` (a `Subnet`): a standalone module with inherited
-  weights; `evaluate`, `finetune_head`; `recalibrate(net, arch, data)`: the subnet with its
-  activation ranges measured through its own path; `train_scratch(space, arch, data,
-  steps)`: the subnet trained alone from fresh weights (its reference accuracy).
+  weights; `evaluate`, `finetune_head`, `finetune` (the head or every weight);
+  `recalibrate(net, arch, data)`: the subnet with its activation ranges measured through
+  its own path; `train_scratch(space, arch, data, steps)`: the subnet trained alone from
+  fresh weights (its reference accuracy).
 - `export(arch_or_model, path, supernet=..., exporter="legacy"|"dynamo")`: ONNX.
 
 Precision convention in the exported ONNX (read by `frontend.precision`, torch-free):
@@ -35,14 +36,14 @@ from __future__ import annotations
 import importlib
 
 __all__ = ["SuperNet", "Subnet", "TrainConfig", "train_supernet", "evaluate", "finetune_head",
-           "recalibrate", "train_scratch", "export", "load_checkpoint", "best_path"]
+           "finetune", "recalibrate", "train_scratch", "export", "load_checkpoint", "best_path"]
 
 
 # name -> the submodule that defines it; loaded on first use, so naming `frontend.supernet`
 # (the CLI registers its command that way) never imports torch.
 _HOMES = {"SuperNet": "model", "Subnet": "subnet", "export": "subnet", "TrainConfig": "train",
           "train_supernet": "train", "evaluate": "train", "finetune_head": "train",
-          "recalibrate": "train", "train_scratch": "train",
+          "recalibrate": "train", "train_scratch": "train", "finetune": "train",
           "load_checkpoint": "train", "best_path": "train"}
 
 

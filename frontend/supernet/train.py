@@ -19,11 +19,12 @@ from frontend.supernet.model import PathModel, SuperNet
 from frontend.supernet.subnet import Subnet
 from ir.errors import PimcError
 
-__all__ = ["TrainConfig", "SCHEDULES", "SAMPLINGS", "train_supernet", "evaluate", "predict",
-           "widest", "fit", "finetune_head", "recalibrate", "train_scratch", "best_path",
-           "ValidationWarning", "load_checkpoint"]
+__all__ = ["TrainConfig", "SCHEDULES", "SAMPLINGS", "FINETUNE_WEIGHTS", "train_supernet",
+           "evaluate", "predict", "widest", "fit", "finetune_head", "finetune", "recalibrate",
+           "train_scratch", "best_path", "ValidationWarning", "load_checkpoint"]
 
 SCHEDULES = ("uniform", "anneal")
+FINETUNE_WEIGHTS = ("head", "all")
 
 
 @dataclass(frozen=True)
@@ -214,6 +215,18 @@ def finetune_head(subnet: torch.nn.Module, data: CTRData, steps: int = 200,
                   lr: float = 1e-3, seed: int = 0) -> torch.nn.Module:
     """NASRec's short fine-tune of the last layer of a subnet with inherited weights."""
     return fit(subnet, data, steps, lr=lr, seed=seed, params=subnet.head.parameters())
+
+
+def finetune(subnet: torch.nn.Module, data: CTRData, steps: int = 200, lr: float = 1e-3,
+             seed: int = 0, weights: str = "head") -> torch.nn.Module:
+    """A short fine-tune of a subnet with inherited weights: its last layer ("head", as
+    `finetune_head`) or every weight ("all"); see docs/search.md, Supernet ranking."""
+    if weights not in FINETUNE_WEIGHTS:
+        raise PimcError(f"unknown fine-tune weights '{weights}'; accepted: "
+                        f"{', '.join(FINETUNE_WEIGHTS)}")
+    if weights == "head":
+        return finetune_head(subnet, data, steps, lr=lr, seed=seed)
+    return fit(subnet, data, steps, lr=lr, seed=seed)
 
 
 def recalibrate(net: SuperNet, arch: Arch, data: CTRData, batches: int = 8,

@@ -18,6 +18,7 @@ from frontend.supernet._sampling import largest, smallest, train_paths  # noqa: 
 from frontend.supernet.model import SuperNet  # noqa: E402
 from frontend.supernet.train import (  # noqa: E402
     TrainConfig,
+    finetune,
     fit,
     predict,
     recalibrate,
@@ -118,6 +119,21 @@ def test_recalibration_changes_activation_scales_and_only_those(trained, criteo)
                                                                 rel=1e-5)
     assert float(plain.dense_ops[0].ascale_x) != pytest.approx(np.mean(maxima) / qmax(8),
                                                                 rel=1e-3)
+
+
+@pytest.mark.parametrize("weights", ["head", "all"])
+def test_finetune_trains_the_head_or_every_weight(trained, criteo, weights):
+    arch = SPACE.sample(4)
+    before = dict(trained.subnet(arch).named_parameters())
+    tuned = finetune(trained.subnet(arch), criteo, steps=5, seed=0, weights=weights)
+    moved = {k for k, v in tuned.named_parameters() if not torch.equal(v, before[k])}
+    assert moved >= {"head.weight", "head.bias"}
+    assert (moved == {"head.weight", "head.bias"}) == (weights == "head"), moved
+
+
+def test_unknown_finetune_weights_are_refused(trained, criteo):
+    with pytest.raises(PimcError, match="unknown fine-tune weights 'every'; accepted: head, all"):
+        finetune(trained.subnet(SPACE.sample(4)), criteo, steps=1, weights="every")
 
 
 def test_scratch_training_calibrates_quantised_activations(criteo):
