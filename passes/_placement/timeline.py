@@ -14,7 +14,9 @@ streaming its tile, holds the chip's I/O (``io:0``) for that part.
 
 Pipelined (batch k starts at k x interval), the interval is the busiest resource's occupancy per
 batch, and an op goes at the earliest cycle from which its resources are free modulo the
-interval (a modulo reservation table), so consecutive batches never collide.
+interval (a modulo reservation table), so consecutive batches never collide. When an op fits
+nowhere, the period grows by 1/64 and the schedule is tried again; a retry resumes after the
+steps that no longer period can change (``resume.py``).
 """
 
 from __future__ import annotations
@@ -151,12 +153,12 @@ def _with_load(uses: list[_Held], load: list[_Held], d_load: int) -> list[_Held]
 
 
 # One op of the list schedule: its index, the index of the weight load scheduled with it (or
-# None), its longest use, what it holds on resources that something else uses too, the load's
-# lead, the indices of all its producers, and the transfers that bring its inputs in the order
-# of its operands (each with its input's producers, the move, its longest link use, its
-# shared link uses, and whether this step is the first the move serves: that step places it).
-# A resource that only one use ever holds is always free when that use is placed, so it is
-# never looked at.
+# None), its longest use, what it holds on resources that something else uses too and those
+# probes' bounds (``resume.Bounds``), the load's lead, the indices of all its producers, and
+# the transfers that bring its inputs in the order of its operands (each with its input's
+# producers, the move, its longest link use, its shared link uses and their bounds, and
+# whether this step is the first the move serves: that step places it). A resource that only
+# one use ever holds is always free when that use is placed, so it is never looked at.
 _Arrival = tuple[tuple[int, ...], Move, int, list[Probe], Bounds, bool]
 _Step = tuple[int, int | None, int, list[Probe], Bounds, int, tuple[int, ...], list[_Arrival]]
 
