@@ -29,7 +29,8 @@ def _options(args):
 
     return EvalOptions(batch=args.batch, objective=args.place_objective,
                        placement=args.placement, time_limit=args.time_limit, seed=args.seed,
-                       finetune_steps=args.finetune_steps, eval_rows=args.eval_rows)
+                       finetune_steps=args.finetune_steps, eval_rows=args.eval_rows,
+                       finetune_what=args.finetune_what)
 
 
 def _check_inputs(args):
@@ -192,7 +193,11 @@ def add_command(sub) -> None:
     p.add_argument("--supernet", help="a trained supernet checkpoint (pimc train-supernet)")
     p.add_argument("--supernet-steps", type=int, default=1500,
                    help="training steps when no --supernet is given")
-    p.add_argument("--finetune-steps", type=int, default=0, help="head fine-tune per candidate")
+    p.add_argument("--finetune-steps", type=int, default=100,
+                   help="fine-tune steps per candidate before it is scored (0: inherited "
+                   "weights as they are)")
+    p.add_argument("--finetune-what", default="all",
+                   help="what the per-candidate fine-tune trains: all | head")
     p.add_argument("--eval-rows", type=int, default=20_000, help="validation rows per candidate")
     p.add_argument("--batch", type=int, default=64, help="compile batch size")
     p.add_argument("--placement", default="greedy", help="placement solver in the loop")

@@ -29,6 +29,7 @@ def _run(args: dict, tmp_path, hw_text=None):
     ({"--placement": "ilp"}, None, "placement 'ilp'"),
     ({"--final-train-steps": "-1"}, None, "--final-train-steps -1; accepted: a number of"),
     ({"--zoo-steps": "-5"}, None, "--zoo-steps -5; accepted"),
+    ({"--finetune-what": "body"}, None, "fine-tune weights 'body'; accepted: head, all"),
 ])
 def test_bad_input_is_one_line_and_exit_2_before_training(ok_args, tmp_path, change, hw_text,
                                                           expect):
@@ -51,3 +52,12 @@ def test_a_second_start_in_the_same_folder_is_refused(ok_args, tmp_path):
     (out / "config.json").write_text("{}")
     res = _run(ok_args, tmp_path)
     assert res.returncode == 2 and "--resume" in res.stderr
+
+
+def test_the_loop_accepts_the_fine_tunes_the_trainer_has():
+    """search.evaluate names the fine-tune choices without importing torch; they must be the
+    trainer's own."""
+    from frontend.supernet.train import FINETUNE_WEIGHTS
+    from search.evaluate import FINETUNE_WEIGHTS as LOOP
+
+    assert LOOP == FINETUNE_WEIGHTS
