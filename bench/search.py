@@ -160,6 +160,8 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=None,
                     help="folder kept between runs: supernet.pt and the shared cache/")
     ap.add_argument("--supernet-steps", type=int, default=1500)
+    ap.add_argument("--finetune-steps", type=int, default=EvalOptions.finetune_steps,
+                    help="fine-tune steps before a candidate is scored (0: inherited weights)")
     ap.add_argument("--zoo-steps", type=int, default=1500)
     ap.add_argument("--tau-subnets", type=int, default=16)
     ap.add_argument("--tau-steps", type=int, default=1500)
@@ -177,7 +179,8 @@ def main() -> None:
         t0 = time.perf_counter()
         train_quick(args.space, spec, args.supernet_steps, ckpt)
         print(f"supernet: {args.supernet_steps} steps in {time.perf_counter() - t0:.0f} s")
-    setup = Setup(str(ckpt), digest_file(ckpt), spec, options=EvalOptions(batch=64))
+    options = EvalOptions(batch=64, finetune_steps=args.finetune_steps)
+    setup = Setup(str(ckpt), digest_file(ckpt), spec, options=options)
     result = strategies(setup, args, work)
     if result["rate"]:
         print(f"\ncandidates evaluated per second ({args.workers} workers, "
