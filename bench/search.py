@@ -10,8 +10,10 @@ logloss, simulated latency): candidates evaluated per second (uncached evaluatio
 the wall time of a 2,048-candidate search extrapolated from it; the hypervolume of
 evolution, NSGA-II and random at equal budget, per seed and mean over the seeds (reference
 point: 1.1 x the worst value of each objective over all runs, after normalising each
-objective by its range over all runs); whether the front dominates each zoo model; and
-Kendall's tau between inherited-weight and trained-from-scratch validation logloss over
+objective by its range over all runs); whether the front of all runs, each member trained
+as long as the zoo models (`--zoo-steps`), dominates each zoo model; and
+Kendall's tau between the loop's score (inherited weights after its fine-tune) and the
+validation logloss of the same subnets trained alone, over
 `--tau-subnets` sampled subnets (`--zoo-steps 0` and `--tau-subnets 0` skip those parts).
 
 An evaluation is a function of (architecture, hardware, target, compile options, supernet,
@@ -35,11 +37,18 @@ from pathlib import Path
 # would hide the `search` package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
-from search._final import check_supernet, train_quick, zoo_points  # noqa: E402
+from search._final import (  # noqa: E402
+    check_supernet,
+    finalise,
+    train_quick,
+    zoo_dominance,
+    zoo_points,
+)
 from search.evaluate import EvalOptions, Setup, digest_file  # noqa: E402
+from search.hardware import HardwareSpace  # noqa: E402
 from search.outputs import front_members  # noqa: E402
 from search.parallel import make_executor  # noqa: E402
-from search.pareto import dominates  # noqa: E402
+from search.pareto import pareto_front  # noqa: E402
 from search.strategies import Strategy  # noqa: E402
 from search.study import SearchConfig, run_study  # noqa: E402
 
@@ -110,41 +119,57 @@ def hv_table(runs: dict, names: list[str], seeds: list[int]) -> None:
 
 
 def zoo_table(setup: Setup, runs: dict, work: Path, steps: int) -> None:
-    members = [m for s in runs.values() for m in front_members(s, OBJ)]
+    """The zoo against the front of every run's fronts, each member trained as long as the zoo
+    models (from its inherited weights, as `pimc search` trains its finalists) and compiled
+    with the full check."""
+    pool = {m["key"]: m for s in runs.values() for m in front_members(s, OBJ)}
+    members = list(pool.values())
+    members = [members[i] for i in pareto_front([(m["logloss"], m["latency_s"])
+                                                 for m in members])]
+    finalise(members, setup, HardwareSpace("isaac"), work / "final", say=lambda s: None,
+             train_steps=steps)
+    zoo = zoo_points(setup, "isaac", steps, work, say=lambda s: None)
+    zoo_dominance(members, zoo)
+    print(f"\nfront of all runs: {len(members)} designs, each trained {steps} steps; "
+          "logloss trained (inherited)")
+    for m in sorted(members, key=lambda m: m["latency_s"]):
+        print(f"  trial {m['trial']}: latency {m['latency_s']:.3g} s, logloss "
+              f"{m['trained']['logloss']:.4f} ({m['logloss']:.4f}), full check "
+              f"{'passed' if m.get('functional') else m.get('final_reason', 'not run')}")
+    best = min(members, key=lambda m: m["trained"]["logloss"])
     print("\n| zoo model | val logloss | latency (s) | dominated by a searched design |"
           "\n|---|---|---|---|")
-    for z in zoo_points(setup, "isaac", steps, work, say=lambda s: None):
+    for z in zoo:
         if "latency_s" not in z:
             print(f"| {z['model']} | {z['logloss']:.4f} | - ({z['reason']}) | - |")
             continue
-        zp = (z["logloss"], z["latency_s"])
-        beat = [m for m in members if dominates((m["logloss"], m["latency_s"]), zp)]
-        best = min(members, key=lambda m: m["logloss"])
-        print(f"| {z['model']} | {zp[0]:.4f} | {zp[1]:.3g} | "
-              f"{'yes' if beat else 'no'} (lowest searched logloss {best['logloss']:.4f} at "
-              f"{best['latency_s']:.3g} s) |")
+        print(f"| {z['model']} | {z['logloss']:.4f} | {z['latency_s']:.3g} | "
+              f"{'yes' if z['dominated_by'] else 'no'} (lowest searched logloss "
+              f"{best['trained']['logloss']:.4f} at {best['latency_s']:.3g} s) |")
 
 
-def tau(setup: Setup, count: int, steps: int) -> float:
+def tau(setup: Setup, space: str, count: int, steps: int) -> float:
+    """Kendall's tau between the loop's own score of `count` sampled subnets (inherited
+    weights after the loop's fine-tune, `search._accuracy.Scorer`) and the same subnets
+    trained alone for `steps` batches (`train_scratch`: as the path of a fresh supernet, so
+    that its activation ranges calibrate; bench/supernet_rank.py has the fuller study)."""
     import torch
 
-    from frontend.data import load_splits
     from frontend.space import get_space
-    from frontend.supernet.model import SuperNet
-    from frontend.supernet.subnet import Subnet
-    from frontend.supernet.train import evaluate, fit, load_checkpoint
+    from frontend.supernet.train import evaluate, train_scratch
+    from search._accuracy import Scorer
 
     torch.set_num_threads(1)
-    net, space = load_checkpoint(setup.checkpoint), get_space("tiny")
-    splits = load_splits(setup.data, seed=setup.data_seed)
-    fresh = SuperNet(space, splits.train.table_sizes, splits.train.num_dense, seed=123)
-    rng, inherited, scratch = random.Random(7), [], []
+    o = setup.options
+    scorer = Scorer(setup.checkpoint, setup.data, setup.rows, setup.max_table,
+                    setup.data_seed, o.eval_rows, o.finetune_steps, o.finetune_what)
+    rng, loop, scratch = random.Random(7), [], []
     for i in range(count):
-        arch = space.sample(rng)
-        inherited.append(evaluate(Subnet(net, arch), splits.val)["logloss"])
-        model = fit(Subnet(fresh, arch), splits.train, steps, seed=i)
-        scratch.append(evaluate(model, splits.val)["logloss"])
-    return kendall_tau(inherited, scratch)
+        arch = get_space(space).sample(rng)
+        loop.append(scorer.score(arch)[1]["logloss"])
+        model = train_scratch(get_space(space), arch, scorer.train, steps, seed=i)
+        scratch.append(evaluate(model, scorer.val)["logloss"])
+    return kendall_tau(loop, scratch)
 
 
 def main() -> None:
@@ -193,9 +218,10 @@ def main() -> None:
     if args.zoo_steps:
         zoo_table(setup, result["runs"], work, args.zoo_steps)
     if args.tau_subnets:
-        print(f"\nKendall tau, inherited vs from scratch ({args.tau_subnets} subnets, "
-              f"{args.tau_steps} steps each): "
-              f"{tau(setup, args.tau_subnets, args.tau_steps):.3f}")
+        print(f"\nKendall tau, the loop's score ({setup.options.finetune_steps}-step "
+              f"fine-tune of {setup.options.finetune_what}) vs trained alone "
+              f"({args.tau_subnets} subnets, {args.tau_steps} steps each): "
+              f"{tau(setup, args.space, args.tau_subnets, args.tau_steps):.3f}")
 
 
 if __name__ == "__main__":
