@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-__all__ = ["crowding_distance", "dominates", "nondominated_sort", "pareto_front"]
+__all__ = ["crowding_distance", "dominates", "first_fronts", "nondominated_sort", "pareto_front"]
 
 Point = Sequence[float]
 
@@ -45,6 +45,27 @@ def nondominated_sort(points: Sequence[Point]) -> list[list[int]]:
                 if dominated_by[j] == 0:
                     following.append(j)
         current = sorted(following)
+    return fronts
+
+
+def first_fronts(points: Sequence[Point], needed: int) -> list[list[int]]:
+    """The first fronts of `nondominated_sort(points)`, as many as hold `needed` points (all of
+    them when there are fewer): the same lists, peeled one front at a time in O(points x
+    front) each, where the whole sort compares every pair. A search ranks all its finished
+    trials for every draw but keeps only a population's worth."""
+    remaining, fronts, covered = list(range(len(points))), [], 0
+    while remaining and covered < needed:
+        front: list[int] = []
+        for i in remaining:  # a point dominated by a later one is dropped when that one comes
+            p = points[i]
+            if any(dominates(points[j], p) for j in front):
+                continue
+            front = [j for j in front if not dominates(p, points[j])] + [i]
+        front.sort()
+        fronts.append(front)
+        covered += len(front)
+        taken = set(front)
+        remaining = [i for i in remaining if i not in taken]
     return fronts
 
 

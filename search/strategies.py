@@ -28,6 +28,7 @@ counts' timing, a kill and a resume.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -41,7 +42,7 @@ from optuna.trial import FrozenTrial, TrialState
 from frontend.space import FLOAT, Arch, Block, SearchSpace
 from ir.errors import PimcError
 from search.encoding import Candidate, Encoding
-from search.pareto import crowding_distance, nondominated_sort
+from search.pareto import crowding_distance, first_fronts, nondominated_sort
 
 __all__ = ["STRATEGIES", "Strategy", "corners", "effective", "mutate", "sampler_for"]
 
@@ -209,21 +210,25 @@ def mutate(enc: Encoding, rng: random.Random, cand: Candidate) -> Candidate:
 Ranked = list[tuple[Candidate, tuple[int, float]]]  # candidate, (Pareto rank, -crowding)
 
 
-def _rank(points: list[list[float]]) -> list[tuple[int, float]]:
-    order = [(0, 0.0)] * len(points)
-    for r, front in enumerate(nondominated_sort(points)):
+def _rank(points: list[list[float]], needed: int | None = None) -> list[tuple[int, float]]:
+    """(Pareto rank, -crowding) of each point; with `needed`, exact only for the first fronts
+    that hold `needed` points (the rest rank after them), which is all a population reads."""
+    fronts = nondominated_sort(points) if needed is None else first_fronts(points, needed)
+    order = [(len(fronts), 0.0)] * len(points)
+    for r, front in enumerate(fronts):
         for i, d in crowding_distance(points, front).items():
             order[i] = (r, -d)
     return order
 
 
-def _population(done: list[tuple[Candidate, list[float]]], size: int) -> Ranked:
-    """The `size` best by Pareto rank, then crowding distance, then trial order; each with
-    its rank and crowding within the population."""
-    keys = _rank([v for _, v in done])
+def _population(done: list[tuple[str, list[float]]], size: int) -> Ranked:
+    """The `size` best finished trials (candidate JSON, objective values) by Pareto rank,
+    then crowding distance, then trial order; each with its rank and crowding within the
+    population."""
+    keys = _rank([v for _, v in done], size)
     best = sorted(range(len(done)), key=lambda i: (keys[i], i))[:size]
     kept = [done[i] for i in sorted(best)]
-    return list(zip((c for c, _ in kept), _rank([v for _, v in kept])))
+    return list(zip((Candidate.from_json(c) for c, _ in kept), _rank([v for _, v in kept])))
 
 
 def _tournament(rng: random.Random, pop: Ranked, size: int) -> Candidate:
@@ -247,11 +252,18 @@ def _evolve(strategy: Strategy, enc: Encoding, rng: random.Random, pop: Ranked,
 
 
 def _finished(trials: list[FrozenTrial],
-              study: optuna.Study) -> list[tuple[Candidate, list[float]]]:
+              study: optuna.Study) -> list[tuple[str, list[float]]]:
+    """The finished trials in number order: (candidate JSON, values to minimise)."""
     signs = [1 if d == optuna.study.StudyDirection.MINIMIZE else -1 for d in study.directions]
     done = sorted((t for t in trials if t.state == TrialState.COMPLETE), key=lambda t: t.number)
-    return [(Candidate.from_json(t.user_attrs["candidate"]),
-             [s * v for s, v in zip(signs, t.values)]) for t in done]
+    return [(t.user_attrs["candidate"], [s * v for s, v in zip(signs, t.values)]) for t in done]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _effective_text(text: str) -> str:
+    """`effective` of a candidate's JSON, worked out once per text: every draw looks at every
+    trial before it, so parsing each again made a long search quadratic in its trials."""
+    return effective(Candidate.from_json(text))
 
 
 def sampler_for(strategy: Strategy, enc: Encoding, study: optuna.Study, n: int) -> BaseSampler:
@@ -262,7 +274,7 @@ def sampler_for(strategy: Strategy, enc: Encoding, study: optuna.Study, n: int) 
         arch = corners(enc.space, random.Random(_seed(strategy.seed, -1)))[n]
         corner = enc.encode(Candidate(arch, enc.hw_space.sample(rng)))
     trials = study.get_trials(deepcopy=False)
-    seen = {effective(Candidate.from_json(t.user_attrs["candidate"])) for t in trials
+    seen = {_effective_text(t.user_attrs["candidate"]) for t in trials
             if t.number < n and "candidate" in t.user_attrs} if strategy.name != "random" else set()
     if strategy.name == "nsga2":
         return CornerNSGAII(enc, seen, corner, population_size=strategy.population,

@@ -39,3 +39,24 @@ def test_fronts_partition_and_are_ordered(pts):
         for i in f:
             later = [j for g in fronts[k:] for j in g]
             assert not any(dominates(pts[j], pts[i]) for j in later)
+
+
+def test_first_fronts_are_the_leading_fronts_of_the_full_sort():
+    """Peeled fronts equal nondominated_sort's first fronts, up to the first that reaches the
+    number asked for (ties, duplicates and three objectives included)."""
+    import random
+
+    from search.pareto import first_fronts
+
+    rng = random.Random(5)
+    for trial in range(200):
+        dims = rng.choice((2, 3))
+        points = [[rng.randint(0, 6) for _ in range(dims)] for _ in range(rng.randint(0, 40))]
+        full = nondominated_sort(points)
+        for needed in (0, 1, 5, 16, 100):
+            got = first_fronts(points, needed)
+            k, held = 0, 0
+            while k < len(full) and held < needed:
+                held += len(full[k])
+                k += 1
+            assert got == full[:k], (trial, needed)
