@@ -172,16 +172,63 @@ class SearchSpace:
         blocks = tuple(self.sample_block(rng, i) for i in range(1, self.num_blocks + 1))
         return Arch(blocks, rng.random() < 0.5)
 
+    def _bit_choices(self) -> list[int]:
+        return sorted(self.bits or (FLOAT,))
+
+    def _changed(self, rng: random.Random, block: int, key: str, value):
+        """Block `block`'s (1-based) choice `key` changed: a neighbouring width or precision
+        (weight or activation bits; the only neighbour at either end), the merge flipped,
+        another operator, inputs drawn again."""
+        def step(values: list, current):
+            k = values.index(current)
+            near = [j for j in (k - 1, k + 1) if 0 <= j < len(values)]
+            return values[rng.choice(near)] if near else current
+
+        if key in ("dense_width", "sparse_width"):
+            return step(list(getattr(self, key + "s")), value)
+        if key in ("dense_bits", "sparse_bits"):
+            side, bits = rng.randrange(2), list(value)
+            bits[side] = step(self._bit_choices(), value[side])
+            return tuple(bits)
+        if key == "merge":
+            return not value
+        if key in ("dense_op", "sparse_op"):
+            others = [v for v in getattr(self, key + "s") if v != value]
+            return rng.choice(others) if others else value
+        return self._inputs(rng, block)
+
     def mutate(self, arch: Arch, rng: random.Random | int | None = None) -> Arch:
-        """`arch` with one choice redrawn (a block field, or the FM term)."""
+        """`arch` with exactly one choice changed (a block field, as `_changed` says, or the
+        FM term): ordered choices move to a neighbouring value, so a child stays near its
+        parent."""
         rng = rng if isinstance(rng, random.Random) else random.Random(rng)
         self.validate(arch)
         i = rng.randrange(len(arch.blocks) + 1)
         if i == len(arch.blocks):
             return replace(arch, fm=not arch.fm)
         key = rng.choice([f.name for f in fields(Block)])
-        block = replace(arch.blocks[i], **{key: self._choice(rng, i + 1, key)})
+        block = replace(arch.blocks[i],
+                        **{key: self._changed(rng, i + 1, key, getattr(arch.blocks[i], key))})
         return replace(arch, blocks=arch.blocks[:i] + (block,) + arch.blocks[i + 1:])
+
+    def corners(self, rng: random.Random) -> list[Arch]:
+        """The smallest and the largest design over the ordered choices: every width, weight
+        and activation precision at its lowest (highest), merge and the FM term off (on), and
+        every block reading only the input, the shallowest network: only the last block is
+        live (the latest `max_inputs` outputs, the deepest: every block is live). Operators
+        have no order: they are drawn."""
+        out = []
+        for big in (False, True):
+            pick = max if big else min
+            blocks = []
+            for i in range(1, self.num_blocks + 1):
+                inputs = tuple(range(i - self._fan_in(i), i)) if big else (0,)
+                bits = (pick(self._bit_choices()),) * 2
+                blocks.append(Block(rng.choice(self.dense_ops), rng.choice(self.sparse_ops),
+                                    pick(self.dense_widths), pick(self.sparse_widths),
+                                    inputs, inputs, big, bits, bits))
+            out.append(Arch(tuple(blocks), big))
+        return out
 
     def crossover(self, a: Arch, b: Arch, rng: random.Random | int | None = None) -> Arch:
         """Uniform crossover: each block and the FM term from either parent."""

@@ -15,7 +15,7 @@
   categorical parameters its crossover is uniform whatever numeric crossover is chosen. A
   child that repeats a drawn model is bred again, as in evolution.
 
-Evolution and NSGA-II both start with the space's two corner designs (`corners`: every
+Evolution and NSGA-II both start with the space's two corner designs (`SearchSpace.corners`: every
 ordered choice at its smallest and the shallowest wiring, then at its largest and the
 deepest), as multi-objective NAS seeds its first population with the simplest networks
 (LEMONADE, Elsken et al. 2019): the cheap end of the front is where a uniform draw rarely
@@ -32,19 +32,18 @@ import functools
 import hashlib
 import json
 import random
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 
 import optuna
 from optuna.distributions import BaseDistribution
 from optuna.samplers import BaseSampler
 from optuna.trial import FrozenTrial, TrialState
 
-from frontend.space import FLOAT, Arch, Block, SearchSpace
 from ir.errors import PimcError
 from search.encoding import Candidate, Encoding
 from search.pareto import crowding_distance, first_fronts, nondominated_sort
 
-__all__ = ["STRATEGIES", "Strategy", "corners", "effective", "mutate", "sampler_for"]
+__all__ = ["STRATEGIES", "Strategy", "effective", "mutate", "sampler_for"]
 
 STRATEGIES = ("evolution", "nsga2", "random")
 _TRIES = 32  # redraws of a child that repeats a drawn design, before it is taken anyway
@@ -122,34 +121,6 @@ class Strategy:
                             "accepted: population >= 2 and 1 <= sample size <= population")
 
 
-def _fan_in(space: SearchSpace, block: int) -> int:
-    return block if space.max_inputs is None else min(space.max_inputs, block)
-
-
-def _bits(space: SearchSpace) -> list[int]:
-    return sorted(space.bits or (FLOAT,))
-
-
-def corners(space: SearchSpace, rng: random.Random) -> list[Arch]:
-    """The smallest and the largest design over the ordered choices: every width, weight and
-    activation precision at its lowest (highest), merge and the FM term off (on), and every
-    block reading only the input, the shallowest network: only the last block is live (the
-    latest `max_inputs` outputs, the deepest: every block is live). Operators have no order:
-    they are drawn."""
-    out = []
-    for big in (False, True):
-        pick = max if big else min
-        blocks = []
-        for i in range(1, space.num_blocks + 1):
-            inputs = tuple(range(i - _fan_in(space, i), i)) if big else (0,)
-            bits = (pick(_bits(space)),) * 2
-            blocks.append(Block(rng.choice(space.dense_ops), rng.choice(space.sparse_ops),
-                                pick(space.dense_widths), pick(space.sparse_widths),
-                                inputs, inputs, big, bits, bits))
-        out.append(Arch(tuple(blocks), big))
-    return out
-
-
 def effective(cand: Candidate) -> str:
     """What the candidate's score and compiled cost depend on: per live operator its fields
     (a dense `dot` also reads tokens; a sparse operator with `merge` also reads dense
@@ -165,46 +136,12 @@ def effective(cand: Candidate) -> str:
     return json.dumps([arch.fm, parts, cand.hw], sort_keys=True)
 
 
-def _step(values: list, current, rng: random.Random):
-    """A neighbour of `current` in the ordered `values` (the only one at either end)."""
-    k = values.index(current)
-    near = [j for j in (k - 1, k + 1) if 0 <= j < len(values)]
-    return values[rng.choice(near)] if near else current
-
-
-def _changed(space: SearchSpace, block: int, key: str, value, rng: random.Random):
-    """Block `block`'s (1-based) choice `key` changed: a neighbouring width or precision
-    (weight or activation bits), the merge flipped, another operator, other inputs."""
-    if key in ("dense_width", "sparse_width"):
-        return _step(list(getattr(space, key + "s")), value, rng)
-    if key in ("dense_bits", "sparse_bits"):
-        side = rng.randrange(2)
-        bits = list(value)
-        bits[side] = _step(_bits(space), value[side], rng)
-        return tuple(bits)
-    if key == "merge":
-        return not value
-    if key in ("dense_op", "sparse_op"):
-        others = [v for v in getattr(space, key + "s") if v != value]
-        return rng.choice(others) if others else value
-    count = rng.randint(1, _fan_in(space, block))  # inputs: drawn as the space draws them
-    return tuple(sorted(rng.sample(range(block), count)))
-
-
 def mutate(enc: Encoding, rng: random.Random, cand: Candidate) -> Candidate:
     """One choice changed: of the hardware with the share of its fields among all choices,
-    else the FM term or one field of one block (`_changed`)."""
+    else of the architecture (`SearchSpace.mutate`: ordered choices to a neighbour)."""
     if enc.hw_space.fields and rng.random() < len(enc.hw_space.fields) / len(enc.choices()):
         return Candidate(cand.arch, enc.hw_space.mutate(cand.hw, rng))
-    arch = cand.arch
-    i = rng.randrange(len(arch.blocks) + 1)
-    if i == len(arch.blocks):
-        return Candidate(replace(arch, fm=not arch.fm), cand.hw)
-    key = rng.choice([f.name for f in fields(Block)])
-    block = replace(arch.blocks[i],
-                    **{key: _changed(enc.space, i + 1, key, getattr(arch.blocks[i], key), rng)})
-    return Candidate(replace(arch, blocks=arch.blocks[:i] + (block,) + arch.blocks[i + 1:]),
-                     cand.hw)
+    return Candidate(enc.space.mutate(cand.arch, rng), cand.hw)
 
 
 Ranked = list[tuple[Candidate, tuple[int, float]]]  # candidate, (Pareto rank, -crowding)
@@ -271,7 +208,7 @@ def sampler_for(strategy: Strategy, enc: Encoding, study: optuna.Study, n: int) 
     rng = random.Random(_seed(strategy.seed, n))
     corner = None
     if strategy.name != "random" and n < 2:
-        arch = corners(enc.space, random.Random(_seed(strategy.seed, -1)))[n]
+        arch = enc.space.corners(random.Random(_seed(strategy.seed, -1)))[n]
         corner = enc.encode(Candidate(arch, enc.hw_space.sample(rng)))
     trials = study.get_trials(deepcopy=False)
     seen = {_effective_text(t.user_attrs["candidate"]) for t in trials

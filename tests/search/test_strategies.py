@@ -12,7 +12,7 @@ from frontend.space import Arch, get_space
 from search.encoding import Candidate, Encoding
 from search.evaluate import Setup
 from search.hardware import HardwareSpace
-from search.strategies import Strategy, corners, effective, mutate
+from search.strategies import Strategy, effective, mutate
 from search.study import SearchConfig, open_study, run_study
 
 SPACE = get_space("tiny")
@@ -71,7 +71,7 @@ def _is_corner(arch: Arch, big: bool) -> bool:
 
 
 def test_corners_are_the_smallest_and_largest_designs():
-    small, big = corners(SPACE, random.Random(0))
+    small, big = SPACE.corners(random.Random(0))
     assert _is_corner(small, False) and _is_corner(big, True)
     assert small.live_operators() == {(2, "dense"), (2, "sparse")}  # the shallowest
     assert len(big.live_operators()) == 6  # the deepest: every operator is live
@@ -133,7 +133,7 @@ def test_a_mutation_changes_exactly_one_choice_by_one_step():
             kinds.add(key if key.startswith("hw:") else key.partition(".")[2] or key)
     assert {"dense_width", "sparse_bits", "dense_in", "merge", "fm", "hw:chip.tiles"} <= kinds
     # the checks reject the near misses: two choices changed, a width two steps away
-    parent = Candidate(corners(SPACE, random.Random(0))[0], {"chip.tiles": 84})
+    parent = Candidate(SPACE.corners(random.Random(0))[0], {"chip.tiles": 84})
     block = parent.arch.blocks[0].__class__(**{**parent.arch.blocks[0].__dict__,
                                                "dense_width": 24, "merge": True})
     far = Candidate(Arch((block,) + parent.arch.blocks[1:], parent.arch.fm), parent.hw)
