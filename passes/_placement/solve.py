@@ -5,7 +5,8 @@ from greedy. Greedy's and CP-SAT's crossbar layouts are each scored with every d
 strategy (anchored, earliest finish, balanced: ``digital.py``), and the best is kept. CP-SAT's
 answer is used only when it scores at least as well as greedy's on the scheduled program;
 otherwise, or when it finds nothing within the time limit, greedy's is kept and ``fallback``
-says why. When greedy already meets the lower bound, CP-SAT is not run. Candidates are values
+says why. When greedy already meets the lower bound, CP-SAT is not run, and no layout is
+scored once one meets it (the rest could only tie, and ties keep the first). Candidates are values
 (``Placement`` -> ``Layout`` -> ``Score``); nothing here writes the module.
 """
 
@@ -64,12 +65,13 @@ def run(prob: Problem, opts: Options) -> Outcome:
     ref, timeline, layout = evaluate(prob, base, opts.objective, opts.weights)
     best = Outcome(base, ref, layout, {"solver": "naive", "status": "heuristic"})
     if opts.solver != "naive":
-        found = _best_greedy(prob, opts, ref, _floor(timeline, opts.objective))
+        low = _lower(prob, opts.objective)
+        found = _best_greedy(prob, opts, ref, _floor(timeline, opts.objective), low)
         if found.score.value <= best.score.value:
             best = found
         best.attrs.update(solver="greedy", status="heuristic")
-    if opts.solver == "cp-sat":
-        best = _cpsat(prob, opts, best, ref)
+        if opts.solver == "cp-sat":
+            best = _cpsat(prob, opts, best, ref, low)
     best.attrs.setdefault("bound", 0.0)
     best.attrs.setdefault("gap", 1.0 if best.attrs["status"] == "heuristic" else 0.0)
     best.attrs.update(objective=opts.objective, value=float(best.score.value),
@@ -77,12 +79,13 @@ def run(prob: Problem, opts: Options) -> Outcome:
     return best
 
 
-def _best_greedy(prob: Problem, opts: Options, ref: Score, floor: int) -> Outcome:
+def _best_greedy(prob: Problem, opts: Options, ref: Score, floor: int, low: float) -> Outcome:
     """Greedy growth stopped at `floor`, and grown while crossbars last: the better on the
-    objective, the one with fewer copies (less area, less broadcast) on a tie."""
-    found = _best_digital(prob, greedy(prob, floor), opts, ref)
-    if floor:
-        full = _best_digital(prob, greedy(prob), opts, ref)
+    objective, the one with fewer copies (less area, less broadcast) on a tie; the second is
+    not tried when the first meets the lower bound `low`."""
+    found = _best_digital(prob, greedy(prob, floor), opts, ref, low)
+    if floor and not _meets(found, low):
+        full = _best_digital(prob, greedy(prob), opts, ref, low)
         if full.score.value < found.score.value:
             found = full
     return found
@@ -97,13 +100,17 @@ def _floor(timeline, objective: str) -> int:
     return max((c for r, c in timeline.busy.items() if not r.startswith("crossbar:")), default=0)
 
 
-def _cpsat(prob: Problem, opts: Options, warm: Outcome, ref: Score) -> Outcome:
+def _meets(found: Outcome, low: float) -> bool:
+    """Whether `found` scores the lower bound `low` (0: no bound for this objective)."""
+    return bool(low) and found.score.value <= low
+
+
+def _cpsat(prob: Problem, opts: Options, warm: Outcome, ref: Score, low: float) -> Outcome:
     if not prob.groups or prob.streamed:
         why = "streamed weights" if prob.streamed else "no crossbar ops"
         warm.attrs["fallback"] = f"nothing for CP-SAT to decide ({why}); greedy's placement"
         return warm
-    low = _lower(prob, opts.objective)
-    if low and warm.score.value <= low:
+    if _meets(warm, low):
         warm.attrs.update(solver="greedy", status="optimal", bound=float(low), gap=0.0,
                           fallback="greedy meets the lower bound; CP-SAT was not needed")
         return warm
@@ -117,7 +124,7 @@ def _cpsat(prob: Problem, opts: Options, warm: Outcome, ref: Score) -> Outcome:
         warm.attrs.update(info, fallback=f"CP-SAT found no solution within the time limit "
                           f"of {opts.time_limit:g} s (status {res.status}); greedy's placement")
         return warm
-    found = _best_digital(prob, res.placement, opts, ref)
+    found = _best_digital(prob, res.placement, opts, ref, low)
     if found.score.value > warm.score.value:
         warm.attrs.update(info, fallback=f"CP-SAT's placement scores {found.score.value:.6g}, "
                           f"greedy's {warm.score.value:.6g} on the schedule; greedy's kept")
@@ -126,13 +133,16 @@ def _cpsat(prob: Problem, opts: Options, warm: Outcome, ref: Score) -> Outcome:
     return found
 
 
-def _best_digital(prob: Problem, place: Placement, opts: Options, ref: Score) -> Outcome:
+def _best_digital(prob: Problem, place: Placement, opts: Options, ref: Score,
+                  low: float) -> Outcome:
     """`place` with each digital strategy (anchored, earliest finish, balanced): the best on
-    the objective (the first on ties)."""
+    the objective (the first on ties), stopping at the first that meets the lower bound."""
     best = None
     for strategy in DIGITAL_STRATEGIES:
         variant = dataclasses.replace(place, digital=strategy)
         score, _, layout = evaluate(prob, variant, opts.objective, opts.weights, ref)
         if best is None or score.value < best.score.value:
             best = Outcome(variant, score, layout)
+            if _meets(best, low):
+                break
     return best
