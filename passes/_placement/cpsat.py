@@ -26,9 +26,17 @@ from dataclasses import dataclass
 from passes._placement.placement import Placement, Score, assign_banks
 from passes._placement.problem import OpInfo, Problem
 
-__all__ = ["Model", "Result", "build", "solve"]
+__all__ = ["Model", "Result", "build", "searchable", "size", "solve"]
 
 PORT_KEY = ""
+
+# The most model variables CP-SAT is given per second of time limit (never fewer than for 1 s).
+# The deterministic limit does not bound CP-SAT's presolve, nor does the wall-clock guard below
+# stop it. Measured on 2 cores with a 1 s limit, chains of Gemm+Relu layers (width 16, isaac,
+# ``bench/compile_speed.py``'s chain_model): 7.7k variables took 8 s, 15.5k took 7.5 s and 31k
+# took 36 s without finding any solution, 62k took 338 s; nasrec candidates' models of 2.7k to
+# 7.3k variables take 2 to 3.5 s and often improve on greedy.
+VARIABLES_PER_SECOND = 10_000
 
 
 @dataclass
@@ -267,6 +275,16 @@ def hint(model: Model, place: Placement) -> None:
         for b, r in zip(model.b[name], g.choices):
             model.m.AddHint(b, int(r == place.replicas[name]))
         model.m.AddHint(model.start[name], place.start[name])
+
+
+def size(model: Model) -> int:
+    """The number of variables in the model."""
+    return len(model.m.Proto().variables)
+
+
+def searchable(time_limit: float) -> int:
+    """The most variables a model may have for CP-SAT to be run on it within `time_limit`."""
+    return int(VARIABLES_PER_SECOND * max(time_limit, 1.0))
 
 
 def solve(model: Model, time_limit: float, seed: int, workers: int) -> Result:

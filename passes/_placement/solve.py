@@ -5,7 +5,8 @@ from greedy. Greedy's and CP-SAT's crossbar layouts are each scored with every d
 strategy (anchored, earliest finish, balanced: ``digital.py``), and the best is kept. CP-SAT's
 answer is used only when it scores at least as well as greedy's on the scheduled program;
 otherwise, or when it finds nothing within the time limit, greedy's is kept and ``fallback``
-says why. When greedy already meets the lower bound, CP-SAT is not run, and no layout is
+says why. When greedy already meets the lower bound, or CP-SAT's model is larger than it can
+search in the time limit (``cpsat.searchable``), CP-SAT is not run; and no layout is
 scored once one meets it (the rest could only tie, and ties keep the first). Candidates are values
 (``Placement`` -> ``Layout`` -> ``Score``); nothing here writes the module.
 """
@@ -117,6 +118,12 @@ def _cpsat(prob: Problem, opts: Options, warm: Outcome, ref: Score, low: float) 
     from passes._placement import cpsat
 
     model = cpsat.build(prob, opts.objective, opts.weights, ref, edge_bytes(prob))
+    n, most = cpsat.size(model), cpsat.searchable(opts.time_limit)
+    if n > most:
+        warm.attrs["fallback"] = (f"CP-SAT not run: its model has {n} variables, more than the "
+                                  f"{most} it can search within the time limit of "
+                                  f"{opts.time_limit:g} s; greedy's placement")
+        return warm
     cpsat.hint(model, warm.placement)
     res = cpsat.solve(model, opts.time_limit, opts.seed, opts.workers)
     info = {"status": res.status, "bound": float(res.bound), "gap": float(res.gap)}

@@ -84,3 +84,37 @@ def test_near_miss_a_better_or_equal_cpsat_answer_is_kept(tiled, greedy, monkeyp
     tie = solve.run(prob, OPTS)
     assert tie.attrs["solver"] == "cp-sat" and "fallback" not in tie.attrs
     assert tie.score.value == greedy.score.value
+
+
+def _model_size(prob, greedy) -> int:
+    from passes._placement.moves import edge_bytes
+
+    ref = evaluate(prob, greedy.placement, "throughput", OPTS.weights)[0]
+    return cpsat.size(cpsat.build(prob, "throughput", OPTS.weights, ref, edge_bytes(prob)))
+
+
+def test_a_model_too_large_for_the_time_limit_is_not_given_to_cpsat(tiled, greedy, monkeypatch):
+    prob = Problem.of(tiled)
+    n = _model_size(prob, greedy)
+    # a limit of n - 1 variables for this time limit (searchable floors it at 1 s)
+    monkeypatch.setattr(cpsat, "VARIABLES_PER_SECOND", n - 1)
+    calls = _fake(monkeypatch, greedy.placement)
+    out = solve.run(Problem.of(tiled), OPTS)
+    assert not calls
+    assert out.attrs["solver"] == "greedy" and out.placement == greedy.placement
+    assert out.attrs["fallback"] == (f"CP-SAT not run: its model has {n} variables, more than "
+                                     f"the {n - 1} it can search within the time limit of 0.5 s;"
+                                     " greedy's placement")
+
+
+def test_near_miss_a_model_at_the_limit_is_given_to_cpsat(tiled, greedy, monkeypatch):
+    prob = Problem.of(tiled)
+    monkeypatch.setattr(cpsat, "VARIABLES_PER_SECOND", _model_size(prob, greedy))
+    calls = _fake(monkeypatch, greedy.placement)
+    solve.run(Problem.of(tiled), OPTS)
+    assert calls == [0.5]
+
+
+def test_a_longer_time_limit_lets_cpsat_search_a_larger_model():
+    assert cpsat.searchable(0.1) == cpsat.searchable(1.0) == cpsat.VARIABLES_PER_SECOND
+    assert cpsat.searchable(4.0) == 4 * cpsat.VARIABLES_PER_SECOND
