@@ -94,32 +94,45 @@ def _paths(prob: Problem, best: dict[int, int], nbytes: dict) -> tuple[dict, dic
     return end, tail
 
 
-def _input_move(prob: Problem, nbytes: dict, end: dict, index: int,
-                replicas: int) -> tuple[int, int]:
-    """(its producer's end + the least transfer, head) of a tile op whose input crosses, at
-    `replicas` copies: a chip tile holding one copy receives at least its share of the input."""
+def _input(prob: Problem, end: dict, index: int) -> tuple[int | None, int, int]:
+    """Of a tile op: (its input's producers' end, or None when the input cannot cross; its
+    head; the bytes it reads of the input)."""
     info = prob.by_op[id(prob.module.main.ops[index])]
     value = info.op.operands[0]
     prods = producers_of(value, prob.memo)
     head = end[index] - prob.groups[info.group].cycles[index][-1]
     if not prods or not prob.mesh.chip_tiles:
-        return head, head
+        return None, head, 0
     done = max(end[prob.by_op[id(p)].index] for p in prods)
-    share = max(1, math.ceil(read_bytes(prob, info, value) / replicas))
-    return done + prob.coster.cycles((Transfer(share, 1),)), head
+    return done, head, read_bytes(prob, info, value)
 
 
-def _crossing_bound(prob: Problem, end: dict, tail: dict, nbytes: dict) -> int:
-    """Latency bound from crossbar ops whose inputs must cross (module docstring)."""
+def _crossing_bound(prob: Problem, end: dict, tail: dict) -> int:
+    """Latency bound from crossbar ops whose inputs must cross (module docstring). A tile op
+    whose input crosses, at r copies, starts no earlier than its producers' end + the least
+    transfer of its share of the input (a chip tile holding one copy receives at least that)."""
     out = 0
     per_tile = max(1, prob.mesh.crossbars_per_chip_tile)
+    transfer: dict[int, int] = {}  # bytes -> cycles of one hop: many tiles send the same
+
+    def moved(done: int, nbytes: int, r: int) -> int:
+        share = max(1, math.ceil(nbytes / r))
+        got = transfer.get(share)
+        if got is None:
+            got = transfer[share] = prob.coster.cycles((Transfer(share, 1),))
+        return done + got
+
     for g in prob.groups.values():
+        inputs = [(i, *_input(prob, end, i)) for i in g.ops]
         least = None
         for k, r in enumerate(g.choices):
-            moves = {i: _input_move(prob, nbytes, end, i, r) for i in g.ops}
-            stay = max(moves[i][1] + g.cycles[i][k] + tail[i] for i in g.ops)
-            cross = sorted((max(moves[i]) + g.cycles[i][k] + tail[i] for i in g.ops),
-                           reverse=True)
+            stay, cross = 0, []
+            for i, done, head, nbytes in inputs:
+                rest = g.cycles[i][k] + tail[i]
+                stay = max(stay, head + rest)
+                arrive = head if done is None else max(moved(done, nbytes, r), head)
+                cross.append(arrive + rest)
+            cross.sort(reverse=True)
             q = per_tile // r
             value = max(stay, cross[q]) if q < len(cross) else stay
             least = value if least is None else min(least, value)
@@ -136,6 +149,6 @@ def lower_bounds(prob: Problem) -> tuple[int, int]:
     interval = max(work, widest)
     nbytes = edge_bytes(prob)
     end, tail = _paths(prob, best, nbytes)
-    crossing = 0 if prob.streamed else _crossing_bound(prob, end, tail, nbytes)
+    crossing = 0 if prob.streamed else _crossing_bound(prob, end, tail)
     latency = max(max(end.values(), default=0), work, crossing)
     return latency, interval
