@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ir.dialects import pim
 from ir.errors import PimcError
 from passes._costing.op_primitives import table_bytes
 from passes._placement.digital import balanced, earliest_finish
@@ -122,9 +121,9 @@ def _anchor(prob: Problem, loc: dict[int, tuple[int, ...]], info: OpInfo) -> int
 def _crossbars_of_user(prob: Problem, loc: dict[int, tuple[int, ...]],
                        info: OpInfo) -> tuple[int, ...]:
     """A crossbar op that is no tile (a pim.load): the crossbars of the tile it feeds."""
-    for other in prob.ops:
-        if isinstance(other.op, pim.MVM) and info.op.results[0] in other.op.operands:
-            return loc[other.index]
+    user = prob.first_mvm_reader(info.op.results[0])
+    if user is not None:
+        return loc[user]
     raise PimcError(f"{info.op.name} (op {info.index}) is on a crossbar but feeds no pim.mvm")
 
 

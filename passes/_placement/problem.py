@@ -125,6 +125,7 @@ class Problem:
     spots: dict[tuple, tuple] = field(default_factory=dict)  # moves._spot's cache
     spot_numbers: dict[tuple, int] = field(default_factory=dict)  # moves._spot's, by shares
     pairs: dict[tuple[int, int], tuple] = field(default_factory=dict)  # moves._send's cache
+    _mvm_readers: dict[int, int] | None = None  # first_mvm_reader's cache
 
     @classmethod
     def of(cls, module: Module) -> Problem:
@@ -216,6 +217,17 @@ class Problem:
                 id(v): (k, tuple(p.index for p in prods))
                 for k, (v, prods) in enumerate(self.inputs(self.by_index[index]))}
         return got
+
+    def first_mvm_reader(self, v: Value) -> int | None:
+        """The index of the first pim.mvm (in graph order) that reads `v`, or None."""
+        if self._mvm_readers is None:
+            first: dict[int, int] = {}
+            for user in self.ops:
+                if isinstance(user.op, pim.MVM):
+                    for x in user.op.operands:
+                        first.setdefault(id(x), user.index)
+            self._mvm_readers = first
+        return self._mvm_readers.get(id(v))
 
     def shards(self) -> list[OpInfo]:
         return [info for info in self.ops if isinstance(info.op, pim.Gather)]

@@ -127,14 +127,9 @@ def _loads(prob: Problem) -> dict[int, OpInfo]:
     loads = [info for info in prob.ops if isinstance(info.op, pim.Load)]
     if not loads:
         return {}
-    first: dict[int, int] = {}  # value -> the first pim.mvm reading it
-    for user in prob.ops:
-        if isinstance(user.op, pim.MVM):
-            for v in user.op.operands:
-                first.setdefault(id(v), user.index)
     out = {}
     for info in loads:
-        user = first.get(id(info.op.results[0]))
+        user = prob.first_mvm_reader(info.op.results[0])
         if user is not None:
             out[user] = info
     return out
