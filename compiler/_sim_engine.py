@@ -110,6 +110,11 @@ class _State:
         # Waiting tasks are looked at again only when a resource that blocked them frees:
         # no other change can let them start, so this is a full scan's result, faster.
         self.blocked: list[list[tuple[int, int, int]]] = [[] for _ in range(resources)]
+        # Ordered: a task that waits only for its turn on a resource is looked at again when
+        # that resource's turn comes to it, not whenever the resource frees (on a streamed
+        # target every tile op waits on one array, and rescanning them all made runs quadratic).
+        self.turn_wait: list[dict[tuple[int, int], tuple[int, int, int]]] = [
+            {} for _ in range(resources)]
         self.ready: list[tuple[int, int, int]] = []  # (batch, rank, task) to look at now
         self.events: list[tuple[int, int, int, int, int]] = []
         self.seq = 0
@@ -127,16 +132,17 @@ class _State:
         self.ready += self.blocked[r]
         self.blocked[r] = []
 
-    def blocking(self, batch: int, task: int) -> int:
-        """A resource that keeps the task from starting now, or -1."""
+    def blocking(self, batch: int, task: int) -> tuple[int, bool]:
+        """A resource that keeps the task from starting now (-1: none), and whether only its
+        turn there does."""
         mine = (batch, self.holder.get(task, -1))
         free, held, order = self.free, self.held, self.order
         for r in self.tasks[task].use:
-            if not free[r] or held[r] not in (None, mine):
-                return r
             if order is not None and order[r][self.turn[r]] != (batch, task):
-                return r  # not its turn: r's next task starts first, and r frees after it
-        return -1
+                return r, True  # not its turn: r's next task starts first
+            if not free[r] or held[r] not in (None, mine):
+                return r, False
+        return -1, False
 
     def begin(self, now: int, batch: int, task: int) -> None:
         t = self.tasks[task]
@@ -144,6 +150,10 @@ class _State:
         for r, cycles in t.use.items():
             self.free[r] = False
             self.turn[r] += 1
+            if self.order is not None and self.turn[r] < len(self.order[r]):
+                due = self.turn_wait[r].pop(self.order[r][self.turn[r]], None)
+                if due is not None:  # its turn on r has come
+                    self.ready.append(due)
             self.push(now + cycles, _FREE, r, -1)
             if t.holds_for:
                 self.held[r] = (batch, task)
@@ -173,9 +183,11 @@ class _State:
             batch, _, task = item
             if self.start[batch][task] >= 0:
                 continue
-            r = self.blocking(batch, task)
+            r, turn = self.blocking(batch, task)
             if r < 0:
                 self.begin(now, batch, task)
+            elif turn:
+                self.turn_wait[r][(batch, task)] = item
             else:  # one blocker is enough: it must free before the task can start
                 self.blocked[r].append(item)
 
@@ -292,6 +304,6 @@ def _run_events(tasks: list[Task], resources: int, batches: int, interval: int |
 def _stuck(st: _State) -> tuple[int | None, tuple[int, int] | None]:
     """A resource whose next task never started, and that task (batch, task)."""
     for r, waiting in enumerate(st.blocked):
-        if waiting and st.order is not None and st.turn[r] < len(st.order[r]):
+        if (waiting or st.turn_wait[r]) and st.order is not None and st.turn[r] < len(st.order[r]):
             return r, st.order[r][st.turn[r]]
     return None, None
