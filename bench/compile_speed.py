@@ -9,8 +9,9 @@
 1. Candidates/s: `-n` architectures sampled (seeded) from the `nasrec-float` and `nasrec`
    spaces, exported from one supernet (26 small tables; export time is not counted), each
    compiled in this process with `compiler.driver.compile` on every target, with the
-   functional check off and on (and "final" where the driver offers it). CPU time of this
-   process (time.process_time), so BLAS threads count.
+   functional check off and on (and "final" where the driver offers it), and as `pimc search`
+   compiles them in its loop (its default placement solver, greedy, and objective, latency;
+   check off). CPU time of this process (time.process_time), so BLAS threads count.
 2. Whole process: `python -m compiler compile` of the 13-512-256-1 MLP of
    bench/zigzag_compare.py (batch 1; with the default checks and with --no-check --compare
    none) and of the DLRM fixture (batch 8), on isaac; wall and CPU time, best of `--repeat`
@@ -77,16 +78,25 @@ def _check_modes() -> list[tuple[str, object]]:
     return [("off", False), ("on", True)]
 
 
-def rate(models: list, target: str, check) -> tuple[float, int]:
-    """(candidates per CPU second, failures) over `models` compiled for `target`."""
+def rate(models: list, target: str, check, loop: bool = False) -> tuple[float, int]:
+    """(candidates per CPU second, failures) over `models` compiled for `target`; `loop`: as
+    `pimc search` compiles them (its placement solver and objective, check off)."""
     from compiler.driver import compile as compile_model
     from ir.errors import PimcError
 
+    how: dict = {"check": check}
+    if loop:
+        from search.evaluate import EvalOptions, loop_pipeline
+        from targets import load_target
+
+        opts = EvalOptions()
+        how = {"check": "none", "objective": opts.objective, "pipeline": loop_pipeline(
+            target, opts, load_target(target).precision.weights)}
     failed = 0
     start = time.process_time()
     for model in models:
         try:
-            compile_model(model, target, batch=BATCH, check=check)
+            compile_model(model, target, batch=BATCH, **how)
         except PimcError:
             failed += 1
     spent = time.process_time() - start
@@ -95,15 +105,15 @@ def rate(models: list, target: str, check) -> tuple[float, int]:
 
 def candidates_table(n: int, targets: list[str]) -> None:
     modes = _check_modes()
-    head = "".join(f"{'check ' + m:>14s}" for m, _ in modes)
+    head = "".join(f"{'check ' + m:>14s}" for m, _ in modes) + f"{'search loop':>14s}"
     print(f"\ncandidates/s (CPU time, in process, batch {BATCH}, {n} architectures)")
     print(f"{'space':14s} {'target':8s}{head}  failures")
     for space in SPACES:
         models = sample_models(space, n)
         for target in targets:
             cells, fails = [], []
-            for _, check in modes:
-                r, f = rate(models, target, check)
+            for check, loop in [(c, False) for _, c in modes] + [("none", True)]:
+                r, f = rate(models, target, check, loop)
                 cells.append(f"{r:14.3f}")
                 fails.append(str(f))
             print(f"{space:14s} {target:8s}{''.join(cells)}  {'/'.join(fails)}")
