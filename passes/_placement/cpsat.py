@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from passes._placement.placement import Placement, Score, assign_banks
 from passes._placement.problem import OpInfo, Problem
 
-__all__ = ["Model", "Result", "build", "searchable", "size", "solve"]
+__all__ = ["Model", "Result", "build", "least_size", "searchable", "size", "solve"]
 
 PORT_KEY = ""
 
@@ -280,6 +280,13 @@ def hint(model: Model, place: Placement) -> None:
 def size(model: Model) -> int:
     """The number of variables in the model."""
     return len(model.m.Proto().variables)
+
+
+def least_size(prob: Problem) -> int:
+    """At most the variables `build` makes for `prob` (its start and end cycle for every op;
+    for every crossbar op one boolean per replica count, its size, first, last and end
+    position), found without building the model."""
+    return 2 * len(prob.ops) + sum(len(g.choices) + 4 for g in prob.groups.values())
 
 
 def searchable(time_limit: float) -> int:

@@ -117,11 +117,14 @@ def _cpsat(prob: Problem, opts: Options, warm: Outcome, ref: Score, low: float) 
         return warm
     from passes._placement import cpsat
 
-    model = cpsat.build(prob, opts.objective, opts.weights, ref, edge_bytes(prob))
-    n, most = cpsat.size(model), cpsat.searchable(opts.time_limit)
+    most = cpsat.searchable(opts.time_limit)
+    n = cpsat.least_size(prob)  # a model past the limit is not even built
+    model = None if n > most else cpsat.build(prob, opts.objective, opts.weights, ref,
+                                              edge_bytes(prob))
+    n = n if model is None else cpsat.size(model)
     if n > most:
-        warm.attrs["fallback"] = (f"CP-SAT not run: its model has {n} variables, more than the "
-                                  f"{most} it can search within the time limit of "
+        warm.attrs["fallback"] = (f"CP-SAT not run: its model has at least {n} variables, more "
+                                  f"than the {most} it can search within the time limit of "
                                   f"{opts.time_limit:g} s; greedy's placement")
         return warm
     cpsat.hint(model, warm.placement)

@@ -102,9 +102,20 @@ def test_a_model_too_large_for_the_time_limit_is_not_given_to_cpsat(tiled, greed
     out = solve.run(Problem.of(tiled), OPTS)
     assert not calls
     assert out.attrs["solver"] == "greedy" and out.placement == greedy.placement
-    assert out.attrs["fallback"] == (f"CP-SAT not run: its model has {n} variables, more than "
-                                     f"the {n - 1} it can search within the time limit of 0.5 s;"
-                                     " greedy's placement")
+    assert out.attrs["fallback"] == (f"CP-SAT not run: its model has at least {n} variables, "
+                                     f"more than the {n - 1} it can search within the time "
+                                     "limit of 0.5 s; greedy's placement")
+
+
+def test_a_model_surely_too_large_is_not_even_built(tiled, greedy, monkeypatch):
+    prob = Problem.of(tiled)
+    least = cpsat.least_size(prob)
+    assert 0 < least <= _model_size(prob, greedy)  # a true lower bound on the model's size
+    monkeypatch.setattr(cpsat, "VARIABLES_PER_SECOND", least - 1)
+    monkeypatch.setattr(cpsat, "build", lambda *a: pytest.fail("the model was built"))
+    out = solve.run(Problem.of(tiled), OPTS)
+    assert out.attrs["fallback"].startswith(f"CP-SAT not run: its model has at least {least} "
+                                            f"variables, more than the {least - 1} ")
 
 
 def test_near_miss_a_model_at_the_limit_is_given_to_cpsat(tiled, greedy, monkeypatch):
