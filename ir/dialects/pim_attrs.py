@@ -140,13 +140,18 @@ _PLACE = "place"
 PLACE_FACTS: Mapping[str, Fact] = {f.key: f for f in (
     _module("pim.place.solver", "str", _PLACE, "report", "the placer whose answer was used"),
     _module("pim.place.status", "str", _PLACE, "compile driver, report",
-            "optimal, feasible or heuristic"),
+            "optimal (greedy at the lower bound, or CP-SAT's own model solved), feasible or "
+            "heuristic"),
     _module("pim.place.objective", "str", _PLACE, "schedule, report",
             "latency, throughput, energy or mix"),
     _module("pim.place.value", "float", _PLACE, "report", "the objective's value"),
-    _module("pim.place.bound", "float", _PLACE, "report", "the solver's bound on the value"),
+    _module("pim.place.bound", "float", _PLACE, "report",
+            "the solver's bound: greedy's, the lower bound it met; CP-SAT's, the bound on its "
+            "own model's objective, which approximates the schedule (so it may exceed the "
+            "scheduled value); `pim.lower_bound.*` bound the schedule itself"),
     _module("pim.place.gap", "float", _PLACE, "report",
-            "(value - bound) / value, 0 when optimal"),
+            "the solver's gap on its own objective, 0 when optimal, 1 for a heuristic answer "
+            "with no bound"),
     _module("pim.place.seconds", "float", _PLACE, "report", "time spent placing"),
     _module("pim.place.fallback", "str", _PLACE, "compile driver, report",
             "why CP-SAT's answer was not used, when so"),
