@@ -214,7 +214,7 @@ def _finish(result: Compiled, proto, tgt, objective: str, inputs, check: str, fl
 
         def checked_outputs() -> dict:  # the reference is kept so the folder re-checks itself
             result.reference = reference_record(module, proto, inputs[0])
-            return functional_check(module, proto, *inputs)
+            return functional_check(module, proto, *inputs, reference=result.reference)
 
         result.functional = flow.step("functional", total, checked_outputs)
         if not result.functional["passed"]:

@@ -110,15 +110,22 @@ def onnx_outputs(proto, feed: Mapping[str, np.ndarray]) -> list[np.ndarray]:
 
 
 def functional_check(module: Module, proto, feed: Mapping[str, np.ndarray],
-                     given: bool = True) -> dict:
-    """The pim-level interpreter against ONNX Runtime, within the precision error bound."""
+                     given: bool = True,
+                     reference: Mapping[str, np.ndarray] | None = None) -> dict:
+    """The pim-level interpreter against ONNX Runtime, within the precision error bound.
+    `reference`: ONNX Runtime's outputs and the error bounds on `feed` when they are already
+    worked out (``verify_folder.reference_record``: `output.I`, `bound.I`), so the compile
+    derives the bounds once."""
     from ir import interp
     from passes.error_bound import error_bound
 
-    want = onnx_outputs(proto, feed)
+    n = len(module.main.output_names)
+    want = ([reference[f"output.{i}"] for i in range(n)] if reference is not None
+            else onnx_outputs(proto, feed))
     with np.errstate(all="ignore"):  # non-finite values are judged below, not warned about
         got = interp.run(module.main, feed)
-        bounds = error_bound(module, feed)
+        bounds = ([reference[f"bound.{i}"] for i in range(n)] if reference is not None
+                  else error_bound(module, feed))
     worst, detail = 0.0, ""
     for name, g, w, b in zip(module.main.output_names, got, want, bounds):
         ratio, why = compare_output(name, g, w, b)
