@@ -42,10 +42,11 @@ def _fields(obj, where: str, required: dict, optional: dict | None = None) -> st
     for key, t in required.items():
         if key not in obj:
             return f"{where} lacks '{key}'"
-        if _wrong(obj[key], t):
-            return f"{where}.{key} must be {_type_name(t)}, got {type(obj[key]).__name__}"
+        value = obj[key]
+        if type(value) is not t and _wrong(value, t):  # the exact type: the common case
+            return f"{where}.{key} must be {_type_name(t)}, got {type(value).__name__}"
     for key, t in (optional or {}).items():
-        if key in obj and _wrong(obj[key], t):
+        if key in obj and type(obj[key]) is not t and _wrong(obj[key], t):
             return f"{where}.{key} must be {_type_name(t)}, got {type(obj[key]).__name__}"
     return None
 
