@@ -54,8 +54,11 @@ class Outcome:
 
 
 def _lower(prob: Problem, objective: str) -> float:
+    """The lower bound on `objective` (0: none for energy and mix)."""
+    if objective not in ("latency", "throughput"):
+        return 0.0
     latency, interval = lower_bounds(prob)
-    return {"latency": latency, "throughput": interval}.get(objective, 0.0)
+    return latency if objective == "latency" else interval
 
 
 def run(prob: Problem, opts: Options) -> Outcome:
