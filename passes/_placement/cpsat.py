@@ -26,17 +26,19 @@ from dataclasses import dataclass
 from passes._placement.placement import Placement, Score, assign_banks
 from passes._placement.problem import OpInfo, Problem
 
-__all__ = ["Model", "Result", "build", "least_size", "searchable", "size", "solve"]
+__all__ = ["MAX_VARIABLES", "Model", "Result", "build", "least_size", "size", "solve"]
 
 PORT_KEY = ""
 
-# The most model variables CP-SAT is given per second of time limit (never fewer than for 1 s).
-# The deterministic limit does not bound CP-SAT's presolve, nor does the wall-clock guard below
-# stop it. Measured on 2 cores with a 1 s limit, chains of Gemm+Relu layers (width 16, isaac,
-# ``bench/compile_speed.py``'s chain_model): 7.7k variables took 8 s, 15.5k took 7.5 s and 31k
-# took 36 s without finding any solution, 62k took 338 s; nasrec candidates' models of 2.7k to
-# 7.3k variables take 2 to 3.5 s and often improve on greedy.
-VARIABLES_PER_SECOND = 10_000
+# The most model variables CP-SAT is run on, whatever the time limit. The deterministic limit
+# does not bound its presolve, nor does the wall-clock guard below stop it, and its wall time
+# per deterministic second grows with the model. Measured on 2 cores, chains of Gemm+Relu
+# layers (width 16, isaac, ``bench/compile_speed.py``'s chain_model), with a 1 s limit: 7.7k
+# variables took 8 s, 15.5k took 7.5 s and 31k took 36 s without finding any solution, 62k
+# took 338 s; 15.5k with a 4 s limit took 40 s. nasrec candidates' models of 2.7k to 8.4k
+# variables take 2 to 3.5 s at 1 s and often improve on greedy. Past this size a compile
+# would take more than ten times its time limit, whatever the limit.
+MAX_VARIABLES = 10_000
 
 
 @dataclass
@@ -287,11 +289,6 @@ def least_size(prob: Problem) -> int:
     for every crossbar op one boolean per replica count, its size, first, last and end
     position), found without building the model."""
     return 2 * len(prob.ops) + sum(len(g.choices) + 4 for g in prob.groups.values())
-
-
-def searchable(time_limit: float) -> int:
-    """The most variables a model may have for CP-SAT to be run on it within `time_limit`."""
-    return int(VARIABLES_PER_SECOND * max(time_limit, 1.0))
 
 
 def solve(model: Model, time_limit: float, seed: int, workers: int) -> Result:

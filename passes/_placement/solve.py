@@ -6,7 +6,7 @@ strategy (anchored, earliest finish, balanced: ``digital.py``), and the best is 
 answer is used only when it scores at least as well as greedy's on the scheduled program;
 otherwise, or when it finds nothing within the time limit, greedy's is kept and ``fallback``
 says why. When greedy already meets the lower bound, or CP-SAT's model is larger than it can
-search in the time limit (``cpsat.searchable``), CP-SAT is not run; and no layout is
+search in reasonable time (``cpsat.MAX_VARIABLES``), CP-SAT is not run; and no layout is
 scored once one meets it (the rest could only tie, and ties keep the first). Candidates are values
 (``Placement`` -> ``Layout`` -> ``Score``); nothing here writes the module.
 """
@@ -120,15 +120,15 @@ def _cpsat(prob: Problem, opts: Options, warm: Outcome, ref: Score, low: float) 
         return warm
     from passes._placement import cpsat
 
-    most = cpsat.searchable(opts.time_limit)
+    most = cpsat.MAX_VARIABLES
     n = cpsat.least_size(prob)  # a model past the limit is not even built
     model = None if n > most else cpsat.build(prob, opts.objective, opts.weights, ref,
                                               edge_bytes(prob))
     n = n if model is None else cpsat.size(model)
     if n > most:
         warm.attrs["fallback"] = (f"CP-SAT not run: its model has at least {n} variables, more "
-                                  f"than the {most} it can search within the time limit of "
-                                  f"{opts.time_limit:g} s; greedy's placement")
+                                  f"than the {most} past which CP-SAT takes many times its time "
+                                  "limit; greedy's placement")
         return warm
     cpsat.hint(model, warm.placement)
     res = cpsat.solve(model, opts.time_limit, opts.seed, opts.workers)
