@@ -285,9 +285,9 @@ def size(model: Model) -> int:
 
 
 def least_size(prob: Problem) -> int:
-    """At most the variables `build` makes for `prob` (its start and end cycle for every op;
-    for every crossbar op one boolean per replica count, its size, first, last and end
-    position), found without building the model."""
+    """A lower bound on the number of variables `build` makes for `prob`, found without
+    building the model: the start and end cycle of every op, and for every crossbar op one
+    boolean per replica count and its size, first, last and end position."""
     return 2 * len(prob.ops) + sum(len(g.choices) + 4 for g in prob.groups.values())
 
 
