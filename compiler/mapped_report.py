@@ -30,7 +30,7 @@ from ir.dialects.pim_attrs import (
 )
 from ir.errors import PimcError
 from passes._costing.op_primitives import gather_shares, primitives, table_bytes
-from passes._placement.gc_pause import gc_paused
+from passes._gc_pause import gc_paused
 from targets.coster import OpCoster
 from targets.loader import load_target
 from targets.rollup import rollup

@@ -23,7 +23,7 @@ from ir.dialects.pim_attrs import (
     UNIT,
 )
 from passes._costing.op_primitives import table_bytes
-from passes._placement.gc_pause import gc_paused
+from passes._gc_pause import gc_paused
 
 __all__ = ["schedule_dict", "target_summary"]
 

@@ -49,7 +49,7 @@ from typing import Any
 from compiler._sim_model import Cost, Model, build
 from ir.core import Module
 from ir.errors import PimcError
-from passes._placement.gc_pause import gc_paused
+from passes._gc_pause import gc_paused
 
 __all__ = ["RULES", "Simulated", "compare", "simulate"]
 

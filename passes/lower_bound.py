@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from ir.core import Module
 from ir.dialects.pim_attrs import LOWER_BOUND_FACTS, set_group
-from passes._placement.gc_pause import gc_paused
+from passes._gc_pause import gc_paused
 from passes._placement.lower_bounds import lower_bounds
 from passes._placement.problem import Problem
 from passes.base import Pass

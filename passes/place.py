@@ -16,7 +16,7 @@ from typing import ClassVar
 from ir.core import Module
 from ir.dialects.pim_attrs import PLACE_FACTS, set_group
 from ir.errors import PimcError
-from passes._placement.gc_pause import gc_paused
+from passes._gc_pause import gc_paused
 from passes._placement.layout import write_layout
 from passes._placement.placement import OBJECTIVES
 from passes._placement.problem import Problem

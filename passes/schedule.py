@@ -29,7 +29,7 @@ from ir.dialects.pim_attrs import (
     START,
 )
 from ir.errors import PimcError
-from passes._placement.gc_pause import gc_paused
+from passes._gc_pause import gc_paused
 from passes._placement.layout import read_layout
 from passes._placement.moves import Move
 from passes._placement.placement import PIPELINED_OBJECTIVES

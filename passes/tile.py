@@ -28,12 +28,12 @@ from ir.core import Graph, Module, Op
 from ir.dialects.pim_attrs import A_BITS, STREAMED, TARGET, UNIT, W_BITS, X_SCALE, Fact
 from ir.errors import PimcError
 from passes._costing.op_primitives import table_bytes
+from passes._gc_pause import gc_paused
 from passes._lowering import embedding
 from passes._lowering.geometry import geometry, tile_count
 from passes._lowering.kinds import kind_of, matrices, op_names
 from passes._lowering.mvm import Crossbar
 from passes._lowering.rules import LOWER, Builder
-from passes._placement.gc_pause import gc_paused
 from passes.base import Pass
 from passes.rewrite import dce
 

@@ -1,11 +1,12 @@
-"""Placement and scheduling without the cyclic garbage collector.
+"""Stages that build many small objects, run without the cyclic garbage collector.
 
 Scoring a layout builds and drops hundreds of thousands of small tuples and lists; every 700
 allocations CPython's collector runs, and its older generations hold the whole IR module, so
-about a third of the placer's time went to traversing ops that stay alive throughout. The
-objects a pass builds hold no reference cycles that outlive it (they are freed by reference
-counting as usual), so while a pass places or schedules the collector is off, and it is back
-on, as it was, when the pass ends. Nothing about the results depends on it.
+about a third of the placer's time went to traversing ops that stay alive throughout. The same
+holds for tiling, scheduling, the lower bounds, the schedule JSON, the report and the
+simulator, which use this too. What they build is freed by reference counting as usual; the
+few cycles they leave (ops a rewrite dropped) are collected once the collector is back on, as
+it was, when the body ends. Nothing about the results depends on it.
 """
 
 from __future__ import annotations
