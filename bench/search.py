@@ -49,6 +49,7 @@ from search.hardware import HardwareSpace  # noqa: E402
 from search.outputs import front_members  # noqa: E402
 from search.parallel import make_executor  # noqa: E402
 from search.pareto import pareto_front  # noqa: E402
+from search.rank_stats import kendall_tau  # noqa: E402
 from search.strategies import Strategy  # noqa: E402
 from search.study import SearchConfig, run_study  # noqa: E402
 
@@ -65,14 +66,6 @@ def hypervolume(points: list[tuple[float, float]], ref: tuple[float, float]) -> 
             volume += (ref[0] - x) * (best_y - y)
             best_y = y
     return volume
-
-
-def kendall_tau(a: list[float], b: list[float]) -> float:
-    n, s = len(a), 0
-    for i in range(n):
-        for j in range(i + 1, n):
-            s += ((a[i] > a[j]) - (a[i] < a[j])) * ((b[i] > b[j]) - (b[i] < b[j]))
-    return 2 * s / (n * (n - 1))
 
 
 def _points(study) -> list[tuple[float, float]]:

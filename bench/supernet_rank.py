@@ -26,24 +26,22 @@ import argparse
 import json
 import os
 import random
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+# Run as `python bench/supernet_rank.py`, this file's folder comes first on the path, and
+# bench/search.py there would hide the `search` package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
-def kendall(a, b) -> float:
-    """Kendall's tau-a of two score lists (float scores: ties do not occur in practice)."""
-    n, s = len(a), 0
-    for i in range(n):
-        for j in range(i + 1, n):
-            s += np.sign(a[i] - a[j]) * np.sign(b[i] - b[j])
-    return float(2 * s / (n * (n - 1)))
+from search.rank_stats import kendall_tau, spearman_rho  # noqa: E402
 
 
-def spearman(a, b) -> float:
-    ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
-    return float(np.corrcoef(ra, rb)[0, 1])
+def _taus(a, b) -> str:
+    """Kendall's tau and Spearman's rho of two score lists, as two table cells."""
+    return f"{kendall_tau(a, b):.3f} | {spearman_rho(a, b):.3f}"
 
 
 def _key(args, arch, seed: int, steps: int) -> str:
@@ -129,13 +127,12 @@ def report(inherited: list[float], scratch: dict[int, list[float]],
     rows = [(f"inherited vs scratch seed {s}", scratch[s]) for s in seeds]
     rows.append((f"inherited vs scratch mean of {len(seeds)}", mean))
     for name, ref in rows:
-        print(f"| {name} | {kendall(inherited, ref):.3f} | {spearman(inherited, ref):.3f} |")
+        print(f"| {name} | {_taus(inherited, ref)} |")
     for a, b in zip(seeds, seeds[1:]):
         print(f"| ceiling: scratch seed {a} vs seed {b} | "
-              f"{kendall(scratch[a], scratch[b]):.3f} | {spearman(scratch[a], scratch[b]):.3f} |")
+              f"{_taus(scratch[a], scratch[b])} |")
     for name, scores in proxy.items():
-        print(f"| {name} vs scratch mean | {kendall(scores, mean):.3f} | "
-              f"{spearman(scores, mean):.3f} |")
+        print(f"| {name} vs scratch mean | {_taus(scores, mean)} |")
     if len(seeds) > 1:
         noise = float(np.std(np.subtract(scratch[seeds[0]], scratch[seeds[1]])) / np.sqrt(2))
         print(f"\nspread of scratch logloss across subnets (std of the mean): "

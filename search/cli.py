@@ -118,9 +118,11 @@ def _outputs(cfg, out: Path, study, args) -> None:
     if cfg.objectives[:2] == ("logloss", "latency"):
         _final.zoo_dominance(members, zoo)
         for z in zoo:
-            if "dominated_by" in z:
-                by = ", ".join(f"trial {t}" for t in z["dominated_by"]) or "no front member"
+            if z.get("dominated_by"):
+                by = ", ".join(f"trial {t}" for t in z["dominated_by"])
                 _say(f"zoo {z['model']} is dominated on (logloss, latency) by {by}")
+            elif "dominated_by" in z:
+                _say(f"zoo {z['model']} is not dominated on (logloss, latency) by the front")
     outputs.write_trials_csv(study, out / "trials.csv")
     outputs.write_pareto_json(members, cfg.objectives, out / "pareto.json", zoo)
     series = {"trials": outputs.points_of(study)}
