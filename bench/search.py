@@ -115,7 +115,10 @@ def zoo_table(setup: Setup, runs: dict, work: Path, steps: int) -> None:
     """The zoo against the front of every run's fronts, each member trained as long as the zoo
     models (from its inherited weights, as `pimc search` trains its finalists) and compiled
     with the full check."""
-    pool = {m["key"]: m for s in runs.values() for m in front_members(s, OBJ)}
+    # trial numbers restart in every run: a member is named by its run too (its folder under
+    # final/best and the trials a zoo model is dominated by)
+    pool = {m["key"]: {**m, "trial": f"{name}-{seed}-{m['trial']}"}
+            for (name, seed), s in runs.items() for m in front_members(s, OBJ)}
     members = list(pool.values())
     members = [members[i] for i in pareto_front([(m["logloss"], m["latency_s"])
                                                  for m in members])]
