@@ -194,7 +194,8 @@ def main() -> None:
     spec = f"movielens:{args.data}"
     ckpt = work / "supernet.pt"
     if ckpt.is_file():
-        check_supernet(ckpt, args.space, spec, 50_000, 10_000, 0)  # the Setup's defaults
+        d = Setup("", "", spec)  # the rows, table cap and data seed the search uses
+        check_supernet(ckpt, args.space, spec, d.rows, d.max_table, d.data_seed)
         print(f"supernet: {ckpt} (kept from an earlier run)")
     else:
         t0 = time.perf_counter()
