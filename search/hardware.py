@@ -29,6 +29,7 @@ import yaml
 import targets
 from ir.errors import PimcError
 from targets import list_targets, load_target, rollup
+from targets.loader import safe_load
 
 __all__ = ["HardwareSpace", "Hardware", "base_yaml", "hardware_figures", "load_hw_space",
            "target_file"]
@@ -49,8 +50,9 @@ def base_yaml(target: str) -> dict:
 @functools.lru_cache(maxsize=8)
 def _parsed(text: str) -> dict:
     """YAML text parsed, once per distinct text: the search names a candidate's target from
-    the base for every trial, and parsing (pure Python) took longer than a small compile."""
-    return yaml.safe_load(text)
+    the base for every trial, and parsing (in pure Python where PyYAML lacks libyaml) took
+    longer than a small compile."""
+    return safe_load(text)
 
 
 def _child(node, key: str, where: str):
@@ -143,7 +145,7 @@ def hardware_figures(path: Path) -> dict[str, float]:
 
 def _parse(text: str, where: str) -> dict:
     try:
-        body = yaml.safe_load(text)
+        body = safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f"{where}:{mark.line + 1}" if mark else where

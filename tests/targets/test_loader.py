@@ -9,6 +9,7 @@ import yaml
 from ir.errors import PimcError
 from targets import PRESETS, TargetError, list_targets, load_target
 from targets.cli import add_commands
+from targets.loader import safe_load
 
 PRESET_DIR = Path(__file__).resolve().parents[2] / "targets" / "presets"
 EXPECTED = {"aim", "hbm-pim", "hetero", "isaac", "puma", "zigzag-aimc", "zigzag-dimc"}
@@ -18,6 +19,16 @@ def test_registry_keys_equal_preset_names():
     assert set(list_targets()) == EXPECTED
     for key in PRESETS:
         assert PRESETS[key]().name == key
+
+
+@pytest.mark.parametrize("preset", sorted(EXPECTED))
+def test_loader_parses_as_pyyaml_safe_load(preset):
+    """The loader's parser (libyaml where PyYAML has it) reads every preset as PyYAML's own
+    safe_load does, and a YAML scalar libyaml and the Python parser could read differently."""
+    text = (PRESET_DIR / f"{preset}.yaml").read_text()
+    assert safe_load(text) == yaml.safe_load(text)
+    odd = "a: 0x1f\nb: 1_000\nc: .5e3\nd: yes\ne: ~\nf: 2024-01-01\n"
+    assert safe_load(odd) == yaml.safe_load(odd)
 
 
 def test_unknown_name_lists_presets():
