@@ -366,6 +366,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from compiler._threads import pin_blas_env
+
+    pin_blas_env()  # before numpy loads (compiler/_threads.py says why)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

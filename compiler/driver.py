@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from compiler._deadline import Deadline, DeadlineCheck
+from compiler._threads import one_blas_thread
 from compiler.pipelines import EMIT_CHOICES, stage_specs
 from ir.core import Module
 from ir.dialects.pim_attrs import PLACE_FACTS
@@ -105,6 +106,7 @@ class _Flow:
         return out
 
 
+@one_blas_thread
 def compile(model: Any, target: str, batch: int | None = None, objective: str = "throughput",
             pipeline: str | None = None, precision: str | None = None,
             inputs: Mapping[str, np.ndarray] | None = None, emit: str | None = None,

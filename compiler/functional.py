@@ -92,6 +92,8 @@ def _session(proto) -> object:
 
     opts = ort.SessionOptions()
     opts.log_severity_level = 3  # errors only: its graph-rewrite notices are not ours to show
+    opts.intra_op_num_threads = 1  # a check's batch is small; pool threads only spin (_threads)
+    opts.inter_op_num_threads = 1
     if folder is not None:
         opts.add_session_config_entry("session.model_external_initializers_file_folder_path",
                                       folder)

@@ -1,0 +1,64 @@
+"""A compile runs numpy's BLAS on one thread.
+
+Every matrix product of a compile is small (a calibration batch of 8 rows against one layer's
+weights, the functional check's digit planes against one crossbar tile), too small for a second
+BLAS thread to pay for waking it. Where the other cores are busy (a search's parallel
+evaluations, a test run on every core, another job), OpenBLAS's threads wait for each other:
+a batched 8 x 186 x 16 product took 54 ms instead of 0.14 ms, and a nasrec candidate's
+calibration run 0.33 s instead of 20 ms. On a machine with idle cores the one thread costs
+nothing measurable (`bench/compile_speed.py`, the candidates/s table run both ways).
+
+`pimc` sets OPENBLAS_NUM_THREADS (the BLAS of numpy's wheels) to 1 before numpy loads, where
+the user has not set it; torch's own thread settings are left alone. An in-process `compile()`
+limits BLAS for its own duration with threadpoolctl (and restores it), unless the environment
+already pins OpenBLAS to one thread.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+__all__ = ["blas_one_thread", "one_blas_thread", "pin_blas_env"]
+
+_VAR = "OPENBLAS_NUM_THREADS"  # read once, when numpy loads OpenBLAS
+_controller = None
+
+
+def pin_blas_env() -> None:
+    """One BLAS thread for a process that has not loaded numpy yet; what the user set stays.
+    Once numpy is loaded the variable would change nothing, so it is not set (and compiles
+    limit BLAS themselves)."""
+    if "numpy" not in sys.modules:
+        os.environ.setdefault(_VAR, "1")
+
+
+def _pinned() -> bool:
+    return os.environ.get(_VAR) == "1"
+
+
+@contextmanager
+def blas_one_thread() -> Iterator[None]:
+    """Run the body with BLAS on one thread, as it was afterwards."""
+    global _controller
+    if _pinned():
+        yield
+        return
+    if _controller is None:
+        from threadpoolctl import ThreadpoolController
+
+        _controller = ThreadpoolController()  # scans the loaded libraries once (about 15 ms)
+    with _controller.limit(limits=1, user_api="blas"):
+        yield
+
+
+def one_blas_thread(fn: Callable) -> Callable:
+    """`fn` run inside `blas_one_thread` (its signature kept for inspection)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with blas_one_thread():
+            return fn(*args, **kwargs)
+    return wrapper

@@ -1,0 +1,83 @@
+"""A compile runs numpy's BLAS and ONNX Runtime on one thread (compiler/_threads.py says why),
+restores the caller's BLAS setting afterwards, and `pimc` pins OpenBLAS before numpy loads
+without overriding what the user set."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
+
+import compiler._threads
+import passes.manager
+from compiler.driver import compile
+
+ROOT = Path(__file__).resolve().parents[2]
+DLRM = ROOT / "tests" / "fixtures" / "onnx" / "torchrec_dlrm_legacy.onnx"
+
+
+def _blas_threads() -> set[int]:
+    return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+
+
+def test_compile_runs_blas_on_one_thread_and_restores_it(monkeypatch):
+    monkeypatch.setattr(compiler._threads, "_pinned", lambda: False)  # as in a library caller
+    with threadpool_limits(limits=2, user_api="blas"):
+        if _blas_threads() != {2}:
+            pytest.skip("this BLAS cannot run two threads here")
+        seen = []
+        real = passes.manager.PassManager.run
+
+        def run(self, module):
+            seen.append(_blas_threads())
+            return real(self, module)
+
+        monkeypatch.setattr(passes.manager.PassManager, "run", run)
+        compile(DLRM, "isaac", batch=8, check="full")
+        assert seen and all(s == {1} for s in seen)
+        assert _blas_threads() == {2}  # the caller's setting is back
+
+
+def test_check_session_has_one_thread(monkeypatch):
+    import onnxruntime as ort
+
+    made = []
+    real = ort.InferenceSession
+
+    def session(model, opts=None, **kw):
+        made.append(opts)
+        return real(model, opts, **kw)
+
+    monkeypatch.setattr(ort, "InferenceSession", session)
+    compiler.functional._SESSIONS.clear()
+    compile(DLRM, "isaac", batch=8, check="full")
+    assert made and all(o.intra_op_num_threads == 1 and o.inter_op_num_threads == 1
+                        for o in made)
+
+
+def _env_after_main(env: dict[str, str], preload_numpy: bool) -> str:
+    code = ("import sys\n" + ("import numpy\n" if preload_numpy else "") +
+            "from compiler.cli import main\ntry:\n    main(['--version'])\nexcept SystemExit:\n"
+            "    pass\nimport os\n"
+            "print(os.environ.get('OPENBLAS_NUM_THREADS', 'unset'))\n")
+    env = {**{k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}, **env,
+           "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True, cwd=ROOT).stdout
+    return out.split()[-1]
+
+
+def test_pimc_pins_openblas_before_numpy_loads():
+    assert _env_after_main({}, preload_numpy=False) == "1"
+
+
+def test_pimc_keeps_the_users_setting():
+    assert _env_after_main({"OPENBLAS_NUM_THREADS": "2"}, preload_numpy=False) == "2"
+
+
+def test_pimc_does_not_pin_once_numpy_is_loaded():
+    """Set after numpy loaded, the variable would change nothing but skip the compile's own
+    limit; so it stays unset."""
+    assert _env_after_main({}, preload_numpy=True) == "unset"
