@@ -30,3 +30,20 @@ def test_the_objective_choices_still_load_when_asked_for():
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 2
     assert "'speed'" in proc.stderr and "'throughput'" in proc.stderr
+
+
+def test_a_compile_does_not_register_the_search_and_training_commands():
+    loaded = _imported("compile", "missing.onnx", "--target", "isaac", "-o", "out")
+    assert "compiler.cli" in loaded
+    assert not {"search.cli", "frontend.supernet.cli"} & loaded
+
+
+def test_those_commands_and_a_typo_still_see_every_command():
+    """Near miss for the partial parser: the commands it leaves out still parse, and a
+    mistyped command is told every command there is."""
+    assert "search.cli" in _imported("search", "--help")
+    assert "frontend.supernet.cli" in _imported("train-supernet", "--help")
+    proc = subprocess.run([sys.executable, "-m", "compiler", "serach"], capture_output=True,
+                          text=True, cwd=ROOT)
+    assert proc.returncode == 2
+    assert "'search'" in proc.stderr and "'train-supernet'" in proc.stderr
