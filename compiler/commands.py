@@ -154,6 +154,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     from compiler._outdir import OutputFolder
     from compiler.artifacts import ARTIFACTS, summary_rows
     from compiler.cli_checks import precheck_compile
+    from compiler.compare import kept_stage
     from compiler.driver import compile
 
     dims = precheck_compile(args)
@@ -167,7 +168,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
                              precision=args.precision, inputs=inputs, emit=args.emit,
                              time_limit=args.time_limit, seed=args.seed, dims=dims,
                              check=not args.no_check, say=lambda s: print(s, file=sys.stderr),
-                             deadline=clock, profile=args.profile)
+                             deadline=clock, profile=args.profile, keep=kept_stage(args))
         for note in result.notes:
             print(f"pimc: note: {note}", file=sys.stderr)
         for warning in result.warnings:

@@ -20,12 +20,12 @@ import numpy as np
 
 from compiler._deadline import Deadline, DeadlineCheck
 from compiler._threads import one_blas_thread
-from compiler.pipelines import EMIT_CHOICES, stage_specs
+from compiler.pipelines import EMIT_CHOICES, STAGES, stage_specs
 from ir.core import Module
 from ir.dialects.pim_attrs import PLACE_FACTS
 from ir.errors import PimcError
 
-__all__ = ["CHECKS", "Compiled", "compile", "OBJECTIVES"]
+__all__ = ["CHECKS", "Compiled", "compile", "continue_compile", "OBJECTIVES"]
 
 OBJECTIVES = ("latency", "throughput", "energy", "mix")
 CHECKS = ("none", "final", "full")  # see _check_level and docs/api.md
@@ -48,6 +48,7 @@ class Compiled:
     inputs: dict[str, np.ndarray] | None = None  # what the functional check ran on
     reference: dict[str, np.ndarray] | None = None  # ONNX Runtime's outputs on them
     compared: list[dict] = field(default_factory=list)  # other mappings, for report.html
+    kept: Module | None = None  # compile(keep=STAGE): the module as it was after STAGE
 
     def write(self, out: str | Path, folder=None) -> list[Path]:
         """Write the artifacts as folder `out` (`folder`: an OutputFolder already held)."""
@@ -113,12 +114,17 @@ def compile(model: Any, target: str, batch: int | None = None, objective: str = 
             time_limit: float = 1.0, seed: int = 0, check: bool | str = "full",
             say: Callable[[str], None] = lambda s: None,
             deadline: float | Deadline | None = None,
-            dims: Mapping[str, int] | None = None, profile: str | None = None) -> Compiled:
+            dims: Mapping[str, int] | None = None, profile: str | None = None,
+            keep: str | None = None) -> Compiled:
     """Compile an ONNX model (path or ModelProto) for `target` (preset name or YAML path);
     `check` is "full", "final" or "none" (see `_check_level`); past `deadline` seconds (or a
     Deadline) the compile stops with a PimcError naming the stage; `profile`: an .npz of
     per-row lookup counts by embedding bag (``pimc profile``) that shards tables by load and
-    replicates hot rows."""
+    replicates hot rows; `keep`: a stage whose module is copied into `Compiled.kept` as it
+    was after that stage, for `continue_compile` (another mapping of the same front end)."""
+    if keep is not None and (pipeline is not None or keep not in dict(STAGES)):
+        raise PimcError(f"keep '{keep}'; accepted: a stage of the default pipeline "
+                        f"({', '.join(name for name, _ in STAGES)})")
     clock = deadline if isinstance(deadline, Deadline) else Deadline(deadline)
     level = _check_level(check)
     if objective not in OBJECTIVES:
@@ -153,6 +159,8 @@ def compile(model: Any, target: str, batch: int | None = None, objective: str = 
             flow.step(stage, total,
                       lambda spec=spec: _run_stage(module, spec, level == "full", clock))
             result.stage = stage
+            if keep == stage:
+                result.kept = module.clone()
             if emit == stage:
                 return result
     if level == "final":
@@ -160,6 +168,24 @@ def compile(model: Any, target: str, batch: int | None = None, objective: str = 
 
         verify(module)
     _finish(result, proto, tgt, objective, (feed, inputs is not None), level, flow, total)
+    return result
+
+
+@one_blas_thread
+def continue_compile(kept: Module, target: str, pipeline: str, objective: str,
+                     inputs: Mapping[str, np.ndarray], name: str = "model") -> Compiled:
+    """The rest of a compile, unchecked, from a module `compile(keep=...)` kept (which this
+    rewrites): `pipeline` (the stages after the kept one, e.g. another placement), then the
+    schedule and the simulator; `inputs` are the kept compile's. For a yardstick such as the
+    naive mapping of `pimc compile --compare`: the checks need the ONNX model, and a checked
+    mapping is compiled from it."""
+    from targets import load_target
+
+    tgt = load_target(target)
+    flow = _Flow(lambda s: None)
+    flow.step("passes", 3, lambda: _run_stage(kept, pipeline, False, flow.deadline))
+    result = Compiled(kept, tgt.name, "scheduled", name, stages=flow.stages)
+    _finish(result, None, tgt, objective, (dict(inputs), True), "none", flow, 3)
     return result
 
 

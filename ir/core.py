@@ -308,6 +308,36 @@ class Module:
         self.graphs = list(graphs or [])
         self.attrs = dict(attrs or {})
 
+    def clone(self) -> Module:
+        """A copy that passes can rewrite without touching this module: new graphs, values
+        and ops, their attribute and meta dicts copied. The values in those dicts are shared:
+        scalars, strings and tuples are immutable, and no pass writes a weight array in place
+        (a rewrite makes a new array), so tables stay in memory (or in their file) once."""
+        values: dict[int, Value] = {}
+
+        def fresh(v: Value, owner: Op | None) -> Value:
+            values[id(v)] = new = Value(v.type, owner, v.index, v.name)
+            return new
+
+        def mapped(v: Value, where: str) -> Value:
+            if id(v) not in values:
+                raise PimcError(f"{where} reads a value not defined before it", "clone")
+            return values[id(v)]
+
+        graphs = []
+        for g in self.graphs:
+            args = [fresh(a, None) for a in g.args]
+            ops = []
+            for i, op in enumerate(g.ops):
+                new = object.__new__(type(op))  # no re-validation: the op is already built
+                new.operands = [mapped(v, f"@{g.name} op #{i}") for v in op.operands]
+                new.attrs, new.meta = dict(op.attrs), dict(op.meta)
+                new.results = [fresh(r, new) for r in op.results]
+                ops.append(new)
+            outputs = [mapped(v, f"@{g.name} output") for v in g.outputs]
+            graphs.append(Graph(g.name, args, ops, outputs, list(g.output_names)))
+        return Module(self.name, graphs, dict(self.attrs))
+
     @property
     def main(self) -> Graph:
         if not self.graphs:
