@@ -59,12 +59,18 @@ def check_model(proto: onnx.ModelProto, where: str) -> None:
     attributes against each op's schema, tensors, subgraphs) and strict type inference.
     """
     _check_names(proto.graph, where)
-    if proto.ByteSize() >= _PROTOBUF_LIMIT:
-        return  # onnx.checker cannot serialise it; the converters and the IR verifier still check
+    infer = all(_has_schema(n, proto) for n in proto.graph.node)
     try:
-        with _typed_outputs(proto.graph), _relocated(proto, lambda path: "#" + path):
-            onnx.checker.check_model(proto)  # '#': data held elsewhere, no file to look for
-        if all(_has_schema(n, proto) for n in proto.graph.node):
+        with _typed_outputs(proto.graph) as retyped, \
+                _relocated(proto, lambda path: "#" + path):  # '#': data held elsewhere
+            data = _serialised(proto)
+            if data is None:
+                return  # past protobuf's limit; the converters and the IR verifier still check
+            # One pass with strict type inference where the outputs needed no retyping (the
+            # model is serialised once: it holds the weights); else inference on the outputs
+            # as they were, afterwards.
+            onnx.checker.check_model(data, full_check=infer and not retyped)
+        if infer and retyped:
             onnx.shape_inference.infer_shapes(proto, check_type=True, strict_mode=True)
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
         raise PimcError(f"not a valid ONNX model: {_one_line(str(exc))}", where) from None
@@ -73,24 +79,37 @@ def check_model(proto: onnx.ModelProto, where: str) -> None:
 
 
 @contextmanager
-def _typed_outputs(graph: onnx.GraphProto) -> Iterator[None]:
+def _typed_outputs(graph: onnx.GraphProto) -> Iterator[bool]:
     """Graph outputs with an element type and a shape field while the checker runs: it demands
     them, the importer never reads them (exporters and hand-built models often leave them out),
-    and strict type inference afterwards still sees the outputs as they were."""
+    and strict type inference afterwards still sees the outputs as they were. Yields whether
+    any output had to be retyped."""
+    untyped = [vi for vi in graph.output if vi.type.WhichOneof("value") in (None, "tensor_type")
+               and not (vi.type.tensor_type.elem_type and vi.type.tensor_type.HasField("shape"))]
+    if not untyped:
+        yield False
+        return
     saved = [onnx.ValueInfoProto.FromString(v.SerializeToString()) for v in graph.output]
-    for vi in graph.output:
-        if vi.type.WhichOneof("value") not in (None, "tensor_type"):
-            continue
+    for vi in untyped:
         tensor = vi.type.tensor_type
         if not tensor.elem_type:
             tensor.elem_type = onnx.TensorProto.FLOAT
         if not tensor.HasField("shape"):
             tensor.shape.SetInParent()
     try:
-        yield
+        yield True
     finally:
         del graph.output[:]
         graph.output.extend(saved)
+
+
+def _serialised(proto: onnx.ModelProto) -> bytes | None:
+    """The model's bytes, or None past protobuf's 2 GiB limit (what onnx.checker would need)."""
+    try:
+        data = proto.SerializeToString()
+    except ValueError:  # protobuf refuses to encode a message of 2 GiB or more
+        return None
+    return data if len(data) < _PROTOBUF_LIMIT else None
 
 
 def _has_schema(node: onnx.NodeProto, proto: onnx.ModelProto) -> bool:
