@@ -23,6 +23,7 @@ from pathlib import Path
 from compiler._schedule_shape import shape_problem
 from ir.dialects import pim
 from ir.errors import PimcError
+from passes._gc_pause import gc_paused
 
 __all__ = ["check_schedule", "load_schedule", "SCHEMA", "VERSION", "VERSIONS"]
 
@@ -269,8 +270,9 @@ def _dependencies(s: dict) -> list[str]:
 def check_schedule(s: dict) -> list[str]:
     """Every broken invariant of schedule `s`, one line each (empty when it is valid); a
     missing key or a wrong type is the only line when there is one."""
-    problem = shape_problem(s)
-    if problem:
-        return [problem]
-    return (_tiles(s) + _capacity(s) + _exclusive(s) + _bandwidth(s) + _residency(s)
-            + _times(s) + _dependencies(s))
+    with gc_paused():  # its tuples and lists are temporaries; see passes/_gc_pause.py
+        problem = shape_problem(s)
+        if problem:
+            return [problem]
+        return (_tiles(s) + _capacity(s) + _exclusive(s) + _bandwidth(s) + _residency(s)
+                + _times(s) + _dependencies(s))

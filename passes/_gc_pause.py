@@ -3,8 +3,9 @@
 Scoring a layout builds and drops hundreds of thousands of small tuples and lists; every 700
 allocations CPython's collector runs, and its older generations hold the whole IR module, so
 about a third of the placer's time went to traversing ops that stay alive throughout. The same
-holds for tiling, scheduling, the lower bounds, the schedule JSON, the report and the
-simulator, which use this too. What they build is freed by reference counting as usual; the
+holds for tiling, scheduling, the lower bounds, the schedule JSON and its checker, the report
+and the simulator, which use this too (the checker: 0.45 s with the collector on, 0.2 s off,
+for a nasrec candidate's 16k tiles). What they build is freed by reference counting as usual; the
 few cycles they leave (ops a rewrite dropped) are collected once the collector is back on, as
 it was, when the body ends. Nothing about the results depends on it.
 """
