@@ -32,7 +32,15 @@ def format_float(x: float | np.floating) -> str:
     return np.format_float_positional(x, unique=True, trim="0")
 
 
+_quoted = json.encoder.encode_basestring_ascii  # what json.dumps writes for a str
+
+
 def _scalar(x: Any) -> str:
+    kind = type(x)  # the exact types first: a mapped module prints tens of thousands
+    if kind is int:
+        return str(x)
+    if kind is str:
+        return _quoted(x)
     if isinstance(x, (bool, np.bool_)):
         return "true" if x else "false"
     if isinstance(x, (int, np.integer)):

@@ -137,3 +137,20 @@ def test_unnamed_large_constants_get_symbol_names_in_the_sidecar():
     text, weights = print_module_with_weights(m)
     assert "%0 = nn.constant {value = @c0}" in text and set(weights) == {"c0", "c1"}
     assert structurally_equal(parse(text, weights), m)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text() | st.integers() | st.booleans() | st.just(np.int64(-3)) | st.just(np.bool_(1)))
+def test_a_printed_scalar_is_what_json_and_int_write(x):
+    """The printer's exact-type shortcuts for str and int write what its general path does."""
+    import json
+
+    from ir.text.printer import _scalar
+
+    if isinstance(x, (bool, np.bool_)):
+        want = "true" if x else "false"
+    elif isinstance(x, (int, np.integer)):
+        want = str(int(x))
+    else:
+        want = json.dumps(x)
+    assert _scalar(x) == want
