@@ -40,7 +40,7 @@ from passes._placement.moves import edge_bytes, read_bytes
 from passes._placement.problem import Problem, producers_of
 from targets.primitives import Transfer
 
-__all__ = ["lower_bounds"]
+__all__ = ["interval_bound", "lower_bounds"]
 
 
 def _work_bound(prob: Problem) -> int:
@@ -140,13 +140,22 @@ def _crossing_bound(prob: Problem, end: dict, tail: dict) -> int:
     return out
 
 
+def _widest(prob: Problem) -> int:
+    """The longest crossbar op at its most replicas."""
+    return max((g.cycles[i][-1] for g in prob.groups.values() for i in g.ops), default=0)
+
+
+def interval_bound(prob: Problem) -> int:
+    """The interval's lower bound alone (the latency's paths are not needed for it)."""
+    return max(_work_bound(prob), _widest(prob))
+
+
 def lower_bounds(prob: Problem) -> tuple[int, int]:
     """(latency, interval) lower bounds in cycles (see the module docstring)."""
     best = {info.index: _best_time(prob, info.index, info.cycles, info.group)
             for info in prob.ops}
     work = _work_bound(prob)
-    widest = max((best[i] for g in prob.groups.values() for i in g.ops), default=0)
-    interval = max(work, widest)
+    interval = max(work, _widest(prob))
     nbytes = edge_bytes(prob)
     end, tail = _paths(prob, best, nbytes)
     crossing = 0 if prob.streamed else _crossing_bound(prob, end, tail)

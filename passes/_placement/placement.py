@@ -13,6 +13,7 @@ module; the placer writes only the one it keeps.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from ir.errors import PimcError
@@ -128,11 +129,14 @@ def _crossbars_of_user(prob: Problem, loc: dict[int, tuple[int, ...]],
 
 
 def evaluate(prob: Problem, place: Placement, objective: str, weights: tuple[float, ...],
-             refs: Score | None = None) -> tuple[Score, Timeline, Layout]:
+             refs: Score | None = None,
+             beat: float | None = None) -> tuple[Score, Timeline, Layout] | None:
     """Lay out `place`, schedule it and score it on `objective` (mix: weighted, over `refs`);
     the module is not touched. Energy is what placement changes per batch: the network's
     transfers plus leakage over the cycles a batch holds the chip (the interval when batches
-    overlap, else the latency); the ops' own dynamic energy is the same for every placement."""
+    overlap, else the latency); the ops' own dynamic energy is the same for every placement.
+    `beat`: a value the caller keeps unless this one is below it; None as soon as the schedule
+    shows it cannot be (its periods only grow, so a failed try can settle it)."""
     # Growth stops often give one placement twice; its layout is the same each time.
     placed = (tuple(sorted(place.replicas.items())), tuple(sorted(place.start.items())),
               tuple(sorted(place.banks.items())), place.digital)
@@ -144,13 +148,33 @@ def evaluate(prob: Problem, place: Placement, objective: str, weights: tuple[flo
     key = (pipelined, tuple(sorted(layout.loc.items())), tuple(sorted(layout.replicas.items())))
     tl = prob.timelines.get(key)
     if tl is None:
-        tl = prob.timelines[key] = schedule(prob, layout, pipelined=pipelined)
+        loses = None if beat is None else functools.partial(
+            _loses, prob, objective, weights, refs, beat)
+        tl = schedule(prob, layout, pipelined=pipelined, loses=loses)
+        if tl is None:
+            return None
+        prob.timelines[key] = tl
     energy = tl.network_energy(prob) + prob.leakage_per_cycle * tl.interval
     parts = (tl.latency, tl.interval, energy)
+    return Score(tl.latency, tl.interval, energy, _value(objective, weights, refs, parts)), tl, \
+        layout
+
+
+def _value(objective: str, weights: tuple[float, ...], refs: Score | None,
+           parts: tuple[float, float, float]) -> float:
+    """The objective's value of (latency, interval, energy) (mix: weighted, over `refs`)."""
     if objective == "mix":
         base = (refs.latency, refs.interval, refs.energy) if refs else parts
-        value = sum(w * p / max(b, 1e-30) for w, p, b in zip(weights, parts, base))
-    else:
-        value = float(parts[OBJECTIVES.index(objective)])
-    return Score(tl.latency, tl.interval, energy, value), tl, layout
+        return sum(w * p / max(b, 1e-30) for w, p, b in zip(weights, parts, base))
+    return float(parts[OBJECTIVES.index(objective)])
 
+
+def _loses(prob: Problem, objective: str, weights: tuple[float, ...], refs: Score | None,
+           beat: float, period: int) -> bool:
+    """Whether a pipelined schedule whose interval is at least `period` cannot score below
+    `beat`: its value is at least that of no latency, an interval of `period` and only the
+    leakage over it (no network energy), every part counting with a non-negative weight."""
+    if objective == "mix" and refs is None:  # weighed over its own parts: nothing to bound
+        return False
+    least = _value(objective, weights, refs, (0, period, prob.leakage_per_cycle * period))
+    return least >= beat

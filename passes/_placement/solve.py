@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from passes._placement.heuristics import greedy, naive
 from passes._placement.layout import Layout
-from passes._placement.lower_bounds import lower_bounds
+from passes._placement.lower_bounds import interval_bound, lower_bounds
 from passes._placement.moves import edge_bytes
 from passes._placement.placement import (
     DIGITAL_STRATEGIES,
@@ -57,8 +57,7 @@ def _lower(prob: Problem, objective: str) -> float:
     """The lower bound on `objective` (0: none for energy and mix)."""
     if objective not in ("latency", "throughput"):
         return 0.0
-    latency, interval = lower_bounds(prob)
-    return latency if objective == "latency" else interval
+    return lower_bounds(prob)[0] if objective == "latency" else interval_bound(prob)
 
 
 def run(prob: Problem, opts: Options) -> Outcome:
@@ -86,11 +85,17 @@ def run(prob: Problem, opts: Options) -> Outcome:
 def _best_greedy(prob: Problem, opts: Options, ref: Score, floor: int, low: float) -> Outcome:
     """Greedy growth stopped at `floor`, and grown while crossbars last: the better on the
     objective, the one with fewer copies (less area, less broadcast) on a tie; the second is
-    not tried when the first meets the lower bound `low`."""
-    found = _best_digital(prob, greedy(prob, floor), opts, ref, low)
+    not tried when the first meets the lower bound `low`, nor when growth gives the same
+    counts without the stop (it would score the same, and a tie keeps the first). The second is
+    only of use below the first's value, so its schedules are given up past it."""
+    stopped = greedy(prob, floor)
+    found = _best_digital(prob, stopped, opts, ref, low)
     if floor and not _meets(found, low):
-        full = _best_digital(prob, greedy(prob), opts, ref, low)
-        if full.score.value < found.score.value:
+        grown = greedy(prob)
+        if grown == stopped:
+            return found
+        full = _best_digital(prob, grown, opts, ref, low, found.score.value)
+        if full is not None and full.score.value < found.score.value:
             found = full
     return found
 
@@ -146,14 +151,23 @@ def _cpsat(prob: Problem, opts: Options, warm: Outcome, ref: Score, low: float) 
     return found
 
 
-def _best_digital(prob: Problem, place: Placement, opts: Options, ref: Score,
-                  low: float) -> Outcome:
+def _best_digital(prob: Problem, place: Placement, opts: Options, ref: Score, low: float,
+                  beat: float | None = None) -> Outcome | None:
     """`place` with each digital strategy (anchored, earliest finish, balanced): the best on
-    the objective (the first on ties), stopping at the first that meets the lower bound."""
+    the objective (the first on ties), stopping at the first that meets the lower bound. A
+    strategy's schedule is given up once it cannot score below the best so far (only a lower
+    value replaces it), and once it cannot score below `beat` when given: the caller has no use
+    for those, so the answer is the same whenever it scores below `beat` (None when every
+    strategy is given up)."""
     best = None
     for strategy in DIGITAL_STRATEGIES:
         variant = dataclasses.replace(place, digital=strategy)
-        score, _, layout = evaluate(prob, variant, opts.objective, opts.weights, ref)
+        bar = beat if best is None else best.score.value
+        scored = evaluate(prob, variant, opts.objective, opts.weights, ref,
+                          bar if beat is None else min(bar, beat))
+        if scored is None:
+            continue
+        score, _, layout = scored
         if best is None or score.value < best.score.value:
             best = Outcome(variant, score, layout)
             if _meets(best, low):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
@@ -97,8 +98,16 @@ def _move_uses(m: Move) -> list[_Held]:
     return [(link, 0, cycles) for link, cycles in m.occupancy.items()]
 
 
-def schedule(prob: Problem, layout: Layout, pipelined: bool) -> Timeline:
-    """List-schedule the program placed by `layout` (see the module docstring)."""
+def _never(period: int) -> bool:
+    return False
+
+
+def schedule(prob: Problem, layout: Layout, pipelined: bool,
+             loses: Callable[[int], bool] | None = None) -> Timeline | None:
+    """List-schedule the program placed by `layout` (see the module docstring). `loses`: for
+    a pipelined schedule, whether an interval of at least a given period would be of no use to
+    the caller; None (no timeline) once the period it would try is one of those (the interval
+    is never shorter than the period tried: periods only grow)."""
     durations = {info.index: duration(prob, layout, info) for info in prob.ops}
     wanted = {info.index: _uses(layout, info, durations[info.index]) for info in prob.ops}
     moves = plan_moves(prob, layout)
@@ -109,6 +118,9 @@ def schedule(prob: Problem, layout: Layout, pipelined: bool) -> Timeline:
         for resource, _, length in w:
             occupancy[resource] = get(resource, 0) + length
     period = max(occupancy.values(), default=1)
+    gives_up = loses if pipelined and loses is not None else _never
+    if gives_up(period):  # settled before the steps are even worked out
+        return None
     steps, tables = _steps(prob, durations, wanted, moves, link_uses)
     prefix = Prefix(tables) if pipelined else None  # what a retry need not redo
     while True:
@@ -116,6 +128,8 @@ def schedule(prob: Problem, layout: Layout, pipelined: bool) -> Timeline:
         if tl is not None:
             break
         period += max(1, period // 64)  # small steps: a coarse one overshoots the interval
+        if gives_up(period):
+            return None
     tl.busy = occupancy
     if not pipelined:
         tl.interval = tl.latency
