@@ -12,6 +12,8 @@ locations; nothing is written.
 
 from __future__ import annotations
 
+import heapq
+
 from passes._placement.layout import Layout
 from passes._placement.mesh import PORT
 from passes._placement.moves import edge_bytes, reach
@@ -155,11 +157,13 @@ def balanced(prob: Problem, layout: Layout) -> dict[int, tuple[int, ...]]:
     (transfers delay a batch but occupy no unit, so only the load sets the interval)."""
     if not prob.mesh.chip_tiles:
         return {}
-    load = [0] * prob.mesh.chip_tiles
-    ops = [i for i in prob.ops if i.unit == "digital"]
+    # every tile once as (load, tile): the least is the least-loaded tile, the first on ties
+    # (a heap instead of a scan over every tile for every op)
+    loads = [(0, t) for t in range(prob.mesh.chip_tiles)]
+    ops = [(duration(prob, layout, i), i.index) for i in prob.ops if i.unit == "digital"]
     out = {}
-    for info in sorted(ops, key=lambda i: (-duration(prob, layout, i), i.index)):
-        tile = min(range(prob.mesh.chip_tiles), key=lambda t: (load[t], t))
-        load[tile] += duration(prob, layout, info)
-        out[info.index] = (tile,)
+    for d, index in sorted(ops, key=lambda x: (-x[0], x[1])):
+        load, tile = loads[0]
+        heapq.heapreplace(loads, (load + d, tile))
+        out[index] = (tile,)
     return out
