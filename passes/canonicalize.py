@@ -22,6 +22,7 @@ from ir.dialects import nn, nn_shape
 from ir.errors import PimcError
 from ir.interp import evaluate, has_semantics
 from passes._cse import cse
+from passes._gc_pause import gc_paused
 from passes.base import Pass
 from passes.rewrite import Ctx, const_of, dce, new_const
 from passes.rules.noops import COLLAPSE, FORWARD
@@ -118,8 +119,9 @@ class Canonicalize(Pass):
 
     def apply(self, module: Module) -> bool:
         changed = False
-        for graph in module.graphs:
-            changed |= self._graph(graph)
+        with gc_paused():  # every rewrite allocates; a collection would walk the whole module
+            for graph in module.graphs:
+                changed |= self._graph(graph)
         return changed
 
     def _graph(self, graph: Graph) -> bool:

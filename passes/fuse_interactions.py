@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ir.core import Module
+from passes._gc_pause import gc_paused
 from passes.base import Pass
 from passes.rewrite import apply_rules
 from passes.rules import rules_for
@@ -32,6 +33,7 @@ class FuseInteractions(Pass):
     def apply(self, module: Module) -> bool:
         rules = rules_for(self.rules)
         changed = False
-        for graph in module.graphs:
-            changed |= apply_rules(graph, rules)
+        with gc_paused():  # every rewrite allocates; a collection would walk the whole module
+            for graph in module.graphs:
+                changed |= apply_rules(graph, rules)
         return changed

@@ -57,5 +57,9 @@ class Place(Pass):
             prob = Problem.of(module)
             out = run(prob, opts)
             write_layout(prob, out.layout)
-        set_group(module, PLACE_FACTS, out.attrs)
+            facts = out.attrs
+            # the problem and its scored candidates go now, by reference counting: alive when
+            # the collector comes back, they would all be walked by its first collection
+            del prob, out
+        set_group(module, PLACE_FACTS, facts)
         return True

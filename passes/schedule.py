@@ -112,7 +112,11 @@ class Schedule(Pass):
                 if io:
                     IO_END.set(info.op, tl.start[info.index] + io)
             _insert(graph, tl.moves, list(graph.ops))
-        LATENCY.set(module, int(tl.latency))
-        INTERVAL.set(module, int(tl.interval))
-        PIPELINED.set(module, bool(tl.pipelined))
+            facts = int(tl.latency), int(tl.interval), bool(tl.pipelined)
+            # the problem and the timeline go now, by reference counting: alive when the
+            # collector comes back, they would all be walked by its first collection
+            del prob, layout, tl
+        LATENCY.set(module, facts[0])
+        INTERVAL.set(module, facts[1])
+        PIPELINED.set(module, facts[2])
         return True
