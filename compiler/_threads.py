@@ -5,8 +5,9 @@ weights, the functional check's digit planes against one crossbar tile), too sma
 BLAS thread to pay for waking it. Where the other cores are busy (a search's parallel
 evaluations, a test run on every core, another job), OpenBLAS's threads wait for each other:
 a batched 8 x 186 x 16 product took 54 ms instead of 0.14 ms, and a nasrec candidate's
-calibration run 0.33 s instead of 20 ms. On a machine with idle cores the one thread costs
-nothing measurable (`bench/compile_speed.py`, the candidates/s table run both ways).
+calibration run 0.33 s instead of 20 ms. With the other core idle the one thread costs no
+time either: nasrec candidates/s in CPU time, one process per setting, were 0.39-0.40 against
+0.34-0.38 with the check, 0.52 against 0.46-0.47 without (the second thread only spins).
 
 `pimc` sets OPENBLAS_NUM_THREADS (the BLAS of numpy's wheels) to 1 before numpy loads, where
 the user has not set it; torch's own thread settings are left alone. An in-process `compile()`
