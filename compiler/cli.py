@@ -379,10 +379,26 @@ def _run(args: argparse.Namespace) -> int:
         return _report(exc, args.debug)
 
 
+# Objects allocated between collections of the youngest generation (CPython's default: 700).
+# A command loads some 600 modules and builds an IR whose ops mostly live to the end, so the
+# default collected 118 times in a 0.4 s compile of a small MLP, 35-49 ms in all; at 20,000,
+# 4 times, 14-16 ms, with the same peak memory (a 2,000-layer chain: 667 -> 422 ms of 7 s,
+# 240 -> 246 MiB). Full collections keep CPython's own rule.
+YOUNG_THRESHOLD = 20_000
+
+
+def _young_collections_less_often() -> None:
+    import gc
+
+    young, *older = gc.get_threshold()
+    gc.set_threshold(max(young, YOUNG_THRESHOLD), *older)
+
+
 def main(argv: list[str] | None = None) -> int:
     from compiler._threads import pin_blas_env
 
     pin_blas_env()  # before numpy loads (compiler/_threads.py says why)
+    _young_collections_less_often()
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(_command(argv))
     args = parser.parse_args(argv)

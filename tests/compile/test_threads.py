@@ -81,3 +81,14 @@ def test_pimc_does_not_pin_once_numpy_is_loaded():
     """Set after numpy loaded, the variable would change nothing but skip the compile's own
     limit; so it stays unset."""
     assert _env_after_main({}, preload_numpy=True) == "unset"
+
+
+def test_pimc_collects_the_young_generation_less_often():
+    """compiler/cli.py says why; what the user raised further stays."""
+    code = ("import gc\nfrom compiler.cli import main, YOUNG_THRESHOLD\n"
+            "for start in (700, 50_000):\n    gc.set_threshold(start, 10, 10)\n"
+            "    try:\n        main(['--version'])\n    except SystemExit:\n        pass\n"
+            "    print(gc.get_threshold() == (max(start, YOUNG_THRESHOLD), 10, 10))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert [w for w in out.stdout.split() if w in ("True", "False")] == ["True", "True"]
