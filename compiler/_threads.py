@@ -11,8 +11,9 @@ time either: nasrec candidates/s in CPU time, one process per setting, were 0.39
 
 `pimc` sets OPENBLAS_NUM_THREADS (the BLAS of numpy's wheels) to 1 before numpy loads, where
 the user has not set it; torch's own thread settings are left alone. An in-process `compile()`
-limits BLAS for its own duration with threadpoolctl (and restores it), unless the environment
-already pins OpenBLAS to one thread.
+limits BLAS with threadpoolctl while it runs, unless OpenBLAS was pinned to one thread before
+numpy loaded it. The limit is the process's (BLAS has one thread pool): compiles running at once
+in several threads share it, the first to start sets it and the last to end restores it.
 """
 
 from __future__ import annotations
@@ -20,40 +21,69 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 __all__ = ["blas_one_thread", "one_blas_thread", "pin_blas_env"]
 
 _VAR = "OPENBLAS_NUM_THREADS"  # read once, when numpy loads OpenBLAS
+_env_pinned = False  # the variable was 1 before numpy loaded (seen by pin_blas_env)
 _controller = None
+_lock = threading.Lock()
+_running = 0  # compiles inside the limit now
+_limiter = None  # their one limit, restored when the last of them ends
 
 
 def pin_blas_env() -> None:
     """One BLAS thread for a process that has not loaded numpy yet; what the user set stays.
     Once numpy is loaded the variable would change nothing, so it is not set (and compiles
     limit BLAS themselves)."""
+    global _env_pinned
     if "numpy" not in sys.modules:
         os.environ.setdefault(_VAR, "1")
+        _env_pinned = os.environ[_VAR] == "1"
+
+
+def _numpy_uses_openblas() -> bool:
+    import numpy
+
+    try:
+        name = numpy.__config__.CONFIG["Build Dependencies"]["blas"]["name"]
+    except (AttributeError, KeyError, TypeError):  # another numpy's layout: not known
+        return False
+    return "openblas" in str(name).lower()
 
 
 def _pinned() -> bool:
-    return os.environ.get(_VAR) == "1"
+    """Whether numpy's BLAS already runs one thread: OpenBLAS, pinned before it loaded."""
+    return _env_pinned and _numpy_uses_openblas()
 
 
 @contextmanager
 def blas_one_thread() -> Iterator[None]:
-    """Run the body with BLAS on one thread, as it was afterwards."""
-    global _controller
+    """Run the body with BLAS on one thread; the setting before the first of the bodies
+    running at once is restored when the last of them ends."""
+    global _controller, _running, _limiter
     if _pinned():
         yield
         return
-    if _controller is None:
-        from threadpoolctl import ThreadpoolController
+    with _lock:
+        if _running == 0:
+            if _controller is None:
+                from threadpoolctl import ThreadpoolController
 
-        _controller = ThreadpoolController()  # scans the loaded libraries once (about 15 ms)
-    with _controller.limit(limits=1, user_api="blas"):
+                _controller = ThreadpoolController()  # scans the loaded libraries (~15 ms)
+            _limiter = _controller.limit(limits=1, user_api="blas")
+        _running += 1
+    try:
         yield
+    finally:
+        with _lock:
+            _running -= 1
+            if _running == 0:
+                _limiter.restore_original_limits()
+                _limiter = None
 
 
 def one_blas_thread(fn: Callable) -> Callable:

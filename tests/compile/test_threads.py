@@ -92,3 +92,56 @@ def test_pimc_collects_the_young_generation_less_often():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert [w for w in out.stdout.split() if w in ("True", "False")] == ["True", "True"]
+
+
+def test_overlapping_compiles_share_one_limit_and_the_last_restores_it(monkeypatch):
+    """Two threads inside the limit at once: the first to leave must not lift it from the
+    other, and the setting from before both is back once both have left."""
+    import threading
+
+    monkeypatch.setattr(compiler._threads, "_pinned", lambda: False)
+    with threadpool_limits(limits=2, user_api="blas"):
+        if _blas_threads() != {2}:
+            pytest.skip("this BLAS cannot run two threads here")
+        a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+        seen = {}
+
+        def a():
+            with compiler._threads.blas_one_thread():
+                a_in.set()
+                b_in.wait(5)
+            a_out.set()
+
+        def b():
+            a_in.wait(5)
+            with compiler._threads.blas_one_thread():
+                b_in.set()
+                a_out.wait(5)
+                seen["b after a left"] = _blas_threads()
+
+        threads = [threading.Thread(target=f) for f in (a, b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert seen == {"b after a left": {1}}
+        assert _blas_threads() == {2}
+
+
+def test_blas_counts_as_pinned_only_when_pinned_before_numpy_loaded(monkeypatch):
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setattr(compiler._threads, "_env_pinned", False)
+    compiler._threads.pin_blas_env()  # numpy is loaded in this process: too late to pin
+    assert not compiler._threads._pinned()
+    monkeypatch.setattr(compiler._threads, "_env_pinned", True)
+    assert compiler._threads._pinned() == compiler._threads._numpy_uses_openblas()
+
+
+def test_a_blas_other_than_openblas_is_never_taken_as_pinned(monkeypatch):
+    import numpy
+
+    monkeypatch.setattr(compiler._threads, "_env_pinned", True)
+    config = {**numpy.__config__.CONFIG,
+              "Build Dependencies": {"blas": {"name": "mkl-sdl"}}}
+    monkeypatch.setattr(numpy.__config__, "CONFIG", config)
+    assert not compiler._threads._pinned()
