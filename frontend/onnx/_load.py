@@ -105,10 +105,12 @@ def _typed_outputs(graph: onnx.GraphProto) -> Iterator[bool]:
 
 def _serialised(proto: onnx.ModelProto) -> bytes | None:
     """The model's bytes, or None past protobuf's 2 GiB limit (what onnx.checker would need)."""
+    from google.protobuf.message import EncodeError
+
     try:
         data = proto.SerializeToString()
-    except ValueError:  # protobuf refuses to encode a message of 2 GiB or more
-        return None
+    except (ValueError, EncodeError):  # 2 GiB or more: EncodeError from upb, ValueError from
+        return None                    # the C++ and Python backends
     return data if len(data) < _PROTOBUF_LIMIT else None
 
 

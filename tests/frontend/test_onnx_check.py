@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
+from google.protobuf.message import EncodeError
 from onnx import helper, numpy_helper
 
 import frontend.onnx._load as load
@@ -74,3 +75,20 @@ def test_past_the_protobuf_limit_the_checker_is_skipped(monkeypatch):
     monkeypatch.setattr(onnx.checker, "check_model",
                         lambda *a, **k: pytest.fail("the checker ran on a model past the limit"))
     import_onnx(_model([helper.make_node("Relu", ["x"], ["y"])], [_typed("y", F)]), batch=8)
+
+
+class _TooLarge:
+    """A model protobuf cannot encode (2 GiB or more), as each backend reports it."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def SerializeToString(self):  # noqa: N802 - protobuf's name
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [EncodeError("Failed to serialize proto"),
+                                   ValueError("Message onnx.ModelProto exceeds maximum "
+                                              "protobuf size of 2GB")])
+def test_a_model_protobuf_cannot_encode_is_not_checked(error):
+    assert load._serialised(_TooLarge(error)) is None
