@@ -210,8 +210,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _command(argv: list[str]) -> str | None:
-    """The command word of `argv` (the options before it take no value), if any."""
-    return next((a for a in argv if not a.startswith("-")), None)
+    """The command word of `argv` (the options before it take no value), if any; None when
+    help is asked for before it (`pimc -h compile` shows every command)."""
+    for arg in argv:
+        if arg in ("-h", "--help"):
+            return None
+        if not arg.startswith("-"):
+            return arg
+    return None
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter):

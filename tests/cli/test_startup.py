@@ -47,3 +47,10 @@ def test_those_commands_and_a_typo_still_see_every_command():
                           text=True, cwd=ROOT)
     assert proc.returncode == 2
     assert "'search'" in proc.stderr and "'train-supernet'" in proc.stderr
+
+
+def test_help_before_the_command_lists_every_command():
+    proc = subprocess.run([sys.executable, "-m", "compiler", "-h", "compile"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0
+    assert "search" in proc.stdout and "train-supernet" in proc.stdout
