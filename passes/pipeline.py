@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import typing
 from functools import lru_cache
 from pathlib import Path
 
-from lark import Lark, UnexpectedInput
-
 from ir.errors import PimcError
-from ir.text.lalr import lalr_parser
 from passes import get_pass
 from passes.base import Pass
 
@@ -19,8 +17,119 @@ __all__ = ["parse_pipeline", "pipeline_spec"]
 
 
 @lru_cache(maxsize=1)
-def _lark() -> Lark:
+def _lark():
+    from ir.text.lalr import lalr_parser
+
     return lalr_parser(Path(__file__).with_name("pipeline.lark"))
+
+
+# (pass name, [(option key, value)]): what a spec says, read by `_scan` or from lark's tree.
+Parsed = list[tuple[str, list[tuple[str, object]]]]
+
+# pipeline.lark's terminals, for `_scan`. Its WS is [ \t\f\r\n]; WORD excludes every \s.
+_TOKENS = re.compile(r'[ \t\f\r\n]*(?:([{},=\[\]])|("[^"]*")|([^,{}\[\]=\s"]+))')
+_NAME = re.compile(r"[a-z][a-z0-9-]*\Z")
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
+_BLANK = re.compile(r"[ \t\f\r\n]*\Z")
+
+
+class _Unread(Exception):
+    """`_scan` met something it does not read; lark reads it (or words the error)."""
+
+
+class _Scanner:
+    """pipeline.lark's grammar by hand, over the tokens of `_TOKENS`."""
+
+    def __init__(self, spec: str) -> None:
+        self.tokens, pos = [], 0
+        while not _BLANK.match(spec, pos):
+            m = _TOKENS.match(spec, pos)
+            if m is None:
+                raise _Unread
+            self.tokens.append(m.groups())
+            pos = m.end()
+        self.i = 0
+
+    def at(self, char: str) -> bool:
+        return self.i < len(self.tokens) and self.tokens[self.i][0] == char
+
+    def take(self, char: str) -> None:
+        if not self.at(char):
+            raise _Unread
+        self.i += 1
+
+    def word(self, form: re.Pattern | None = None) -> str:
+        text = self.tokens[self.i][2] if self.i < len(self.tokens) else None
+        if text is None or (form is not None and not form.match(text)):
+            raise _Unread
+        self.i += 1
+        return text
+
+    def listed(self, close: str, item) -> list:
+        """Items separated by commas up to `close` (none is allowed), which is taken."""
+        out = []
+        while not self.at(close):
+            if out:
+                self.take(",")
+            out.append(item())
+        self.take(close)
+        return out
+
+    def value(self) -> object:
+        if self.at("["):
+            self.take("[")
+            return self.listed("]", self.word)
+        string = self.tokens[self.i][1] if self.i < len(self.tokens) else None
+        if string is not None:
+            self.i += 1
+            return string[1:-1]
+        return self.word()
+
+    def option(self) -> tuple[str, object]:
+        key = self.word(_KEY)
+        self.take("=")
+        return key, self.value()
+
+    def pass_(self) -> tuple[str, list[tuple[str, object]]]:
+        name = self.word(_NAME)
+        if self.at("{"):
+            self.take("{")
+            return name, self.listed("}", self.option)
+        return name, []
+
+    def spec(self) -> Parsed:
+        out = [self.pass_()] if self.tokens else []
+        while self.i < len(self.tokens):
+            self.take(",")
+            out.append(self.pass_())
+        return out
+
+
+def _scan(spec: str) -> Parsed | None:
+    """`spec` read without lark (whose import is 10 ms of a small whole-process compile),
+    exactly as pipeline.lark reads it; None for anything else, errors included, which lark
+    then parses and words. Every spec the driver builds is read here."""
+    try:
+        return _Scanner(spec).spec()
+    except _Unread:
+        return None
+
+
+def _parsed(spec: str) -> Parsed:
+    """What `spec` says, by `_scan` or else by lark (which raises its syntax errors)."""
+    found = _scan(spec)
+    if found is not None:
+        return found
+    from lark import UnexpectedInput
+
+    try:
+        tree = _lark().parse(spec)
+    except UnexpectedInput as exc:
+        raise PimcError(_syntax_error(spec, exc)) from None
+    return [(str(p.children[0]),
+             [(str(o.children[0]), _value(o.children[1]))
+              for o in (p.children[1].children if len(p.children) > 1 else [])])
+            for p in tree.children]
 
 
 def _convert(pass_name: str, key: str, raw: object, kind: object) -> object:
@@ -78,7 +187,7 @@ _EXPECTED = {"NAME": "a pass name (lower-case, e.g. canonicalize)",
              "STRING": "a value", "LSQB": "a value", "$END": "the end of the spec"}
 
 
-def _syntax_error(spec: str, exc: UnexpectedInput) -> str:
+def _syntax_error(spec: str, exc) -> str:
     """Where, what was found and what was expected, and the spec with a caret at the spot."""
     col = max(getattr(exc, "column", 1) or 1, 1)
     if getattr(getattr(exc, "token", None), "type", "") == "$END":  # lark points at the last
@@ -97,18 +206,13 @@ def _syntax_error(spec: str, exc: UnexpectedInput) -> str:
 
 def parse_pipeline(spec: str) -> list[Pass]:
     """Parse `spec` into pass objects; unknown names and options fail with the known ones."""
-    try:
-        tree = _lark().parse(spec)
-    except UnexpectedInput as exc:
-        raise PimcError(_syntax_error(spec, exc)) from None
     passes = []
-    for p in tree.children:
-        name, opts = str(p.children[0]), {}
-        for opt in (p.children[1].children if len(p.children) > 1 else []):
-            key = str(opt.children[0])
+    for name, options in _parsed(spec):
+        opts: dict[str, object] = {}
+        for key, value in options:
             if key in opts:
                 raise PimcError(f"option '{key}' of pass '{name}' is given twice")
-            opts[key] = _value(opt.children[1])
+            opts[key] = value
         passes.append(_build(name, opts))
     return passes
 
