@@ -11,9 +11,9 @@ time either: nasrec candidates/s in CPU time, one process per setting, were 0.39
 
 `pimc` sets OPENBLAS_NUM_THREADS (the BLAS of numpy's wheels) to 1 before numpy loads, where
 the user has not set it; torch's own thread settings are left alone. An in-process `compile()`
-limits BLAS with threadpoolctl while it runs, unless OpenBLAS was pinned to one thread before
-numpy loaded it. The limit is the process's (BLAS has one thread pool): compiles running at once
-in several threads share it, the first to start sets it and the last to end restores it.
+limits BLAS with threadpoolctl while it runs in the main thread, unless OpenBLAS was pinned to
+one thread before numpy loaded it. The limit is the process's (BLAS has one thread pool), so a
+compile in another thread leaves BLAS as it is (see `blas_one_thread`).
 """
 
 from __future__ import annotations
@@ -30,9 +30,6 @@ __all__ = ["blas_one_thread", "one_blas_thread", "pin_blas_env"]
 _VAR = "OPENBLAS_NUM_THREADS"  # read once, when numpy loads OpenBLAS
 _env_pinned = False  # the variable was 1 before numpy loaded (seen by pin_blas_env)
 _controller = None
-_lock = threading.Lock()
-_running = 0  # compiles inside the limit now
-_limiter = None  # their one limit, restored when the last of them ends
 
 
 def pin_blas_env() -> None:
@@ -62,28 +59,21 @@ def _pinned() -> bool:
 
 @contextmanager
 def blas_one_thread() -> Iterator[None]:
-    """Run the body with BLAS on one thread; the setting before the first of the bodies
-    running at once is restored when the last of them ends."""
-    global _controller, _running, _limiter
-    if _pinned():
+    """Run the body with BLAS on one thread when it runs in the main thread, as a `pimc`
+    command and a search's worker processes do; the setting is restored afterwards. BLAS has
+    one thread pool per process and threadpoolctl gives it to one thread at a time (from
+    3.8), so compiles in other threads leave it as it is rather than take it from the main
+    thread or leave it limited behind them."""
+    global _controller
+    if _pinned() or threading.current_thread() is not threading.main_thread():
         yield
         return
-    with _lock:
-        if _running == 0:
-            if _controller is None:
-                from threadpoolctl import ThreadpoolController
+    if _controller is None:
+        from threadpoolctl import ThreadpoolController
 
-                _controller = ThreadpoolController()  # scans the loaded libraries (~15 ms)
-            _limiter = _controller.limit(limits=1, user_api="blas")
-        _running += 1
-    try:
+        _controller = ThreadpoolController()  # scans the loaded libraries (~15 ms)
+    with _controller.limit(limits=1, user_api="blas"):
         yield
-    finally:
-        with _lock:
-            _running -= 1
-            if _running == 0:
-                _limiter.restore_original_limits()
-                _limiter = None
 
 
 def one_blas_thread(fn: Callable) -> Callable:
