@@ -36,8 +36,8 @@ def _naive_specs(args: argparse.Namespace, calibration: Path | None) -> list[tup
 
     bits = args.precision or f"default={load_target(args.target).precision.weights}"
     calibrated = bits if calibration is None else f"{bits},inputs={calibration}"
-    specs = stage_specs(args.target, args.objective, args.time_limit, args.seed, calibrated)
-    return [(name, spec.replace("place{", "place{solver=naive,", 1)) for name, spec in specs]
+    return stage_specs(args.target, args.objective, args.time_limit, args.seed, calibrated,
+                       solver="naive")
 
 
 def _naive(args: argparse.Namespace, result, common: dict):

@@ -18,10 +18,10 @@ EMIT_CHOICES = ("ir", *(name for name, _ in STAGES))
 
 
 def stage_specs(target: str, objective: str, time_limit: float, seed: int,
-                precision: str | None = None,
-                profile: str | None = None) -> list[tuple[str, str]]:
+                precision: str | None = None, profile: str | None = None,
+                solver: str | None = None) -> list[tuple[str, str]]:
     """The default stages for one compile, specs filled in (`profile`: an .npz of per-row
-    lookup counts by embedding bag, for ``tile``)."""
+    lookup counts by embedding bag, for ``tile``; `solver`: place's, when not its default)."""
     out = []
     for name, spec in STAGES:
         spec = spec.format(target=target, objective=objective, time_limit=time_limit, seed=seed)
@@ -29,5 +29,7 @@ def stage_specs(target: str, objective: str, time_limit: float, seed: int,
             spec = f"assign-precision{{{precision}}}"
         if name == "tiled" and profile:
             spec = f"tile{{profile={profile}}}"
+        if name == "placed" and solver:
+            spec = spec.replace("place{", f"place{{solver={solver},", 1)
         out.append((name, spec))
     return out

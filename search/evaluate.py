@@ -118,8 +118,9 @@ def loop_pipeline(target: str, opts: EvalOptions, bits: int) -> str:
     """The default stages of `pimc compile` with the loop's placement solver."""
     from compiler.pipelines import stage_specs
 
-    specs = stage_specs(target, opts.objective, opts.time_limit, opts.seed, f"default={bits}")
-    return ",".join(spec for _, spec in specs).replace("place{", f"place{{solver={opts.placement},")
+    specs = stage_specs(target, opts.objective, opts.time_limit, opts.seed, f"default={bits}",
+                        solver=opts.placement)
+    return ",".join(spec for _, spec in specs)
 
 
 def compile_cost(model, target: str | Path, opts: EvalOptions, full: bool = False):

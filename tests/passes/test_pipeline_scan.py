@@ -80,3 +80,13 @@ def test_near_misses_go_to_lark_and_its_error():
         assert _by_lark(spec) is None, spec
     for spec in ["a", "a{}", "a{k=[]}", " a { k = v } , b ", "a{k=\"\"}", "a{k.x-y=1}"]:
         assert _scan(spec) == _by_lark(spec) is not None, spec
+
+
+def test_a_solver_given_to_the_stages_reaches_place_alone():
+    from compiler.pipelines import stage_specs
+    from passes.pipeline import parse_pipeline
+
+    default = dict(stage_specs("isaac", "latency", 1.0, 0))
+    naive = dict(stage_specs("isaac", "latency", 1.0, 0, solver="naive"))
+    assert {k for k in naive if naive[k] != default[k]} == {"placed"}
+    assert parse_pipeline(naive["placed"])[0].solver == "naive"
