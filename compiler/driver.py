@@ -122,15 +122,9 @@ def compile(model: Any, target: str, batch: int | None = None, objective: str = 
     per-row lookup counts by embedding bag (``pimc profile``) that shards tables by load and
     replicates hot rows; `keep`: a stage whose module is copied into `Compiled.kept` as it
     was after that stage, for `continue_compile` (another mapping of the same front end)."""
-    if keep is not None and (pipeline is not None or keep not in dict(STAGES)):
-        raise PimcError(f"keep '{keep}'; accepted: a stage of the default pipeline "
-                        f"({', '.join(name for name, _ in STAGES)})")
+    _check_options(objective, emit, pipeline, keep)
     clock = deadline if isinstance(deadline, Deadline) else Deadline(deadline)
     level = _check_level(check)
-    if objective not in OBJECTIVES:
-        raise PimcError(f"objective '{objective}'; accepted: {', '.join(OBJECTIVES)}")
-    if emit is not None and emit not in EMIT_CHOICES:
-        raise PimcError(f"--emit {emit}; accepted: {', '.join(EMIT_CHOICES)}")
     from frontend.onnx import import_onnx
     from targets import load_target
 
@@ -169,6 +163,18 @@ def compile(model: Any, target: str, batch: int | None = None, objective: str = 
         verify(module)
     _finish(result, proto, tgt, objective, (feed, inputs is not None), level, flow, total)
     return result
+
+
+def _check_options(objective: str, emit: str | None, pipeline: str | None,
+                   keep: str | None) -> None:
+    """compile's options that name something, each against what it accepts."""
+    if keep is not None and (pipeline is not None or keep not in dict(STAGES)):
+        raise PimcError(f"keep '{keep}'; accepted: a stage of the default pipeline "
+                        f"({', '.join(name for name, _ in STAGES)})")
+    if objective not in OBJECTIVES:
+        raise PimcError(f"objective '{objective}'; accepted: {', '.join(OBJECTIVES)}")
+    if emit is not None and emit not in EMIT_CHOICES:
+        raise PimcError(f"--emit {emit}; accepted: {', '.join(EMIT_CHOICES)}")
 
 
 @one_blas_thread
