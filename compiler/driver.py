@@ -156,6 +156,7 @@ def compile(model: Any, target: str, batch: int | None = None, objective: str = 
             if keep == stage:
                 result.kept = module.clone()
             if emit == stage:
+                module.analyses.clear()  # the caller's module: as a parsed one would be
                 return result
     if level == "final":
         from ir.verify import verify

@@ -12,7 +12,7 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("partitioned", "partition{{target={target},objective={objective}}}"),
     ("tiled", "tile"),
     ("placed", "place{{objective={objective},time-limit={time_limit},seed={seed}}}"),
-    ("scheduled", "schedule,lower-bound"),
+    ("scheduled", "lower-bound,schedule"),  # the bound first: it reads place's problem
 )
 EMIT_CHOICES = ("ir", *(name for name, _ in STAGES))
 

@@ -14,6 +14,11 @@ dropped by copies; documented keys:
 - ``"cost"``: the cost model's result for this op (targets), written by analyses.
 - ``"source"``: the ONNX node name(s) an op was imported or fused from (frontend, passes).
 - ``"unit"``: the unit class chosen by partitioning (passes).
+
+`Module.analyses` is the module-level side table: what a pass derived from the whole IR
+(e.g. placement's problem, by name) and left for the passes after it. It is not printed and
+not copied; the pass manager drops every entry a pass that changed the module does not
+declare it preserves (`Pass.preserves`), so an entry describes the IR as it is.
 """
 
 from __future__ import annotations
@@ -307,6 +312,7 @@ class Module:
         self.name = name
         self.graphs = list(graphs or [])
         self.attrs = dict(attrs or {})
+        self.analyses: dict[str, Any] = {}  # see the module docstring
 
     def clone(self) -> Module:
         """A copy that passes can rewrite without touching this module: new graphs, values

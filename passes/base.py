@@ -17,9 +17,13 @@ class Pass:
     module in place and returns whether it changed anything. Passes never print.
 
     A pass with a field `per_op: tuple[tuple[str, str], ...]` also takes options keyed by an
-    op name (`assign-precision{default=8,rec.attention=16}`), collected there in order."""
+    op name (`assign-precision{default=8,rec.attention=16}`), collected there in order.
+
+    `preserves`: the names of the module's analyses (`Module.analyses`) still true of the IR
+    after this pass changed it; the pass manager drops the others."""
 
     name: ClassVar[str] = ""
+    preserves: ClassVar[tuple[str, ...]] = ()
 
     def apply(self, module: Module) -> bool:
         raise NotImplementedError

@@ -15,7 +15,7 @@ from ir.core import Module
 from ir.dialects.pim_attrs import LOWER_BOUND_FACTS, set_group
 from passes._gc_pause import gc_paused
 from passes._placement.lower_bounds import lower_bounds
-from passes._placement.problem import Problem
+from passes._placement.problem import ANALYSIS, Problem
 from passes.base import Pass
 
 __all__ = ["LowerBound"]
@@ -24,9 +24,10 @@ __all__ = ["LowerBound"]
 @dataclass(frozen=True)
 class LowerBound(Pass):
     name: ClassVar[str] = "lower-bound"
+    preserves: ClassVar[tuple[str, ...]] = (ANALYSIS,)  # it writes module attributes only
 
     def apply(self, module: Module) -> bool:
         with gc_paused():
-            latency, interval = lower_bounds(Problem.of(module))
+            latency, interval = lower_bounds(Problem.shared(module))
         set_group(module, LOWER_BOUND_FACTS, {"latency": int(latency), "interval": int(interval)})
         return True

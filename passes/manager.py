@@ -70,6 +70,10 @@ class PassManager:
             for ins in self.instruments:
                 ins.before(p, module)
             did = bool(p.apply(module))
+            if did:  # what the pass did not vouch for may describe the IR as it was
+                stale = [k for k in module.analyses if k not in p.preserves]
+                for key in stale:
+                    del module.analyses[key]
             for ins in self.instruments:
                 ins.after(p, module, did)
             if self.verify_each:

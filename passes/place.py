@@ -18,8 +18,8 @@ from ir.dialects.pim_attrs import PLACE_FACTS, set_group
 from ir.errors import PimcError
 from passes._gc_pause import gc_paused
 from passes._placement.layout import write_layout
-from passes._placement.placement import OBJECTIVES
-from passes._placement.problem import Problem
+from passes._placement.placement import OBJECTIVES, PIPELINED_OBJECTIVES, keep_timeline
+from passes._placement.problem import ANALYSIS, Problem
 from passes._placement.solve import SOLVERS, Options, run
 from passes.base import Pass
 
@@ -29,6 +29,7 @@ __all__ = ["Place"]
 @dataclass(frozen=True)
 class Place(Pass):
     name: ClassVar[str] = "place"
+    preserves: ClassVar[tuple[str, ...]] = (ANALYSIS,)  # it writes only pim.loc, pim.replicas
 
     solver: str = "cp-sat"
     objective: str = "throughput"
@@ -54,12 +55,14 @@ class Place(Pass):
         opts = Options(self.solver, self.objective, tuple(self.weights), self.time_limit,
                        self.seed, self.workers)
         with gc_paused():
-            prob = Problem.of(module)
+            prob = Problem.shared(module)
             out = run(prob, opts)
             write_layout(prob, out.layout)
             facts = out.attrs
-            # the problem and its scored candidates go now, by reference counting: alive when
-            # the collector comes back, they would all be walked by its first collection
+            # the problem stays for lower-bound and schedule with the chosen layout's timeline
+            # only; the other scored candidates go now, by reference counting: alive when the
+            # collector comes back, they would all be walked by its first collection
+            keep_timeline(prob, out.layout, self.objective in PIPELINED_OBJECTIVES)
             del prob, out
         set_group(module, PLACE_FACTS, facts)
         return True

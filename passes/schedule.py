@@ -32,9 +32,8 @@ from ir.errors import PimcError
 from passes._gc_pause import gc_paused
 from passes._placement.layout import read_layout
 from passes._placement.moves import Move
-from passes._placement.placement import PIPELINED_OBJECTIVES
-from passes._placement.problem import Problem
-from passes._placement.timeline import Timeline, schedule
+from passes._placement.placement import PIPELINED_OBJECTIVES, timeline_of
+from passes._placement.problem import ANALYSIS, Problem
 from passes.base import Pass
 
 __all__ = ["Schedule"]
@@ -99,11 +98,12 @@ class Schedule(Pass):
         graph = module.main
         _drop_transfers(graph)
         with gc_paused():
-            prob = Problem.of(module)
+            prob = Problem.shared(module)
+            module.analyses.pop(ANALYSIS)  # the transfers this inserts make it stale
             layout = read_layout(prob)
             for info in prob.ops:
                 layout.locs(info)  # every op placed, or a one-line error naming the first
-            tl: Timeline = schedule(prob, layout, pipelined)
+            tl = timeline_of(prob, layout, pipelined)
             for info in prob.ops:
                 START.set(info.op, tl.start[info.index])
                 END.set(info.op, tl.end[info.index])

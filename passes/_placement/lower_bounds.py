@@ -151,7 +151,14 @@ def interval_bound(prob: Problem) -> int:
 
 
 def lower_bounds(prob: Problem) -> tuple[int, int]:
-    """(latency, interval) lower bounds in cycles (see the module docstring)."""
+    """(latency, interval) lower bounds in cycles (see the module docstring), worked out once
+    per problem."""
+    if prob.bounds is None:
+        prob.bounds = _bounds(prob)
+    return prob.bounds
+
+
+def _bounds(prob: Problem) -> tuple[int, int]:
     best = {info.index: _best_time(prob, info.index, info.cycles, info.group)
             for info in prob.ops}
     work = _work_bound(prob)

@@ -14,6 +14,7 @@ module; the placer writes only the one it keeps.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ir.errors import PimcError
@@ -24,8 +25,7 @@ from passes._placement.problem import OpInfo, Problem
 from passes._placement.timeline import Timeline, schedule
 
 __all__ = ["DIGITAL_STRATEGIES", "OBJECTIVES", "PIPELINED_OBJECTIVES", "Placement", "Score",
-           "assign_banks", "evaluate",
-           "layout_of"]
+           "assign_banks", "evaluate", "keep_timeline", "layout_of", "timeline_of"]
 
 OBJECTIVES = ("latency", "throughput", "energy", "mix")
 # Objectives whose batches overlap: throughput and mix by definition; energy too, since a batch
@@ -143,21 +143,44 @@ def evaluate(prob: Problem, place: Placement, objective: str, weights: tuple[flo
     layout = prob.layouts.get(placed)
     if layout is None:
         layout = prob.layouts[placed] = layout_of(prob, place)
-    pipelined = objective in PIPELINED_OBJECTIVES
-    # Strategies and growth stops often land on one layout; its timeline is the same each time.
-    key = (pipelined, tuple(sorted(layout.loc.items())), tuple(sorted(layout.replicas.items())))
-    tl = prob.timelines.get(key)
+    loses = None if beat is None else functools.partial(
+        _loses, prob, objective, weights, refs, beat)
+    tl = timeline_of(prob, layout, objective in PIPELINED_OBJECTIVES, loses)
     if tl is None:
-        loses = None if beat is None else functools.partial(
-            _loses, prob, objective, weights, refs, beat)
-        tl = schedule(prob, layout, pipelined=pipelined, loses=loses)
-        if tl is None:
-            return None
-        prob.timelines[key] = tl
+        return None
     energy = tl.network_energy(prob) + prob.leakage_per_cycle * tl.interval
     parts = (tl.latency, tl.interval, energy)
     return Score(tl.latency, tl.interval, energy, _value(objective, weights, refs, parts)), tl, \
         layout
+
+
+def timeline_of(prob: Problem, layout: Layout, pipelined: bool,
+                loses: Callable[[int], bool] | None = None) -> Timeline | None:
+    """`timeline.schedule` of `layout`, once per problem: strategies and growth stops often
+    land on one layout, and the schedule pass reads back the one place chose (a timeline
+    given up by `loses` is not kept)."""
+    key = _timeline_key(layout, pipelined)
+    tl = prob.timelines.get(key)
+    if tl is None:
+        tl = schedule(prob, layout, pipelined=pipelined, loses=loses)
+        if tl is not None:
+            prob.timelines[key] = tl
+    return tl
+
+
+def _timeline_key(layout: Layout, pipelined: bool) -> tuple:
+    return pipelined, tuple(sorted(layout.loc.items())), tuple(sorted(layout.replicas.items()))
+
+
+def keep_timeline(prob: Problem, layout: Layout, pipelined: bool) -> None:
+    """Forget every scored layout and timeline but `layout`'s: what the passes after place
+    read of its search."""
+    key = _timeline_key(layout, pipelined)
+    kept = prob.timelines.get(key)
+    prob.timelines.clear()
+    prob.layouts.clear()
+    if kept is not None:
+        prob.timelines[key] = kept
 
 
 def _value(objective: str, weights: tuple[float, ...], refs: Score | None,

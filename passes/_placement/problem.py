@@ -8,11 +8,17 @@ Nothing here imports a solver. ``Problem.of(module)`` collects, in graph order:
   replica counts worth trying (the least count giving each distinct ceil(vectors / r)) and
   every tile's duration at each count;
 - ``shards``: the ``pim.gather`` ops with their bytes and durations (bank placement).
+
+``Problem.shared(module)`` builds it once for the passes that read it in turn (place,
+lower-bound, schedule): it is kept in ``module.analyses`` under ``ANALYSIS`` while the graph
+holds the same ops in the same order (place and lower-bound only write attributes it does not
+read, and say so in their ``preserves``).
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +38,9 @@ from targets.coster import OpCoster, shared_coster
 from targets.hardware import Target
 from targets.rollup import rollup
 
-__all__ = ["UNITS", "Group", "OpInfo", "Problem", "producers_of"]
+__all__ = ["ANALYSIS", "UNITS", "Group", "OpInfo", "Problem", "producers_of"]
+
+ANALYSIS = "placement-problem"  # its name in Module.analyses
 
 UNITS = ("crossbar", "digital", "bank")
 
@@ -126,6 +134,8 @@ class Problem:
     spot_numbers: dict[tuple, int] = field(default_factory=dict)  # moves._spot's, by shares
     pairs: dict[tuple[int, int], tuple] = field(default_factory=dict)  # moves._send's cache
     _mvm_readers: dict[int, int] | None = None  # first_mvm_reader's cache
+    bounds: tuple[int, int] | None = None  # lower_bounds' cache
+    _read: tuple = ()  # (target attribute, every op of the graph) as `of` read them
 
     @classmethod
     def of(cls, module: Module) -> Problem:
@@ -140,7 +150,24 @@ class Problem:
         prob.leakage_per_cycle = rollup(target).leakage / target.clock
         prob._collect(graph)
         prob._choose_replicas()
+        prob._read = (name, list(graph.ops))
         return prob
+
+    @classmethod
+    def shared(cls, module: Module) -> Problem:
+        """`of(module)`, or the problem an earlier pass left in `module.analyses` while it
+        still describes the module (the same target and the same ops in the same order); a new
+        one is left there for the passes after."""
+        prob = module.analyses.get(ANALYSIS)
+        if prob is None or not prob._describes(module):
+            prob = module.analyses[ANALYSIS] = cls.of(module)
+        return prob
+
+    def _describes(self, module: Module) -> bool:
+        name, ops = self._read
+        now = module.main.ops
+        return (self.module is module and TARGET.of(module, None) == name
+                and len(now) == len(ops) and all(map(operator.is_, now, ops)))
 
     def _collect(self, graph: Graph) -> None:
         memo, target = self.memo, self.target
