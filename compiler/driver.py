@@ -24,6 +24,7 @@ from compiler.pipelines import EMIT_CHOICES, STAGES, stage_specs
 from ir.core import Module
 from ir.dialects.pim_attrs import PLACE_FACTS
 from ir.errors import PimcError
+from passes._gc_pause import collector_paused
 
 __all__ = ["CHECKS", "Compiled", "compile", "continue_compile", "OBJECTIVES"]
 
@@ -108,6 +109,7 @@ class _Flow:
 
 
 @one_blas_thread
+@collector_paused
 def compile(model: Any, target: str, batch: int | None = None, objective: str = "throughput",
             pipeline: str | None = None, precision: str | None = None,
             inputs: Mapping[str, np.ndarray] | None = None, emit: str | None = None,
@@ -179,6 +181,7 @@ def _check_options(objective: str, emit: str | None, pipeline: str | None,
 
 
 @one_blas_thread
+@collector_paused
 def continue_compile(kept: Module, target: str, pipeline: str, objective: str,
                      inputs: Mapping[str, np.ndarray], name: str = "model") -> Compiled:
     """The rest of a compile, unchecked, from a module `compile(keep=...)` kept (which this
