@@ -4,7 +4,7 @@
                                   [--zigzag-env /tmp/pimc-zigzag-env] [--profile]
                                   [--parts whole,candidates,sweep]
                                   [--depths 16,32,64,128] [--widths 32,64,128,256]
-                                  [--tables 4,8,16,32]
+                                  [--tables 4,8,16,32] [--big]
 
 1. Candidates/s: `-n` architectures sampled (seeded) from the `nasrec-float` and `nasrec`
    spaces, exported from one supernet (26 small tables; export time is not counted), each
@@ -26,7 +26,9 @@
    width (size: weights), and a DLRM-like model by its number of embedding tables (size:
    tables); the growth exponent of a stage is the least-squares slope of log(time) over
    log(size), each stage's time the better of two compiles (a collection of the process's
-   garbage can land in any one stage once). A linear stage has exponent 1.
+   garbage can land in any one stage once). A linear stage has exponent 1. Each row says its
+   crossbar tiles and the placer whose answer was kept; `--big` sweeps depths to 1024, widths
+   to 2048 (13.7k tiles, the most isaac and hetero hold) and tables to 256.
 
 `--parts` picks which of the tables to print. `--profile` prints the top cProfile entries
 of one compile (the first nasrec architecture, isaac, check on) and stops.
@@ -179,9 +181,10 @@ def _slope(xs: list[float], ys: list[float]) -> float:
 
 
 def growth(sweeps: dict[str, list[int]], target: str = "isaac") -> None:
-    """Per-stage times over each sweep and their growth exponents (module docstring, 4)."""
+    """Per-stage times over each sweep and their growth exponents (module docstring, 4), with
+    each row's crossbar tiles (pim.mvm ops) and the placer that placed it (greedy where CP-SAT
+    was not run or not kept: a stage's exponent spans that switch)."""
     from compiler.driver import compile as compile_model
-    from ir.errors import PimcError
 
     models = {
         "depth": lambda d: (chain_model(d, 16), 2 * d),
@@ -192,29 +195,42 @@ def growth(sweeps: dict[str, list[int]], target: str = "isaac") -> None:
     print(f"\nstage wall ms over model size ({target}, batch {BATCH}, check on); exponent = "
           "slope of log(ms) over log(size)")
     for what, values in sweeps.items():
-        if not values:
+        rows = [row for v in values if (row := _growth_row(compile_model, models[what], v,
+                                                             target, what)) is not None]
+        if not rows:
             continue
-        rows, sizes = [], []
-        try:
-            for v in values:
-                model, size = models[what](v)
-                runs = [dict(compile_model(model, target, batch=BATCH).stages)
-                        for _ in range(2)]  # a stage's best of two: one-off stalls drop out
-                rows.append({s: min(r[s] for r in runs) for s in runs[0]})
-                sizes.append(size)
-        except PimcError as exc:  # e.g. embedding tables on a target with no vector unit
-            print(f"\n{what}: not on {target}: {exc}")
-            continue
-        stages = list(rows[0])
-        print(f"\n{what:8s} {'size':>8s}" + "".join(f"{s:>12s}" for s in stages)
-              + f"{'total':>12s}")
-        for v, size, row in zip(values, sizes, rows):
+        stages = list(rows[0][3])
+        print(f"\n{what:8s} {'size':>8s} {'tiles':>7s}" + "".join(f"{s:>12s}" for s in stages)
+              + f"{'total':>12s}  placer")
+        for v, size, tiles, row, placer in rows:
             cells = "".join(f"{row[s] * 1e3:12.1f}" for s in stages)
-            print(f"{what[0]}={v:<6d} {size:8d}{cells}{sum(row.values()) * 1e3:12.1f}")
-        if len(values) > 1:
-            cells = [_slope(sizes, [row[s] for row in rows]) for s in stages]
-            total = _slope(sizes, [sum(row.values()) for row in rows])
-            print(f"{'exponent':17s}" + "".join(f"{c:12.2f}" for c in cells) + f"{total:12.2f}")
+            print(f"{what[0]}={v:<6d} {size:8d} {tiles:7d}{cells}"
+                  f"{sum(row.values()) * 1e3:12.1f}  {placer}")
+        if len(rows) > 1:
+            sizes = [r[1] for r in rows]
+            cells = [_slope(sizes, [r[3][s] for r in rows]) for s in stages]
+            total = _slope(sizes, [sum(r[3].values()) for r in rows])
+            print(f"{'exponent':25s}" + "".join(f"{c:12.2f}" for c in cells) + f"{total:12.2f}")
+
+
+def _growth_row(compile_model, model_of, v: int, target: str, what: str) -> tuple | None:
+    """(value, size, crossbar tiles, each stage's better of two wall times, placer) of one
+    sweep point; None, said, when the target cannot take it (e.g. embedding tables on a target
+    with no vector unit, or more weight tiles than it has crossbars)."""
+    from ir.dialects.pim_attrs import PLACE_FACTS
+    from ir.errors import PimcError
+
+    model, size = model_of(v)
+    try:
+        runs = [compile_model(model, target, batch=BATCH) for _ in range(2)]
+    except PimcError as exc:
+        print(f"\n{what}={v}: not on {target}: {exc}")
+        return None
+    # a stage's best of two: one-off stalls (a collection of the process's garbage) drop out
+    row = {s: min(dict(r.stages)[s] for r in runs) for s in dict(runs[0].stages)}
+    module = runs[0].module
+    tiles = sum(1 for op in module.main.ops if op.name == "pim.mvm")
+    return v, size, tiles, row, PLACE_FACTS["solver"].of(module, "-")
 
 
 def _timed(cmd: list[str], repeat: int, env: dict[str, str]) -> tuple[float, float, float]:
@@ -296,10 +312,21 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="profile one compile and stop")
     ap.add_argument("--parts", default="whole,candidates,sweep",
                     help="which tables: whole, candidates, sweep (comma-separated)")
-    ap.add_argument("--depths", default="16,32,64,128", help="chain depths of the sweep")
-    ap.add_argument("--widths", default="32,64,128,256", help="chain widths of the sweep")
-    ap.add_argument("--tables", default="4,8,16,32", help="embedding tables of the sweep")
+    ap.add_argument("--depths", help="chain depths of the sweep (default 16,32,64,128; "
+                    "--big: 128,256,512,1024)")
+    ap.add_argument("--widths", help="chain widths of the sweep (default 32,64,128,256; "
+                    "--big: 256,512,1024,2048)")
+    ap.add_argument("--tables", help="embedding tables of the sweep (default 4,8,16,32; "
+                    "--big: 32,64,128,256)")
+    ap.add_argument("--big", action="store_true",
+                    help="the big sweep: up to 13.7k crossbar tiles (width 2048; isaac and "
+                         "hetero hold 16,128), about a minute per target")
     args = ap.parse_args()
+    for name, small, big in (("depths", "16,32,64,128", "128,256,512,1024"),
+                             ("widths", "32,64,128,256", "256,512,1024,2048"),
+                             ("tables", "4,8,16,32", "32,64,128,256")):
+        if getattr(args, name) is None:
+            setattr(args, name, big if args.big else small)
     if args.profile:
         profile(args.targets.split(",")[0])
         return

@@ -9,12 +9,23 @@ start // crossbars-per-router (the snake walks routers one hop apart).
 Every op with a unit has a start cycle; it starts after each producer ends plus, when they sit
 in different places, a transfer of (bytes / link bandwidth) x [some of the consumer's range is
 off the producer's chip tile] + hop latency x (router distance to the far end + that flag).
-Digital ops sit on the chip tile where their first producer's range starts; bank ops at the
-DRAM port (snake position 0). Latency = makespan; interval >=
-every crossbar op's time at its replica count and >= the fixed per-place digital and per-bank
-loads; network energy = sum of bytes x 8 x energy per bit per hop x hops.
+Past ``PER_TILE_VARIABLES`` the tiles of a crossbar op share one start and end (its slowest
+tile's time, after every producer of any of its tiles; not where that would make it wait for
+itself): they share their replica count, place and transfers anyway, and per-tile starts made
+the model grow with the tiles (a chain of four 2048-wide layers: 28.6k variables, 1.2k
+shared), and CP-SAT's time with it.
 
-Objective: the primary term (latency, interval, network energy, or a mix weighted over
+Digital ops sit on the chip tile where their first producer's range starts; bank ops at the
+DRAM port (snake position 0). Latency = makespan; interval >= every crossbar op's time at its
+replica count and >= the fixed per-place digital and per-bank loads; energy = network energy
+(sum of bytes x 8 x energy per bit per hop x hops) + the target's leakage over the interval, as
+the schedule's score counts it (leakage is most of it on isaac, and a model without it chose
+placements of up to 4x greedy's energy there).
+
+Mesh links (objectives that pipeline batches): the interval is also at least the time one link
+is held by each crossbar op's traffic at its replica count (``cpsat_terms.link_cycles``).
+
+Objective: the primary term (latency, interval, energy, or a mix weighted over
 reference values) times K plus the latency (interval for `latency`) as a tie-break, with K
 above any tie-break value, so the order is lexicographic.
 """
@@ -23,22 +34,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from passes._placement.placement import Placement, Score, assign_banks
+from passes._placement.cpsat_terms import link_cycles, nodes
+from passes._placement.placement import PIPELINED_OBJECTIVES, Placement, Score, assign_banks
 from passes._placement.problem import OpInfo, Problem
 
-__all__ = ["MAX_VARIABLES", "Model", "Result", "build", "least_size", "size", "solve"]
+__all__ = ["MAX_VARIABLES", "PER_TILE_VARIABLES", "Model", "Result", "build", "least_size",
+           "size", "solve"]
 
 PORT_KEY = ""
 
-# The most model variables CP-SAT is run on, whatever the time limit. The deterministic limit
-# does not bound its presolve, nor does the wall-clock guard below stop it, and its wall time
-# per deterministic second grows with the model. Measured on 2 cores, chains of Gemm+Relu
-# layers (width 16, isaac, ``bench/compile_speed.py``'s chain_model), with a 1 s limit: 7.7k
-# variables took 8 s, 15.5k took 7.5 s and 31k took 36 s without finding any solution, 62k
-# took 338 s; 15.5k with a 4 s limit took 40 s. nasrec candidates' models of 2.7k to 8.4k
-# variables take 2 to 3.5 s at 1 s and often improve on greedy. Past this size a compile
-# would take more than ten times its time limit, whatever the limit.
-MAX_VARIABLES = 10_000
+# Past this many variables with a start per tile (`least_size(prob, shared=False)`), tiles
+# share their crossbar op's start (module docstring). Measured with a 1 s limit on 79
+# compiles (fixtures, chains, tables models, nasrec candidates; isaac, hetero, puma; four
+# objectives): sharing below it (0.5k to 1.1k variables) placed 6 better by 1% to 19% and 5
+# worse by 0.1% to 19% (a 256-wide chain for latency); above it (2.1k to 6.6k), three of six
+# nasrec candidates by 12% to 32% better than per-tile starts, and none worse.
+PER_TILE_VARIABLES = 2_000
+
+# The most model variables CP-SAT is run on (`size`, or `least_size` before building),
+# whatever the time limit. Measured on 2 cores with a 1 s limit (shared starts; chains of
+# 256-wide Gemm+Relu layers, bench/compile_speed.py's chain_model, throughput): 2.6k and 3.1k
+# variables (40 and 48 layers) took 2.9 and 3.4 s to solve and beat greedy by a third on
+# isaac (not on hetero); 4.2k (64 layers) took 4.5 s on both and only returned greedy's
+# answer (so did 4.5k, 96 128-wide layers for latency, in 7.3 s); 6.2k and 8.3k found no
+# solution in 7.7 and 12.4 s. Its wall time per deterministic second grows with the model
+# (presolve and search work the deterministic clock does not count), so past this a compile
+# would take many times its limit for nothing.
+MAX_VARIABLES = 4_000
 
 
 @dataclass
@@ -71,6 +93,7 @@ class Model:
         self.horizon = 0
         self.primary_k = 1
         self.scale = 0.0  # mix: objective units per unit of the weighted sum
+        self.shared = False  # whether the tiles of a crossbar op share one start and end
 
 
 def _keys(prob: Problem) -> dict[int, str]:
@@ -158,11 +181,15 @@ def _link(prob: Problem) -> tuple[float, int]:
     return 8 * clock / net.link_bandwidth, round(net.hop_latency * clock)
 
 
-def _duration(model: Model, info: OpInfo):
+def _duration(model: Model, info: OpInfo, whole: bool = False):
+    """The op's cycles at its crossbar op's replica count (`whole`: its slowest tile's)."""
     if not info.group:
         return info.cycles
     g = model.prob.groups[info.group]
-    return sum(b * c for b, c in zip(model.b[info.group], g.cycles[info.index]))
+    cycles = g.cycles[info.index]
+    if whole:
+        cycles = [g.duration(k) for k in range(len(g.choices))]
+    return sum(b * c for b, c in zip(model.b[info.group], cycles))
 
 
 def _pair_bytes(model: Model, moves: dict[tuple[int, int], int]) -> dict:
@@ -175,50 +202,64 @@ def _pair_bytes(model: Model, moves: dict[tuple[int, int], int]) -> dict:
     return pairs
 
 
-def _horizon(model: Model, pairs: dict) -> int:
+def _horizon(model: Model, pairs: dict, node: dict[int, object], order: list) -> int:
     """The longest path at one replica with the farthest transfers: no schedule is longer."""
     prob = model.prob
     byte_cycles, hop = _link(prob)
     far = 2 * prob.mesh.chip_tiles + 1
-    end: dict[int, int] = {}
+    edges: dict[object, list[tuple[object, int]]] = {n: [] for n in order}
+    cycles: dict[object, int] = {}
     for info in prob.ops:
-        ready = 0
-        for p in info.preds:
-            u, v = model.key[p], model.key[info.index]
-            move = 0 if u == v else round(pairs[(u, v)] * byte_cycles) + far * hop
-            ready = max(ready, end[p] + move)
+        n, v = node[info.index], model.key[info.index]
         g = prob.groups.get(info.group)
-        end[info.index] = ready + (max(g.cycles[info.index]) if g else info.cycles)
+        cycles[n] = max(cycles.get(n, 0), max(g.cycles[info.index]) if g else info.cycles)
+        for p in info.preds:
+            u = model.key[p]
+            edges[n].append((node[p], 0 if u == v else round(pairs[(u, v)] * byte_cycles)
+                             + far * hop))
+    end: dict[object, int] = {}
+    for n in order:
+        end[n] = max((end[q] + move for q, move in edges[n]), default=0) + cycles[n]
     return max(end.values(), default=0) + 1
 
 
 def _timing(model: Model, moves: dict[tuple[int, int], int]):
-    """Start/end per op and precedences with transfers; returns the makespan."""
+    """Start/end per node and precedences with transfers; returns the makespan."""
     m, prob = model.m, model.prob
     pairs = _pair_bytes(model, moves)
     for (u, v), nbytes in pairs.items():
         _transfer(model, u, v, nbytes)
-    model.horizon = _horizon(model, pairs)
-    ends = {}
+    node, order = nodes(prob, model.shared)
+    model.horizon = _horizon(model, pairs, node, order)
+    span: dict = {}
     makespan = m.NewIntVar(0, model.horizon, "makespan")
     for info in prob.ops:
-        s = m.NewIntVar(0, model.horizon, f"s{info.index}")
-        e = m.NewIntVar(0, model.horizon, f"e{info.index}")
-        m.Add(e == s + _duration(model, info))
+        n = node[info.index]
+        if n not in span:
+            s = m.NewIntVar(0, model.horizon, f"s{n}")
+            e = m.NewIntVar(0, model.horizon, f"e{n}")
+            m.Add(e == s + _duration(model, info, n != info.index))
+            m.Add(makespan >= e)
+            span[n] = (s, e, set())
+        s, _, after = span[n]
         for p in info.preds:
+            if node[p] in after:
+                continue  # another tile of the op already waits for it
+            after.add(node[p])
             u, v = model.key[p], model.key[info.index]
-            m.Add(s >= ends[p] + (model.pairs[(u, v)][0] if u != v else 0))
-        m.Add(makespan >= e)
-        ends[info.index] = e
+            m.Add(s >= span[node[p]][1] + (model.pairs[(u, v)][0] if u != v else 0))
     return makespan
 
 
-def _interval(model: Model, fixed: int):
+def _interval(model: Model, fixed: int, links: dict[str, tuple[int, ...]]):
     m, prob = model.m, model.prob
-    interval = m.NewIntVar(fixed, max(fixed, model.horizon), "interval")
+    top = max([fixed, model.horizon] + [max(c) for c in links.values()])
+    interval = m.NewIntVar(fixed, top, "interval")
     for name, g in prob.groups.items():
-        worst = [max(g.cycles[i][k] for i in g.ops) for k in range(len(g.choices))]
-        m.Add(interval >= sum(b * c for b, c in zip(model.b[name], worst)))
+        for cycles in ([max(g.cycles[i][k] for i in g.ops) for k in range(len(g.choices))],
+                       links.get(name)):
+            if cycles:
+                m.Add(interval >= sum(b * c for b, c in zip(model.b[name], cycles)))
     return interval
 
 
@@ -238,23 +279,29 @@ def _fixed_load(prob: Problem, key: dict[int, str]) -> int:
     return max(loads.values(), default=0)
 
 
-def _energy(model: Model):
+def _energy(model: Model, interval):
+    """pJ per batch that placement changes: the network's, and the leakage over the interval
+    (as `placement.evaluate` counts it; on isaac it is most of it)."""
+    leak = model.prob.leakage_per_cycle * 1e12
+    total = max(1, round(leak)) * interval if leak > 0 else 0
     net = model.prob.target.chip.network if model.prob.target.chip else None
     if net is None or not model.pairs:
-        return 0
+        return total
     per_hop = 8 * net.energy_per_bit * 1e12  # pJ per byte per hop
-    return sum(round(nbytes * per_hop) * hops for _, hops, nbytes in model.pairs.values())
+    return total + sum(round(nbytes * per_hop) * hops for _, hops, nbytes in model.pairs.values())
 
 
 def build(prob: Problem, objective: str, weights: tuple[float, ...], refs: Score | None,
           moves: dict[tuple[int, int], int]) -> Model:
     """The model of `prob` for `objective` (`moves`: bytes per producer-consumer op pair)."""
     model = Model(prob)
+    model.shared = least_size(prob, shared=False) > PER_TILE_VARIABLES
     model.key = _keys(prob)
     _groups(model)
     makespan = _timing(model, moves)
-    interval = _interval(model, _fixed_load(prob, model.key))
-    energy = _energy(model)
+    links = link_cycles(prob, moves) if objective in PIPELINED_OBJECTIVES else {}
+    interval = _interval(model, _fixed_load(prob, model.key), links)
+    energy = _energy(model, interval)
     terms = (makespan, interval, energy)
     if objective == "mix":
         ref = (refs.latency, refs.interval, refs.energy * 1e12) if refs else (1, 1, 1)
@@ -284,11 +331,19 @@ def size(model: Model) -> int:
     return len(model.m.Proto().variables)
 
 
-def least_size(prob: Problem) -> int:
+def least_size(prob: Problem, shared: bool | None = None) -> int:
     """A lower bound on the number of variables `build` makes for `prob`, found without
-    building the model: the start and end cycle of every op, and for every crossbar op one
-    boolean per replica count and its size, first, last and end position."""
-    return 2 * len(prob.ops) + sum(len(g.choices) + 4 for g in prob.groups.values())
+    building the model: a start and an end per op (per crossbar op when its tiles share them;
+    None: as `build` chooses), and for every crossbar op one boolean per replica count and its
+    size, first, last and end position."""
+    per_op = sum(len(g.choices) + 4 for g in prob.groups.values())
+    per_tile = per_op + 2 * len(prob.ops)
+    if shared is None:
+        shared = per_tile > PER_TILE_VARIABLES
+    if not shared:
+        return per_tile
+    tiles = sum(g.weight_tiles for g in prob.groups.values())
+    return per_op + 2 * (len(prob.ops) - tiles + len(prob.groups))
 
 
 def solve(model: Model, time_limit: float, seed: int, workers: int) -> Result:
@@ -301,6 +356,16 @@ def solve(model: Model, time_limit: float, seed: int, workers: int) -> Result:
     p.max_time_in_seconds = max(60.0, 20 * time_limit)
     p.random_seed, p.num_workers = seed, workers
     p.interleave_search = workers > 1
+    # Done once the best answer is proven within one unit of the objective (one cycle of the
+    # tie-break): proving the last unit took CP-SAT 35 s of wall time against 0.2 s of
+    # deterministic time, which does not count that work (four 256-wide layers on isaac,
+    # tests/mapping/builders.py's mlp, 8-bit); its answer was found in 0.02 s.
+    p.absolute_gap_limit = 1.0
+    if model.shared:
+        # Cuts cost more than they help the smaller shared model: four 2048-wide layers on
+        # isaac took 1.4 s (0.58 s deterministic) with them, 0.64 s (0.06 s) without, for
+        # the same answer; nasrec candidates place as well or better without.
+        p.cut_level = 0
     status = solver.Solve(model.m)
     name = solver.StatusName(status)
     if status not in (model.cp.OPTIMAL, model.cp.FEASIBLE):

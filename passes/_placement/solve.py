@@ -5,10 +5,11 @@ from greedy. Greedy's and CP-SAT's crossbar layouts are each scored with every d
 strategy (anchored, earliest finish, balanced: ``digital.py``), and the best is kept. CP-SAT's
 answer is used only when it scores at least as well as greedy's on the scheduled program;
 otherwise, or when it finds nothing within the time limit, greedy's is kept and ``fallback``
-says why. When greedy already meets the lower bound, or CP-SAT's model is larger than it can
-search in reasonable time (``cpsat.MAX_VARIABLES``), CP-SAT is not run; and no layout is
-scored once one meets it (the rest could only tie, and ties keep the first). Candidates are values
-(``Placement`` -> ``Layout`` -> ``Score``); nothing here writes the module.
+says why. When greedy already meets the lower bound, or CP-SAT's model is past the size where,
+measured, it no longer beat greedy within its time limit (``cpsat.MAX_VARIABLES``), CP-SAT is
+not run; and no layout is scored once one meets it (the rest could only tie, and ties keep the
+first). Candidates are values (``Placement`` -> ``Layout`` -> ``Score``); nothing here writes
+the module.
 """
 
 from __future__ import annotations
@@ -132,8 +133,8 @@ def _cpsat(prob: Problem, opts: Options, warm: Outcome, ref: Score, low: float) 
     n = n if model is None else cpsat.size(model)
     if n > most:
         warm.attrs["fallback"] = (f"CP-SAT not run: its model has at least {n} variables, more "
-                                  f"than the {most} past which CP-SAT takes many times its time "
-                                  "limit; greedy's placement")
+                                  f"than the {most} past which it no longer beat greedy within "
+                                  "its time limit and took several times it; greedy's placement")
         return warm
     cpsat.hint(model, warm.placement)
     res = cpsat.solve(model, opts.time_limit, opts.seed, opts.workers)

@@ -102,8 +102,9 @@ def test_a_model_too_large_for_the_time_limit_is_not_given_to_cpsat(tiled, greed
     assert not calls
     assert out.attrs["solver"] == "greedy" and out.placement == greedy.placement
     assert out.attrs["fallback"] == (f"CP-SAT not run: its model has at least {n} variables, "
-                                     f"more than the {n - 1} past which CP-SAT takes many times "
-                                     "its time limit; greedy's placement")
+                                     f"more than the {n - 1} past which it no longer beat greedy "
+                                     "within its time limit and took several times it; greedy's "
+                                     "placement")
 
 
 def test_a_model_surely_too_large_is_not_even_built(tiled, greedy, monkeypatch):
