@@ -11,43 +11,59 @@
   when pipelined), and the op that holds it longest.
 - ``critical_path``: the chain of ops (and transfers) that ends last, followed back through the
   producer or transfer whose end each op waited for.
+
+Each reads the placement and schedule facts of every op from ``op_facts``, which the report
+reads once for all of them.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from ir.core import Module, Op
 from ir.dialects import pim
 from ir.dialects.pim_attrs import END, IO_END, LINK_CYCLES, LINKS, LOC, START, UNIT
 from targets.rollup import components, rollup
 
-__all__ = ["binding", "critical_path", "used_area"]
+__all__ = ["OpFacts", "binding", "critical_path", "op_facts", "used_area"]
 
 _PER = ("pe.", "tile.", "chip.router")
+_ABSENT = object()  # a fact the op does not carry
+
+# (position, op, unit, loc, start, end, io end) of one op; an absent start, end or io end is
+# _ABSENT, an absent unit None and an absent loc ()
+OpFacts = list[tuple[int, Op, Any, Any, Any, Any, Any]]
 
 
-def _used_places(module: Module, target) -> tuple[set[int], set[int]]:
+def op_facts(module: Module) -> OpFacts:
+    """The facts of every op the report reads, each read once."""
+    return [(i, op, UNIT.of(op, None), LOC.of(op, ()), START.of(op, _ABSENT),
+             END.of(op, _ABSENT), IO_END.of(op, _ABSENT)) for i, op in enumerate(module.main.ops)]
+
+
+def _used_places(facts: OpFacts, target) -> tuple[set[int], set[int]]:
     """(PEs holding a weight tile, chip tiles holding a tile or running a digital op)."""
     chip = target.chip
     per_pe = chip.tile.pe.arrays
     per_tile = chip.tile.pes * per_pe
     pes, tiles = set(), set()
-    for op in module.main.ops:
-        unit, loc = UNIT.of(op, None), LOC.of(op, ())
+    for _, op, unit, loc, _, _, _ in facts:
         if unit == "crossbar" and isinstance(op, pim.MVM):
-            pes.update(x // per_pe for x in loc)
-            tiles.update(x // per_tile for x in loc)
+            pes.update([x // per_pe for x in loc])
+            tiles.update([x // per_tile for x in loc])
         elif unit == "digital" and loc:
             tiles.add(loc[0])
     return pes, tiles
 
 
-def used_area(module: Module, target) -> dict:
-    """{chip_mm2, used_mm2, by_component} (see the module docstring)."""
+def used_area(module: Module, target, facts: OpFacts | None = None) -> dict:
+    """{chip_mm2, used_mm2, by_component} (see the module docstring); `facts`: `op_facts`
+    the module, if known."""
     roll = rollup(target)
     chip = target.chip
     if chip is None:
         return {"chip_mm2": roll.area, "used_mm2": roll.area, "by_component": roll.area_breakdown}
-    pes, tiles = _used_places(module, target)
+    pes, tiles = _used_places(op_facts(module) if facts is None else facts, target)
     all_pes, all_tiles = chip.tiles * chip.tile.pes, chip.tiles
     routers = chip.network.routers.count if chip.network and chip.network.routers else 0
     conc = max(1, -(-all_tiles // max(1, routers))) if routers else 1
@@ -61,45 +77,68 @@ def used_area(module: Module, target) -> dict:
     return {"chip_mm2": roll.area, "used_mm2": sum(used.values()), "by_component": used}
 
 
-def _holds(op: Op) -> list[tuple[str, int]]:
-    """(resource, cycles) an op or transfer holds per batch."""
-    start, end = int(START.of(op)), int(END.of(op))
+_KIND = {"crossbar": "crossbar", "digital": "tile", "bank": "bank"}
+
+
+def _holds(op: Op, unit, loc, start, end, io_end) -> list[tuple[str, Any, int]]:
+    """(kind, resources of it, cycles it holds each) an op or transfer holds per batch: a
+    unit's resources by number, the I/O and links (kind "") by name."""
+    start, end = int(start), int(END.of(op) if end is _ABSENT else end)
     if isinstance(op, pim.Transfer):
-        return list(zip(LINKS.of(op, ()), LINK_CYCLES.of(op, ())))
-    kind = {"crossbar": "crossbar", "digital": "tile", "bank": "bank"}.get(UNIT.of(op, None))
-    io_end = int(IO_END.of(op, start))
-    held = [("io:0", io_end - start)] if io_end > start else []
-    return held + ([(f"{kind}:{x}", end - io_end) for x in LOC.of(op, ())] if kind else [])
+        return [("", (r,), d) for r, d in zip(LINKS.of(op, ()), LINK_CYCLES.of(op, ()))]
+    kind = _KIND.get(unit)
+    io_end = start if io_end is _ABSENT else int(io_end)
+    held = [("", ("io:0",), io_end - start)] if io_end > start else []
+    if kind:
+        held.append((kind, loc, end - io_end))
+    return held
 
 
 def _name(op: Op) -> str:
     return str(op.attrs.get("op", op.name)) if isinstance(op, (pim.MVM, pim.Gather)) else op.name
 
 
-def binding(module: Module) -> dict:
+def binding(module: Module, facts: OpFacts | None = None) -> dict:
     """The busiest resource per batch and the op that holds it longest."""
-    busy: dict[str, int] = {}
-    longest: dict[str, tuple[int, str]] = {}
-    for i, op in enumerate(module.main.ops):
-        if not START.has(op):
+    busy: dict[str, dict] = {}  # kind -> resource -> cycles
+    longest: dict[str, dict] = {}  # kind -> resource -> (cycles, the first op holding it so)
+    for i, op, unit, loc, start, end, io_end in op_facts(module) if facts is None else facts:
+        if start is _ABSENT:
             continue
-        for r, d in _holds(op):
-            busy[r] = busy.get(r, 0) + d
-            if d > longest.get(r, (-1, ""))[0]:
-                longest[r] = (d, f"{i}:{_name(op)}")
-    if not busy:
+        for kind, resources, d in _holds(op, unit, loc, start, end, io_end):
+            held, of, top = (d, i), _kind(busy, kind), _kind(longest, kind)
+            for r in resources:
+                of[r] = of.get(r, 0) + d
+                if d > top.get(r, _NEVER)[0]:
+                    top[r] = held
+    most = max((max(of.values()) for of in busy.values() if of), default=None)
+    if most is None:
         return {}
-    resource = max(sorted(busy), key=lambda r: busy[r])
-    return {"resource": resource, "busy_cycles": busy[resource], "op": longest[resource][1]}
+    name, kind, r = min((f"{kind}:{r}" if kind else r, kind, r) for kind, of in busy.items()
+                        for r, b in of.items() if b == most)  # on a tie the first by name
+    i = longest[kind][r][1]
+    return {"resource": name, "busy_cycles": most, "op": f"{i}:{_name(module.main.ops[i])}"}
 
 
-def critical_path(module: Module) -> list[str]:
+def _kind(table: dict[str, dict], kind: str) -> dict:
+    got = table.get(kind)
+    if got is None:
+        got = table[kind] = {}
+    return got
+
+
+_NEVER = (-1, -1)
+
+
+def critical_path(module: Module, facts: OpFacts | None = None) -> list[str]:
     """The ops (and transfers) on the path that ends last, first to last."""
-    ops = [op for op in module.main.ops if START.has(op)]
-    if not ops:
+    ends = [(int(END.of(op) if end is _ABSENT else end), -i) for i, op, _, _, start, end, _
+            in (op_facts(module) if facts is None else facts) if start is not _ABSENT]
+    if not ends:
         return []
-    index = {id(op): i for i, op in enumerate(module.main.ops)}
-    op = max(ops, key=lambda o: (int(END.of(o)), -index[id(o)]))
+    ops = module.main.ops
+    index = {id(op): i for i, op in enumerate(ops)}
+    op = ops[-max(ends)[1]]  # the latest end; on a tie the first
     path = []
     while op is not None:
         path.append(f"{index[id(op)]}:{_name(op)}")
@@ -109,7 +148,7 @@ def critical_path(module: Module) -> list[str]:
 
 def _waited_for(op: Op) -> Op | None:
     """The timed producer (through untimed views) whose end is latest among op's inputs."""
-    best = None
+    best, latest = None, 0
     stack = [v.owner for v in op.operands if v.owner is not None]
     seen = set()
     while stack:
@@ -118,8 +157,9 @@ def _waited_for(op: Op) -> Op | None:
             continue
         seen.add(id(p))
         if START.has(p):
-            if best is None or int(END.of(p)) > int(END.of(best)):
-                best = p
+            end = int(END.of(p))
+            if best is None or end > latest:
+                best, latest = p, end
         else:
             stack.extend(v.owner for v in p.operands if v.owner is not None)
     return best

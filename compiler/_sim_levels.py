@@ -6,7 +6,9 @@ run). Three ways, each equal to the event loop (tests compare them on random tas
   starts that meet every node's constraints are the run's (they are unique, the constraints
   forming no cycle), and an inner batch's constraints read the same tasks as batch 0's, shifted
   by whole intervals, so one check per task covers them (``_periodic``); a deep pipeline then
-  costs as much as one batch, however many batches are in flight.
+  costs as much as one batch, however many batches are in flight. Not pipelined, batch k is
+  batch 0 run alone, started when batch k - 1 is done, whenever no task holds a resource past
+  its own end (``_serial``).
 * level by level: levels (row, then depth within the row) put every constraint's source on an
   earlier level than its target; one level's nodes are computed at once (``_levels``).
 * node by node, in the planned order, where levels hold too few nodes to gain (``_pull``).
@@ -16,12 +18,14 @@ run). Three ways, each equal to the event loop (tests compare them on random tas
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from compiler._sim_plan import Plan, back, consistent, depths, edges
 from compiler._sim_tasks import Run, Task
 
-__all__ = ["run_levels"]
+__all__ = ["run_levels", "run_levels_after"]
 
 _PER_LEVEL = 8  # fewer nodes than this per level on average: the one-pass loop is faster
 
@@ -32,16 +36,52 @@ def run_levels(tasks: list[Task], batches: int, interval: int | None, keep: int,
     apply (a task holds resources for its consumers, a consumer is planned before its
     producer, an interval below one cycle): ``_sim_engine._run_in_order`` then decides.
     `first`: the starts of one batch run alone, if known."""
-    if not tasks or any(t.holds_for for t in tasks) or not consistent(tasks):
+    if not _applies(tasks, interval):
         return None
-    if interval is not None and interval < 1:
+    return _run(Plan(tasks, batches, interval, keep), interval, keep, first)
+
+
+def run_levels_after(tasks: list[Task], interval: int, keep: int,
+                     batches: Callable[[Run], int]) -> Run | None:
+    """`run_levels` of `batches(alone)` batches, `alone` the run of one batch (pipelined):
+    both runs share one plan. None when this way does not apply."""
+    if not _applies(tasks, interval):
         return None
-    plan = Plan(tasks, batches, interval, keep)
-    if interval is not None and batches > 1:
-        alone = run_levels(tasks, 1, interval, 1) if first is None else Run([first], [])
-        periodic = alone and _periodic(plan, interval, keep, alone.start[0])
-        if periodic is not None:
-            return periodic
+    plan = Plan(tasks, 1, interval, 1)
+    alone = _run_plan(plan, interval, 1)
+    if alone is None:
+        return None
+    total = batches(alone)
+    keep = min(keep, total)
+    return _run(plan.resized(total, keep), interval, keep, alone.start[0])
+
+
+def _applies(tasks: list[Task], interval: int | None) -> bool:
+    return bool(tasks) and not any(t.holds_for for t in tasks) and consistent(tasks) and (
+        interval is None or interval >= 1)
+
+
+def _run(plan: Plan, interval: int | None, keep: int, first: list[int] | None) -> Run | None:
+    if plan.batches > 1:
+        shifted = _shifted(plan, interval, keep, first)
+        if shifted is not None:
+            return shifted
+    return _run_plan(plan, interval, keep)
+
+
+def _shifted(plan: Plan, interval: int | None, keep: int, first: list[int] | None
+             ) -> Run | None:
+    """Batch k as batch 0 run alone, shifted, when that is the run (``_periodic``,
+    ``_serial``); None otherwise."""
+    if interval is None:
+        return _serial(plan, keep)
+    alone = _run_plan(plan.resized(1, 1), interval, 1) if first is None else Run([first], [])
+    return alone and _periodic(plan, interval, keep, alone.start[0])
+
+
+def _run_plan(plan: Plan, interval: int | None, keep: int) -> Run | None:
+    """Every node run, level by level or node by node."""
+    tasks, batches = plan.tasks, plan.batches
     src, dst, cycles = edges(plan)
     depth = depths(plan, src, dst)
     if depth is None:
@@ -53,6 +93,22 @@ def run_levels(tasks: list[Task], batches: int, interval: int | None, keep: int,
     else:
         _levels(plan, (src, dst, cycles), depth, start, gate)
     return _result(tasks, start.reshape(batches, plan.n)[:keep])
+
+
+def _serial(plan: Plan, keep: int) -> Run | None:
+    """Not pipelined: batch k is batch 0 run alone, started when batch k - 1 is done (k times
+    batch 0's end), when no task holds a resource past its own end. Every task of batch k
+    then starts after every task of batch k - 1 has let go of every resource (it waits for
+    a first task of its batch, released at that end), so only batch 0's constraints count.
+    None when some task holds a resource longer."""
+    if plan.held_past_end:
+        return None
+    alone = _run_plan(plan.resized(1, 1), None, 1)
+    if alone is None:
+        return None
+    first = np.array(alone.start[0], np.int64)
+    done = max(alone.end[0])
+    return _result(plan.tasks, first[None, :] + np.arange(keep, dtype=np.int64)[:, None] * done)
 
 
 def _levels(plan: Plan, constraints: tuple, depth: list[int], start: np.ndarray,

@@ -20,6 +20,7 @@ tasks count once (a lane).
 
 from __future__ import annotations
 
+import copy
 from itertools import chain
 
 import numpy as np
@@ -45,14 +46,16 @@ class Plan:
     def __init__(self, tasks: list[Task], batches: int, interval: int | None, keep: int) -> None:
         n = self.n = len(tasks)
         self.tasks, self.batches = tasks, batches
-        at = [t.at for t in tasks]
-        low = min(at)
-        self.q = [0 if interval is None else (a - low) // interval for a in at]
-        phase = [a - low - (q * interval if interval else 0) for a, q in zip(at, self.q)]
-        self.within = sorted(range(n), key=lambda i: (phase[i], -self.q[i], tasks[i].rank, i))
-        self.place = [0] * n
-        for pos, i in enumerate(self.within):
-            self.place[i] = pos
+        at = np.fromiter((t.at for t in tasks), np.int64, n)
+        at -= at.min()
+        q = np.zeros(n, np.int64) if interval is None else at // interval
+        phase = at - q * interval if interval else at
+        rank = np.fromiter((t.rank for t in tasks), np.int64, n)
+        within = np.lexsort((np.arange(n), rank, -q, phase))
+        self.q, self.within = q.tolist(), within.tolist()
+        place = np.empty(n, np.int64)
+        place[within] = np.arange(n)
+        self.place = place.tolist()
         self.last_row = keep - 1 + max(self.q)
         # templates: producers first, then each lane's (``_cycle``)
         self.src = [p for t in tasks for p in t.preds]
@@ -61,52 +64,63 @@ class Plan:
         self.off = [0] * len(self.src)
         # the template's lane and the target's place in it; a producer's: lane -1
         self.lane, self.pos = [-1] * len(self.src), [0] * len(self.src)
-        self.lanes = [self._cycle(g, seq, held) for g, (seq, held) in enumerate(self._lanes())]
+        self.lanes = self._cycle(q, *self._lanes(within))
 
-    def _lanes(self) -> list[tuple[tuple[int, ...], list[int]]]:
+    def resized(self, batches: int, keep: int) -> Plan:
+        """The plan of a run of `batches` batches keeping `keep` (the rest is shared)."""
+        other = copy.copy(self)
+        other.batches, other.last_row = batches, keep - 1 + max(self.q)
+        return other
+
+    def _lanes(self, order: np.ndarray) -> tuple[list[tuple[int, ...]], np.ndarray, np.ndarray]:
         """Resources serving the same tasks share one order, so they count once (a lane), each
         task holding the lane as long as it holds the longest-held of them (the 64 crossbars
-        of one matrix-vector product): (its tasks in row order, how long each holds it)."""
-        tasks, order = self.tasks, self.within
-        counts = [len(tasks[i].use) for i in order]
-        total = sum(counts)
-        if not total:
-            return []
-        res = np.fromiter(chain.from_iterable(tasks[i].use for i in order), np.int64, total)
-        held = np.fromiter(chain.from_iterable(tasks[i].use.values() for i in order), np.int64,
-                           total)
+        of one matrix-vector product): each lane's tasks in row order, and the lanes' tasks
+        and holds one after another. Also notes whether a task holds a resource past its end."""
+        tasks = self.tasks
+        uses = [tasks[i].use for i in order.tolist()]
+        counts = np.fromiter(map(len, uses), np.int64, len(uses))
+        total = int(counts.sum())
+        res = np.fromiter(chain.from_iterable(uses), np.int64, total)
+        held = np.fromiter(chain.from_iterable(map(dict.values, uses)), np.int64, total)
         by = np.argsort(res, kind="stable")  # each resource's users stay in row order
-        res, held = res[by], held[by]
-        who = np.repeat(np.array(order, np.int64), counts)[by].tolist()
-        bounds = [0, *(np.flatnonzero(res[1:] != res[:-1]) + 1).tolist(), total]
-        lane_of: dict[tuple[int, ...], int] = {}
-        first: list[int] = []  # where each lane's first resource's users begin
-        lane = []
-        for a, b in zip(bounds, bounds[1:]):
-            g = lane_of.setdefault(tuple(who[a:b]), len(first))
-            if g == len(first):
-                first.append(a)
-            lane.append(g)
-        size = np.diff(bounds)
-        at = np.repeat(np.array(first, np.int64)[lane] - np.array(bounds[:-1], np.int64), size)
-        longest = np.zeros(total, np.int64)
-        np.maximum.at(longest, np.arange(total) + at, held)
-        longest = longest.tolist()
-        return [(seq, longest[first[g]:first[g] + len(seq)]) for seq, g in lane_of.items()]
+        res, held, who = res[by], held[by], np.repeat(order, counts)[by]
+        ends = np.fromiter((t.cycles for t in tasks), np.int64, len(tasks))
+        self.held_past_end = bool(np.any(held > ends[who]))
+        change = np.flatnonzero(res[1:] != res[:-1]) + 1
+        bounds = np.concatenate([[0], change, [total]]) if total else np.zeros(1, np.int64)
+        alone = np.diff(bounds) == 1
+        seqs, seq, longest = _shared(bounds[:-1][~alone], bounds[1:][~alone], who, held)
+        # a resource with one user: one lane per user, however many such resources it holds
+        one, one_held = who[bounds[:-1][alone]], held[bounds[:-1][alone]]
+        by = np.argsort(one, kind="stable")
+        one, one_held = one[by], one_held[by]
+        cuts = np.flatnonzero(np.diff(one, prepend=-1))  # task positions are never -1
+        users = one[cuts]
+        seqs += [(i,) for i in users.tolist()]
+        return seqs, np.concatenate([seq, users]), np.concatenate(
+            [longest, np.maximum.reduceat(one_held, cuts) if len(cuts) else one_held])
 
-    def _cycle(self, g: int, seq: tuple[int, ...],
-               held: list[int]) -> tuple[tuple[int, ...], int, list[int]]:
-        """Lane g's tasks in the order it serves them within a row (the task before the first
-        is the last of the row before), the least q among them and how long each holds it."""
-        q, before = self.q, (seq[-1], *seq[:-1])
-        self.src += before
-        self.dst += seq
-        self.off += [q[i] - q[j] for i, j in zip(seq, before)]
-        self.off[-len(seq)] -= 1
-        self.cycles += (held[-1], *held[:-1])
-        self.lane += [g] * len(seq)
-        self.pos += range(len(seq))
-        return seq, min(q[i] for i in seq), held
+    def _cycle(self, q: np.ndarray, seqs: list[tuple[int, ...]], seq: np.ndarray,
+               held: np.ndarray) -> list[tuple[tuple[int, ...], int, list[int]]]:
+        """Every lane's templates: its tasks in the order it serves them within a row (the task
+        before the first is the last of the row before). Per lane: its tasks, the least q
+        among them and how long each holds it."""
+        lengths = np.fromiter(map(len, seqs), np.int64, len(seqs))
+        starts = np.cumsum(lengths) - lengths
+        before = np.arange(len(seq)) - 1
+        before[starts] = starts + lengths - 1
+        off = q[seq] - q[seq[before]]
+        off[starts] -= 1
+        self.src += seq[before].tolist()
+        self.dst += seq.tolist()
+        self.off += off.tolist()
+        self.cycles += held[before].tolist()
+        self.lane += np.repeat(np.arange(len(seqs)), lengths).tolist()
+        self.pos += (np.arange(len(seq)) - np.repeat(starts, lengths)).tolist()
+        low = np.minimum.reduceat(q[seq], starts).tolist() if len(seqs) else []
+        held = held.tolist()
+        return [(s, m, held[a:a + len(s)]) for s, m, a in zip(seqs, low, starts.tolist())]
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The templates as arrays, one per (source, target, offset) with the longest cycles."""
@@ -117,6 +131,31 @@ class Plan:
         last = np.ones(len(src), bool)
         last[:-1] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1]) | (off[1:] != off[:-1])
         return src[last], dst[last], off[last], cycles[last]
+
+
+def _shared(starts: np.ndarray, ends: np.ndarray, who: np.ndarray, held: np.ndarray
+            ) -> tuple[list[tuple[int, ...]], np.ndarray, np.ndarray]:
+    """The lanes of the resources with several users (their users at starts:ends of `who`):
+    each lane's tasks, and the lanes' tasks and longest holds one after another."""
+    lane_of: dict[tuple[int, ...], int] = {}
+    first: list[int] = []  # where each lane's first resource's users begin
+    lane = []
+    users = who.tolist()
+    for a, b in zip(starts.tolist(), ends.tolist()):
+        g = lane_of.setdefault(tuple(users[a:b]), len(first))
+        if g == len(first):
+            first.append(a)
+        lane.append(g)
+    size = ends - starts
+    at = np.repeat(np.array(first, np.int64)[lane] - starts, size)
+    places = np.repeat(starts - np.cumsum(size) + size, size) + np.arange(int(size.sum()))
+    longest = np.zeros(len(users), np.int64)
+    np.maximum.at(longest, places + at, held[places])
+    seqs = list(lane_of)
+    lengths = np.fromiter(map(len, seqs), np.int64, len(seqs))
+    flat = np.repeat(np.array(first, np.int64) - np.cumsum(lengths) + lengths, lengths) \
+        + np.arange(int(lengths.sum()))
+    return seqs, who[flat], longest[flat]
 
 
 def back(plan: Plan, g: int, pos: int, k: int) -> tuple[int, int, int] | None:

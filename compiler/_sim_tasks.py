@@ -8,7 +8,7 @@ from dataclasses import dataclass
 __all__ = ["Run", "Task"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Task:
     rank: int
     cycles: int  # from start until the result is ready

@@ -14,24 +14,22 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import asdict, dataclass, field, fields
 
-from compiler._report_facts import binding, critical_path, used_area
+from compiler._report_facts import OpFacts, binding, critical_path, op_facts, used_area
 from ir.core import Module, Op
 from ir.dialects import pim, rec
 from ir.dialects.pim_attrs import (
     BATCH,
     INTERVAL,
     LATENCY,
-    LOC,
     LOWER_BOUND_FACTS,
     REPLICAS,
     TARGET,
-    UNIT,
     group_values,
 )
 from ir.errors import PimcError
 from passes._costing.op_primitives import gather_shares, primitives, table_bytes
 from passes._gc_pause import gc_paused
-from targets.coster import OpCoster
+from targets.coster import OpCoster, shared_coster
 from targets.loader import load_target
 from targets.rollup import rollup
 
@@ -74,6 +72,7 @@ class MappedReport:
 
 
 _ATOMIC = (int, float, str, bool, type(None))
+_ATOMIC_SET = frozenset(_ATOMIC)
 
 
 def _copied(x):
@@ -83,6 +82,8 @@ def _copied(x):
     if t in _ATOMIC:
         return x
     if t is dict:
+        if _ATOMIC_SET.issuperset(map(type, x)) and _ATOMIC_SET.issuperset(map(type, x.values())):
+            return dict(x)  # numbers and strings only (an op's energy): nothing deeper to copy
         return {_copied(k): _copied(v) for k, v in x.items()}
     if t is list:
         return [_copied(v) for v in x]
@@ -98,32 +99,35 @@ def _key(i: int, op: Op) -> str:
     return f"{i}:{op.attrs.get('op', op.name) if 'op' in op.attrs else op.name}"
 
 
-def _energy(module: Module, coster: OpCoster
+def _energy(module: Module, coster: OpCoster, facts: OpFacts
             ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     shares = gather_shares(module.main.ops)
     total: dict[str, float] = {}
     by_op: dict[str, dict[str, float]] = {}
-    for i, op in enumerate(module.main.ops):
-        if UNIT.of(op, None) not in _UNITS and not isinstance(op, pim.Transfer):
+    priced: dict[tuple, dict[str, float]] = {}  # weight tiles of one shape share primitives
+    for i, op, unit, _, _, _, _ in facts:
+        if unit not in _UNITS and not isinstance(op, pim.Transfer):
             continue
         prims = primitives(op, coster.target, shares.get(id(op), 1.0))
         if isinstance(op, pim.MVM):
             r = int(REPLICAS.of(op, 1))
             prims = tuple(p if p.replicas == r else dataclasses.replace(p, replicas=r)
                           for p in prims)  # a copy re-validates every field
-        parts = coster.energy(prims)
+        parts = priced.get(prims)
+        if parts is None:
+            parts = priced[prims] = coster.energy(prims)
         by_op[_key(i, op)] = dict(parts)
         for k, j in parts.items():
             total[k] = total.get(k, 0.0) + j
     return total, by_op
 
 
-def _crossbars(module: Module, coster: OpCoster) -> tuple[int, int, list[int]]:
+def _crossbars(coster: OpCoster, facts: OpFacts) -> tuple[int, int, list[int]]:
     chip = coster.target.chip
     if chip is None:
         return 0, 0, []
     per_tile = chip.tile.pes * chip.tile.pe.arrays
-    used = {x for op in module.main.find(pim.MVM) for x in LOC.of(op, ())}
+    used = {x for fact in facts if isinstance(fact[1], pim.MVM) for x in fact[3]}
     tiles = [0] * chip.tiles
     for x in used:
         tiles[x // per_tile] += 1
@@ -158,21 +162,23 @@ def _report_of(module: Module) -> MappedReport:
         raise PimcError(f"simulate needs a scheduled module ({TARGET.name}, {LATENCY.name}); "
                         "run partition, tile, place and schedule first")
     target = load_target(str(TARGET.of(module)))
-    coster = OpCoster(target)
+    coster = shared_coster(target)  # the prices the scheduler used, already computed
     latency, interval = int(LATENCY.of(module)), int(INTERVAL.of(module))
     batch = int(BATCH.of(module, 1))
-    energy, by_op = _energy(module, coster)
+    facts = op_facts(module)
+    energy, by_op = _energy(module, coster, facts)
     roll = rollup(target)
     if roll.leakage:
         energy["leakage"] = roll.leakage * interval / target.clock
-    used, xbars, per_tile = _crossbars(module, coster)
+    used, xbars, per_tile = _crossbars(coster, facts)
     bank_used, bank_all = _bank_bytes(module, coster)
     per_s = target.clock / max(1, interval)
     tables, storage = _tables(module, target)
     report = MappedReport(target.name, batch, latency, latency / target.clock, interval, per_s,
                           per_s * batch, energy, by_op, sum(energy.values()),
-                          used_area(module, target), used, xbars, per_tile, bank_used, bank_all,
-                          tables, storage, binding(module), critical_path(module))
+                          used_area(module, target, facts), used, xbars, per_tile, bank_used,
+                          bank_all, tables, storage, binding(module, facts),
+                          critical_path(module, facts))
     lows = group_values(module, LOWER_BOUND_FACTS)
     for what, have in (("latency", latency), ("interval", interval)):
         if what in lows:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from compiler.checker import SCHEMA, VERSION
-from ir.core import Graph, Module, Op, Value
+from ir.core import Module, Op, Value
 from ir.dialects import pim
 from ir.dialects.pim_attrs import (
     BATCH,
@@ -53,46 +55,40 @@ def target_summary(target: Any) -> dict:
 
 def _locs(op: Op) -> list[int]:
     loc = LOC.of(op, ())
-    return [int(x) for x in (loc if isinstance(loc, tuple) else (loc,))]
+    return list(map(int, loc if isinstance(loc, tuple) else (loc,)))
 
 
 class _Ids:
-    """Op ids and the scheduled producers behind every value (through views and transfers)."""
+    """Graph positions of the scheduled ops, and the scheduled producers behind every value
+    (through views and transfers), as positions."""
 
-    def __init__(self, graph: Graph) -> None:
-        self.id = {id(op): i for i, op in enumerate(graph.ops)}
-        self._behind: dict[int, list[Op]] = {}  # id of a view's or transfer's value -> producers
+    def __init__(self, placed: list[tuple[int, Op, str]]) -> None:
+        self.placed = {id(op): i for i, op, _ in placed}
+        self._behind: dict[int, list[int]] = {}  # id of a view's or transfer's value -> them
 
-    def producers(self, v: Value) -> list[Op]:
+    def producers(self, v: Value) -> list[int]:
         op = v.owner
         if op is None:
             return []
-        if isinstance(op, pim.Transfer) or UNIT.of(op, None) not in _UNITS:
-            got = self._behind.get(id(v))
-            if got is None:  # views fan out, so each is followed back once
-                got = self._behind[id(v)] = [p for x in op.operands for p in self.producers(x)]
-            return got
-        return [op]
-
-    def transfers_into(self, op: Op) -> list[tuple[Op, Op]]:
-        """(transfer, producer) pairs feeding `op` directly."""
-        out = []
-        for v in op.operands:
-            t = v.owner
-            if isinstance(t, pim.Transfer):
-                out += [(t, p) for p in self.producers(t.operands[0])]
-        return out
+        i = self.placed.get(id(op))
+        if i is not None:
+            return [i]
+        got = self._behind.get(id(v))
+        if got is None:  # views fan out, so each is followed back once
+            got = self._behind[id(v)] = [p for x in op.operands for p in self.producers(x)]
+        return got
 
 
 def _name(op: Op) -> str:
     return op.attrs.get("op", op.name) if isinstance(op, (pim.MVM, pim.Gather)) else op.name
 
 
-def _op_entry(op: Op, ids: _Ids) -> dict:
-    entry = {"id": ids.id[id(op)], "name": _name(op), "kind": op.name,
-             "unit": UNIT.of(op), "loc": _locs(op),
-             "start": int(START.of(op, 0)), "end": int(END.of(op, 0)),
-             "inputs": sorted({ids.id[id(p)] for v in op.operands for p in ids.producers(v)})}
+def _op_entry(i: int, op: Op, unit: str, ids: _Ids) -> dict:
+    inputs: set[int] = set()
+    for v in op.operands:
+        inputs.update(ids.producers(v))
+    entry = {"id": i, "name": _name(op), "kind": op.name, "unit": unit, "loc": _locs(op),
+             "start": int(START.of(op, 0)), "end": int(END.of(op, 0)), "inputs": sorted(inputs)}
     if isinstance(op, pim.MVM):
         entry.update(tile=list(op.attrs["tile"]), replicas=int(REPLICAS.of(op, 1)))
     if IO_END.has(op):
@@ -100,16 +96,28 @@ def _op_entry(op: Op, ids: _Ids) -> dict:
     return entry
 
 
-def _tile_entries(op: pim.MVM, target: Any) -> list[dict]:
+def _tile_entries(op: pim.MVM, loc: list[int], columns: Callable[[int, int], int]) -> list[dict]:
+    (r0, r1), (c0, c1) = op.attrs["rows"], op.attrs["cols"]
+    name, tile, width = op.attrs["op"], op.attrs["tile"], columns(c1 - c0, op.attrs["w_bits"])
+    return [{"op": name, "tile": list(tile), "replica": r, "crossbar": xbar, "rows": r1 - r0,
+             "columns": width} for r, xbar in enumerate(loc)]
+
+
+def _columns(target: Any) -> Callable[[int, int], int]:
+    """Columns a tile of so many weight columns at so many bits takes (an offset column
+    included)."""
     from targets._geometry import columns_per_weight
 
     array = target.chip.tile.pe.array
-    (r0, r1), (c0, c1) = op.attrs["rows"], op.attrs["cols"]
     extra = 1 if array.signed_weights == "offset_column" else 0
-    columns = (c1 - c0) * columns_per_weight(array, op.attrs["w_bits"]) + extra
-    return [{"op": op.attrs["op"], "tile": list(op.attrs["tile"]), "replica": r,
-             "crossbar": xbar, "rows": r1 - r0, "columns": columns}
-            for r, xbar in enumerate(_locs(op))]
+    per_weight: dict[int, int] = {}  # weight bits -> columns a weight takes
+
+    def columns(cols: int, bits: int) -> int:
+        width = per_weight.get(bits)
+        if width is None:
+            width = per_weight[bits] = columns_per_weight(array, bits)
+        return cols * width + extra
+    return columns
 
 
 def _shard_entry(op: pim.Gather) -> dict:
@@ -120,49 +128,58 @@ def _shard_entry(op: pim.Gather) -> dict:
             "rows": op.operands[0].type.shape[0], "bytes": table_bytes(op)}
 
 
+_KIND = {"crossbar": "crossbar", "digital": "tile", "bank": "bank"}
+
+
 def _units(ops: list[dict], transfers: list[dict]) -> dict[str, list[dict]]:
     """Resource -> what holds it when: ops on their units (after the off-chip read, which holds
     `io:0`), transfers on every link of their routes (ids are graph positions, shared)."""
-    units: dict[str, list[dict]] = {}
-    kind = {"crossbar": "crossbar", "digital": "tile", "bank": "bank"}
+    units: defaultdict[str, list[dict]] = defaultdict(list)
     for op in ops:
-        begin = op.get("io_end", op["start"])
-        if begin > op["start"]:
-            units.setdefault("io:0", []).append(
-                {"op": op["id"], "start": op["start"], "end": begin})
+        i, start, end = op["id"], op["start"], op["end"]
+        begin = op.get("io_end", start)
+        if begin > start:
+            units["io:0"].append({"op": i, "start": start, "end": begin})
+        kind = _KIND[op["unit"]]
         for loc in op["loc"]:
-            units.setdefault(f"{kind[op['unit']]}:{loc}", []).append(
-                {"op": op["id"], "start": begin, "end": op["end"]})
+            units[f"{kind}:{loc}"].append({"op": i, "start": begin, "end": end})
     seen: set[int] = set()
     for t in transfers:
         if t["id"] in seen:
             continue
         seen.add(t["id"])
+        i, start = t["id"], t["start"]
         for link in t["links"]:
-            units.setdefault(link["link"], []).append(
-                {"op": t["id"], "start": t["start"], "end": t["start"] + link["cycles"]})
-    return dict(sorted(units.items()))
+            units[link["link"]].append({"op": i, "start": start, "end": start + link["cycles"]})
+    return {name: units[name] for name in sorted(units)}
 
 
 def _links(t: Op) -> list[dict]:
-    return [{"link": k, "bytes": int(b), "cycles": int(c)}
-            for k, b, c in zip(LINKS.of(t, ()), LINK_BYTES.of(t, ()), LINK_CYCLES.of(t, ()))]
+    return [{"link": k, "bytes": b, "cycles": c} for k, b, c in zip(
+        LINKS.of(t, ()), map(int, LINK_BYTES.of(t, ())), map(int, LINK_CYCLES.of(t, ())))]
 
 
-def _transfers(graph: Graph, ids: _Ids, scheduled: set[int]) -> list[dict]:
+def _transfers(placed: list[tuple[int, Op, str]], ids: _Ids, position: dict[int, int]
+               ) -> list[dict]:
+    """Every (transfer, producer) pair feeding a scheduled op directly, in graph order."""
     out = []
-    links: dict[int, list[dict]] = {}  # a transfer feeding several ops: its links built once
-    for op in graph.ops:
-        if id(op) not in scheduled:
-            continue
-        for t, p in ids.transfers_into(op):
-            known = links.get(id(t))
-            if known is None:
-                known = links[id(t)] = _links(t)
-            out.append({"id": ids.id[id(t)], "src": ids.id[id(p)], "dst": ids.id[id(op)],
-                        "bytes": t.attrs["bytes"], "hops": t.attrs["hops"],
-                        "start": int(START.of(t, 0)), "end": int(END.of(t, 0)),
-                        "links": [dict(x) for x in known]})  # each entry its own copy
+    known: dict[int, tuple] = {}  # a transfer feeding several ops: its fields read once
+    handed: set[int] = set()  # transfers whose links an entry holds (the next ones copy them)
+    for i, op, _ in placed:
+        for v in op.operands:
+            t = v.owner
+            if not isinstance(t, pim.Transfer):
+                continue
+            fields = known.get(id(t))
+            if fields is None:
+                fields = known[id(t)] = (position[id(t)], t.attrs["bytes"], t.attrs["hops"],
+                                         int(START.of(t, 0)), int(END.of(t, 0)), _links(t))
+            tid, size, hops, start, end, links = fields
+            for p in ids.producers(t.operands[0]):
+                route = list(map(dict.copy, links)) if id(t) in handed else links
+                handed.add(id(t))
+                out.append({"id": tid, "src": p, "dst": i, "bytes": size, "hops": hops,
+                            "start": start, "end": end, "links": route})  # each its own
     return out
 
 
@@ -174,19 +191,22 @@ def schedule_dict(module: Module, target: Any, objective: str) -> dict:
 
 def _schedule_dict(module: Module, target: Any, objective: str) -> dict:
     graph = module.main
-    ids = _Ids(graph)
-    placed = [op for op in graph.ops if UNIT.of(op, None) in _UNITS
-              and not isinstance(op, pim.Transfer)]
-    ops = [_op_entry(op, ids) for op in placed]
-    transfers = _transfers(graph, ids, {id(op) for op in placed})
+    placed = [(i, op, unit) for i, op in enumerate(graph.ops)
+              if (unit := UNIT.of(op, None)) in _UNITS and not isinstance(op, pim.Transfer)]
+    ids = _Ids(placed)
+    ops = [_op_entry(i, op, unit, ids) for i, op, unit in placed]
+    position = {id(op): i for i, op in enumerate(graph.ops) if isinstance(op, pim.Transfer)}
+    transfers = _transfers(placed, ids, position)
+    columns = _columns(target) if any(isinstance(op, pim.MVM) for _, op, _ in placed) else None
     return {
         "schema": SCHEMA, "version": VERSION, "target": target_summary(target),
         "batch": int(BATCH.of(module, 0)), "objective": objective,
         "pipelined": bool(PIPELINED.of(module, False)),
         "interval": int(INTERVAL.of(module, 0)), "latency": int(LATENCY.of(module, 0)),
         "ops": ops,
-        "tiles": [t for op in placed if isinstance(op, pim.MVM) for t in _tile_entries(op, target)],
-        "shards": [_shard_entry(op) for op in placed if isinstance(op, pim.Gather)],
+        "tiles": [t for (_, op, _), entry in zip(placed, ops) if isinstance(op, pim.MVM)
+                  for t in _tile_entries(op, entry["loc"], columns)],
+        "shards": [_shard_entry(op) for _, op, _ in placed if isinstance(op, pim.Gather)],
         "transfers": transfers,
         "units": _units(ops, transfers),
     }

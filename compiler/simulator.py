@@ -44,7 +44,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 from typing import Any
+
+import numpy as np
 
 from compiler._sim_model import Cost, Model, build
 from ir.core import Module
@@ -107,10 +110,7 @@ def _run(model: Model, batches: int, interval: int | None):
     try:
         if interval is None:
             return run(model.tasks, n, batches, None, ordered=True, keep=batches)
-        alone = run(model.tasks, n, 1, interval, ordered=True)
-        span = max(alone.end[0]) - min(alone.start[0])
-        return run(model.tasks, n, batches + math.ceil(span / max(1, interval)) + 1, interval,
-                   ordered=True, keep=batches, first=alone.start[0])
+        return _steady(model.tasks, n, batches, interval)
     except Stalled as exc:
         where = ""
         if exc.resource is not None:
@@ -121,31 +121,59 @@ def _run(model: Model, batches: int, interval: int | None):
                         "left); its start cycles contradict its dependencies") from None
 
 
+def _steady(tasks: list, resources: int, keep: int, interval: int):
+    """`keep` batches followed by as many more as batch 0 run alone spans intervals, and one
+    (the numpy way plans both runs once)."""
+    from compiler._sim_engine import run
+    from compiler._sim_levels import run_levels_after
+
+    def batches(alone) -> int:
+        span = max(alone.end[0]) - min(alone.start[0])
+        return keep + math.ceil(span / max(1, interval)) + 1
+
+    fast = run_levels_after(tasks, interval, keep, batches)
+    if fast is not None:
+        return fast
+    alone = run(tasks, resources, 1, interval, ordered=True)
+    return run(tasks, resources, batches(alone), interval, ordered=True, keep=keep,
+               first=alone.start[0])
+
+
 def _binding(model: Model) -> dict[str, Any]:
-    busy: dict[int, int] = {}
-    top: dict[int, tuple[int, int]] = {}
-    for i, task in enumerate(model.tasks):
-        for r, cycles in task.use.items():
-            busy[r] = busy.get(r, 0) + cycles
-            if cycles > top.get(r, (0, -1))[0]:
-                top[r] = (cycles, i)
-    if not busy:
+    uses = [t.use for t in model.tasks]
+    counts = np.fromiter(map(len, uses), np.int64, len(uses))
+    total = int(counts.sum())
+    if not total:
         return {}
-    # the busiest; on a tie the first by name, as the report's binding picks it
-    r = min(busy, key=lambda x: (-busy[x], model.resources[x]))
-    node = model.nodes[top[r][1]]
+    res = np.fromiter(chain.from_iterable(uses), np.int64, total)
+    cycles = np.fromiter(chain.from_iterable(map(dict.values, uses)), np.int64, total)
+    busy = np.zeros(len(model.resources), np.int64)
+    np.add.at(busy, res, cycles)
+    used = np.zeros(len(model.resources), bool)
+    used[res] = True
+    # the busiest; on a tie the first by name (resources are sorted by name: the lowest
+    # index), as the report's binding picks it
+    r = int(np.flatnonzero(used & (busy == busy[used].max()))[0])
+    on = res == r  # its uses, in task order: the first of the longest holds it longest
+    node = model.nodes[int(np.repeat(np.arange(len(uses)), counts)[on][np.argmax(cycles[on])])]
     return {"resource": model.resources[r], "op": node.name, "op_id": node.id,
-            "busy_cycles": busy[r]}
+            "busy_cycles": int(busy[r])}
 
 
 def simulate(schedule: dict, module: Module, batches: int = DEFAULT_BATCHES) -> Simulated:
     """Run `batches` batches of the schedule's program (see the module docstring)."""
     if batches < 1:
         raise PimcError(f"simulate: {batches} batches; accepted: 1 or more")
-    with gc_paused():  # it would walk the module at every collection, and nothing here cycles
-        model = build(schedule, module, RULES)
-        result = _run(model, batches, int(schedule["interval"]) if model.pipelined else None)
-        binding = _binding(model)
+    # The collector would walk the module at every collection, and nothing here cycles; the
+    # task graph is freed before it is back on, so it does not walk that either.
+    with gc_paused():
+        return _simulate(schedule, module, batches)
+
+
+def _simulate(schedule: dict, module: Module, batches: int) -> Simulated:
+    model = build(schedule, module, RULES)
+    result = _run(model, batches, int(schedule["interval"]) if model.pipelined else None)
+    binding = _binding(model)
     spans = [max(result.end[k]) - min(result.start[k]) for k in range(batches)]
     done = [max(result.end[k]) for k in range(batches)]
     steady = spans[batches // 2:] if model.pipelined else spans[:1]

@@ -72,14 +72,16 @@ def test_the_run_equals_the_event_loop(tasks, batches, interval, data):
 @given(graphs(True), st.integers(1, 7), INTERVALS, st.sampled_from([0, 10 ** 9]), st.data())
 def test_levels_and_one_pass_equal_the_event_loop(tasks, batches, interval, per_level, data):
     """Level by level (`per_level` 0) and node by node (a huge one), never taking batch 0
-    shifted (a batch-0 run far off), the kept batches are the event loop's."""
+    shifted (pipelined: a batch-0 run far off; not pipelined: that way turned off), the kept
+    batches are the event loop's."""
     keep = data.draw(st.integers(1, batches))
-    old = _sim_levels._PER_LEVEL
+    old, serial = _sim_levels._PER_LEVEL, _sim_levels._serial
     _sim_levels._PER_LEVEL = per_level
+    _sim_levels._serial = lambda plan, keep: None
     try:
         got = _sim_levels.run_levels(tasks, batches, interval, keep, [10 ** 9] * len(tasks))
     finally:
-        _sim_levels._PER_LEVEL = old
+        _sim_levels._PER_LEVEL, _sim_levels._serial = old, serial
     want = _events(tasks, batches, interval, keep)
     if tasks[0].holds_for:
         assert got is None  # the event loop's rule
@@ -122,6 +124,22 @@ def test_a_deep_pipeline_is_batch_zero_shifted_and_a_near_miss_is_refused():
     late = list(alone)
     late[17] += 1  # one task one cycle off: its own constraints no longer give its start
     assert _sim_levels._periodic(plan, interval, keep, late) is None
+
+
+def test_one_batch_after_another_is_batch_zero_shifted_unless_a_hold_outlasts_its_task():
+    """Not pipelined, batch k is batch 0 run alone, started when batch k - 1 is done; a task
+    that holds a resource past its own end (the near miss) keeps the next batch waiting
+    longer, and the run is then computed in full."""
+    tasks = [Task(0, 2, {0: 2}, at=0), Task(1, 3, {1: 3}, preds=(0,), at=2)]
+    got = _sim_levels._serial(_sim_plan.Plan(tasks, 3, None, 3), 3)
+    assert got.start == [[0, 2], [5, 7], [10, 12]]
+    assert (got.start, got.end) == _events(tasks, 3, None, 3)
+    held = [Task(0, 2, {0: 6}, at=0), Task(1, 3, {1: 3}, preds=(0,), at=2)]
+    assert _sim_levels._serial(_sim_plan.Plan(held, 3, None, 3), 3) is None
+    want = _events(held, 3, None, 3)
+    assert want[0][1] == [6, 8]  # batch 1 waits for resource 0, not only for batch 0's end
+    r = run(held, 2, 3, None, ordered=True)
+    assert (r.start, r.end) == want
 
 
 @pytest.mark.parametrize("interval", [None, 4, 10])

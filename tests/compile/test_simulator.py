@@ -265,6 +265,69 @@ def test_the_simulator_names_the_binding_resource_the_report_names():
     assert sim.binding["resource"] == binding(m)["resource"]
 
 
+def test_a_tie_goes_to_the_first_resource_by_name_not_by_number():
+    """crossbar:10 comes before crossbar:9 by name; the report names it (near miss: by
+    number, crossbar:9)."""
+    import numpy as np
+
+    from compiler._report_facts import binding
+    from ir.core import Graph, Module
+    from ir.dialects import nn
+    from ir.dialects.pim_attrs import END, LOC, START, UNIT
+
+    ops = []
+    for loc in (9, 10):
+        op = nn.Constant(attrs={"value": np.zeros(1, np.float32)})
+        for fact, value in ((UNIT, "crossbar"), (LOC, (loc,)), (START, 0), (END, 4)):
+            fact.set(op, value)
+        ops.append(op)
+    got = binding(Module(graphs=[Graph("main", ops=ops)]))
+    assert got == {"resource": "crossbar:10", "busy_cycles": 4, "op": "1:nn.constant"}
+
+
+def test_a_fetched_op_holds_its_unit_the_whole_time_unless_the_io_is_its_own_task():
+    """DLRM on isaac reads its tables over the off-chip I/O (`io:0`): a task of its own, then
+    the rest on its unit. Without `io:0` in its units (a near miss) the op is one task, which
+    holds its unit the whole time, the off-chip part included."""
+    from compiler._sim_model import build
+    from compiler.simulator import RULES
+
+    s, m = _scheduled("torchrec_dlrm_legacy", "isaac", 8)
+    fetched = {n.id for n in build(s, m, RULES).nodes if n.part == 1}
+    assert fetched
+    whole = dict(s, units={k: v for k, v in s["units"].items() if not k.startswith("io:")})
+    nodes = [n for n in build(whole, m, RULES).nodes if n.id in fetched]
+    assert len(nodes) == len(fetched) and all(n.part == 0 for n in nodes)
+    assert all(list(n.use.values()) == [n.cycles] for n in nodes)
+
+
+def test_a_transfer_listed_for_several_consumers_holds_the_links_of_every_entry():
+    from compiler._sim_model import _resources_of
+
+    a, b = {"link": "link:a", "bytes": 8}, {"link": "link:b", "bytes": 8}
+    s = {"units": {"link:c": [{"op": 5, "start": 0, "end": 1}]}, "ops": [],
+         "transfers": [{"id": 5, "links": [a]}, {"id": 5, "links": [a, b]},
+                       {"id": 5, "links": [a]}]}
+    assert list(_resources_of(s)[5]) == ["link:c", "link:a", "link:b"]
+
+
+def test_every_entry_of_a_transfer_feeding_several_ops_has_links_of_its_own():
+    """One entry per consumer, each with its own link dicts: changing one entry (as a
+    tampering test does) leaves the others as written."""
+    from compiler.schedule_json import schedule_dict
+    from targets import load_target
+
+    _, m = _scheduled("torchrec_dlrm_legacy", "isaac", 8)
+    s = schedule_dict(m, load_target("isaac"), "throughput")
+    entries: dict[int, list[dict]] = {}
+    for t in s["transfers"]:
+        entries.setdefault(t["id"], []).append(t)
+    first, second = next(e[:2] for e in entries.values() if len(e) > 1 and e[0]["links"])
+    assert first["links"] == second["links"]
+    first["links"][0]["cycles"] += 1
+    assert first["links"] != second["links"]
+
+
 def test_completions_drifting_ahead_of_plan_do_not_shorten_the_interval():
     """BST on isaac: later batches use up the schedule's slack and finish ahead of plan, so
     completions in an 8-batch window come closer than the batches enter; the interval is the
