@@ -18,14 +18,13 @@ compile in another thread leaves BLAS as it is (see `blas_one_thread`).
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["blas_one_thread", "one_blas_thread", "pin_blas_env"]
+__all__ = ["blas_one_thread", "pin_blas_env"]
 
 _VAR = "OPENBLAS_NUM_THREADS"  # read once, when numpy loads OpenBLAS
 _env_pinned = False  # the variable was 1 before numpy loaded (seen by pin_blas_env)
@@ -74,12 +73,3 @@ def blas_one_thread() -> Iterator[None]:
         _controller = ThreadpoolController()  # scans the loaded libraries (~15 ms)
     with _controller.limit(limits=1, user_api="blas"):
         yield
-
-
-def one_blas_thread(fn: Callable) -> Callable:
-    """`fn` run inside `blas_one_thread` (its signature kept for inspection)."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with blas_one_thread():
-            return fn(*args, **kwargs)
-    return wrapper

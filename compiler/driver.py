@@ -9,6 +9,7 @@ writes the artifacts.
 
 from __future__ import annotations
 
+import functools
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -19,12 +20,12 @@ from typing import Any
 import numpy as np
 
 from compiler._deadline import Deadline, DeadlineCheck
-from compiler._threads import one_blas_thread
+from compiler._threads import blas_one_thread
 from compiler.pipelines import EMIT_CHOICES, STAGES, stage_specs
 from ir.core import Module
 from ir.dialects.pim_attrs import PLACE_FACTS
 from ir.errors import PimcError
-from passes._gc_pause import collector_paused
+from passes._gc_pause import gc_paused
 
 __all__ = ["CHECKS", "Compiled", "compile", "continue_compile", "OBJECTIVES"]
 
@@ -108,8 +109,17 @@ class _Flow:
         return out
 
 
-@one_blas_thread
-@collector_paused
+def _compile_scope(fn: Callable) -> Callable:
+    """`fn` run with BLAS on one thread (compiler/_threads.py) and the cyclic collector paused
+    (passes/_gc_pause.py), both as the caller had them afterwards; its signature kept."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with blas_one_thread(), gc_paused():
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+@_compile_scope
 def compile(model: Any, target: str, batch: int | None = None, objective: str = "throughput",
             pipeline: str | None = None, precision: str | None = None,
             inputs: Mapping[str, np.ndarray] | None = None, emit: str | None = None,
@@ -180,8 +190,7 @@ def _check_options(objective: str, emit: str | None, pipeline: str | None,
         raise PimcError(f"--emit {emit}; accepted: {', '.join(EMIT_CHOICES)}")
 
 
-@one_blas_thread
-@collector_paused
+@_compile_scope
 def continue_compile(kept: Module, target: str, pipeline: str, objective: str,
                      inputs: Mapping[str, np.ndarray], name: str = "model") -> Compiled:
     """The rest of a compile, unchecked, from a module `compile(keep=...)` kept (which this

@@ -9,7 +9,7 @@ for a nasrec candidate's 16k tiles). What they build is freed by reference count
 few cycles they leave (ops a rewrite dropped) are collected once the collector is back on, as
 it was, when the body ends. Nothing about the results depends on it.
 
-A whole compile runs paused too (`collector_paused`, on the driver's compile): with the
+A whole compile runs paused too (the driver's compile and continue_compile): with the
 collector on between its stages, every stage's survivors (the placement problem, the schedule
 JSON) were traversed as the young generation right after its pause, about 100 ms of a 0.85 s
 search-loop candidate; one young collection after the compile does that work once.
@@ -17,12 +17,11 @@ search-loop candidate; one young collection after the compile does that work onc
 
 from __future__ import annotations
 
-import functools
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["collector_paused", "gc_paused"]
+__all__ = ["gc_paused"]
 
 
 @contextmanager
@@ -35,12 +34,3 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
-
-
-def collector_paused(fn: Callable) -> Callable:
-    """`fn` run inside `gc_paused` (its signature kept for inspection)."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with gc_paused():
-            return fn(*args, **kwargs)
-    return wrapper
