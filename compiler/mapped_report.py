@@ -104,7 +104,6 @@ def _energy(module: Module, coster: OpCoster, facts: OpFacts
     shares = gather_shares(module.main.ops)
     total: dict[str, float] = {}
     by_op: dict[str, dict[str, float]] = {}
-    priced: dict[tuple, dict[str, float]] = {}  # weight tiles of one shape share primitives
     for i, op, unit, _, _, _, _ in facts:
         if unit not in _UNITS and not isinstance(op, pim.Transfer):
             continue
@@ -113,9 +112,7 @@ def _energy(module: Module, coster: OpCoster, facts: OpFacts
             r = int(REPLICAS.of(op, 1))
             prims = tuple(p if p.replicas == r else dataclasses.replace(p, replicas=r)
                           for p in prims)  # a copy re-validates every field
-        parts = priced.get(prims)
-        if parts is None:
-            parts = priced[prims] = coster.energy(prims)
+        parts = coster.energy(prims)
         by_op[_key(i, op)] = dict(parts)
         for k, j in parts.items():
             total[k] = total.get(k, 0.0) + j

@@ -40,6 +40,7 @@ class OpCoster:
         self.model = CostModel(target)
         self._cache: dict[Primitive, OpCost] = {}
         self._replicated: dict[tuple, tuple[int, ...]] = {}
+        self._energy: dict[tuple[Primitive, ...], dict[str, float]] = {}
         self._vector = _has_vector_unit(target)
 
     def cost(self, prim: Primitive) -> OpCost:
@@ -65,11 +66,14 @@ class OpCoster:
         return max(1, math.ceil(sum(self.cost(p).cycles for p in prims) - 1e-9))
 
     def energy(self, prims: tuple[Primitive, ...]) -> dict[str, float]:
-        """Energy by component of primitives (J)."""
-        out: dict[str, float] = {}
-        for p in prims:
-            for key, joules in self.cost(p).energy.items():
-                out[key] = out.get(key, 0.0) + joules
+        """Energy by component of primitives (J), cached by primitives (weight tiles of one
+        shape share them): the dict is shared, callers copy it to change it."""
+        out = self._energy.get(prims)
+        if out is None:
+            out = self._energy[prims] = {}
+            for p in prims:
+                for key, joules in self.cost(p).energy.items():
+                    out[key] = out.get(key, 0.0) + joules
         return out
 
     def cycles_replicated(self, prims: tuple[Primitive, ...],
