@@ -24,100 +24,16 @@ declare it preserves (`Pass.preserves`), so an entry describes the IR as it is.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import numpy as np
-
+# (`_coerce` and `_kept` are imported from here by tests written before `ir.attrs` existed)
+from ir.attrs import _PLAIN, REQUIRED, Attr, _extra_attr
+from ir.attrs import _coerce as _coerce
+from ir.attrs import _kept as _kept
 from ir.errors import PimcError
-from ir.types import DTYPES, TensorType
+from ir.types import TensorType
 
 __all__ = ["Attr", "Graph", "Module", "Op", "Value", "REQUIRED"]
-
-REQUIRED = object()
-_KINDS = ("int", "float", "bool", "str", "ints", "floats", "strs", "array", "dtype")
-
-
-@dataclass(frozen=True)
-class Attr:
-    """The spec of one attribute: its kind, a default (or REQUIRED) and allowed choices."""
-
-    kind: str
-    default: Any = REQUIRED
-    choices: tuple | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in _KINDS:
-            raise ValueError(f"unknown attribute kind {self.kind!r}")
-
-    def normalize(self, op_name: str, key: str, value: Any) -> Any:
-        out = value if _kept(self.kind, value) else _coerce(self.kind, value)
-        if out is None:
-            raise PimcError(f"attribute '{key}' of {op_name} must be {self.kind}, got {value!r}")
-        if self.choices is not None and out not in self.choices:
-            accepted = ", ".join(repr(c) for c in self.choices)
-            raise PimcError(f"attribute '{key}' of {op_name} is {out!r}; accepted: {accepted}")
-        return out
-
-
-# Exact types a kind keeps as they are (`_coerce` would return an equal value of the same type).
-_KEEP = {"int": (int,), "float": (float,), "bool": (bool,), "str": (str,)}
-_KEEP_ITEMS = {"ints": int, "floats": float, "strs": str}  # the same for a tuple's items
-_PLAIN = (int, float, bool, str)  # exact types `_extra_attr` keeps as they are
-
-
-def _kept(kind: str, v: Any) -> bool:
-    """Whether `v` is already what `_coerce(kind, v)` would make of it: the common case of a
-    value written by the IR itself, which is then not converted again."""
-    if type(v) in _KEEP.get(kind, ()):
-        return True
-    item = _KEEP_ITEMS.get(kind)
-    return item is not None and type(v) is tuple and all(type(x) is item for x in v)
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-
-
-def _coerce_scalar(kind: str, v: Any) -> Any:
-    if kind == "int":
-        return int(v) if _is_int(v) else None
-    if kind == "float":
-        return float(v) if _is_int(v) or isinstance(v, (float, np.floating)) else None
-    if kind == "bool":
-        return bool(v) if isinstance(v, (bool, np.bool_)) else None
-    if kind == "str":
-        return v if isinstance(v, str) else None
-    if kind == "dtype":
-        return v if isinstance(v, str) and v in DTYPES else None
-    return None
-
-
-def _coerce(kind: str, v: Any) -> Any:
-    if kind == "array":
-        return v if isinstance(v, np.ndarray) else None
-    if kind in ("ints", "floats", "strs"):
-        if not isinstance(v, (list, tuple, np.ndarray)):
-            return None
-        items = [_coerce_scalar(kind[:-1], x) for x in v]
-        return None if any(x is None for x in items) else tuple(items)
-    return _coerce_scalar(kind, v)
-
-
-def _extra_attr(op_name: str, key: str, value: Any) -> Any:
-    """A dialect-prefixed attribute any op may carry (`pim.unit`, `pim.start`, ...)."""
-    if type(value) in _PLAIN:
-        return value
-    if type(value) is tuple and all(type(v) in _PLAIN for v in value):
-        return value
-    if isinstance(value, np.ndarray) or _is_int(value) or isinstance(value, (bool, str)):
-        return int(value) if _is_int(value) else value
-    if isinstance(value, (float, np.floating)):
-        return float(value)
-    if isinstance(value, (list, tuple)):
-        return tuple(_extra_attr(op_name, key, v) for v in value)
-    raise PimcError(f"attribute '{key}' of {op_name} has an unsupported value {value!r}")
-
 
 # Op class -> (its operands_spec, the operand range derived from it), kept per class because
 # every op construction checks its operand count.
@@ -156,6 +72,11 @@ class Op:
                  meta: Mapping[str, Any] | None = None) -> None:
         self.operands = list(operands)
         self.attrs = self._normalize_attrs(attrs or {})
+        self._finish(result_types, meta)
+
+    def _finish(self, result_types: Iterable[TensorType] | None,
+                meta: Mapping[str, Any] | None) -> None:
+        """The rest of a construction, once operands and normalised attributes are set."""
         self._check_operand_count()
         types = list(result_types) if result_types is not None else self.infer_types()
         if self.num_results is not None and len(types) != self.num_results:
@@ -163,10 +84,29 @@ class Op:
         self.results = [Value(t, self, i) for i, t in enumerate(types)]
         self.meta: dict[str, Any] = dict(meta or {})
 
+    def variant(self, operands: Iterable[Value], changes: Mapping[str, Any]) -> Op:
+        """What `type(self)(operands, {**self.attrs, **changes})` builds, normalising only the
+        changed values: the others were when this op was built. For the many ops a lowering
+        makes that differ in a few attributes (the crossbar tiles of one matrix). A change
+        that adds a key or drops one (None) takes the full construction."""
+        attrs = dict(self.attrs)
+        declared = self.attrs_spec
+        for key, value in changes.items():
+            if value is None or key not in attrs:
+                return type(self)(operands, {**self.attrs, **changes})
+            spec = declared.get(key)
+            attrs[key] = spec.normalize(self.name, key, value) if spec is not None \
+                else _extra_attr(self.name, key, value)
+        op = object.__new__(type(self))
+        op.operands = list(operands)
+        op.attrs = attrs
+        op._finish(None, None)
+        return op
+
     # -- construction checks ------------------------------------------------------------
     def _normalize_attrs(self, attrs: Mapping[str, Any]) -> dict[str, Any]:
         declared = self.attrs_spec
-        extra = sorted(k for k in attrs if k not in declared)
+        extra = sorted(attrs.keys() - declared.keys()) if len(attrs) else ()
         unknown = [k for k in extra if "." not in k]
         if unknown:
             accepted = ", ".join(declared) or "none"
@@ -174,14 +114,17 @@ class Op:
         out = {}
         for key, spec in declared.items():
             value = attrs.get(key)
-            if value is not None:
+            if type(value) is spec._keep and spec.choices is None:
+                out[key] = value  # already what `Attr.normalize` would make of it
+            elif value is not None:
                 out[key] = spec.normalize(self.name, key, value)
             elif spec.default is REQUIRED:
                 raise PimcError(f"{self.name} needs attribute '{key}' ({spec.kind})")
             elif spec.default is not None:
                 out[key] = spec.default
         for key in extra:
-            out[key] = _extra_attr(self.name, key, attrs[key])
+            value = attrs[key]
+            out[key] = value if type(value) in _PLAIN else _extra_attr(self.name, key, value)
         return out
 
     @classmethod
