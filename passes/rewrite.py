@@ -281,7 +281,8 @@ def new_const(array: np.ndarray, bits: int | None = None) -> nn.Constant:
     """An nn.constant of `array`; `bits` is the precision of the value it stands for."""
     a = np.asarray(array)  # (np.ascontiguousarray would turn a scalar into shape [1])
     op = nn.Constant(attrs={"value": a if a.flags.c_contiguous else a.copy(order="C")})
-    op.result.type = op.result.type.with_bits(bits)
+    if bits is not None:  # (the inferred type has none)
+        op.result.type = op.result.type.with_bits(bits)
     return op
 
 
@@ -291,9 +292,9 @@ def dce(graph: Graph) -> bool:
     live = {id(v) for v in graph.outputs}
     keep: list[Op] = []
     for op in reversed(graph.ops):
-        if any(id(r) in live for r in op.results):
+        if any(map(live.__contains__, map(id, op.results))):
             keep.append(op)
-            live.update(id(v) for v in op.operands)
+            live.update(map(id, op.operands))
     changed = len(keep) != len(graph.ops)
     graph.ops = keep[::-1]
     return changed

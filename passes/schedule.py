@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ir.core import Graph, Module
+from ir.core import Graph, Module, Value
 from ir.dialects import pim
 from ir.dialects.pim_attrs import (
     END,
@@ -59,24 +59,35 @@ def _drop_transfers(graph: Graph) -> None:
     graph.remove(dropped)
 
 
+def _transfer(m: Move) -> pim.Transfer:
+    """The pim.transfer of one move: its route, its cycles and the links it holds."""
+    return pim.Transfer([m.value], {
+        "src": m.src, "dst": m.dst, "bytes": m.bytes, "hops": m.hops, START.name: m.start,
+        END.name: m.end, LINKS.name: tuple(m.links), LINK_BYTES.name: tuple(m.links.values()),
+        LINK_CYCLES.name: tuple(m.occupancy.values())})
+
+
 def _insert(graph: Graph, moves: list[Move], indexed: list) -> None:
     """Every move becomes a pim.transfer just before its first consumer (in graph order; the
-    consumers are ops that were there before, so their order is that of `indexed`)."""
-    position = {id(op): i for i, op in enumerate(graph.ops)}
+    consumers are ops that were there before, and `indexed` is the graph's list as it was, so
+    the first consumer is the one of least index)."""
     before: dict[int, list] = {}
+    swaps: dict[int, dict[int, Value]] = {}  # consumer index -> id(value) -> transferred value
     for m in moves:
-        consumers = [indexed[c] for c in m.consumers]
-        t = pim.Transfer([m.value], dict((("src", m.src), ("dst", m.dst), ("bytes", m.bytes),
-                                          ("hops", m.hops), START.item(m.start),
-                                          END.item(m.end), LINKS.item(tuple(m.links)),
-                                          LINK_BYTES.item(tuple(m.links.values())),
-                                          LINK_CYCLES.item(tuple(m.occupancy.values())))))
-        first = min(consumers, key=lambda op: position[id(op)])
-        before.setdefault(id(first), []).append(t)
-        for op in consumers:
-            op.operands = [t.result if v is m.value else v for v in op.operands]
-    if before:
-        graph.ops = [x for op in graph.ops for x in (*before.get(id(op), ()), op)]
+        t = _transfer(m)
+        before.setdefault(min(m.consumers), []).append(t)
+        for c in m.consumers:  # an earlier move of the value to this consumer took its uses
+            swaps.setdefault(c, {}).setdefault(id(m.value), t.results[0])
+    for c, swap in swaps.items():  # each consumer's operands rewritten once (a combine of
+        op = indexed[c]            # many tiles receives many transfers)
+        op.operands = [swap.get(id(v), v) for v in op.operands]
+    ops: list = []
+    done = 0
+    for i in sorted(before):  # the list rebuilt once, in slices between the insertion points
+        ops += indexed[done:i]
+        ops += before[i]
+        done = i
+    graph.ops = ops + indexed[done:]
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ def check_model(proto: onnx.ModelProto, where: str) -> None:
     attributes against each op's schema, tensors, subgraphs) and strict type inference.
     """
     _check_names(proto.graph, where)
-    infer = all(_has_schema(n, proto) for n in proto.graph.node)
+    infer = _all_have_schemas(proto)
     try:
         with _typed_outputs(proto.graph) as retyped, \
                 _relocated(proto, lambda path: "#" + path):  # '#': data held elsewhere
@@ -114,9 +114,13 @@ def _serialised(proto: onnx.ModelProto) -> bytes | None:
     return data if len(data) < _PROTOBUF_LIMIT else None
 
 
-def _has_schema(node: onnx.NodeProto, proto: onnx.ModelProto) -> bool:
+def _all_have_schemas(proto: onnx.ModelProto) -> bool:
+    """Whether every node's op has a schema in the model's opsets (each distinct op asked once:
+    a model repeats a few ops many times)."""
     opsets = {o.domain or "ai.onnx": o.version for o in proto.opset_import}
-    return onnx.defs.has(node.op_type, opsets.get(node.domain or "ai.onnx", 0), node.domain)
+    ops = dict.fromkeys((n.op_type, n.domain) for n in proto.graph.node)
+    return all(onnx.defs.has(op, opsets.get(domain or "ai.onnx", 0), domain)
+               for op, domain in ops)
 
 
 def _check_names(graph: onnx.GraphProto, where: str) -> None:

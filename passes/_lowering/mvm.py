@@ -9,11 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ir.core import Op, Value
-from ir.dialects import pim
+from ir.dialects import nn, pim
 from ir.dialects.pim_attrs import UNIT
 from ir.interp.quant import weight_scale
 from passes._lowering.geometry import Geometry, spans
-from passes.rewrite import new_const
 
 __all__ = ["Crossbar", "tile_matrix"]
 
@@ -29,48 +28,62 @@ class Crossbar:
     streamed: bool = False
 
 
-def _weight(tile: np.ndarray, name: str, cb: Crossbar, ops: list[Op]) -> Value:
-    const = new_const(np.ascontiguousarray(tile))
-    UNIT.set(const, "none")
-    ops.append(const)
-    if not cb.streamed:
-        return const.result
-    load = pim.Load([const.result], {"op": name, "bytes": math.ceil(tile.size * cb.w_bits / 8),
-                                     UNIT.name: "crossbar"})
-    ops.append(load)
-    return load.result
+class _Tiles:
+    """The ops of one matrix's tiles. Tiles share every attribute but their place (and a weight
+    its data, a load its bytes), so the first op of each class is built in full and the others
+    as its variants (`Op.variant`), which normalise only what differs."""
 
+    def __init__(self, name: str, cb: Crossbar, w_scale: float) -> None:
+        self.name, self.cb, self.w_scale = name, cb, w_scale
+        self.ops: list[Op] = []
+        self.first: dict[type[Op], Op] = {}
 
-def _mvm(x: Value, w: Value, name: str, index: tuple[int, int], rows, cols, cb: Crossbar,
-         w_scale: float) -> Op:
-    g = cb.geo
-    return pim.MVM([x, w], {
-        "op": name, "tile": list(index), "rows": list(rows), "cols": list(cols),
-        "w_bits": cb.w_bits, "a_bits": cb.a_bits, "cell_bits": g.cell_bits,
-        "dac_bits": g.dac_bits, "adc_bits": g.adc_bits, "signed": g.signed,
-        "x_scale": cb.x_scale, "w_scale": w_scale, UNIT.name: "crossbar"})
+    def _add(self, cls: type[Op], operands: list[Value], attrs: dict, changes: tuple) -> Op:
+        first = self.first.get(cls)
+        if first is None:
+            op = self.first[cls] = cls(operands, attrs)
+        else:
+            op = first.variant(operands, {key: attrs[key] for key in changes})
+        self.ops.append(op)
+        return op
 
+    def weight(self, tile: np.ndarray) -> Value:
+        cb = self.cb
+        const = self._add(nn.Constant, [], {"value": np.ascontiguousarray(tile),
+                                            UNIT.name: "none"}, ("value",))
+        if not cb.streamed:
+            return const.result
+        return self._add(pim.Load, [const.result], {
+            "op": self.name, "bytes": math.ceil(tile.size * cb.w_bits / 8),
+            UNIT.name: "crossbar"}, ("bytes",)).result
 
-def _combine(parts: list[Value], name: str, mode: str, ops: list[Op]) -> Value:
-    if len(parts) == 1:
-        return parts[0]
-    op = pim.Combine(parts, {"op": name, "mode": mode, UNIT.name: "digital"})
-    ops.append(op)
-    return op.result
+    def mvm(self, x: Value, w: Value, index: tuple[int, int], rows: tuple[int, int],
+            cols: tuple[int, int]) -> Value:
+        cb, g = self.cb, self.cb.geo
+        op = self._add(pim.MVM, [x, w], {
+            "op": self.name, "tile": index, "rows": rows, "cols": cols,
+            "w_bits": cb.w_bits, "a_bits": cb.a_bits, "cell_bits": g.cell_bits,
+            "dac_bits": g.dac_bits, "adc_bits": g.adc_bits, "signed": g.signed,
+            "x_scale": cb.x_scale, "w_scale": self.w_scale, UNIT.name: "crossbar"},
+            ("tile", "rows", "cols"))
+        op.results[0].type = op.results[0].type.with_bits(cb.a_bits)
+        return op.result
+
+    def combine(self, parts: list[Value], mode: str) -> Value:
+        if len(parts) == 1:
+            return parts[0]
+        op = pim.Combine(parts, {"op": self.name, "mode": mode, UNIT.name: "digital"})
+        self.ops.append(op)
+        return op.result
 
 
 def tile_matrix(x: Value, w: np.ndarray, name: str, cb: Crossbar) -> tuple[list[Op], Value]:
     """Ops computing x[..., :in] @ w ([in, out]) on crossbars, and the value they produce."""
-    ops: list[Op] = []
-    w_scale = weight_scale(w, cb.w_bits)
+    tiles = _Tiles(name, cb, weight_scale(w, cb.w_bits))
     columns = []
     for j, cols in enumerate(spans(w.shape[1], cb.geo.cols)):
-        parts = []
-        for i, rows in enumerate(spans(w.shape[0], cb.geo.rows)):
-            wv = _weight(w[rows[0]:rows[1], cols[0]:cols[1]], name, cb, ops)
-            mvm = _mvm(x, wv, name, (i, j), rows, cols, cb, w_scale)
-            mvm.results[0].type = mvm.results[0].type.with_bits(cb.a_bits)
-            ops.append(mvm)
-            parts.append(mvm.result)
-        columns.append(_combine(parts, name, "sum", ops))
-    return ops, _combine(columns, name, "concat", ops)
+        parts = [tiles.mvm(x, tiles.weight(w[rows[0]:rows[1], cols[0]:cols[1]]), (i, j), rows,
+                           cols)
+                 for i, rows in enumerate(spans(w.shape[0], cb.geo.rows))]
+        columns.append(tiles.combine(parts, "sum"))
+    return tiles.ops, tiles.combine(columns, "concat")
