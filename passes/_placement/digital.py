@@ -117,10 +117,28 @@ class _ListSchedule:
         cands.append(free.index(min(free)))  # the first tile whose unit frees first
         return list(dict.fromkeys(mesh.port_chip_tile() if c == PORT else c for c in cands))
 
-    def choose_tile(self, info: OpInfo, d: int) -> int:
+    def inbound(self, info: OpInfo) -> list[tuple[int, int, int]]:
+        """The op's inputs as (source chip tile, bytes, the latest end of the producers that
+        send that many from there): inputs alike arrive alike, so `ready` on one tile needs
+        only these."""
+        latest: dict[tuple[int, int], int] = {}
+        end, nbytes = self.end, self.nbytes
+        for p in info.preds:
+            key = (self.reach(p)[0], nbytes[(p, info.index)])
+            t = latest.get(key)
+            if t is None or end[p] > t:
+                latest[key] = end[p]
+        return [(src, n, t) for (src, n), t in latest.items()]
+
+    def ready_on(self, inbound: list[tuple[int, int, int]], tile: int) -> int:
+        """`ready` of an op with `inbound` inputs on chip tile `tile` (not the port)."""
+        hops, sent = self.prob.mesh.hops, self.sent
+        return max([t + sent(hops(src, tile), n) for src, n, t in inbound], default=0)
+
+    def choose_tile(self, info: OpInfo, d: int, inbound: list[tuple[int, int, int]]) -> int:
         best = None
         for tile in self.candidates(info):
-            start = max(self.ready(info, (tile,)), self.unit_free[tile])
+            start = max(self.ready_on(inbound, tile), self.unit_free[tile])
             key = (start + d + self.out_cost(info, tile), start)
             if best is None or key < best[0]:
                 best = (key, tile)
@@ -129,12 +147,16 @@ class _ListSchedule:
     def step(self, info: OpInfo) -> None:
         d = duration(self.prob, self.layout, info)
         if info.unit == "digital":
-            self.loc[info.index] = self.work.loc[info.index] = (self.choose_tile(info, d),)
+            inbound = self.inbound(info)
+            tile = self.choose_tile(info, d, inbound)
+            self.loc[info.index] = self.work.loc[info.index] = (tile,)
             self.reached.pop(info.index, None)
+            ready = self.ready_on(inbound, tile)
+        else:
+            ready = self.ready(info, self.reach(info.index))
         unit = info.unit
         res = [(unit, x) for x in self.work.locs(info)]
-        start = max([self.ready(info, self.reach(info.index))]
-                    + [self.free.get(r, 0) for r in res])
+        start = max([ready] + [self.free.get(r, 0) for r in res])
         for r in res:
             self.free[r] = start + d
         if info.unit == "digital":

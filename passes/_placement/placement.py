@@ -79,14 +79,28 @@ def assign_banks(prob: Problem) -> dict[int, int]:
 
 def layout_of(prob: Problem, place: Placement) -> Layout:
     """Where `place` puts every op with a unit (pure: nothing is written)."""
+    return _digital(prob, place.digital, _anchored(prob, place))
+
+
+def _digital(prob: Problem, strategy: str, anchored: Layout) -> Layout:
+    """`anchored` with its digital ops where `strategy` puts them (the crossbar and bank ops
+    stay: every strategy starts from the anchored layout of one placement)."""
+    if strategy == "balanced":
+        return anchored.with_locs(balanced(prob, anchored))
+    if strategy == "earliest-finish":
+        return anchored.with_locs(earliest_finish(prob, anchored))
+    return anchored
+
+
+def _anchored(prob: Problem, place: Placement) -> Layout:
+    """`place`'s layout with its digital ops anchored (whatever its strategy)."""
     mesh = prob.mesh
     loc: dict[int, tuple[int, ...]] = {}
     replicas: dict[int, int] = {}
     for name, g in prob.groups.items():
-        r, start = place.replicas[name], place.start[name]
-        for k, i in enumerate(g.ops):
-            replicas[i] = r
-            loc[i] = tuple(mesh.crossbar_at(start + j * g.weight_tiles + k) for j in range(r))
+        r = place.replicas[name]
+        loc.update(zip(g.ops, _group_locs(prob, name, r, place.start[name])))
+        replicas.update(dict.fromkeys(g.ops, r))
     for info in prob.ops:
         if info.unit == "bank" and info.index in place.banks:
             loc[info.index] = (place.banks[info.index],)
@@ -96,12 +110,20 @@ def layout_of(prob: Problem, place: Placement) -> Layout:
             loc[info.index] = (_anchor(prob, loc, info),)
         elif not info.group:
             loc[info.index] = _crossbars_of_user(prob, loc, info)
-    layout = Layout(loc, replicas)
-    if place.digital == "balanced":
-        return layout.with_locs(balanced(prob, layout))
-    if place.digital == "earliest-finish":
-        return layout.with_locs(earliest_finish(prob, layout))
-    return layout
+    return Layout(loc, replicas)
+
+
+def _group_locs(prob: Problem, name: str, r: int, start: int) -> list[tuple[int, ...]]:
+    """The crossbars of every tile of crossbar op `name` at `r` replicas from snake position
+    `start` (the same for every placement that puts it there: worked out once)."""
+    key = (name, r, start)
+    got = prob.group_locs.get(key)
+    if got is None:
+        g, at = prob.groups[name], prob.mesh.crossbar_at
+        n = g.weight_tiles
+        got = prob.group_locs[key] = [tuple(at(start + j * n + k) for j in range(r))
+                                      for k in range(n)]
+    return got
 
 
 def _anchor(prob: Problem, loc: dict[int, tuple[int, ...]], info: OpInfo) -> int:
@@ -137,21 +159,32 @@ def evaluate(prob: Problem, place: Placement, objective: str, weights: tuple[flo
     overlap, else the latency); the ops' own dynamic energy is the same for every placement.
     `beat`: a value the caller keeps unless this one is below it; None as soon as the schedule
     shows it cannot be (its periods only grow, so a failed try can settle it)."""
-    # Growth stops often give one placement twice; its layout is the same each time.
-    placed = (tuple(sorted(place.replicas.items())), tuple(sorted(place.start.items())),
-              tuple(sorted(place.banks.items())), place.digital)
-    layout = prob.layouts.get(placed)
-    if layout is None:
-        layout = prob.layouts[placed] = layout_of(prob, place)
+    layout = _layout(prob, place)
+    pipelined = objective in PIPELINED_OBJECTIVES
     loses = None if beat is None else functools.partial(
-        _loses, prob, objective, weights, refs, beat)
-    tl = timeline_of(prob, layout, objective in PIPELINED_OBJECTIVES, loses)
+        _loses, prob, objective, weights, refs, beat, pipelined)
+    tl = timeline_of(prob, layout, pipelined, loses)
     if tl is None:
         return None
     energy = tl.network_energy(prob) + prob.leakage_per_cycle * tl.interval
     parts = (tl.latency, tl.interval, energy)
     return Score(tl.latency, tl.interval, energy, _value(objective, weights, refs, parts)), tl, \
         layout
+
+
+def _layout(prob: Problem, place: Placement) -> Layout:
+    """`layout_of(prob, place)`, once per problem: growth stops often give one placement
+    twice, and the digital strategies of one placement share its anchored layout."""
+    crossbars = (tuple(sorted(place.replicas.items())), tuple(sorted(place.start.items())),
+                 tuple(sorted(place.banks.items())))
+    layout = prob.layouts.get((*crossbars, place.digital))
+    if layout is None:
+        anchored = prob.layouts.get((*crossbars, "anchored"))
+        if anchored is None:
+            anchored = prob.layouts[(*crossbars, "anchored")] = _anchored(prob, place)
+        layout = prob.layouts[(*crossbars, place.digital)] = _digital(prob, place.digital,
+                                                                      anchored)
+    return layout
 
 
 def timeline_of(prob: Problem, layout: Layout, pipelined: bool,
@@ -193,11 +226,15 @@ def _value(objective: str, weights: tuple[float, ...], refs: Score | None,
 
 
 def _loses(prob: Problem, objective: str, weights: tuple[float, ...], refs: Score | None,
-           beat: float, period: int) -> bool:
-    """Whether a pipelined schedule whose interval is at least `period` cannot score below
-    `beat`: its value is at least that of no latency, an interval of `period` and only the
-    leakage over it (no network energy), every part counting with a non-negative weight."""
+           beat: float, pipelined: bool, cycles: int) -> bool:
+    """Whether a schedule cannot score below `beat` when its interval (pipelined) or its
+    latency (not pipelined, where the interval is the latency) is at least `cycles`: its
+    value is at least that of no latency (pipelined) or a latency of `cycles`, an interval of
+    `cycles` and only the leakage over it (no network energy), every part counting with a
+    non-negative weight (so the answer never falls as `cycles` grows)."""
     if objective == "mix" and refs is None:  # weighed over its own parts: nothing to bound
         return False
-    least = _value(objective, weights, refs, (0, period, prob.leakage_per_cycle * period))
+    latency = 0 if pipelined else cycles
+    least = _value(objective, weights, refs,
+                   (latency, cycles, prob.leakage_per_cycle * cycles))
     return least >= beat
