@@ -9,6 +9,10 @@ within one interval, since batch k's ops repeat at k x interval and may not coll
   work on its n resources: interval >= ceil(work / n), where a tile's crossbar work at r
   replicas is r x its time at r (at least its work at one replica: ceil(v/r) x r >= v), so we
   take the least over the replica counts;
+- the crossbars are shared: an interval T needs every crossbar op at a replica count whose
+  time is within T, so at least the fewest such replicas of each, and their tiles must fit
+  in the chip's crossbars together: interval >= the least T at which they fit (a sum over
+  ops, where the bound above looks at one op alone with every other at one replica);
 - no op splits across resources of its class, so interval >= the longest digital op or shard;
 - the chip's off-chip I/O is one resource: interval >= the cycles every lookup of a table in
   off-chip DRAM holds it per batch (that part of an op's time is on the I/O, not on its unit).
@@ -145,9 +149,40 @@ def _widest(prob: Problem) -> int:
     return max((g.cycles[i][-1] for g in prob.groups.values() for i in g.ops), default=0)
 
 
+def _capacity(prob: Problem) -> int:
+    """The least interval at which every crossbar op, at the fewest replicas that run it
+    within the interval, fits in the crossbars beside the others (module docstring); 0 when
+    not even one replica of each fits. Streamed weights need no case of their own: where
+    their tiles take turns, not all of them fit; where they all fit, each op has one replica
+    and the interval is at least its time, which is at least this."""
+    groups = list(prob.groups.values())
+    if not groups:
+        return 0
+    room = prob.mesh.crossbars
+
+    def fits(interval: int) -> bool:
+        used = 0
+        for g in groups:
+            least = min((r for k, r in enumerate(g.choices) if g.duration(k) <= interval),
+                        default=None)
+            if least is None:
+                return False
+            used += g.weight_tiles * least
+        return used <= room
+
+    times = sorted({g.duration(k) for g in groups for k in range(len(g.choices))})
+    lo, hi = 0, len(times) - 1  # the answer is some op's time at some replica count
+    if not fits(times[hi]):
+        return 0
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if fits(times[mid]) else (mid + 1, hi)
+    return times[lo]
+
+
 def interval_bound(prob: Problem) -> int:
     """The interval's lower bound alone (the latency's paths are not needed for it)."""
-    return max(_work_bound(prob), _widest(prob))
+    return max(_work_bound(prob), _widest(prob), _capacity(prob))
 
 
 def lower_bounds(prob: Problem) -> tuple[int, int]:
@@ -162,7 +197,7 @@ def _bounds(prob: Problem) -> tuple[int, int]:
     best = {info.index: _best_time(prob, info.index, info.cycles, info.group)
             for info in prob.ops}
     work = _work_bound(prob)
-    interval = max(work, _widest(prob))
+    interval = max(work, _widest(prob), _capacity(prob))
     nbytes = edge_bytes(prob)
     end, tail = _paths(prob, best, nbytes)
     crossing = 0 if prob.streamed else _crossing_bound(prob, end, tail)
