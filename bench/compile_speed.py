@@ -10,8 +10,9 @@
    spaces, exported from one supernet (26 small tables; export time is not counted), each
    compiled in this process with `compiler.driver.compile` on every target, with the
    functional check off and on (and "final" where the driver offers it), and as `pimc search`
-   compiles them in its loop (its default placement solver, greedy, and objective, latency;
-   check off). CPU time of this process (time.process_time), so BLAS threads count.
+   compiles them in its loop (`search.evaluate.loop_cost`: its default placement solver,
+   greedy, and objective, latency; check off; each result released). CPU time of this
+   process (time.process_time), so BLAS threads count.
 2. Whole process: `python -m compiler compile` of the 13-512-256-1 MLP of
    bench/zigzag_compare.py (batch 1; with the default checks and with --no-check --compare
    none) and of the DLRM fixture (batch 8), on isaac; wall and CPU time, best of `--repeat`
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import os
 import pstats
 import random
@@ -84,23 +86,21 @@ def _check_modes() -> list[tuple[str, object]]:
 
 def rate(models: list, target: str, check, loop: bool = False) -> tuple[float, int]:
     """(candidates per CPU second, failures) over `models` compiled for `target`; `loop`: as
-    `pimc search` compiles them (its placement solver and objective, check off)."""
+    `pimc search` compiles them (`search.evaluate.loop_cost`: its placement solver and
+    objective, check off, the result released)."""
     from compiler.driver import compile as compile_model
     from ir.errors import PimcError
 
-    how: dict = {"check": check}
+    run = functools.partial(compile_model, target=target, batch=BATCH, check=check)
     if loop:
-        from search.evaluate import EvalOptions, loop_pipeline
-        from targets import load_target
+        from search.evaluate import EvalOptions, loop_cost
 
-        opts = EvalOptions()
-        how = {"check": "none", "objective": opts.objective, "pipeline": loop_pipeline(
-            target, opts, load_target(target).precision.weights)}
+        run = functools.partial(loop_cost, target=target, opts=EvalOptions(batch=BATCH))
     failed = 0
     start = time.process_time()
     for model in models:
         try:
-            compile_model(model, target, batch=BATCH, **how)
+            run(model)
         except PimcError:
             failed += 1
     spent = time.process_time() - start

@@ -58,6 +58,16 @@ class Compiled:
 
         return write_artifacts(self, Path(out), folder)
 
+    def release(self) -> None:
+        """Give up the IR (`module` and `kept` become None) with its op-value links broken
+        (``Module.release``), so dropping this result frees it by reference counting at once:
+        for a caller that reads the figures and moves on, such as the search loop
+        (``search.evaluate.loop_cost``). The schedule and the report stay."""
+        for module in (self.module, self.kept):
+            if module is not None:
+                module.release()
+        self.module = self.kept = None
+
 
 def _load_model(model: Any) -> tuple[Any, str]:
     """The model's proto, checked, with external data read from the model's own folder (the

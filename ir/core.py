@@ -257,6 +257,19 @@ class Module:
         self.attrs = dict(attrs or {})
         self.analyses: dict[str, Any] = {}  # see the module docstring
 
+    def release(self) -> None:
+        """Empty the module, first breaking the links from values to their ops (an op holds
+        its results and each result its op: the IR's cycles), so that what only the module
+        reached is freed by reference counting once it is dropped, without waiting for the
+        cyclic collector: for a caller done with a big module (the search loop, with every
+        candidate's)."""
+        for graph in self.graphs:
+            for op in graph.ops:
+                for v in op.results:
+                    v.owner = None
+        self.graphs = []
+        self.analyses.clear()
+
     def clone(self) -> Module:
         """A copy that passes can rewrite without touching this module: new graphs, values
         and ops, their attribute and meta dicts copied. The values in those dicts are shared:

@@ -16,7 +16,7 @@ from frontend.supernet.model import SuperNet
 from frontend.supernet.subnet import Subnet, export
 from frontend.supernet.train import TrainConfig, evaluate, fit, load_checkpoint, train_supernet
 from frontend.zoo import build, export_onnx
-from search.evaluate import EvalOptions, Setup, compile_cost
+from search.evaluate import EvalOptions, Setup, compile_cost, loop_cost
 from search.hardware import target_file
 from search.pareto import dominates
 
@@ -125,7 +125,7 @@ def zoo_points(setup: Setup, target: str, steps: int, out: Path,
         sparse = torch.zeros(2, len(tr.table_sizes), dtype=torch.long)
         proto = export_onnx(model, (dense, sparse), path=out / "zoo" / f"{name}.onnx")
         try:
-            point.update(compile_cost(proto, target, opts)[1])
+            point.update(loop_cost(proto, target, opts))
         except Exception as exc:  # shown on the plot without a cost, with the reason
             point["reason"] = str(exc).splitlines()[0]
         cost = point.get("reason") or f"latency {point['latency_s']:.3g} s"

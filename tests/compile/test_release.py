@@ -1,0 +1,104 @@
+"""A released compile result frees its IR by reference counting (`Compiled.release`), and the
+search loop's `loop_cost` gives the figures of `compile_cost` with its result released and the
+collector as the caller had it."""
+
+import gc
+from pathlib import Path
+
+import pytest
+
+from compiler.driver import compile
+from ir.core import Module, Op
+from ir.errors import PimcError
+from search.evaluate import EvalOptions, compile_cost, loop_cost
+
+DLRM = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "onnx" / "torchrec_dlrm_legacy.onnx"
+
+
+def _live(kind: type) -> int:
+    return sum(1 for o in gc.get_objects() if issubclass(type(o), kind))  # no __class__ read
+
+
+@pytest.fixture
+def collector_off():
+    """No collection may free anything during the test: what is freed, refcounting freed."""
+    was = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    yield
+    if was:
+        gc.enable()
+
+
+def test_a_released_result_is_freed_without_a_collection(collector_off):
+    result = compile(DLRM, "isaac", batch=8, check="none", keep="tiled")
+    ops = len(result.module.main.ops) + len(result.kept.main.ops)
+    schedule, report = result.schedule, result.report
+    before = _live(Op)
+    result.release()
+    assert result.module is None and result.kept is None
+    assert result.schedule is schedule and result.report is report  # the figures stay
+    del result
+    assert before - _live(Op) >= ops
+
+
+def test_an_unreleased_result_waits_for_the_collector(collector_off):
+    """The near miss: without the release, the op-value links keep every op alive."""
+    result = compile(DLRM, "isaac", batch=8, check="none")
+    ops = len(result.module.main.ops)
+    before = _live(Op)
+    del result
+    assert before - _live(Op) < ops
+    gc.collect()
+    assert before - _live(Op) >= ops
+
+
+def test_release_twice_is_harmless():
+    result = compile(DLRM, "isaac", batch=8, check="none", emit="ir")
+    result.release()
+    result.release()
+    assert result.module is None
+
+
+def test_a_released_module_says_so_when_used_again():
+    module = compile(DLRM, "isaac", batch=8, check="none", emit="ir").module
+    op = module.main.ops[0]
+    module.release()
+    assert module.graphs == [] and all(v.owner is None for v in op.results)
+    assert isinstance(module, Module)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_loop_cost_is_compile_cost_released(enabled):
+    opts = EvalOptions(batch=8)
+    want = compile_cost(str(DLRM), "isaac", opts)[1]
+    (gc.enable if enabled else gc.disable)()
+    try:
+        got = loop_cost(str(DLRM), "isaac", opts)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+    assert got == want
+
+
+def test_loop_cost_restores_the_collector_when_the_compile_fails():
+    with pytest.raises(PimcError):
+        loop_cost(str(DLRM), "no-such-target", EvalOptions(batch=8))
+    assert gc.isenabled()
+
+
+def test_loop_cost_releases_before_the_collector_is_back(monkeypatch):
+    """Released while the collector is still paused: else the collection it would run at once
+    traverses the whole result, the cost the release is there to save."""
+    import compiler.driver
+
+    states = []
+    real = compiler.driver.Compiled.release
+
+    def release(self):
+        states.append(gc.isenabled())
+        real(self)
+
+    monkeypatch.setattr(compiler.driver.Compiled, "release", release)
+    loop_cost(str(DLRM), "isaac", EvalOptions(batch=8))
+    assert states == [False] and gc.isenabled()
