@@ -109,6 +109,18 @@ def test_each_broken_invariant_is_named(corrupt, message):
     assert any(message in e for e in errors), errors
 
 
+def test_units_are_named_in_order_whatever_the_file_lists_first():
+    """The rules over units report by unit name, not in the order of the file's keys."""
+    s = copy.deepcopy(_valid())
+    s["units"] = dict(reversed(list(s["units"].items())))
+    s["units"]["tile:0"].append({"op": 2, "start": 26, "end": 28})
+    s["units"]["bank:1"].append({"op": 4, "start": 10, "end": 12})
+    s["units"]["crossbar:2"][0]["end"] = 0  # one use, of no length
+    named = [e.split()[0] for e in check_schedule(s)
+             if "at once" in e or "at least one cycle" in e]
+    assert named == ["bank:1", "crossbar:2", "tile:0"], check_schedule(s)
+
+
 @pytest.mark.parametrize("text, message", [
     ("{not json", "not valid JSON"),
     ('{"schema": "other"}', "not a pimc schedule"),

@@ -181,6 +181,14 @@ def test_a_streamed_tile_overwritten_before_its_use_is_named():
     (lambda s: s["transfers"][0]["links"][0].pop("bytes"), "transfers[0].links[0] lacks 'bytes'"),
     (lambda s: s["units"].update({"tile:3": {}}), "units['tile:3'] must be list, got dict"),
     (lambda s: s["units"]["tile:3"][0].update(end=None), "units['tile:3'][0].end must be int"),
+    # past the first item, and in a key that only some items carry (optional, or not a dict)
+    (lambda s: s["ops"][1].update(io_end=30.0), "ops[1].io_end must be int, got float"),
+    (lambda s: s["ops"][0].update(replicas=True), "ops[0].replicas must be int, got bool"),
+    (lambda s: s["transfers"][0].update(links={}), "transfers[0].links must be list, got dict"),
+    (lambda s: s["transfers"][0]["links"].append(["link:0,0>1,0", 40, 10]),
+     "transfers[0].links[2] must be an object, got list"),
+    (lambda s: s["units"]["link:1,0>1,1"].append({"op": 1, "start": 12, "end": 25.0}),
+     "units['link:1,0>1,1'][1].end must be int, got float"),
 ])
 def test_a_missing_key_or_wrong_type_is_one_line_naming_it(tmp_path, corrupt, message):
     s = copy.deepcopy(_pipelined())
