@@ -26,10 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-# (`_coerce` and `_kept` are imported from here by tests written before `ir.attrs` existed)
 from ir.attrs import _PLAIN, REQUIRED, Attr, _extra_attr
-from ir.attrs import _coerce as _coerce
-from ir.attrs import _kept as _kept
 from ir.errors import PimcError
 from ir.types import TensorType
 

@@ -4,7 +4,7 @@ result is the same as the full conversion and bad values are refused as before."
 import numpy as np
 import pytest
 
-from ir.core import _coerce, _extra_attr, _kept
+from ir.attrs import _coerce, _extra_attr, _kept
 from ir.dialects import pim
 from ir.errors import PimcError
 from ir.types import TensorType
