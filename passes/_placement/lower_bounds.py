@@ -40,6 +40,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from passes._placement.moves import edge_bytes, read_bytes
 from passes._placement.problem import Problem, producers_of
 from targets.primitives import Transfer
@@ -154,30 +156,37 @@ def _capacity(prob: Problem) -> int:
     within the interval, fits in the crossbars beside the others (module docstring); 0 when
     not even one replica of each fits. Streamed weights need no case of their own: where
     their tiles take turns, not all of them fit; where they all fit, each op has one replica
-    and the interval is at least its time, which is at least this."""
-    groups = list(prob.groups.values())
+    and the interval is at least its time, which is at least this. Worked out once per
+    problem (place and lower-bound both read it)."""
+    if prob.capacity is None:
+        prob.capacity = _least_fitting(list(prob.groups.values()), prob.mesh.crossbars)
+    return prob.capacity
+
+
+def _least_fitting(groups: list, room: int) -> int:
     if not groups:
         return 0
-    room = prob.mesh.crossbars
+    width = max(len(g.choices) for g in groups)
+    never = np.iinfo(np.int64).max  # the time of a replica count an op does not have
+    times = np.full((len(groups), width), never, np.int64)
+    counts = np.zeros((len(groups), width), np.int64)
+    for row, g in enumerate(groups):
+        times[row, :len(g.choices)] = [g.duration(k) for k in range(len(g.choices))]
+        counts[row, :len(g.choices)] = g.choices
+    tiles = np.array([g.weight_tiles for g in groups], np.int64)
 
-    def fits(interval: int) -> bool:
-        used = 0
-        for g in groups:
-            least = min((r for k, r in enumerate(g.choices) if g.duration(k) <= interval),
-                        default=None)
-            if least is None:
-                return False
-            used += g.weight_tiles * least
-        return used <= room
+    def fits(interval: int) -> bool:  # an op with no count within it needs more than the room
+        least = np.where(times <= interval, counts, room + 1).min(axis=1)
+        return int((tiles * least).sum()) <= room
 
-    times = sorted({g.duration(k) for g in groups for k in range(len(g.choices))})
-    lo, hi = 0, len(times) - 1  # the answer is some op's time at some replica count
-    if not fits(times[hi]):
+    values = np.unique(times[times != never])  # the answer is one op's time at one count
+    lo, hi = 0, len(values) - 1
+    if not fits(values[hi]):
         return 0
     while lo < hi:
         mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if fits(times[mid]) else (mid + 1, hi)
-    return times[lo]
+        lo, hi = (lo, mid) if fits(values[mid]) else (mid + 1, hi)
+    return int(values[lo])
 
 
 def interval_bound(prob: Problem) -> int:

@@ -135,6 +135,7 @@ class Problem:
     pairs: dict[tuple[int, int], tuple] = field(default_factory=dict)  # moves._send's cache
     _mvm_readers: dict[int, int] | None = None  # first_mvm_reader's cache
     bounds: tuple[int, int] | None = None  # lower_bounds' cache
+    capacity: int | None = None  # lower_bounds._capacity's (place reads it, then lower-bound)
     loads: dict[int, OpInfo] | None = None  # steps._loads' cache
     # what layouts that share most locations share, by op (checked against the op's
     # locations; see timeline._wanted, moves._spots, placement._anchored)
