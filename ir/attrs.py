@@ -4,7 +4,7 @@ An op class declares its attributes as `Attr`s (a kind, a default or `REQUIRED`,
 choices); a value is converted to the kind's normal form (ints as Python ints, lists as
 tuples, ...) or refused with a one-line error. Dialect-prefixed attributes (`pim.unit`) are
 normalised by `_extra_attr`. Values already in normal form, the common case of values the IR
-wrote itself, are kept as they are without a conversion (`_kept`).
+wrote itself, are kept as they are without a conversion (`Attr.keeps`).
 """
 
 from __future__ import annotations
@@ -34,20 +34,22 @@ class Attr:
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
             raise ValueError(f"unknown attribute kind {self.kind!r}")
-        # What `_kept` accepts as it is for this kind (an exact type; a tuple's exact item
+        # What `keeps` accepts as it is for this kind (an exact type; a tuple's exact item
         # type), looked up once here: every op construction normalises through its specs.
         object.__setattr__(self, "_keep", _KEEP.get(self.kind))
         item = _KEEP_ITEMS.get(self.kind)
         object.__setattr__(self, "_items", None if item is None else frozenset((item,)))
 
-    def normalize(self, op_name: str, key: str, value: Any) -> Any:
+    def keeps(self, value: Any) -> bool:
+        """Whether `value` is already what the conversion would make of it (an equal value of
+        the same type): the common case of a value the IR wrote itself, which is then not
+        converted again."""
         t = type(value)
-        items = self._items
-        if t is self._keep or ((t is tuple or t is list) and items is not None
-                               and items.issuperset(map(type, value))):
-            out = tuple(value) if t is list else value  # a list: what `_coerce` makes of it
-        else:
-            out = _coerce(self.kind, value)
+        return t is self._keep or (t is tuple and self._items is not None
+                                   and self._items.issuperset(map(type, value)))
+
+    def normalize(self, op_name: str, key: str, value: Any) -> Any:
+        out = value if self.keeps(value) else _coerce(self.kind, value)
         if out is None:
             raise PimcError(f"attribute '{key}' of {op_name} must be {self.kind}, got {value!r}")
         if self.choices is not None and out not in self.choices:
@@ -60,16 +62,6 @@ class Attr:
 _KEEP = {"int": int, "float": float, "bool": bool, "str": str}
 _KEEP_ITEMS = {"ints": int, "floats": float, "strs": str}  # the same for a tuple's items
 _PLAIN = frozenset((int, float, bool, str))  # exact types `_extra_attr` keeps as they are
-
-
-def _kept(kind: str, v: Any) -> bool:
-    """Whether `v` is already what `_coerce(kind, v)` would make of it: the common case of a
-    value written by the IR itself, which is then not converted again (`Attr.normalize` and
-    `Op._normalize_attrs` test the same with the types looked up once per spec)."""
-    if type(v) is _KEEP.get(kind):
-        return True
-    item = _KEEP_ITEMS.get(kind)
-    return item is not None and type(v) is tuple and all(type(x) is item for x in v)
 
 
 def _is_int(v: Any) -> bool:

@@ -112,7 +112,7 @@ class Op:
         for key, spec in declared.items():
             value = attrs.get(key)
             if type(value) is spec._keep and spec.choices is None:
-                out[key] = value  # already what `Attr.normalize` would make of it
+                out[key] = value  # a scalar `spec.keeps`, inline: most values are these
             elif value is not None:
                 out[key] = spec.normalize(self.name, key, value)
             elif spec.default is REQUIRED:

@@ -44,14 +44,6 @@ def numpy_dtype(name: str) -> np.dtype:
         raise PimcError(f"unknown element type '{name}'; accepted: {', '.join(DTYPES)}") from None
 
 
-_set = object.__setattr__  # how a frozen dataclass's fields are written
-
-
-def _check_bits(bits: int | None) -> None:
-    if bits is not None and not 1 <= bits <= 64:
-        raise PimcError(f"precision must be 1..64 bits, got {bits}")
-
-
 @dataclass(frozen=True)
 class TensorType:
     """A tensor type; `bits` is the precision the hardware stores it in, if one was assigned."""
@@ -61,12 +53,13 @@ class TensorType:
     bits: int | None = None
 
     def __post_init__(self) -> None:
-        _set(self, "shape", tuple(map(int, self.shape)))
+        object.__setattr__(self, "shape", tuple(map(int, self.shape)))
         if self.dtype not in DTYPES:
             numpy_dtype(self.dtype)
         if self.shape and min(self.shape) < 0:
             raise PimcError(f"negative dimension in shape {list(self.shape)}")
-        _check_bits(self.bits)
+        if self.bits is not None and not 1 <= self.bits <= 64:
+            raise PimcError(f"precision must be 1..64 bits, got {self.bits}")
 
     @property
     def rank(self) -> int:
@@ -87,14 +80,7 @@ class TensorType:
         return TensorType(self.shape, dtype, None)
 
     def with_bits(self, bits: int | None) -> TensorType:
-        """This type at another precision. Made without `__post_init__`: the shape and element
-        type were checked when this type was (a lowering retypes thousands of tiles)."""
-        _check_bits(bits)
-        out = object.__new__(TensorType)
-        _set(out, "shape", self.shape)
-        _set(out, "dtype", self.dtype)
-        _set(out, "bits", bits)
-        return out
+        return TensorType(self.shape, self.dtype, bits)
 
     def same_data(self, other: TensorType) -> bool:
         """Equal shape and element type, whatever the precision."""

@@ -4,7 +4,7 @@ result is the same as the full conversion and bad values are refused as before."
 import numpy as np
 import pytest
 
-from ir.attrs import _coerce, _extra_attr, _kept
+from ir.attrs import Attr, _coerce, _extra_attr
 from ir.dialects import pim
 from ir.errors import PimcError
 from ir.types import TensorType
@@ -24,7 +24,7 @@ def _transfer(**extra):
     ("floats", (0.5, 1.0)), ("strs", ("a", "b")), ("ints", ()),
 ])
 def test_a_kept_value_is_what_the_conversion_makes(kind, value):
-    assert _kept(kind, value)
+    assert Attr(kind).keeps(value)
     out = _coerce(kind, value)
     assert out == value and type(out) is type(value)
 
@@ -35,7 +35,7 @@ def test_a_kept_value_is_what_the_conversion_makes(kind, value):
     ("strs", ("a", 1)), ("dtype", "f32"), ("array", np.zeros(2)),
 ])
 def test_a_near_miss_is_converted_or_refused_by_the_full_path(kind, value):
-    assert not _kept(kind, value)
+    assert not Attr(kind).keeps(value)
 
 
 def test_numpy_and_list_values_are_still_converted():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ir.attrs import Attr, _coerce, _extra_attr, _kept
+from ir.attrs import Attr, _coerce, _extra_attr
 from ir.core import Value
 from ir.dialects import nn_shape, pim
 from ir.errors import PimcError
@@ -43,7 +43,7 @@ def test_normalize_is_the_conversion_or_the_same_refusal(kind, value):
         assert got == want
     if isinstance(want, tuple):
         assert [type(x) for x in got] == [type(x) for x in want]
-    if _kept(kind, value):
+    if Attr(kind).keeps(value):
         assert got is value  # a kept value is not rebuilt
 
 
