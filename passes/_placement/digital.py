@@ -70,15 +70,6 @@ class _ListSchedule:
             got = self.reached[index] = reach(self.prob, self.work, self.info[index])
         return got
 
-    def ready(self, info: OpInfo, dst: tuple[int, ...]) -> int:
-        t = 0
-        end, nbytes, port = self.end, self.nbytes, dst[0] == PORT
-        for p in info.preds:
-            src = self.reach(p)[0]
-            cost = 0 if port else max([self.move(src, d, nbytes[(p, info.index)]) for d in dst])
-            t = max(t, end[p] + cost)
-        return t
-
     def crossbar_users(self, info: OpInfo) -> list[int]:
         got = self.xbar_users.get(info.index)
         if got is None:
@@ -119,8 +110,7 @@ class _ListSchedule:
 
     def inbound(self, info: OpInfo) -> list[tuple[int, int, int]]:
         """The op's inputs as (source chip tile, bytes, the latest end of the producers that
-        send that many from there): inputs alike arrive alike, so `ready` on one tile needs
-        only these."""
+        send that many from there): inputs alike arrive alike, so `ready` needs only these."""
         latest: dict[tuple[int, int], int] = {}
         end, nbytes = self.end, self.nbytes
         for p in info.preds:
@@ -130,15 +120,19 @@ class _ListSchedule:
                 latest[key] = end[p]
         return [(src, n, t) for (src, n), t in latest.items()]
 
-    def ready_on(self, inbound: list[tuple[int, int, int]], tile: int) -> int:
-        """`ready` of an op with `inbound` inputs on chip tile `tile` (not the port)."""
-        hops, sent = self.prob.mesh.hops, self.sent
-        return max([t + sent(hops(src, tile), n) for src, n, t in inbound], default=0)
+    def ready(self, inbound: list[tuple[int, int, int]], dst: tuple[int, ...]) -> int:
+        """When inputs `inbound` (as `inbound` gives them) have all reached every chip tile
+        of `dst`; an op at the DRAM port reads them where they are."""
+        if dst[0] == PORT:
+            return max([t for _, _, t in inbound], default=0)
+        move = self.move
+        return max([t + max([move(src, d, n) for d in dst]) for src, n, t in inbound],
+                   default=0)
 
     def choose_tile(self, info: OpInfo, d: int, inbound: list[tuple[int, int, int]]) -> int:
         best = None
         for tile in self.candidates(info):
-            start = max(self.ready_on(inbound, tile), self.unit_free[tile])
+            start = max(self.ready(inbound, (tile,)), self.unit_free[tile])
             key = (start + d + self.out_cost(info, tile), start)
             if best is None or key < best[0]:
                 best = (key, tile)
@@ -146,14 +140,12 @@ class _ListSchedule:
 
     def step(self, info: OpInfo) -> None:
         d = duration(self.prob, self.layout, info)
+        inbound = self.inbound(info)
         if info.unit == "digital":
-            inbound = self.inbound(info)
             tile = self.choose_tile(info, d, inbound)
             self.loc[info.index] = self.work.loc[info.index] = (tile,)
             self.reached.pop(info.index, None)
-            ready = self.ready_on(inbound, tile)
-        else:
-            ready = self.ready(info, self.reach(info.index))
+        ready = self.ready(inbound, self.reach(info.index))
         unit = info.unit
         res = [(unit, x) for x in self.work.locs(info)]
         start = max([ready] + [self.free.get(r, 0) for r in res])

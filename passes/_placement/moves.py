@@ -148,25 +148,12 @@ def _spot(prob: Problem, layout: Layout, info: OpInfo) -> _Spot:
     return got
 
 
-def _spots(prob: Problem, layout: Layout) -> list[_Spot]:
-    """`_spot` of every op, in order. A spot depends only on the op's locations: each op's is
-    kept with them for the next layout, which shares most of them."""
-    memo, out, loc = prob.spot_of, [], layout.loc
-    for info in prob.ops:
-        locs = loc.get(info.index)  # none: `_spot` says so, unless it needs none
-        got = memo.get(info.index)
-        if got is None or got[0] != locs:
-            got = memo[info.index] = (locs, _spot(prob, layout, info))
-        out.append(got[1])
-    return out
-
-
 def plan_moves(prob: Problem, layout: Layout) -> list[Move]:
     """The transfers the layout needs, in the order their first consumer appears."""
     if prob.mesh.chip_tiles == 0:
         return []
     moves: dict[tuple[int, tuple[int, ...]], Move] = {}
-    spots = _spots(prob, layout)
+    spots = [_spot(prob, layout, info) for info in prob.ops]
     at = {info.index: k for k, info in enumerate(prob.ops)}  # op index -> position in ops
     for k, (info, reads) in enumerate(_reads(prob)):
         shares = spots[k]

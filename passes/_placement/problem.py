@@ -137,11 +137,6 @@ class Problem:
     bounds: tuple[int, int] | None = None  # lower_bounds' cache
     capacity: int | None = None  # lower_bounds._capacity's (place reads it, then lower-bound)
     loads: dict[int, OpInfo] | None = None  # steps._loads' cache
-    # what layouts that share most locations share, by op (checked against the op's
-    # locations; see timeline._wanted, moves._spots, placement._anchored)
-    held: dict[int, tuple] = field(default_factory=dict)
-    spot_of: dict[int, tuple] = field(default_factory=dict)
-    durations: tuple = ()  # (replica counts, every op's duration) of the last layout asked
     group_locs: dict[tuple[str, int, int], list] = field(default_factory=dict)
     _read: tuple = ()  # (target attribute, every op of the graph) as `of` read them
 

@@ -88,31 +88,6 @@ def duration(prob: Problem, layout: Layout, info: OpInfo) -> int:
     return prob.cycles(info.op, r) if r != 1 else info.cycles
 
 
-def _durations(prob: Problem, layout: Layout) -> dict[int, int]:
-    """Every op's duration under `layout` (they depend only on its replica counts: the last
-    layout's are kept for the next, which often has the same; read only)."""
-    kept = prob.durations
-    if kept and kept[0] == layout.replicas:
-        return kept[1]
-    out = {info.index: duration(prob, layout, info) for info in prob.ops}
-    prob.durations = (dict(layout.replicas), out)
-    return out
-
-
-def _wanted(prob: Problem, layout: Layout, durations: dict[int, int]) -> dict[int, list[Held]]:
-    """`_uses` of every op (read only). They depend only on an op's locations and duration,
-    and layouts share most of those: each op's are kept with them for the next layout."""
-    memo, out = prob.held, {}
-    for info in prob.ops:
-        index = info.index
-        locs, d = layout.locs(info), durations[index]
-        got = memo.get(index)
-        if got is None or got[1] != d or got[0] != locs:
-            got = memo[index] = (locs, d, _uses(layout, info, d))
-        out[index] = got[2]
-    return out
-
-
 def _move_uses(m: Move) -> list[Held]:
     return [(link, 0, cycles) for link, cycles in m.occupancy.items()]
 
@@ -129,8 +104,8 @@ def schedule(prob: Problem, layout: Layout, pipelined: bool,
     it); None (no timeline) once the schedule shows that: the period it would try is one of
     those (the interval is never shorter than the period tried: periods only grow), or an op
     ends that many cycles after the least start so far (the latency is at least that)."""
-    durations = _durations(prob, layout)
-    wanted = _wanted(prob, layout, durations)
+    durations = {info.index: duration(prob, layout, info) for info in prob.ops}
+    wanted = {info.index: _uses(layout, info, durations[info.index]) for info in prob.ops}
     moves = plan_moves(prob, layout)
     link_uses = [_move_uses(m) for m in moves]
     occupancy: dict[str, int] = {}

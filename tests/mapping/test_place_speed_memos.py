@@ -1,6 +1,5 @@
 """What scoring one layout keeps for the next (passes/_placement: the anchored layout and the
-crossbars of each op's tiles by placement, durations by replica counts, each op's uses and
-spot by its locations) and its shortcuts (earliest finish's inputs grouped by where they come
+crossbars of each op's tiles by placement) and its shortcuts (earliest finish's inputs grouped by where they come
 from, the least latency that loses) must answer exactly what working everything out afresh
 answers, whatever was scored before on the same problem."""
 
@@ -12,7 +11,6 @@ import pytest
 from compiler.driver import compile
 from passes._placement import digital, placement, timeline
 from passes._placement.heuristics import greedy, naive
-from passes._placement.layout import Layout
 from passes._placement.placement import DIGITAL_STRATEGIES, layout_of
 from passes._placement.problem import Problem
 from passes._placement.timeline import least_losing, schedule
@@ -60,38 +58,35 @@ def test_layouts_and_schedules_after_others_are_the_fresh_ones(modules):
     assert grew, "no candidate replicated an op: the memos never saw two layouts differ"
 
 
-def test_uses_follow_the_duration_as_well_as_the_locations(modules):
-    """Two layouts with the same locations but other replica counts: the second's uses are
-    its own, not the first's kept ones."""
-    for module in modules:
-        prob = Problem.of(module)
-        layout = layout_of(prob, naive(prob))
-        if not layout.replicas:
-            continue
-        first = timeline._wanted(prob, layout, timeline._durations(prob, layout))
-        other = Layout(layout.loc, {i: 2 for i in layout.replicas})
-        durations = timeline._durations(prob, other)
-        got = timeline._wanted(prob, other, durations)
-        fresh = Problem.of(module)
-        assert durations == timeline._durations(fresh, other)
-        assert got == timeline._wanted(fresh, other, durations)
-        assert got != first
+def _ready_input_by_input(ls, info, dst):
+    """When every input of `info` has reached every tile of `dst`, one input at a time."""
+    port = dst[0] == digital.PORT
+    return max([ls.end[p] + (0 if port else max(ls.move(ls.reach(p)[0], d, ls.nbytes[
+        (p, info.index)]) for d in dst)) for p in info.preds], default=0)
 
 
 def test_inputs_grouped_by_source_are_ready_when_each_one_is(modules, monkeypatch):
-    """Earliest finish times a digital op's inputs on a tile from (source, bytes) groups; that
-    must be when `ready` says, input by input, for every candidate tile."""
-    checked = 0
-    choose = digital._ListSchedule.choose_tile
+    """Earliest finish times an op's inputs from (source, bytes) groups; that must be when
+    they arrive input by input, on every candidate tile of a digital op and wherever any
+    other op is."""
+    checked = []
+    choose, step = digital._ListSchedule.choose_tile, digital._ListSchedule.step
 
-    def checking(self, info, d, inbound):
-        nonlocal checked
+    def choosing(self, info, d, inbound):
         for tile in self.candidates(info):
-            assert self.ready_on(inbound, tile) == self.ready(info, (tile,))
-            checked += 1
+            assert self.ready(inbound, (tile,)) == _ready_input_by_input(self, info, (tile,))
+            checked.append(tile)
         return choose(self, info, d, inbound)
 
-    monkeypatch.setattr(digital._ListSchedule, "choose_tile", checking)
+    def stepping(self, info):
+        if info.unit != "digital":
+            dst = self.reach(info.index)
+            assert self.ready(self.inbound(info), dst) == _ready_input_by_input(self, info, dst)
+            checked.append(dst)
+        return step(self, info)
+
+    monkeypatch.setattr(digital._ListSchedule, "choose_tile", choosing)
+    monkeypatch.setattr(digital._ListSchedule, "step", stepping)
     for module in modules:
         prob = Problem.of(module)
         digital.earliest_finish(prob, layout_of(prob, greedy(prob)))
