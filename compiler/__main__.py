@@ -1,5 +1,5 @@
 import sys
 
-from compiler.cli import main
+from compiler.cli import entry
 
-sys.exit(main())
+sys.exit(entry())

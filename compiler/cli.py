@@ -19,7 +19,7 @@ from pathlib import Path
 from compiler.cli_parser import EXIT_USER, build_parser, command_of
 from ir.errors import PimcError
 
-__all__ = ["build_parser", "main", "EXIT_USER", "EXIT_INTERNAL"]
+__all__ = ["build_parser", "main", "entry", "EXIT_USER", "EXIT_INTERNAL"]
 
 EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_TERMINATED = 3, 130, 143
 
@@ -145,3 +145,17 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def entry() -> int:
+    """`pimc` as a process (the console script and ``python -m compiler``): `main`, then every
+    object still alive is moved out of the collector's reach. The interpreter's exit runs a
+    full collection over all of them (every module loaded, the compiled program), about 25 ms
+    of a 0.3 s compile of a small MLP, to find cycles whose memory the exit gives back anyway;
+    objects are still finalised as modules are torn down. Not for in-process callers of
+    `main`, who go on allocating."""
+    import gc
+
+    code = main()
+    gc.freeze()
+    return code
