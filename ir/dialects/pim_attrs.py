@@ -152,7 +152,6 @@ PLACE_FACTS: Mapping[str, Fact] = {f.key: f for f in (
     _module("pim.place.gap", "float", _PLACE, "report",
             "the solver's gap on its own objective, 0 when optimal, 1 for a heuristic answer "
             "with no bound"),
-    _module("pim.place.seconds", "float", _PLACE, "report", "time spent placing"),
     _module("pim.place.fallback", "str", _PLACE, "compile driver, report",
             "why CP-SAT's answer was not used, when so"),
 )}
