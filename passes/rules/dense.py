@@ -56,8 +56,10 @@ def _gemm(op: Op, ctx: Ctx) -> Match:
     m = Match(op)
     expect(not op.attrs["trans_a"], "gemm transposes its input")
     w = _weight(op.arg("b"), m)
-    w = w.T if op.attrs["trans_b"] else w
-    m.vals.update(x=op.arg("a"), w=w * np.float32(op.attrs["alpha"]).astype(w.dtype), b=None)
+    w = w.T if op.attrs["trans_b"] else w  # views: the rewrite makes the one copy it keeps
+    if op.attrs["alpha"] != 1:
+        w = w * np.float32(op.attrs["alpha"]).astype(w.dtype)
+    m.vals.update(x=op.arg("a"), w=w, b=None)
     if op.arg("c") is not None:
         c = _row_bias(const(op.arg("c"), "gemm bias"), w.shape[1])
         expect(c is not None, "gemm bias varies along the rows")
@@ -107,7 +109,7 @@ def _dense_rewrite(m: Match) -> Rewrite:
     ops: list[Op] = []
     w = m.vals.get("w_src")
     if w is None:
-        ops.append(new_const(m.w.astype(m.x.type.np_dtype), m.w_bits))
+        ops.append(new_const(np.array(m.w, m.x.type.np_dtype, order="C"), m.w_bits))
         w = ops[-1].result
     operands = [m.x, w]
     if m.b is not None:
