@@ -11,6 +11,8 @@
   when pipelined), and the op that holds it longest.
 - ``critical_path``: the chain of ops (and transfers) that ends last, followed back through the
   producer or transfer whose end each op waited for.
+- ``energy_sum``: energy by component summed over ops, as the report and the simulator total it
+  (``replicated``: a weight tile's primitives at its replica count, as both price it).
 
 Each reads the placement and schedule facts of every op from ``op_facts``, which the report
 reads once for all of them.
@@ -18,14 +20,18 @@ reads once for all of them.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
+
+import numpy as np
 
 from ir.core import Module, Op
 from ir.dialects import pim
 from ir.dialects.pim_attrs import END, IO_END, LINK_CYCLES, LINKS, LOC, START, UNIT
 from targets.rollup import components, rollup
 
-__all__ = ["OpFacts", "binding", "critical_path", "op_facts", "used_area"]
+__all__ = ["OpFacts", "binding", "critical_path", "energy_sum", "op_facts", "replicated",
+           "used_area"]
 
 _PER = ("pe.", "tile.", "chip.router")
 _ABSENT = object()  # a fact the op does not carry
@@ -36,9 +42,12 @@ OpFacts = list[tuple[int, Op, Any, Any, Any, Any, Any]]
 
 
 def op_facts(module: Module) -> OpFacts:
-    """The facts of every op the report reads, each read once."""
-    return [(i, op, UNIT.of(op, None), LOC.of(op, ()), START.of(op, _ABSENT),
-             END.of(op, _ABSENT), IO_END.of(op, _ABSENT)) for i, op in enumerate(module.main.ops)]
+    """The facts of every op the report reads, each read once (from the attributes at once:
+    what each fact's ``of`` reads)."""
+    unit, loc, start, end, io = UNIT.name, LOC.name, START.name, END.name, IO_END.name
+    return [(i, op, (attrs := op.attrs).get(unit), attrs.get(loc, ()), attrs.get(start, _ABSENT),
+             attrs.get(end, _ABSENT), attrs.get(io, _ABSENT))
+            for i, op in enumerate(module.main.ops)]
 
 
 def _used_places(facts: OpFacts, target) -> tuple[set[int], set[int]]:
@@ -80,6 +89,32 @@ def used_area(module: Module, target, facts: OpFacts | None = None) -> dict:
 _KIND = {"crossbar": "crossbar", "digital": "tile", "bank": "bank"}
 
 
+def _busy(facts: OpFacts) -> dict[str, dict]:
+    """Per kind of resource, each resource's busy cycles per batch: a unit's resources by
+    number; the I/O and links (kind "") by name (``_holds``, summed without listing them)."""
+    named: dict = {}
+    busy = {"": named}
+    transfer, links_k, cycles_k = pim.Transfer, LINKS.name, LINK_CYCLES.name
+    for _, op, unit, loc, start, end, io_end in facts:
+        if start is _ABSENT:
+            continue
+        start, end = int(start), int(END.of(op) if end is _ABSENT else end)
+        if isinstance(op, transfer):
+            for r, d in zip(op.attrs.get(links_k, ()), op.attrs.get(cycles_k, ())):
+                named[r] = named.get(r, 0) + d
+            continue
+        io_end = start if io_end is _ABSENT else int(io_end)
+        if io_end > start:
+            named["io:0"] = named.get("io:0", 0) + io_end - start
+        kind = _KIND.get(unit)
+        if kind:
+            of = busy.setdefault(kind, {})
+            d = end - io_end
+            for r in loc:
+                of[r] = of.get(r, 0) + d
+    return busy
+
+
 def _holds(op: Op, unit, loc, start, end, io_end) -> list[tuple[str, Any, int]]:
     """(kind, resources of it, cycles it holds each) an op or transfer holds per batch: a
     unit's resources by number, the I/O and links (kind "") by name."""
@@ -94,40 +129,46 @@ def _holds(op: Op, unit, loc, start, end, io_end) -> list[tuple[str, Any, int]]:
     return held
 
 
+def _longest(facts: OpFacts, kind: str, r) -> int:
+    """The position of the first op holding resource r (of `kind`) longest (a KeyError when
+    none holds it for a cycle or more, or for none)."""
+    best, top = None, -1
+    for i, op, unit, loc, start, end, io_end in facts:
+        if start is _ABSENT or not _may_hold(op, unit, loc, kind, r):
+            continue
+        for k, resources, d in _holds(op, unit, loc, start, end, io_end):
+            if k == kind and r in resources and d > top:
+                best, top = i, d
+    if best is None:
+        raise KeyError(r)
+    return best
+
+
+def _may_hold(op: Op, unit, loc, kind: str, r) -> bool:
+    """Whether ``_holds`` may list r of `kind` for the op: a link only for a transfer on it,
+    the I/O only for another op, a unit's resource only for an op on it."""
+    if isinstance(op, pim.Transfer):
+        return not kind and r in op.attrs.get(LINKS.name, ())
+    if kind:
+        return _KIND.get(unit) == kind and r in loc
+    return r == "io:0"
+
+
 def _name(op: Op) -> str:
     return str(op.attrs.get("op", op.name)) if isinstance(op, (pim.MVM, pim.Gather)) else op.name
 
 
 def binding(module: Module, facts: OpFacts | None = None) -> dict:
     """The busiest resource per batch and the op that holds it longest."""
-    busy: dict[str, dict] = {}  # kind -> resource -> cycles
-    longest: dict[str, dict] = {}  # kind -> resource -> (cycles, the first op holding it so)
-    for i, op, unit, loc, start, end, io_end in op_facts(module) if facts is None else facts:
-        if start is _ABSENT:
-            continue
-        for kind, resources, d in _holds(op, unit, loc, start, end, io_end):
-            held, of, top = (d, i), _kind(busy, kind), _kind(longest, kind)
-            for r in resources:
-                of[r] = of.get(r, 0) + d
-                if d > top.get(r, _NEVER)[0]:
-                    top[r] = held
+    facts = op_facts(module) if facts is None else facts
+    busy = _busy(facts)
     most = max((max(of.values()) for of in busy.values() if of), default=None)
     if most is None:
         return {}
     name, kind, r = min((f"{kind}:{r}" if kind else r, kind, r) for kind, of in busy.items()
                         for r, b in of.items() if b == most)  # on a tie the first by name
-    i = longest[kind][r][1]
+    i = _longest(facts, kind, r)
     return {"resource": name, "busy_cycles": most, "op": f"{i}:{_name(module.main.ops[i])}"}
-
-
-def _kind(table: dict[str, dict], kind: str) -> dict:
-    got = table.get(kind)
-    if got is None:
-        got = table[kind] = {}
-    return got
-
-
-_NEVER = (-1, -1)
 
 
 def critical_path(module: Module, facts: OpFacts | None = None) -> list[str]:
@@ -163,3 +204,33 @@ def _waited_for(op: Op) -> Op | None:
         else:
             stack.extend(v.owner for v in p.operands if v.owner is not None)
     return best
+
+
+def energy_sum(parts: list[dict[str, float]], seq: list[int]) -> dict[str, float]:
+    """The energy by component of ops whose energies are `parts[k]` for k in `seq`: each
+    component summed in `seq` order from 0.0, to the last bit what adding them one op at a
+    time gives (a cumulative sum adds in order; an absent component adds 0.0, which changes
+    no sum that starts at 0.0), components in first-seen order. `parts` are in the order of
+    their first use in `seq`; any value not a float is added one op at a time."""
+    keys = list(dict.fromkeys(k for p in parts for k in p))
+    if not all(type(j) is float for p in parts for j in p.values()):
+        total: dict[str, float] = {}
+        for k in seq:
+            for key, j in parts[k].items():
+                total[key] = total.get(key, 0.0) + j
+        return total
+    table = np.zeros((len(parts) + 1, len(keys)))  # row 0: the 0.0 every sum starts from
+    for row, p in enumerate(parts, 1):
+        table[row] = [p.get(key, 0.0) for key in keys]
+    rows = np.fromiter(seq, np.int64, len(seq)) + 1
+    sums = np.cumsum(table[np.concatenate([np.zeros(1, np.int64), rows])], axis=0)[-1]
+    return dict(zip(keys, sums.tolist()))
+
+
+def replicated(prims: tuple, r: int) -> tuple:
+    """`prims` with `r` replicas (a copy re-validates every field: only where they differ)."""
+    for p in prims:
+        if p.replicas != r:
+            return tuple(p if p.replicas == r else dataclasses.replace(p, replicas=r)
+                         for p in prims)
+    return prims

@@ -11,7 +11,8 @@ run). Three ways, each equal to the event loop (tests compare them on random tas
   its own end (``_serial``).
 * level by level: levels (row, then depth within the row) put every constraint's source on an
   earlier level than its target; one level's nodes are computed at once (``_levels``).
-* node by node, in the planned order, where levels hold too few nodes to gain (``_pull``).
+* constraint by constraint, in the planned order of their targets, where levels hold too
+  few nodes to gain (``_pull``).
 
 `None` hands the run back to ``_sim_engine`` (holds, plans against their dependencies).
 """
@@ -27,7 +28,7 @@ from compiler._sim_tasks import Run, Task
 
 __all__ = ["run_levels", "run_levels_after"]
 
-_PER_LEVEL = 8  # fewer nodes than this per level on average: the one-pass loop is faster
+_PER_LEVEL = 12  # fewer nodes and constraints per level on average: the one-pass loop is faster
 
 
 def run_levels(tasks: list[Task], batches: int, interval: int | None, keep: int,
@@ -80,7 +81,7 @@ def _shifted(plan: Plan, interval: int | None, keep: int, first: list[int] | Non
 
 
 def _run_plan(plan: Plan, interval: int | None, keep: int) -> Run | None:
-    """Every node run, level by level or node by node."""
+    """Every node run, level by level or constraint by constraint."""
     tasks, batches = plan.tasks, plan.batches
     src, dst, cycles = edges(plan)
     depth = depths(plan, src, dst)
@@ -136,33 +137,41 @@ def _levels(plan: Plan, constraints: tuple, depth: list[int], start: np.ndarray,
 
 
 def _pull(plan: Plan, constraints: tuple, start: np.ndarray, gate) -> None:
-    """Node by node in the planned order, each from the constraints into it: for runs with
-    too few nodes per level to gain from numpy."""
+    """Constraint by constraint in the planned order of their targets (every constraint into
+    a source comes before those out of it): for runs with too few nodes per level to gain
+    from numpy. Not pipelined, each batch is released before the first constraint into it."""
     src, dst, cycles = constraints
-    n, batches = plan.n, plan.batches
+    n = plan.n
     q, place = np.array(plan.q, np.int64), np.array(plan.place, np.int64)
-    row = np.arange(batches, dtype=np.int64)[:, None] + q[None, :]
-    nodes = np.flatnonzero((row <= plan.last_row).reshape(-1))
-    nodes = nodes[np.argsort((row * n + place[None, :]).reshape(-1)[nodes], kind="stable")]
-    by = np.argsort(dst, kind="stable")
-    src, cycles = src[by].tolist(), cycles[by].tolist()
-    bounds = np.searchsorted(dst[by], np.arange(batches * n + 1)).tolist()
+    task = dst % n
+    row = dst // n + q[task]
+    kept = np.flatnonzero(row <= plan.last_row)
+    by = kept[np.argsort((row * n + place[task])[kept], kind="stable")]
+    batch = dst[by] // n  # nondecreasing: not pipelined, a batch is a row
+    cuts = np.flatnonzero(np.diff(batch)) + 1
+    bounds = [0, *cuts.tolist(), len(by)] if len(by) else [0]
+    src, dst, cycles = src[by].tolist(), dst[by].tolist(), cycles[by].tolist()
     now = start.tolist()
-    done = 0  # the rows (batches, when not pipelined) released so far
-    for v in nodes.tolist():
-        if gate is not None and v // n > done:
-            start[:] = now
-            while done < v // n:
-                done += 1
-                gate(start, done)
-            now = start.tolist()
-        best = now[v]
-        for e in range(bounds[v], bounds[v + 1]):
-            x = now[src[e]] + cycles[e]
-            if x > best:
-                best = x
-        now[v] = best
+    done = 0  # the batches released so far (not pipelined)
+    for a, b in zip(bounds, bounds[1:]):
+        if gate is not None and dst[a] // n > done:
+            now = _released(start, now, gate, done, dst[a] // n)
+            done = dst[a] // n
+        for s, d, c in zip(src[a:b], dst[a:b], cycles[a:b]):
+            if now[s] + c > now[d]:
+                now[d] = now[s] + c
+    last = min(plan.batches - 1, plan.last_row)
+    if gate is not None and last > done:
+        now = _released(start, now, gate, done, last)
     start[:] = now
+
+
+def _released(start: np.ndarray, now: list[int], gate, done: int, upto: int) -> list[int]:
+    """The starts `now` with batches done + 1 .. upto released (not pipelined)."""
+    start[:] = now
+    for k in range(done + 1, upto + 1):
+        gate(start, k)
+    return start.tolist()
 
 
 def _result(tasks: list[Task], grid: np.ndarray) -> Run:
@@ -228,8 +237,8 @@ def _earliest(tasks: list[Task], batches: int, interval: int | None) -> np.ndarr
 def _gate(tasks: list[Task], batches: int):
     """Not pipelined: batch k's first tasks start once every task of batch k - 1 is done."""
     n = len(tasks)
-    cycles = np.array([t.cycles for t in tasks], np.int64)
-    sources = np.array([i for i, t in enumerate(tasks) if not t.preds], np.int64)
+    cycles = np.fromiter((t.cycles for t in tasks), np.int64, n)
+    sources = np.flatnonzero(np.fromiter(map(len, (t.preds for t in tasks)), np.int64, n) == 0)
 
     def release(start: np.ndarray, k: int) -> None:
         if k >= batches:

@@ -9,12 +9,13 @@ tasks: their order in batch 0, and the order in which each resource serves them.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from operator import attrgetter
+from operator import itemgetter
 
+from compiler._report_facts import energy_sum, replicated
 from compiler._sim_engine import Task
+from compiler._sim_tasks import tasks_of
 from ir.core import Module, Op
 from ir.dialects import pim
 from ir.dialects.pim_attrs import TARGET
@@ -45,7 +46,7 @@ class Cost:
     links: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     id: int  # the schedule's op or transfer id
     name: str
@@ -81,27 +82,28 @@ class _Builder:
         self.shares = gather_shares(self.graph_ops)
         self.where = _resources_of(schedule)
         self.nodes: list[Node] = []
-        self.last: dict[int, int] = {}  # id -> its last part
-        self.energy: dict[str, float] = {}
-        # many ops (weight tiles of one shape) and transfers share their primitives
-        self.priced: dict[tuple, tuple[int, int, bool, dict[str, float]]] = {}
+        self.at: dict[int, int] = {}  # id -> the position of its last node
+        self.first: dict[int, int] = {}  # id -> the position of its last node of part 0
+        self.second: dict[int, int] = {}  # id -> the position of its last node of part 1
+        # many ops (weight tiles of one shape) and transfers share their primitives (``_priced``)
+        self.priced: dict[tuple, tuple[int, int, bool, dict[str, float], int, Cost]] = {}
+        self.spent: list[int] = []  # every priced task's energy, as that place
         self.net = self.target.chip.network if self.target.chip is not None else None
         self.serials: dict[int, int] = {}  # bytes -> a link's cycles
+        self.routes: dict[tuple, tuple[int, dict[str, int], int]] = {}  # see `transfer`
+        self.alike: dict[int, int] = {}  # node position -> its route's (``_tasks``)
 
-    def price(self, key: tuple, prims: Callable[[], tuple[Primitive, ...]],
-              what: Callable[[], str]) -> tuple[int, int, bool]:
-        """(cycles, of them those on the off-chip I/O, whether it loads a streamed weight) of
-        the primitives `prims()` (`key` names them); their energy is added to the total."""
-        hit = self.priced.get(key)
-        if hit is None:
-            hit = self.priced[key] = self._priced(prims(), what)
-        energy = self.energy
-        for k, j in hit[3].items():
-            energy[k] = energy.get(k, 0.0) + j
-        return hit[0], hit[1], hit[2]
+    @property
+    def energy(self) -> dict[str, float]:
+        """Energy by component of every task priced so far, summed in the order priced."""
+        return energy_sum([hit[3] for hit in self.priced.values()], self.spent)
 
-    def _priced(self, prims: tuple[Primitive, ...], what: Callable[[], str]
-                ) -> tuple[int, int, bool, dict[str, float]]:
+    def _priced(self, key: tuple, prims: tuple[Primitive, ...], what: Callable[[], str]
+                ) -> tuple[int, int, bool, dict[str, float], int, Cost]:
+        """Of the primitives `prims` (`key` names them; `what()` in an error): their cycles,
+        of them those on the off-chip I/O, whether they load a streamed weight, their energy
+        by component, the place of `key` in the order priced (``energy``) and the `Cost` of
+        an op of them on its unit; kept as `key`'s."""
         try:
             parts = self.coster.energy(prims)
             cycles = self.coster.cycles(prims)
@@ -109,14 +111,13 @@ class _Builder:
             raise PimcError(f"cannot price {what()}: {exc}") from None
         dram = offchip_part(prims, self.target)
         off = offchip_span(self.coster.cycles(dram), cycles) if dram else 0
-        return cycles, off, any(isinstance(p, WeightLoad) for p in prims), parts
-
-    def uses(self, resources, cost: Cost, phase: int) -> dict[str, int]:
-        """Resource -> the cycles a task of `cost` holds it, of the resources of `phase`."""
-        return self.phases(resources, cost)[phase]
+        hit = self.priced[key] = (cycles, off, any(isinstance(p, WeightLoad) for p in prims),
+                                  parts, len(self.priced), Cost(cycles - off, off))
+        return hit
 
     def phases(self, resources, cost: Cost) -> tuple[dict[str, int], dict[str, int]]:
-        """`uses` of phase 0 and of phase 1 at once."""
+        """Resource -> the cycles a task of `cost` holds it, of the resources of phase 0 and
+        of those of phase 1."""
         out: tuple[dict[str, int], dict[str, int]] = ({}, {})
         rules = self.rules
         for r in resources:
@@ -131,20 +132,21 @@ class _Builder:
         return out
 
     def add(self, node: Node) -> None:
+        k = self.at[node.id] = len(self.nodes)
+        (self.first if node.part == 0 else self.second)[node.id] = k
         self.nodes.append(node)
-        self.last[node.id] = node.part
 
     def op(self, entry: dict) -> None:
         i, name, start = entry["id"], entry["name"], entry["start"]
         op = _graph_op(self.graph_ops, entry)
         prims = primitives(op, self.target, self.shares.get(id(op), 1.0))
         if isinstance(op, pim.MVM):
-            r = int(entry.get("replicas", len(entry["loc"]) or 1))
-            prims = tuple(p if p.replicas == r else dataclasses.replace(p, replicas=r)
-                          for p in prims)
-        total, off, holds = self.price(prims, lambda: prims, lambda: f"op {i} ({name})")
+            prims = replicated(prims, int(entry.get("replicas", len(entry["loc"]) or 1)))
+        hit = self.priced.get(prims) or self._priced(prims, prims, lambda: f"op {i} ({name})")
+        self.spent.append(hit[4])
+        total, off, holds = hit[0], hit[1], hit[2]
         res = self.where.get(i, ())
-        fetch, use = self.phases(res, Cost(total - off, off))
+        fetch, use = self.phases(res, hit[5])  # Cost(total - off, off)
         if fetch and off < total:  # fetched over the I/O first, then computed on the unit
             self.add(Node(i, name, (start, i, 0), off, fetch))
             begin = int(entry.get("io_end", start))  # its planned start on the unit
@@ -152,16 +154,39 @@ class _Builder:
                           holds=holds))
             return
         if off:  # not split: its unit is held the whole time
-            use = self.uses(res, Cost(total, off), 1)
+            use = self.phases(res, Cost(total, off))[1]
         self.add(Node(i, name, (start, i, 0), total, {**fetch, **use} if fetch else use,
                       holds=holds))
 
     def transfer(self, t: dict, srcs: list[int]) -> None:
-        net = self.net
-        if net is None:
+        if self.net is None:
             raise PimcError(f"schedule.json transfer {t['id']} crosses a network that target "
                             f"'{self.target.name}' does not have")
         i, hops = t["id"], int(t["hops"])
+        res = self.where.get(i, ())
+        # transfers of one size on one route (and resources) take the same cycles and hold
+        # the same: worked out once (from the same inputs, so the same, errors included)
+        links = t.get("links", ())
+        try:
+            route = (t["bytes"], hops, tuple(map(_LINK, links)), tuple(map(_BYTES, links)),
+                     tuple(res))
+            hit = self.routes.get(route)
+        except (KeyError, TypeError):  # not as a schedule writes it: each on its own
+            route = hit = None
+        if hit is None:
+            hit = self._transfer(t, i, hops, res)
+            if route is not None:
+                self.routes[route] = hit
+        else:
+            self.spent.append(hit[2])
+        if route is not None:  # kept in `routes`, so its id names it while this runs
+            self.alike[len(self.nodes)] = id(hit)
+        self.add(Node(i, f"transfer {i}", (t["start"], i, 0), hit[0], dict(hit[1]),
+                      [(s, -1) for s in srcs]))
+
+    def _transfer(self, t: dict, i: int, hops: int, res) -> tuple[int, dict[str, int], int]:
+        """(cycles, the cycles it holds each resource of `res`, its energy's place) of
+        transfer `t` (id i)."""
         serials = self.serials
         # link -> its cycles, re-derived from its bytes over it (the schedule's cycles are not
         # read); a transfer of version 1 lists no links
@@ -170,12 +195,12 @@ class _Builder:
             link, b = x["link"], int(x["bytes"])
             serial[link] = serials.get(b) or self.serial(b)
         key = (max(1, int(t["bytes"])), hops)
-        cycles = self.price(key, lambda: (Transfer(*key),), lambda: f"transfer {i}")[0]
+        hit = self.priced.get(key) or self._priced(key, (Transfer(*key),), lambda: f"transfer {i}")
+        self.spent.append(hit[4])
+        cycles = hit[0]
         if serial:  # the busiest link's serialisation, then the hops of the farthest tile
-            cycles = net.arrival_cycles(max(serial.values()), hops, self.target.clock)
-        self.add(Node(i, f"transfer {i}", (t["start"], i, 0), cycles,
-                      self.uses(self.where.get(i, ()), Cost(cycles, 0, serial), 0),
-                      [(s, -1) for s in srcs]))
+            cycles = self.net.arrival_cycles(max(serial.values()), hops, self.target.clock)
+        return cycles, self.phases(res, Cost(cycles, 0, serial))[0], self.spent[-1]
 
     def serial(self, nbytes: int) -> int:
         """A link's cycles for `nbytes` (`Network.serial_cycles`; many transfers share sizes)."""
@@ -199,21 +224,13 @@ def _resources_of(schedule: dict) -> dict[int, dict[str, None]]:
     for op in schedule["ops"]:
         kind = _UNIT_KIND.get(op["unit"])
         if kind is not None:
-            _of(out, op["id"]).update(dict.fromkeys([f"{kind}:{x}" for x in op["loc"]]))
-    routes: dict[int, list] = {}  # a transfer feeding several ops is listed once for each
-    for t in schedule["transfers"]:
-        links = t.get("links", ())
-        if routes.get(t["id"]) != links:
-            routes[t["id"]] = links
-            _of(out, t["id"]).update(dict.fromkeys([x["link"] for x in links]))
+            out.setdefault(op["id"], {}).update(dict.fromkeys([f"{kind}:{x}" for x in op["loc"]]))
+    for t in schedule["transfers"]:  # listed once for each op it feeds: any new link added
+        out.setdefault(t["id"], {}).update(dict.fromkeys(map(_LINK, t.get("links", ()))))
     return out
 
 
-def _of(out: dict[int, dict[str, None]], key: int) -> dict[str, None]:
-    got = out.get(key)
-    if got is None:
-        got = out[key] = {}
-    return got
+_LINK, _BYTES = itemgetter("link"), itemgetter("bytes")
 
 
 def _graph_op(ops: list[Op], entry: dict) -> Op:
@@ -235,36 +252,22 @@ def _wire(b: _Builder) -> None:
     producers and held-for readers as positions of their nodes."""
     sched, nodes = b.schedule, b.nodes
     via = {(t["src"], t["dst"]): t["id"] for t in sched["transfers"]}
-    first = {n.id: k for k, n in enumerate(nodes) if n.part == 0}
-    last = {n.id: k for k, n in enumerate(nodes) if n.part == b.last[n.id]}
+    first, last = b.first, b.at  # an id's last node is of its last part
+    named = {k for k, n in enumerate(nodes) if n.preds}  # producers named by id (and part)
     for entry in sched["ops"]:
         i = entry["id"]
-        node = nodes[first[i]]
+        k = first[i]
+        node = nodes[k]
         for p in entry["inputs"]:
             producer = last.get(p)
             if producer is None:
                 raise PimcError(f"schedule.json op {i} reads op {p}, which is not scheduled")
-            node.preds.append((via.get((p, i), p), -1))
+            got = via.get((p, i), p)  # its last part: found at once where the node names no
+            node.preds.append((got, -1) if k in named else last[got])  # other producer
             if nodes[producer].holds:  # a streamed tile stays in its crossbar until it is used
-                nodes[producer].holds_for.append(i)
-    for n in nodes:  # part 0: that node of the op; -1 (or its number): its last part
-        if n.preds:
-            n.preds = [first[i] if part == 0 else last[i] for i, part in n.preds]
-        if n.holds_for:
-            n.holds_for = [last[c] for c in n.holds_for]
-
-
-def _tasks(nodes: list[Node]) -> tuple[list[Task], list[str]]:
-    """The engine's tasks of the nodes, and the resources they use (sorted: a task's resource
-    is its index there)."""
-    rank = dict(zip([(n.id, n.part) for n in sorted(nodes, key=attrgetter("order"))],
-                    range(len(nodes))))
-    resources = sorted(set().union(*[n.use for n in nodes]))
-    at = dict(zip(resources, range(len(resources)))).__getitem__
-    tasks = [Task(rank[(n.id, n.part)], n.cycles, dict(zip(map(at, n.use), n.use.values())),
-                  tuple(n.preds), tuple(n.holds_for), int(n.order[0]))
-             for n in nodes]
-    return tasks, resources
+                nodes[producer].holds_for.append(last[i])
+    for k in sorted(named):  # part 0: that node of the op; -1 (or its number): its last part
+        nodes[k].preds = [first[i] if part == 0 else last[i] for i, part in nodes[k].preds]
 
 
 def build(schedule: dict, module: Module, rules: dict) -> Model:
@@ -273,14 +276,19 @@ def build(schedule: dict, module: Module, rules: dict) -> Model:
     for entry in schedule["ops"]:
         b.op(entry)
     srcs: dict[int, list[int]] = {}
+    last: dict[int, dict] = {}  # a transfer listed for several consumers: its last entry
     for t in schedule["transfers"]:
-        srcs.setdefault(t["id"], [])
-        if t["src"] not in srcs[t["id"]]:
-            srcs[t["id"]].append(t["src"])
-    for t in {t["id"]: t for t in schedule["transfers"]}.values():
-        b.transfer(t, srcs[t["id"]])
+        got = srcs.get(t["id"])
+        if got is None:
+            srcs[t["id"]] = [t["src"]]
+        elif t["src"] not in got:
+            got.append(t["src"])
+        last[t["id"]] = t
+    for i, t in last.items():
+        b.transfer(t, srcs[i])
     _wire(b)
-    tasks, resources = _tasks(b.nodes)
+    tasks, resources = tasks_of(b.nodes, len(b.first) + len(b.second) == len(b.nodes),
+                                b.alike)
     pipelined = schedule.get("pipelined", schedule["interval"] < schedule["latency"])
     return Model(b.nodes, tasks, resources, bool(pipelined), b.energy,
                  rollup(b.target).leakage, float(b.target.clock))

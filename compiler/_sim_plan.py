@@ -32,11 +32,15 @@ __all__ = ["Plan", "back", "consistent", "depths", "edges"]
 
 def consistent(tasks: list[Task]) -> bool:
     """Every producer planned before its consumer, in the order's own terms (at, rank, task)."""
-    for i, t in enumerate(tasks):
-        for p in t.preds:
-            if (tasks[p].at, tasks[p].rank, p) >= (t.at, t.rank, i):
-                return False
-    return True
+    n = len(tasks)
+    preds = [t.preds for t in tasks]
+    counts = np.fromiter(map(len, preds), np.int64, n)
+    p = np.fromiter(chain.from_iterable(preds), np.int64, int(counts.sum()))
+    i = np.repeat(np.arange(n, dtype=np.int64), counts)
+    at = np.fromiter((t.at for t in tasks), np.int64, n)
+    rank = np.fromiter((t.rank for t in tasks), np.int64, n)
+    a, b, r, s = at[p], at[i], rank[p], rank[i]  # (a, r, p) < (b, s, i), element by element
+    return bool(np.all((a < b) | ((a == b) & ((r < s) | ((r == s) & (p < i))))))
 
 
 class Plan:
@@ -57,14 +61,19 @@ class Plan:
         place[within] = np.arange(n)
         self.place = place.tolist()
         self.last_row = keep - 1 + max(self.q)
-        # templates: producers first, then each lane's (``_cycle``)
-        self.src = [p for t in tasks for p in t.preds]
-        self.dst = [i for i, t in enumerate(tasks) for _ in t.preds]
-        self.cycles = [tasks[p].cycles for p in self.src]
-        self.off = [0] * len(self.src)
-        # the template's lane and the target's place in it; a producer's: lane -1
-        self.lane, self.pos = [-1] * len(self.src), [0] * len(self.src)
-        self.lanes = self._cycle(q, *self._lanes(within))
+        preds = [t.preds for t in tasks]
+        counts = np.fromiter(map(len, preds), np.int64, n)
+        src = np.fromiter(chain.from_iterable(preds), np.int64, int(counts.sum()))
+        ends = np.fromiter((t.cycles for t in tasks), np.int64, n)
+        # templates (source, target, offset, cycles, the lane, the target's place in it):
+        # producers first (lane -1), then each lane's (``_cycle``)
+        made = (src, np.repeat(np.arange(n, dtype=np.int64), counts), np.zeros_like(src),
+                ends[src], np.full_like(src, -1), np.zeros_like(src))
+        self.lanes, lanes = self._cycle(q, *self._lanes(within, ends))
+        self._templates = tuple(np.concatenate(pair) for pair in zip(made, lanes))
+        self.src, self.dst, self.off, self.cycles, self.lane, self.pos = (
+            a.tolist() for a in self._templates)
+        self._unique: tuple[np.ndarray, ...] | None = None  # ``arrays``, once worked out
 
     def resized(self, batches: int, keep: int) -> Plan:
         """The plan of a run of `batches` batches keeping `keep` (the rest is shared)."""
@@ -72,11 +81,13 @@ class Plan:
         other.batches, other.last_row = batches, keep - 1 + max(self.q)
         return other
 
-    def _lanes(self, order: np.ndarray) -> tuple[list[tuple[int, ...]], np.ndarray, np.ndarray]:
+    def _lanes(self, order: np.ndarray, ends: np.ndarray
+               ) -> tuple[list[tuple[int, ...]], np.ndarray, np.ndarray]:
         """Resources serving the same tasks share one order, so they count once (a lane), each
         task holding the lane as long as it holds the longest-held of them (the 64 crossbars
         of one matrix-vector product): each lane's tasks in row order, and the lanes' tasks
-        and holds one after another. Also notes whether a task holds a resource past its end."""
+        and holds one after another. Also notes whether a task holds a resource past its end
+        (`ends`: each task's cycles)."""
         tasks = self.tasks
         uses = [tasks[i].use for i in order.tolist()]
         counts = np.fromiter(map(len, uses), np.int64, len(uses))
@@ -85,7 +96,6 @@ class Plan:
         held = np.fromiter(chain.from_iterable(map(dict.values, uses)), np.int64, total)
         by = np.argsort(res, kind="stable")  # each resource's users stay in row order
         res, held, who = res[by], held[by], np.repeat(order, counts)[by]
-        ends = np.fromiter((t.cycles for t in tasks), np.int64, len(tasks))
         self.held_past_end = bool(np.any(held > ends[who]))
         change = np.flatnonzero(res[1:] != res[:-1]) + 1
         bounds = np.concatenate([[0], change, [total]]) if total else np.zeros(1, np.int64)
@@ -102,35 +112,37 @@ class Plan:
             [longest, np.maximum.reduceat(one_held, cuts) if len(cuts) else one_held])
 
     def _cycle(self, q: np.ndarray, seqs: list[tuple[int, ...]], seq: np.ndarray,
-               held: np.ndarray) -> list[tuple[tuple[int, ...], int, list[int]]]:
+               held: np.ndarray) -> tuple[list[tuple[tuple[int, ...], int, list[int]]], tuple]:
         """Every lane's templates: its tasks in the order it serves them within a row (the task
         before the first is the last of the row before). Per lane: its tasks, the least q
-        among them and how long each holds it."""
+        among them and how long each holds it; and the templates as arrays (as in
+        ``__init__``)."""
         lengths = np.fromiter(map(len, seqs), np.int64, len(seqs))
         starts = np.cumsum(lengths) - lengths
         before = np.arange(len(seq)) - 1
         before[starts] = starts + lengths - 1
         off = q[seq] - q[seq[before]]
         off[starts] -= 1
-        self.src += seq[before].tolist()
-        self.dst += seq.tolist()
-        self.off += off.tolist()
-        self.cycles += held[before].tolist()
-        self.lane += np.repeat(np.arange(len(seqs)), lengths).tolist()
-        self.pos += (np.arange(len(seq)) - np.repeat(starts, lengths)).tolist()
+        made = (seq[before], seq, off, held[before], np.repeat(np.arange(len(seqs)), lengths),
+                np.arange(len(seq)) - np.repeat(starts, lengths))
+        self.sizes = lengths
         low = np.minimum.reduceat(q[seq], starts).tolist() if len(seqs) else []
         held = held.tolist()
-        return [(s, m, held[a:a + len(s)]) for s, m, a in zip(seqs, low, starts.tolist())]
+        return [(s, m, held[a:a + len(s)]) for s, m, a in zip(seqs, low, starts.tolist())], made
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The templates as arrays, one per (source, target, offset) with the longest cycles."""
-        src, dst = np.array(self.src, np.int64), np.array(self.dst, np.int64)
-        off, cycles = np.array(self.off, np.int64), np.array(self.cycles, np.int64)
-        by = np.lexsort((cycles, off, dst, src))
-        src, dst, off, cycles = src[by], dst[by], off[by], cycles[by]
-        last = np.ones(len(src), bool)
-        last[:-1] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1]) | (off[1:] != off[:-1])
-        return src[last], dst[last], off[last], cycles[last]
+        """The templates as arrays, one per (source, target, offset) with the longest cycles
+        (worked out once; read-only)."""
+        if self._unique is None:
+            src, dst, off, cycles = self._templates[:4]
+            by = np.lexsort((cycles, off, dst, src))
+            src, dst, off, cycles = src[by], dst[by], off[by], cycles[by]
+            last = np.ones(len(src), bool)
+            last[:-1] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1]) | (off[1:] != off[:-1])
+            self._unique = tuple(a[last] for a in (src, dst, off, cycles))
+            for a in self._unique:
+                a.setflags(write=False)
+        return self._unique
 
 
 def _shared(starts: np.ndarray, ends: np.ndarray, who: np.ndarray, held: np.ndarray
@@ -177,12 +189,15 @@ def back(plan: Plan, g: int, pos: int, k: int) -> tuple[int, int, int] | None:
 
 def _outside(plan: Plan) -> list[tuple[int, int]]:
     """(template, batch) of the nodes run whose task before on the template's lane lies in a
-    batch outside the run."""
-    off, dst = np.array(plan.off, np.int64), np.array(plan.dst, np.int64)
+    batch outside the run, on lanes of several tasks. A lane of one task has one template,
+    the task after itself in the batch before (offset -1): outside the run only for batch 0,
+    and no task of the lane comes before that."""
+    _, dst, off, _, lane, _ = plan._templates
     top = np.minimum(plan.batches, plan.last_row - np.array(plan.q, np.int64)[dst] + 1)
-    lane = np.array(plan.lane, np.int64)
-    early = (lane >= 0) & (np.minimum(-off, top) > 0)
-    late = (lane >= 0) & (np.maximum(plan.batches - off, 0) < top)
+    shared = lane >= 0
+    shared[shared] = plan.sizes[lane[shared]] > 1
+    early = shared & (np.minimum(-off, top) > 0)
+    late = shared & (np.maximum(plan.batches - off, 0) < top)
     out = []
     for t in np.flatnonzero(early | late).tolist():
         d, end = plan.off[t], int(top[t])
@@ -227,15 +242,18 @@ def depths(plan: Plan, src: np.ndarray, dst: np.ndarray) -> list[int] | None:
     n, q = plan.n, np.array(plan.q, np.int64)
     s_task, d_task = src % n, dst % n
     same = (src // n + q[s_task]) == (dst // n + q[d_task])
-    into: list[list[int]] = [[] for _ in range(n)]
-    # sorted(set()) rather than np.unique, whose first call imports numpy.ma (5 ms of a
-    # whole-process compile); the same pairs in the same order
-    for pair in sorted(set((s_task[same] * n + d_task[same]).tolist())):
-        j, i = divmod(pair, n)
-        if plan.place[j] >= plan.place[i]:
-            return None
-        into[i].append(j)
+    # each (source, target) pair once; sorted and compared rather than np.unique, whose first
+    # call imports numpy.ma (5 ms of a whole-process compile)
+    pairs = np.sort(s_task[same] * n + d_task[same])
+    pairs = pairs[np.concatenate([np.ones(min(1, len(pairs)), bool), pairs[1:] != pairs[:-1]])]
+    j, i = pairs // n, pairs % n
+    place = np.array(plan.place, np.int64)
+    if np.any(place[j] >= place[i]):
+        return None
+    # by the target's place in the row: every pair into a source comes before the source's own
+    by = np.argsort(place[i], kind="stable")
     depth = [0] * n
-    for i in plan.within:
-        depth[i] = max((depth[j] + 1 for j in into[i]), default=0)
+    for a, b in zip(j[by].tolist(), i[by].tolist()):
+        if depth[a] >= depth[b]:
+            depth[b] = depth[a] + 1
     return depth

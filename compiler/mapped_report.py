@@ -11,10 +11,18 @@ The bound and the gap come from ``pim.lower_bound.*`` when the `bound` pass ran.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import asdict, dataclass, field, fields
+from itertools import chain
 
-from compiler._report_facts import OpFacts, binding, critical_path, op_facts, used_area
+from compiler._report_facts import (
+    OpFacts,
+    binding,
+    critical_path,
+    energy_sum,
+    op_facts,
+    replicated,
+    used_area,
+)
 from ir.core import Module, Op
 from ir.dialects import pim, rec
 from ir.dialects.pim_attrs import (
@@ -82,12 +90,23 @@ def _copied(x):
     if t in _ATOMIC:
         return x
     if t is dict:
-        if _ATOMIC_SET.issuperset(map(type, x)) and _ATOMIC_SET.issuperset(map(type, x.values())):
-            return dict(x)  # numbers and strings only (an op's energy): nothing deeper to copy
+        if _ATOMIC_SET.issuperset(map(type, x)):
+            if _ATOMIC_SET.issuperset(map(type, x.values())):
+                return dict(x)  # numbers and strings only (an op's energy): nothing deeper
+            if _plain_rows(x):  # energy by op: each a copy of its row
+                return {k: dict(v) for k, v in x.items()}
         return {_copied(k): _copied(v) for k, v in x.items()}
     if t is list:
         return [_copied(v) for v in x]
     return asdict(_Holder(x))["value"]
+
+
+def _plain_rows(x: dict) -> bool:
+    """Whether every value of `x` is a dict of numbers and strings by numbers and strings."""
+    rows = x.values()
+    return {dict}.issuperset(map(type, rows)) and \
+        _ATOMIC_SET.issuperset(map(type, chain.from_iterable(rows))) and \
+        _ATOMIC_SET.issuperset(map(type, chain.from_iterable(map(dict.values, rows))))
 
 
 @dataclass
@@ -102,21 +121,32 @@ def _key(i: int, op: Op) -> str:
 def _energy(module: Module, coster: OpCoster, facts: OpFacts
             ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     shares = gather_shares(module.main.ops)
-    total: dict[str, float] = {}
     by_op: dict[str, dict[str, float]] = {}
+    parts: list[dict[str, float]] = []  # the distinct energies, in the order of first use
+    seen: dict[int, int] = {}  # id of one of them (the coster's, kept) -> its place there
+    seq: list[int] = []  # every priced op's, as places there
+    moved: dict[tuple, dict[str, float]] = {}  # (bytes, hops) -> a transfer's energy
+    target, mvm, transfer = coster.target, pim.MVM, pim.Transfer
     for i, op, unit, _, _, _, _ in facts:
-        if unit not in _UNITS and not isinstance(op, pim.Transfer):
+        if isinstance(op, transfer):  # its size and hops make its primitive (as simulated)
+            key = (op.attrs["bytes"], op.attrs["hops"])
+            got = moved.get(key)
+            if got is None:
+                got = moved[key] = coster.energy(primitives(op, target))
+        elif unit in _UNITS:
+            prims = primitives(op, target, shares.get(id(op), 1.0))
+            if isinstance(op, mvm):
+                prims = replicated(prims, int(REPLICAS.of(op, 1)))
+            got = coster.energy(prims)
+        else:
             continue
-        prims = primitives(op, coster.target, shares.get(id(op), 1.0))
-        if isinstance(op, pim.MVM):
-            r = int(REPLICAS.of(op, 1))
-            prims = tuple(p if p.replicas == r else dataclasses.replace(p, replicas=r)
-                          for p in prims)  # a copy re-validates every field
-        parts = coster.energy(prims)
-        by_op[_key(i, op)] = dict(parts)
-        for k, j in parts.items():
-            total[k] = total.get(k, 0.0) + j
-    return total, by_op
+        by_op[_key(i, op)] = dict(got)
+        k = seen.get(id(got))
+        if k is None:
+            k = seen[id(got)] = len(parts)
+            parts.append(got)
+        seq.append(k)
+    return energy_sum(parts, seq), by_op
 
 
 def _crossbars(coster: OpCoster, facts: OpFacts) -> tuple[int, int, list[int]]:

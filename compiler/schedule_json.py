@@ -59,48 +59,100 @@ def _locs(op: Op) -> list[int]:
 
 
 class _Ids:
-    """Graph positions of the scheduled ops, and the scheduled producers behind every value
-    (through views and transfers), as positions."""
+    """Graph positions of the scheduled ops, and the scheduled producers behind every op's
+    values (through views and transfers), as positions."""
 
     def __init__(self, placed: list[tuple[int, Op, str]]) -> None:
         self.placed = {id(op): i for i, op, _ in placed}
-        self._behind: dict[int, list[int]] = {}  # id of a view's or transfer's value -> them
+        # id of an op -> the positions behind its values (views fan out: each followed once)
+        self.behind: dict[int, list[int]] = {key: [i] for key, i in self.placed.items()}
 
     def producers(self, v: Value) -> list[int]:
         op = v.owner
         if op is None:
             return []
-        i = self.placed.get(id(op))
-        if i is not None:
-            return [i]
-        got = self._behind.get(id(v))
-        if got is None:  # views fan out, so each is followed back once
-            got = self._behind[id(v)] = [p for x in op.operands for p in self.producers(x)]
+        got = self.behind.get(id(op))
+        if got is None:
+            got = self.behind[id(op)] = [p for x in op.operands for p in self.producers(x)]
         return got
 
 
-def _name(op: Op) -> str:
-    return op.attrs.get("op", op.name) if isinstance(op, (pim.MVM, pim.Gather)) else op.name
+def _placed(ops: list[Op]) -> tuple[list[tuple[int, Op, str]], dict[int, int]]:
+    """(position, op, unit) of every op on a unit but the transfers, and the transfers'
+    positions by id, in one pass over the graph."""
+    placed, position = [], {}
+    key, transfer = UNIT.name, pim.Transfer
+    for i, op in enumerate(ops):
+        if isinstance(op, transfer):
+            position[id(op)] = i
+        elif (unit := op.attrs.get(key)) in _UNITS:
+            placed.append((i, op, unit))
+    return placed, position
 
 
-def _op_entry(i: int, op: Op, unit: str, ids: _Ids) -> dict:
-    inputs: set[int] = set()
-    for v in op.operands:
-        inputs.update(ids.producers(v))
-    entry = {"id": i, "name": _name(op), "kind": op.name, "unit": unit, "loc": _locs(op),
-             "start": int(START.of(op, 0)), "end": int(END.of(op, 0)), "inputs": sorted(inputs)}
-    if isinstance(op, pim.MVM):
-        entry.update(tile=list(op.attrs["tile"]), replicas=int(REPLICAS.of(op, 1)))
-    if IO_END.has(op):
-        entry["io_end"] = int(IO_END.of(op))
-    return entry
+def _op_entries(placed: list[tuple[int, Op, str]], ids: _Ids, units: defaultdict
+                ) -> tuple[list[dict], list[tuple[int, Op]]]:
+    """Every scheduled op's entry (its uses added to `units`), and the (op position,
+    transfer) of each transfer feeding one directly, in graph and then operand order (the
+    facts read inline: one loop)."""
+    out, feeds = [], []
+    behind, producers = ids.behind, ids.producers
+    loc_k, start_k, end_k, io_k = LOC.name, START.name, END.name, IO_END.name
+    mvm, named, transfer = pim.MVM, (pim.MVM, pim.Gather), pim.Transfer
+    for i, op, unit in placed:
+        attrs, inputs = op.attrs, set()
+        for v in op.operands:
+            owner = v.owner
+            if owner is not None:
+                got = behind.get(id(owner))
+                if got is None:  # a constant (no operands) has none: nothing to follow
+                    got = producers(v) if owner.operands else ()
+                inputs.update(got)
+                if isinstance(owner, transfer):
+                    feeds.append((i, owner))
+        loc = attrs.get(loc_k, ())
+        loc = list(map(int, loc if isinstance(loc, tuple) else (loc,)))
+        begin = start = int(attrs.get(start_k, 0))
+        entry = {"id": i, "name": attrs.get("op", op.name) if isinstance(op, named) else op.name,
+                 "kind": op.name, "unit": unit, "loc": loc, "start": start,
+                 "end": int(attrs.get(end_k, 0)), "inputs": sorted(inputs)}
+        if isinstance(op, mvm):
+            entry["tile"] = list(attrs["tile"])
+            entry["replicas"] = int(attrs.get(REPLICAS.name, 1))
+        if io_k in attrs:
+            begin = entry["io_end"] = int(attrs[io_k])
+        out.append(entry)
+        _hold(units, entry, begin)
+    return out, feeds
 
 
-def _tile_entries(op: pim.MVM, loc: list[int], columns: Callable[[int, int], int]) -> list[dict]:
-    (r0, r1), (c0, c1) = op.attrs["rows"], op.attrs["cols"]
-    name, tile, width = op.attrs["op"], op.attrs["tile"], columns(c1 - c0, op.attrs["w_bits"])
-    return [{"op": name, "tile": list(tile), "replica": r, "crossbar": xbar, "rows": r1 - r0,
-             "columns": width} for r, xbar in enumerate(loc)]
+def _hold(units: defaultdict, entry: dict, begin: int) -> None:
+    """An op's uses: the off-chip I/O (`io:0`) from its start until `begin`, if later, then
+    its unit's resources until its end."""
+    i, start, end = entry["id"], entry["start"], entry["end"]
+    if begin > start:
+        units["io:0"].append({"op": i, "start": start, "end": begin})
+    kind = _KIND[entry["unit"]]
+    for loc in entry["loc"]:
+        units[f"{kind}:{loc}"].append({"op": i, "start": begin, "end": end})
+
+
+def _tiles(placed: list[tuple[int, Op, str]], ops: list[dict],
+           columns: Callable[[int, int], int] | None) -> list[dict]:
+    """Every replica of every weight tile: its crossbar, rows and columns."""
+    out = []
+    append, mvm = out.append, pim.MVM
+    for (_, op, _), entry in zip(placed, ops):
+        if not isinstance(op, mvm):
+            continue
+        attrs = op.attrs
+        (r0, r1), (c0, c1) = attrs["rows"], attrs["cols"]
+        name, tile, rows = attrs["op"], attrs["tile"], r1 - r0
+        width = columns(c1 - c0, attrs["w_bits"])
+        for r, xbar in enumerate(entry["loc"]):
+            append({"op": name, "tile": list(tile), "replica": r, "crossbar": xbar,
+                    "rows": rows, "columns": width})
+    return out
 
 
 def _columns(target: Any) -> Callable[[int, int], int]:
@@ -131,55 +183,39 @@ def _shard_entry(op: pim.Gather) -> dict:
 _KIND = {"crossbar": "crossbar", "digital": "tile", "bank": "bank"}
 
 
-def _units(ops: list[dict], transfers: list[dict]) -> dict[str, list[dict]]:
-    """Resource -> what holds it when: ops on their units (after the off-chip read, which holds
-    `io:0`), transfers on every link of their routes (ids are graph positions, shared)."""
-    units: defaultdict[str, list[dict]] = defaultdict(list)
-    for op in ops:
-        i, start, end = op["id"], op["start"], op["end"]
-        begin = op.get("io_end", start)
-        if begin > start:
-            units["io:0"].append({"op": i, "start": start, "end": begin})
-        kind = _KIND[op["unit"]]
-        for loc in op["loc"]:
-            units[f"{kind}:{loc}"].append({"op": i, "start": begin, "end": end})
-    seen: set[int] = set()
-    for t in transfers:
-        if t["id"] in seen:
-            continue
-        seen.add(t["id"])
-        i, start = t["id"], t["start"]
-        for link in t["links"]:
-            units[link["link"]].append({"op": i, "start": start, "end": start + link["cycles"]})
-    return {name: units[name] for name in sorted(units)}
-
-
 def _links(t: Op) -> list[dict]:
     return [{"link": k, "bytes": b, "cycles": c} for k, b, c in zip(
         LINKS.of(t, ()), map(int, LINK_BYTES.of(t, ())), map(int, LINK_CYCLES.of(t, ())))]
 
 
-def _transfers(placed: list[tuple[int, Op, str]], ids: _Ids, position: dict[int, int]
-               ) -> list[dict]:
-    """Every (transfer, producer) pair feeding a scheduled op directly, in graph order."""
+def _transfers(feeds: list[tuple[int, Op]], ids: _Ids, position: dict[int, int],
+               units: defaultdict) -> list[dict]:
+    """Every (transfer, producer) pair feeding a scheduled op directly, in graph order
+    (`feeds`: the (op position, transfer) pairs of ``_op_entries``); the first of each
+    transfer adds its uses to `units`: every link of its route, from its start."""
     out = []
     known: dict[int, tuple] = {}  # a transfer feeding several ops: its fields read once
     handed: set[int] = set()  # transfers whose links an entry holds (the next ones copy them)
-    for i, op, _ in placed:
-        for v in op.operands:
-            t = v.owner
-            if not isinstance(t, pim.Transfer):
-                continue
-            fields = known.get(id(t))
-            if fields is None:
-                fields = known[id(t)] = (position[id(t)], t.attrs["bytes"], t.attrs["hops"],
-                                         int(START.of(t, 0)), int(END.of(t, 0)), _links(t))
-            tid, size, hops, start, end, links = fields
-            for p in ids.producers(t.operands[0]):
-                route = list(map(dict.copy, links)) if id(t) in handed else links
+    start_k, end_k = START.name, END.name
+    for i, t in feeds:
+        fields = known.get(id(t))
+        if fields is None:
+            attrs = t.attrs
+            fields = known[id(t)] = (position[id(t)], attrs["bytes"], attrs["hops"],
+                                     int(attrs.get(start_k, 0)), int(attrs.get(end_k, 0)),
+                                     _links(t), ids.producers(t.operands[0]))
+        tid, size, hops, start, end, links, srcs = fields
+        for p in srcs:
+            if id(t) in handed:
+                route = list(map(dict.copy, links))
+            else:
                 handed.add(id(t))
-                out.append({"id": tid, "src": p, "dst": i, "bytes": size, "hops": hops,
-                            "start": start, "end": end, "links": route})  # each its own
+                route = links
+                for link in links:
+                    units[link["link"]].append({"op": tid, "start": start,
+                                                "end": start + link["cycles"]})
+            out.append({"id": tid, "src": p, "dst": i, "bytes": size, "hops": hops,
+                        "start": start, "end": end, "links": route})  # each its own
     return out
 
 
@@ -190,13 +226,13 @@ def schedule_dict(module: Module, target: Any, objective: str) -> dict:
 
 
 def _schedule_dict(module: Module, target: Any, objective: str) -> dict:
-    graph = module.main
-    placed = [(i, op, unit) for i, op in enumerate(graph.ops)
-              if (unit := UNIT.of(op, None)) in _UNITS and not isinstance(op, pim.Transfer)]
+    placed, position = _placed(module.main.ops)
     ids = _Ids(placed)
-    ops = [_op_entry(i, op, unit, ids) for i, op, unit in placed]
-    position = {id(op): i for i, op in enumerate(graph.ops) if isinstance(op, pim.Transfer)}
-    transfers = _transfers(placed, ids, position)
+    # resource -> what holds it when (ids are graph positions, shared): ops on their units
+    # (after the off-chip read, which holds `io:0`), transfers on every link of their routes
+    units: defaultdict[str, list[dict]] = defaultdict(list)
+    ops, feeds = _op_entries(placed, ids, units)
+    transfers = _transfers(feeds, ids, position, units)
     columns = _columns(target) if any(isinstance(op, pim.MVM) for _, op, _ in placed) else None
     return {
         "schema": SCHEMA, "version": VERSION, "target": target_summary(target),
@@ -204,9 +240,8 @@ def _schedule_dict(module: Module, target: Any, objective: str) -> dict:
         "pipelined": bool(PIPELINED.of(module, False)),
         "interval": int(INTERVAL.of(module, 0)), "latency": int(LATENCY.of(module, 0)),
         "ops": ops,
-        "tiles": [t for (_, op, _), entry in zip(placed, ops) if isinstance(op, pim.MVM)
-                  for t in _tile_entries(op, entry["loc"], columns)],
+        "tiles": _tiles(placed, ops, columns),
         "shards": [_shard_entry(op) for _, op, _ in placed if isinstance(op, pim.Gather)],
         "transfers": transfers,
-        "units": _units(ops, transfers),
+        "units": {name: units[name] for name in sorted(units)},
     }
