@@ -68,7 +68,7 @@ def run(prob: Problem, opts: Options) -> Outcome:
     best = Outcome(base, ref, layout, {"solver": "naive", "status": "heuristic"})
     if opts.solver != "naive":
         low = _lower(prob, opts.objective)
-        found = _best_greedy(prob, opts, ref, _floor(timeline, opts.objective), low)
+        found = _best_greedy(prob, opts, ref, floors(prob, timeline, opts.objective), low)
         if found.score.value <= best.score.value:
             best = found
         best.attrs.update(solver="greedy", status="heuristic")
@@ -80,31 +80,47 @@ def run(prob: Problem, opts: Options) -> Outcome:
     return best
 
 
-def _best_greedy(prob: Problem, opts: Options, ref: Score, floor: int, low: float) -> Outcome:
-    """Greedy growth stopped at `floor`, and grown while crossbars last: the better on the
-    objective, the one with fewer copies (less area, less broadcast) on a tie; the second is
-    not tried when the first meets the lower bound `low`, nor when growth gives the same
-    counts without the stop (it would score the same, and a tie keeps the first). The second is
-    only of use below the first's value, so its schedules are given up past it."""
-    stopped = greedy(prob, floor)
-    found = _best_digital(prob, stopped, opts, ref, low)
-    if floor and not _meets(found, low):
-        grown = greedy(prob)
-        if grown == stopped:
-            return found
-        full = _best_digital(prob, grown, opts, ref, low, found.score.value)
-        if full is not None and full.score.value < found.score.value:
-            found = full
+def _best_greedy(prob: Problem, opts: Options, ref: Score, stops: tuple[int, ...],
+                 low: float) -> Outcome:
+    """Greedy growth stopped at each of `stops` in turn (highest first: fewest copies), then
+    grown while crossbars last: the best on the objective, the one with fewer copies (less
+    area, less broadcast) on a tie. None is tried once one meets the lower bound `low`, nor
+    when its counts are those of one tried (it would score the same, and a tie keeps the
+    first). A later one is only of use below the best value so far, so its schedules are
+    given up past it."""
+    found, tried = None, []
+    for stop in (*stops, 0):
+        place = greedy(prob, stop)
+        if place in tried:
+            continue
+        tried.append(place)
+        beat = None if found is None else found.score.value
+        scored = _best_digital(prob, place, opts, ref, low, beat)
+        if scored is not None and (found is None or scored.score.value < found.score.value):
+            found = scored
+        if _meets(found, low):
+            break
     return found
 
 
-def _floor(timeline, objective: str) -> int:
-    """The busiest resource other than crossbars under the naive layout, for objectives that
-    pipeline batches: crossbar copies beyond it cannot shorten the interval (0 for latency,
-    where a copy still shortens its op)."""
+def floors(prob: Problem, timeline, objective: str) -> tuple[int, ...]:
+    """Where greedy growth stops, highest first, for objectives that pipeline batches (none
+    for latency, where a copy still shortens its op): copies beyond a floor cost area and
+    broadcast traffic for an interval that something else holds up. Two floors, since
+    neither wins everywhere (nasrec candidates, throughput, 8 each of two spaces):
+    - the busiest resource other than crossbars under the naive layout (`timeline`'s): the
+      interval no layout with the naive layout's digital placement beats. On hetero, growth
+      past it crowds the links with broadcast: 11 of 16 candidates scored worse without it,
+      up to 2.6x;
+    - the interval's lower bound: copies beyond it cannot shorten the interval below it. On
+      isaac the digital strategies move digital work off the naive layout's busiest tile, and
+      stopping only there left candidates at up to 3x their bound until growth to capacity
+      (14x the crossbars) or CP-SAT found it; stopped here, greedy meets the bound."""
     if objective not in PIPELINED_OBJECTIVES:
-        return 0
-    return max((c for r, c in timeline.busy.items() if not r.startswith("crossbar:")), default=0)
+        return ()
+    busiest = max((c for r, c in timeline.busy.items() if not r.startswith("crossbar:")),
+                  default=0)
+    return tuple(sorted({busiest, interval_bound(prob)} - {0}, reverse=True))
 
 
 def _meets(found: Outcome, low: float) -> bool:

@@ -1,7 +1,7 @@
 """Placement stops scoring layouts once one meets the lower bound (passes/_placement/solve.py):
 the others could only tie, and ties keep the first. Stopping must never change the answer:
 each model below is placed by the solver and by a reference that scores every layout (naive;
-greedy stopped at the floor and greedy grown to capacity, each with every digital strategy)
+greedy stopped at each floor and greedy grown to capacity, each with every digital strategy)
 and applies the documented tie rules; the two must give the same placement and score."""
 
 import dataclasses
@@ -40,14 +40,14 @@ def _reference(prob: Problem, objective: str):
                 best = (variant, score)
         return best
 
-    floor = solve._floor(timeline, objective)
-    found = best_digital(greedy(prob, floor))
-    if floor:
-        full = best_digital(greedy(prob))
-        if full[1].value < found[1].value:  # fewer copies on a tie
-            found = full
+    stops = (*solve.floors(prob, timeline, objective), 0)  # highest first, then capacity
+    found = None
+    for stop in stops:
+        scored = best_digital(greedy(prob, stop))
+        if found is None or scored[1].value < found[1].value:  # fewer copies on a tie
+            found = scored
     best = found if found[1].value <= ref.value else (base, ref)  # greedy on a tie
-    return (*best, 1 + len(DIGITAL_STRATEGIES) * (2 if floor else 1))
+    return (*best, 1 + len(DIGITAL_STRATEGIES) * len(stops))
 
 
 def _placed(module, monkeypatch, objective: str):
