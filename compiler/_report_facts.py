@@ -90,27 +90,14 @@ _KIND = {"crossbar": "crossbar", "digital": "tile", "bank": "bank"}
 
 
 def _busy(facts: OpFacts) -> dict[str, dict]:
-    """Per kind of resource, each resource's busy cycles per batch: a unit's resources by
-    number; the I/O and links (kind "") by name (``_holds``, summed without listing them)."""
-    named: dict = {}
-    busy = {"": named}
-    transfer, links_k, cycles_k = pim.Transfer, LINKS.name, LINK_CYCLES.name
+    """Per kind of resource, each resource's busy cycles per batch (``_holds``)."""
+    busy: dict[str, dict] = {}
     for _, op, unit, loc, start, end, io_end in facts:
         if start is _ABSENT:
             continue
-        start, end = int(start), int(END.of(op) if end is _ABSENT else end)
-        if isinstance(op, transfer):
-            for r, d in zip(op.attrs.get(links_k, ()), op.attrs.get(cycles_k, ())):
-                named[r] = named.get(r, 0) + d
-            continue
-        io_end = start if io_end is _ABSENT else int(io_end)
-        if io_end > start:
-            named["io:0"] = named.get("io:0", 0) + io_end - start
-        kind = _KIND.get(unit)
-        if kind:
+        for kind, resources, d in _holds(op, unit, loc, start, end, io_end):
             of = busy.setdefault(kind, {})
-            d = end - io_end
-            for r in loc:
+            for r in resources:
                 of[r] = of.get(r, 0) + d
     return busy
 

@@ -97,7 +97,7 @@ def _op_entries(placed: list[tuple[int, Op, str]], ids: _Ids, units: defaultdict
     facts read inline: one loop)."""
     out, feeds = [], []
     behind, producers = ids.behind, ids.producers
-    loc_k, start_k, end_k, io_k = LOC.name, START.name, END.name, IO_END.name
+    start_k, end_k, io_k = START.name, END.name, IO_END.name
     mvm, named, transfer = pim.MVM, (pim.MVM, pim.Gather), pim.Transfer
     for i, op, unit in placed:
         attrs, inputs = op.attrs, set()
@@ -110,8 +110,7 @@ def _op_entries(placed: list[tuple[int, Op, str]], ids: _Ids, units: defaultdict
                 inputs.update(got)
                 if isinstance(owner, transfer):
                     feeds.append((i, owner))
-        loc = attrs.get(loc_k, ())
-        loc = list(map(int, loc if isinstance(loc, tuple) else (loc,)))
+        loc = _locs(op)
         begin = start = int(attrs.get(start_k, 0))
         entry = {"id": i, "name": attrs.get("op", op.name) if isinstance(op, named) else op.name,
                  "kind": op.name, "unit": unit, "loc": loc, "start": start,
