@@ -22,10 +22,11 @@ from passes._costing.op_primitives import table_bytes
 from passes._placement.digital import balanced, earliest_finish
 from passes._placement.layout import Layout
 from passes._placement.problem import OpInfo, Problem
-from passes._placement.timeline import Timeline, schedule
+from passes._placement.timeline import Timeline, occupancy, schedule
 
 __all__ = ["DIGITAL_STRATEGIES", "OBJECTIVES", "PIPELINED_OBJECTIVES", "Placement", "Score",
-           "assign_banks", "evaluate", "keep_timeline", "layout_of", "timeline_of"]
+           "assign_banks", "evaluate", "keep_timeline", "layout_of", "occupancy_of",
+           "timeline_of"]
 
 OBJECTIVES = ("latency", "throughput", "energy", "mix")
 # Objectives whose batches overlap: throughput and mix by definition; energy too, since a batch
@@ -170,6 +171,12 @@ def evaluate(prob: Problem, place: Placement, objective: str, weights: tuple[flo
     parts = (tl.latency, tl.interval, energy)
     return Score(tl.latency, tl.interval, energy, _value(objective, weights, refs, parts)), tl, \
         layout
+
+
+def occupancy_of(prob: Problem, place: Placement) -> dict[str, int]:
+    """The cycles each resource is held per batch under `place` (its timeline's ``busy``),
+    without scheduling it."""
+    return occupancy(prob, _layout(prob, place))
 
 
 def _layout(prob: Problem, place: Placement) -> Layout:

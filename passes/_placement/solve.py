@@ -7,14 +7,18 @@ answer is used only when it scores at least as well as greedy's on the scheduled
 otherwise, or when it finds nothing within the time limit, greedy's is kept and ``fallback``
 says why. When greedy already meets the lower bound, or CP-SAT's model is past the size where,
 measured, it no longer beat greedy within its time limit (``cpsat.MAX_VARIABLES``), CP-SAT is
-not run; and no layout is scored once one meets it (the rest could only tie, and ties keep the
-first). Candidates are values (``Placement`` -> ``Layout`` -> ``Score``); nothing here writes
-the module.
+not run. The answer is the best layout, the first in that order on a tie, but layouts are
+scored in the order likeliest to settle it early: once one is known, another is scored only
+as far as it could still win (its schedule is given up past that), and none is scored that
+could at best tie and would lose the tie. Candidates are values (``Placement`` -> ``Layout``
+-> ``Score``); nothing here writes the module.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from passes._placement.heuristics import greedy, naive
@@ -27,6 +31,7 @@ from passes._placement.placement import (
     Placement,
     Score,
     evaluate,
+    occupancy_of,
 )
 from passes._placement.problem import Problem
 
@@ -64,13 +69,12 @@ def run(prob: Problem, opts: Options) -> Outcome:
     """Place `prob` with `opts.solver`: the chosen placement, its layout and what the solvers
     said. Nothing is written; the caller writes the layout."""
     base = naive(prob)
-    ref, timeline, layout = evaluate(prob, base, opts.objective, opts.weights)
-    best = Outcome(base, ref, layout, {"solver": "naive", "status": "heuristic"})
-    if opts.solver != "naive":
+    if opts.solver == "naive":
+        ref, _, layout = evaluate(prob, base, opts.objective, opts.weights)
+        best = Outcome(base, ref, layout, {"solver": "naive", "status": "heuristic"})
+    else:
         low = _lower(prob, opts.objective)
-        found = _best_greedy(prob, opts, ref, floors(prob, timeline, opts.objective), low)
-        if found.score.value <= best.score.value:
-            best = found
+        best, ref = _best_heuristic(prob, opts, base, low)
         best.attrs.update(solver="greedy", status="heuristic")
         if opts.solver == "cp-sat":
             best = _cpsat(prob, opts, best, ref, low)
@@ -80,35 +84,79 @@ def run(prob: Problem, opts: Options) -> Outcome:
     return best
 
 
-def _best_greedy(prob: Problem, opts: Options, ref: Score, stops: tuple[int, ...],
+def _best_heuristic(prob: Problem, opts: Options, base: Placement,
+                    low: float) -> tuple[Outcome, Score | None]:
+    """Greedy's best, or the naive placement `base` where that scores below it (greedy on a
+    tie), and naive's score where it was worked out. Mix weighs its parts over naive's, so
+    naive is scored first there; for the other objectives it is scored last, and only below
+    greedy's value (its schedule is given up past it; not at all once greedy meets the lower
+    bound `low`): greedy's floors need only what each resource holds under it."""
+    objective = opts.objective
+    ref = layout = None
+    if objective == "mix":
+        ref, timeline, layout = evaluate(prob, base, objective, opts.weights)
+        busy = timeline.busy
+    else:
+        busy = occupancy_of(prob, base) if objective in PIPELINED_OBJECTIVES else {}
+    found = _best_greedy(prob, opts, ref, floors(prob, busy, objective), low)
+    if ref is None and not _meets(found, low):
+        scored = evaluate(prob, base, objective, opts.weights, None, found.score.value)
+        if scored is not None:  # (a schedule worked out before is not given up: it may lose)
+            ref, _, layout = scored
+    if ref is not None and ref.value < found.score.value:
+        return Outcome(base, ref, layout), ref
+    return found, ref
+
+
+def _best_greedy(prob: Problem, opts: Options, ref: Score | None, stops: tuple[int, ...],
                  low: float) -> Outcome:
-    """Greedy growth stopped at each of `stops` in turn (highest first: fewest copies), then
-    grown while crossbars last: the best on the objective, the one with fewer copies (less
-    area, less broadcast) on a tie. None is tried once one meets the lower bound `low`, nor
-    when its counts are those of one tried (it would score the same, and a tie keeps the
-    first). A later one is only of use below the best value so far, so its schedules are
-    given up past it."""
-    found, tried = None, []
+    """Greedy growth stopped at each of `stops` (highest first: fewest copies), then grown
+    while crossbars last: the best on the objective, the earliest in that order (fewer copies:
+    less area, less broadcast) on a tie; one whose counts are those of one before it is not
+    scored (it would score the same). The last stop's is scored first: short of capacity it
+    has the most copies, so it is the likeliest to meet the lower bound `low`."""
+    places: list[Placement] = []
+    last = 0  # where the last stop's placement is in `places`
     for stop in (*stops, 0):
         place = greedy(prob, stop)
-        if place in tried:
-            continue
-        tried.append(place)
-        beat = None if found is None else found.score.value
-        scored = _best_digital(prob, place, opts, ref, low, beat)
-        if scored is not None and (found is None or scored.score.value < found.score.value):
-            found = scored
-        if _meets(found, low):
-            break
+        if place not in places:
+            places.append(place)
+        if stop:
+            last = places.index(place)
+    return _first_best(len(places), last, low, None,
+                       lambda i, bar: _best_digital(prob, places[i], opts, ref, low, bar))
+
+
+def _first_best(n: int, first: int, low: float, beat: float | None,
+                score: Callable[[int, float | None], Outcome | None]) -> Outcome | None:
+    """The best of candidates 0 .. n-1 below `beat` (None: any), the earliest on a tie
+    (None when none scores below `beat`). `score(i, bar)`: candidate i's outcome, or None once
+    it shows it cannot score below `bar` (None: no bar); a score worked out before may come
+    back at or above it. Candidate `first` (the likeliest best) is scored first, then the
+    others in order, each only below the best so far, or at it when it comes earlier (it wins
+    the tie); none after one that meets the lower bound `low` is scored (it could at best tie,
+    and lose the tie)."""
+    found, at = None, 0
+    for i in (first, *(j for j in range(n) if j != first)):
+        bar = beat
+        if found is not None:
+            if i > at and _meets(found, low):
+                continue
+            mine = math.nextafter(found.score.value, math.inf) if i < at else found.score.value
+            bar = mine if bar is None else min(bar, mine)
+        scored = score(i, bar)
+        if scored is not None and (bar is None or scored.score.value < bar):
+            found, at = scored, i
     return found
 
 
-def floors(prob: Problem, timeline, objective: str) -> tuple[int, ...]:
+def floors(prob: Problem, busy: dict[str, int], objective: str) -> tuple[int, ...]:
     """Where greedy growth stops, highest first, for objectives that pipeline batches (none
     for latency, where a copy still shortens its op): copies beyond a floor cost area and
     broadcast traffic for an interval that something else holds up. Two floors, since
     neither wins everywhere (nasrec candidates, throughput, 8 each of two spaces):
-    - the busiest resource other than crossbars under the naive layout (`timeline`'s): the
+    - the busiest resource other than crossbars under the naive layout (`busy`: cycles per
+      resource, ``occupancy_of`` the naive placement): the
       interval no layout with the naive layout's digital placement beats. On hetero, growth
       past it crowds the links with broadcast: 11 of 16 candidates scored worse without it,
       up to 2.6x;
@@ -118,8 +166,7 @@ def floors(prob: Problem, timeline, objective: str) -> tuple[int, ...]:
       (14x the crossbars) or CP-SAT found it; stopped here, greedy meets the bound."""
     if objective not in PIPELINED_OBJECTIVES:
         return ()
-    busiest = max((c for r, c in timeline.busy.items() if not r.startswith("crossbar:")),
-                  default=0)
+    busiest = max((c for r, c in busy.items() if not r.startswith("crossbar:")), default=0)
     return tuple(sorted({busiest, interval_bound(prob)} - {0}, reverse=True))
 
 
@@ -128,7 +175,8 @@ def _meets(found: Outcome, low: float) -> bool:
     return bool(low) and found.score.value <= low
 
 
-def _cpsat(prob: Problem, opts: Options, warm: Outcome, ref: Score, low: float) -> Outcome:
+def _cpsat(prob: Problem, opts: Options, warm: Outcome, ref: Score | None,
+           low: float) -> Outcome:
     if not prob.groups or prob.streamed:
         why = "streamed weights" if prob.streamed else "no crossbar ops"
         warm.attrs["fallback"] = f"nothing for CP-SAT to decide ({why}); greedy's placement"
@@ -165,25 +213,18 @@ def _cpsat(prob: Problem, opts: Options, warm: Outcome, ref: Score, low: float) 
     return found
 
 
-def _best_digital(prob: Problem, place: Placement, opts: Options, ref: Score, low: float,
-                  beat: float | None = None) -> Outcome | None:
+def _best_digital(prob: Problem, place: Placement, opts: Options, ref: Score | None,
+                  low: float, beat: float | None = None) -> Outcome | None:
     """`place` with each digital strategy (anchored, earliest finish, balanced): the best on
-    the objective (the first on ties), stopping at the first that meets the lower bound. A
-    strategy's schedule is given up once it cannot score below the best so far (only a lower
-    value replaces it), and once it cannot score below `beat` when given: the caller has no use
-    for those, so the answer is the same whenever it scores below `beat` (None when every
-    strategy is given up)."""
-    best = None
-    for strategy in DIGITAL_STRATEGIES:
-        variant = dataclasses.replace(place, digital=strategy)
-        bar = beat if best is None else best.score.value
-        scored = evaluate(prob, variant, opts.objective, opts.weights, ref,
-                          bar if beat is None else min(bar, beat))
-        if scored is None:
-            continue
-        score, _, layout = scored
-        if best is None or score.value < best.score.value:
-            best = Outcome(variant, score, layout)
-            if _meets(best, low):
-                break
-    return best
+    the objective below `beat` (None: any), the first in that order on a tie (None when none
+    scores below `beat`: the caller has no use for those). They are scored in that order: none
+    wins often enough to go first (balanced, which spreads the digital work, is best on most
+    nasrec candidates on isaac, but 3-7x worse on hetero, where scoring it first cost more
+    than it saved on isaac)."""
+
+    def score(i: int, bar: float | None) -> Outcome | None:
+        variant = dataclasses.replace(place, digital=DIGITAL_STRATEGIES[i])
+        scored = evaluate(prob, variant, opts.objective, opts.weights, ref, bar)
+        return None if scored is None else Outcome(variant, scored[0], scored[2])
+
+    return _first_best(len(DIGITAL_STRATEGIES), 0, low, beat, score)

@@ -22,9 +22,8 @@ steps that no longer period can change (``resume.py``).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import chain
 
 from passes._placement.layout import Layout
 from passes._placement.modulo import Busy, fit
@@ -36,7 +35,7 @@ from passes._placement.steps import Arrival, Held, Step
 from passes._placement.steps import build as _steps
 from targets.primitives import Transfer
 
-__all__ = ["IO", "Timeline", "duration", "schedule"]
+__all__ = ["IO", "Timeline", "duration", "occupancy", "schedule"]
 
 _KEY = {"crossbar": "crossbar", "digital": "tile", "bank": "bank"}
 IO = "io:0"  # the chip's off-chip interface, shared by everything that crosses it
@@ -104,17 +103,14 @@ def schedule(prob: Problem, layout: Layout, pipelined: bool,
     it); None (no timeline) once the schedule shows that: the period it would try is one of
     those (the interval is never shorter than the period tried: periods only grow), or an op
     ends that many cycles after the least start so far (the latency is at least that)."""
-    durations = {info.index: duration(prob, layout, info) for info in prob.ops}
-    wanted = {info.index: _uses(layout, info, durations[info.index]) for info in prob.ops}
-    moves = plan_moves(prob, layout)
-    link_uses = [_move_uses(m) for m in moves]
-    occupancy: dict[str, int] = {}
-    get = occupancy.get
-    for w in chain(wanted.values(), link_uses):
-        for resource, _, length in w:
-            occupancy[resource] = get(resource, 0) + length
-    period = max(occupancy.values(), default=1)
     gives_up = loses if pipelined and loses is not None else _never
+    durations, wanted = _op_holds(prob, layout)
+    held = _tally(wanted.values())
+    if gives_up(max(held.values(), default=1)):  # settled before the transfers are planned
+        return None  # (they only add to what the links hold)
+    moves, link_uses = _transfers(prob, layout)
+    held = _tally(link_uses, held)
+    period = max(held.values(), default=1)
     if gives_up(period):  # settled before the steps are even worked out
         return None
     steps, tables = _steps(prob, durations, wanted, moves, link_uses)
@@ -122,7 +118,7 @@ def schedule(prob: Problem, layout: Layout, pipelined: bool,
         tl = _run(steps, tables, durations, moves, None, None,
                   _NEVER if loses is None else least_losing(loses))
         if tl is not None:
-            tl.busy, tl.interval = occupancy, tl.latency
+            tl.busy, tl.interval = held, tl.latency
         return tl
     prefix = Prefix(tables)  # what a retry need not redo
     while True:
@@ -132,8 +128,38 @@ def schedule(prob: Problem, layout: Layout, pipelined: bool,
         period += max(1, period // 64)  # small steps: a coarse one overshoots the interval
         if gives_up(period):
             return None
-    tl.busy = occupancy
+    tl.busy = held
     return tl
+
+
+def occupancy(prob: Problem, layout: Layout) -> dict[str, int]:
+    """The cycles each resource is held per batch under `layout` (a pipelined schedule's
+    first period is the largest), without scheduling anything."""
+    _, wanted = _op_holds(prob, layout)
+    return _tally(_transfers(prob, layout)[1], _tally(wanted.values()))
+
+
+def _op_holds(prob: Problem, layout: Layout) -> tuple[dict[int, int], dict[int, list[Held]]]:
+    """Each op's duration and what it holds."""
+    durations = {info.index: duration(prob, layout, info) for info in prob.ops}
+    return durations, {info.index: _uses(layout, info, durations[info.index])
+                       for info in prob.ops}
+
+
+def _transfers(prob: Problem, layout: Layout) -> tuple[list[Move], list[list[Held]]]:
+    """The transfers `layout` needs, and the links each holds."""
+    moves = plan_moves(prob, layout)
+    return moves, [_move_uses(m) for m in moves]
+
+
+def _tally(holds: Iterable[list[Held]], held: dict[str, int] | None = None) -> dict[str, int]:
+    """`held` (a new dict when None) with the cycles of every hold in `holds` added."""
+    held = {} if held is None else held
+    get = held.get
+    for w in holds:
+        for resource, _, length in w:
+            held[resource] = get(resource, 0) + length
+    return held
 
 
 def least_losing(loses: Callable[[int], bool]) -> int:

@@ -31,7 +31,7 @@ def _scored(prob: Problem, stop: int) -> float:
 def _floors(prob: Problem) -> tuple[int, int]:
     """(busiest other resource under the naive layout, the interval's lower bound)."""
     timeline = evaluate(prob, naive(prob), OPTS.objective, OPTS.weights)[1]
-    stops = solve.floors(prob, timeline, OPTS.objective)
+    stops = solve.floors(prob, timeline.busy, OPTS.objective)
     bound = interval_bound(prob)
     busiest = max((c for r, c in timeline.busy.items() if not r.startswith("crossbar:")))
     assert stops == tuple(sorted({busiest, bound}, reverse=True))
@@ -57,21 +57,44 @@ def test_latency_has_no_floor():
     """A copy still shortens its op: growth for latency goes on while crossbars last."""
     prob = _problem("torchfm_xdfm_legacy", "isaac")
     timeline = evaluate(prob, naive(prob), "latency", OPTS.weights)[1]
-    assert solve.floors(prob, timeline, "latency") == ()
+    assert solve.floors(prob, timeline.busy, "latency") == ()
 
 
 def test_growth_stops_once_a_stop_meets_the_bound(monkeypatch):
     """DLRM on isaac: the busiest resource's stop scores 7,680 cycles, the bound's 6,740, which
-    is the bound: growth to capacity could only tie, so it is not scored."""
+    is the bound. The bound's stop (more copies) is scored first; the busiest's, which would
+    win a tie, only up to the bound, so its schedules are given up; growth to capacity could
+    only tie and lose, so it is not scored."""
     prob = _problem("torchrec_dlrm_legacy", "isaac")
     tried = []
     real = solve._best_digital
 
     def counting(prob, place, *args):
-        tried.append(place.used(prob))
-        return real(prob, place, *args)
+        out = real(prob, place, *args)
+        tried.append((place.used(prob), out and out.score.value))
+        return out
 
     monkeypatch.setattr(solve, "_best_digital", counting)
     out = solve.run(prob, OPTS)
     assert out.score.value == interval_bound(prob) == 6740
-    assert len(tried) == 2 and tried[0] < tried[1] < prob.mesh.crossbars
+    (bound_stop, found), (busiest_stop, given_up) = tried
+    assert busiest_stop < bound_stop < prob.mesh.crossbars
+    assert (found, given_up) == (6740, None)
+    assert _scored(prob, _floors(prob)[0]) == 7680  # what the given-up schedules would score
+
+
+def test_an_earlier_stop_scored_later_still_wins_a_tie():
+    """Layouts are scored out of order (the last stop's first), but a tie still goes to the
+    earlier stop (fewer copies). DLRM on isaac: the bound's stop and growth to capacity both
+    score 6,740 cycles. With a stop at 1 cycle (which grows to capacity) last and no bound to
+    stop at, capacity is scored first; the bound's stop, scored after it, must be scored up to
+    that value and win the tie (given up at it, capacity would be kept)."""
+    prob = _problem("torchrec_dlrm_legacy", "isaac")
+    bound = interval_bound(prob)
+    fewer, more = greedy(prob, bound), greedy(prob, 1)
+    assert more == greedy(prob, 0) and fewer.used(prob) < more.used(prob)
+    ties = [solve._best_digital(prob, p, OPTS, None, 0.0).score.value for p in (fewer, more)]
+    assert ties == [6740, 6740]
+    fresh = _problem("torchrec_dlrm_legacy", "isaac")  # no schedule kept from the above
+    found = solve._best_greedy(fresh, OPTS, None, (bound, 1), 0.0)
+    assert found.placement.replicas == fewer.replicas

@@ -18,10 +18,12 @@ from passes._placement.problem import Problem
 
 ROOT = Path(__file__).resolve().parents[2]
 ONNX = ROOT / "tests" / "fixtures" / "onnx"
-# later digital strategies win on dlrm and dfm; greedy misses the bound on afm and xdfm
+# later digital strategies win on dlrm and dfm; greedy misses the bound on afm and xdfm; on
+# dcn/hetero, energy, greedy ties naive with another placement (greedy's is kept)
 CASES = [("torchfm_afm_legacy", "isaac"), ("torchrec_dlrm_legacy", "isaac"),
          ("torchrec_dlrm_dcn_legacy", "puma"), ("torchfm_dfm_legacy", "isaac"),
-         ("torchfm_xdfm_legacy", "hetero"), ("deepctr_wdl_legacy", "puma")]
+         ("torchfm_xdfm_legacy", "hetero"), ("deepctr_wdl_legacy", "puma"),
+         ("deepctr_dcn_legacy", "hetero")]
 WEIGHTS = solve.Options().weights
 
 
@@ -40,7 +42,7 @@ def _reference(prob: Problem, objective: str):
                 best = (variant, score)
         return best
 
-    stops = (*solve.floors(prob, timeline, objective), 0)  # highest first, then capacity
+    stops = (*solve.floors(prob, timeline.busy, objective), 0)  # highest first, then capacity
     found = None
     for stop in stops:
         scored = best_digital(greedy(prob, stop))
