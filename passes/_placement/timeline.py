@@ -106,8 +106,11 @@ def schedule(prob: Problem, layout: Layout, pipelined: bool,
     gives_up = loses if pipelined and loses is not None else _never
     durations, wanted = _op_holds(prob, layout)
     held = _tally(wanted.values())
-    if gives_up(max(held.values(), default=1)):  # settled before the transfers are planned
-        return None  # (they only add to what the links hold)
+    # settled before the transfers are planned: they only add to what the links hold, and
+    # only delay an op (the latency is at least the longest chain of op durations)
+    if gives_up(max(held.values(), default=1)) or \
+            (not pipelined and loses is not None and loses(_longest_chain(prob, durations))):
+        return None
     moves, link_uses = _transfers(prob, layout)
     held = _tally(link_uses, held)
     period = max(held.values(), default=1)
@@ -144,6 +147,15 @@ def _op_holds(prob: Problem, layout: Layout) -> tuple[dict[int, int], dict[int, 
     durations = {info.index: duration(prob, layout, info) for info in prob.ops}
     return durations, {info.index: _uses(layout, info, durations[info.index])
                        for info in prob.ops}
+
+
+def _longest_chain(prob: Problem, durations: dict[int, int]) -> int:
+    """The longest chain of op durations through the program: a latency no schedule of them
+    beats (each op ends at least its duration after its producers; the first starts at 0)."""
+    end: dict[int, int] = {}
+    for info in prob.ops:
+        end[info.index] = max([end[p] for p in info.preds], default=0) + durations[info.index]
+    return max(end.values(), default=0)
 
 
 def _transfers(prob: Problem, layout: Layout) -> tuple[list[Move], list[list[Held]]]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from compiler.driver import compile
+from passes._placement import timeline
 from passes._placement.digital import balanced
 from passes._placement.heuristics import greedy, naive
 from passes._placement.lower_bounds import interval_bound, lower_bounds
@@ -69,6 +70,34 @@ def test_an_unpipelined_schedule_is_given_up_once_its_latency_loses(problems):
             kept = schedule(prob, layout, False, loses=lambda n, x=at: n > x)
             assert kept is not None and _times(kept) == _times(full)
             assert kept.busy == full.busy
+
+
+def test_what_the_ops_alone_settle_is_given_up_before_transfers_are_planned(problems,
+                                                                              monkeypatch):
+    """Transfers only add to what the links hold and only delay ops, so a schedule is given
+    up without planning them when the ops alone settle it: pipelined, once a resource the ops
+    hold is held as long as a period that loses; not pipelined, once the longest chain of op
+    durations (at most the latency) loses."""
+    for prob in problems:
+        for place in _candidates(prob):
+            layout = layout_of(prob, place)
+            full = schedule(prob, layout, False)
+            durations = {i.index: duration(prob, layout, i) for i in prob.ops}
+            chain = timeline._longest_chain(prob, durations)
+            assert 0 < chain <= full.latency
+            ops_held = {}
+            for i in prob.ops:
+                for resource, _, n in timeline._uses(layout, i, durations[i.index]):
+                    ops_held[resource] = ops_held.get(resource, 0) + n
+            most = max(ops_held.values())
+            with monkeypatch.context() as m:
+                m.setattr(timeline, "plan_moves", _no_transfers)
+                assert schedule(prob, layout, False, loses=lambda n, x=chain: n >= x) is None
+                assert schedule(prob, layout, True, loses=lambda p, x=most: p >= x) is None
+
+
+def _no_transfers(*args):
+    raise AssertionError("transfers planned for a schedule the ops alone settle")
 
 
 @pytest.mark.parametrize("objective", OBJECTIVES)
