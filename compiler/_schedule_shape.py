@@ -1,7 +1,14 @@
 """The shape of schedule.json (docs/mapping.md): every key the checker and the simulator read,
-with its type, so a missing key or a wrong type is one line naming it before any rule runs."""
+with its type, so a missing key or a wrong type is one line naming it before any rule runs.
+
+A schedule holds tens of thousands of small objects (one per op, transfer, link and unit
+use), so a list is first tried whole, one pass per key (`_all_shaped`); only a list that
+fails that is walked item by item, for the line that names the first bad one."""
 
 from __future__ import annotations
+
+from itertools import chain
+from operator import itemgetter
 
 from ir.dialects import pim
 
@@ -58,7 +65,29 @@ def _ints(values: list, where: str) -> str | None:
     return None
 
 
+def _exact(t) -> frozenset:
+    return frozenset(t) if isinstance(t, tuple) else frozenset((t,))
+
+
+def _all_shaped(items: list, required: dict, optional: dict | None = None) -> bool:
+    """Whether every item is a dict holding every required key, each key (and each optional
+    one it holds) of exactly a listed type: only what `_fields` accepts (a bool is never an
+    int here either). False only says that the items must be looked at one by one."""
+    if not set(map(type, items)) <= {dict}:
+        return False
+    try:
+        for key, t in required.items():
+            if not set(map(type, map(itemgetter(key), items))) <= _exact(t):
+                return False
+    except KeyError:
+        return False
+    return all({type(d[key]) for d in items if key in d} <= _exact(t)
+               for key, t in (optional or {}).items())
+
+
 def _each(items: list, where: str, required: dict, optional: dict | None = None) -> str | None:
+    if _all_shaped(items, required, optional):
+        return None
     for i, item in enumerate(items):
         problem = _fields(item, f"{where}[{i}]", required, optional)
         if problem:
@@ -68,6 +97,12 @@ def _each(items: list, where: str, required: dict, optional: dict | None = None)
 
 def _ops(ops: list) -> str | None:
     problem = _each(ops, "ops", _OP, _OP_OPTIONAL)
+    if problem:
+        return problem
+    numbers = chain.from_iterable(chain(op["loc"], op["inputs"]) for op in ops)
+    if set(map(type, numbers)) <= {int} and \
+            _all_shaped([op for op in ops if op["kind"] == pim.MVM.name], _MVM):
+        return None
     for i, op in enumerate(ops):
         problem = problem or _ints(op["loc"], f"ops[{i}].loc") or \
             _ints(op["inputs"], f"ops[{i}].inputs")
@@ -78,12 +113,19 @@ def _ops(ops: list) -> str | None:
 
 def _transfers(transfers: list) -> str | None:
     problem = _each(transfers, "transfers", _TRANSFER, {"links": list})
+    if problem:
+        return problem
+    if _all_shaped(list(chain.from_iterable(t.get("links", ()) for t in transfers)), _LINK):
+        return None
     for i, t in enumerate(transfers):
         problem = problem or _each(t.get("links", []), f"transfers[{i}].links", _LINK)
     return problem
 
 
 def _units(units: dict) -> str | None:
+    if set(map(type, units.values())) <= {list} and \
+            _all_shaped(list(chain.from_iterable(units.values())), _USE):
+        return None
     for name, uses in units.items():
         if not isinstance(uses, list):
             return f"units['{name}'] must be list, got {type(uses).__name__}"

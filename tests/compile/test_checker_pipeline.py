@@ -211,6 +211,30 @@ def compiled(tmp_path_factory):
     return out
 
 
+def _last_use(s: dict) -> tuple[str, int]:
+    name = list(s["units"])[-1]
+    return name, len(s["units"][name]) - 1
+
+
+@pytest.mark.parametrize("corrupt, message", [
+    # a whole list is tried at once before it is walked item by item: the last item of a
+    # compiled schedule's long lists must still be found and named
+    (lambda s: s["ops"][-1].update(start=1.5), lambda s: f"ops[{len(s['ops']) - 1}].start"),
+    (lambda s: s["ops"][-1]["inputs"].append("3"), lambda s: f"ops[{len(s['ops']) - 1}].inputs"),
+    (lambda s: s["transfers"][-1].pop("hops"),
+     lambda s: f"transfers[{len(s['transfers']) - 1}] lacks 'hops'"),
+    (lambda s: s["units"][_last_use(s)[0]][-1].update(op=True),
+     lambda s: "units['{}'][{}].op must be int, got bool".format(*_last_use(s))),
+])
+def test_the_last_bad_item_of_a_long_list_is_named(compiled, corrupt, message):
+    s = json.loads((compiled / "schedule.json").read_text())
+    assert len(s["ops"]) > 50 and len(s["transfers"]) > 50
+    assert check_schedule(s) == []
+    corrupt(s)
+    errors = check_schedule(s)
+    assert len(errors) == 1 and message(s) in errors[0], errors
+
+
 def _simulate(folder: Path, change) -> subprocess.CompletedProcess:
     s = json.loads((folder / "schedule.json").read_text())
     change(s)
