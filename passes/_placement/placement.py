@@ -13,6 +13,7 @@ module; the placer writes only the one it keeps.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from passes._costing.op_primitives import table_bytes
 from passes._placement.digital import balanced, earliest_finish
 from passes._placement.layout import Layout
 from passes._placement.problem import OpInfo, Problem
-from passes._placement.timeline import Timeline, occupancy, schedule
+from passes._placement.timeline import Timeline, occupancy, schedule, shared_held
 
 __all__ = ["DIGITAL_STRATEGIES", "OBJECTIVES", "PIPELINED_OBJECTIVES", "Placement", "Score",
            "assign_banks", "evaluate", "keep_timeline", "layout_of", "occupancy_of",
@@ -160,10 +161,13 @@ def evaluate(prob: Problem, place: Placement, objective: str, weights: tuple[flo
     overlap, else the latency); the ops' own dynamic energy is the same for every placement.
     `beat`: a value the caller keeps unless this one is below it; None as soon as the schedule
     shows it cannot be (its periods only grow, so a failed try can settle it)."""
-    layout = _layout(prob, place)
     pipelined = objective in PIPELINED_OBJECTIVES
     loses = None if beat is None else functools.partial(
         _loses, prob, objective, weights, refs, beat, pipelined)
+    if pipelined and loses is not None and place.digital != "anchored" and \
+            loses(_shared_held(prob, place)):
+        return None  # settled before this strategy's layout is worked out
+    layout = _layout(prob, place)
     tl = timeline_of(prob, layout, pipelined, loses)
     if tl is None:
         return None
@@ -179,11 +183,29 @@ def occupancy_of(prob: Problem, place: Placement) -> dict[str, int]:
     return occupancy(prob, _layout(prob, place))
 
 
+def _shared_held(prob: Problem, place: Placement) -> int:
+    """The most cycles per batch that the ops of `place` hold a crossbar, a bank or the I/O,
+    whichever digital strategy (``timeline.shared_held`` of its anchored layout, once per
+    problem): an interval no strategy of `place` beats. Not for the latency: the strategies
+    share their longest chain of op durations too, but on the search loop's candidates it
+    settled too few of them to pay for working it out."""
+    key = _crossbars(place)
+    got = prob.held.get(key)
+    if got is None:
+        got = prob.held[key] = shared_held(prob, _layout(prob, dataclasses.replace(
+            place, digital="anchored")))
+    return got
+
+
+def _crossbars(place: Placement) -> tuple:
+    return (tuple(sorted(place.replicas.items())), tuple(sorted(place.start.items())),
+            tuple(sorted(place.banks.items())))
+
+
 def _layout(prob: Problem, place: Placement) -> Layout:
     """`layout_of(prob, place)`, once per problem: growth stops often give one placement
     twice, and the digital strategies of one placement share its anchored layout."""
-    crossbars = (tuple(sorted(place.replicas.items())), tuple(sorted(place.start.items())),
-                 tuple(sorted(place.banks.items())))
+    crossbars = _crossbars(place)
     layout = prob.layouts.get((*crossbars, place.digital))
     if layout is None:
         anchored = prob.layouts.get((*crossbars, "anchored"))
@@ -219,6 +241,7 @@ def keep_timeline(prob: Problem, layout: Layout, pipelined: bool) -> None:
     kept = prob.timelines.get(key)
     prob.timelines.clear()
     prob.layouts.clear()
+    prob.held.clear()
     if kept is not None:
         prob.timelines[key] = kept
 

@@ -122,6 +122,7 @@ class Problem:
     read_bytes: dict[tuple[int, int], int] = field(default_factory=dict)  # moves.read_bytes' cache
     timelines: dict[tuple, Any] = field(default_factory=dict)  # placement.evaluate's, by layout
     layouts: dict[tuple, Any] = field(default_factory=dict)  # placement.evaluate's, by placement
+    held: dict[tuple, int] = field(default_factory=dict)  # placement._shared_held's, likewise
     leakage_per_cycle: float = 0.0  # J the whole target leaks per clock cycle
     prims: dict[int, tuple] = field(default_factory=dict)  # crossbar tile -> its primitives
     by_index: dict[int, OpInfo] = field(default_factory=dict)

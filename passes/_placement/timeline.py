@@ -35,7 +35,7 @@ from passes._placement.steps import Arrival, Held, Step
 from passes._placement.steps import build as _steps
 from targets.primitives import Transfer
 
-__all__ = ["IO", "Timeline", "duration", "occupancy", "schedule"]
+__all__ = ["IO", "Timeline", "duration", "occupancy", "schedule", "shared_held"]
 
 _KEY = {"crossbar": "crossbar", "digital": "tile", "bank": "bank"}
 IO = "io:0"  # the chip's off-chip interface, shared by everything that crosses it
@@ -140,6 +140,16 @@ def occupancy(prob: Problem, layout: Layout) -> dict[str, int]:
     first period is the largest), without scheduling anything."""
     _, wanted = _op_holds(prob, layout)
     return _tally(_transfers(prob, layout)[1], _tally(wanted.values()))
+
+
+def shared_held(prob: Problem, layout: Layout) -> int:
+    """The most cycles per batch that the ops hold a crossbar, a bank or the I/O under
+    `layout`, which no choice of chip tiles for the digital ops changes (they hold their chip
+    tile and, for an off-chip part, the I/O, whichever tile it is; durations follow the
+    replica counts): the interval is at least that."""
+    _, wanted = _op_holds(prob, layout)
+    return max((c for r, c in _tally(wanted.values()).items() if not r.startswith("tile:")),
+               default=0)
 
 
 def _op_holds(prob: Problem, layout: Layout) -> tuple[dict[int, int], dict[int, list[Held]]]:

@@ -96,6 +96,35 @@ def test_what_the_ops_alone_settle_is_given_up_before_transfers_are_planned(prob
                 assert schedule(prob, layout, True, loses=lambda p, x=most: p >= x) is None
 
 
+def test_what_every_digital_strategy_shares_bounds_each_of_them(problems, monkeypatch):
+    """`timeline.shared_held` of a placement's anchored layout holds for every digital
+    strategy: the interval is at least the most a crossbar, bank or the I/O is held. A
+    strategy it settles is given up before its own layout is worked out."""
+    from passes._placement import placement
+
+    for prob in problems:
+        for place in _candidates(prob):
+            anchored = layout_of(prob, dataclasses.replace(place, digital="anchored"))
+            held = timeline.shared_held(prob, anchored)
+            full = schedule(prob, layout_of(prob, place), True)
+            assert held == max(c for r, c in full.busy.items()
+                               if r.startswith(("crossbar:", "bank:", "io:")))
+            assert held <= full.interval
+            if place.digital == "anchored":
+                continue
+            with monkeypatch.context() as m:
+                m.setattr(placement, "_digital", _no_layout)
+                prob.layouts.clear()
+                prob.timelines.clear()
+                assert evaluate(prob, place, "throughput", WEIGHTS, None, held) is None
+
+
+def _no_layout(prob, strategy, anchored):
+    if strategy != "anchored":
+        raise AssertionError(f"{strategy}'s layout worked out for a placement already settled")
+    return anchored
+
+
 def _no_transfers(*args):
     raise AssertionError("transfers planned for a schedule the ops alone settle")
 
