@@ -118,8 +118,9 @@ def schedule(prob: Problem, layout: Layout, pipelined: bool,
         return None
     steps, tables = _steps(prob, durations, wanted, moves, link_uses)
     if not pipelined:
-        tl = _run(steps, tables, durations, moves, None, None,
-                  _NEVER if loses is None else least_losing(loses))
+        bar = _NEVER if loses is None else least_losing(loses)
+        tl = _run(steps, tables, durations, moves, None, None, bar,
+                  None if bar == _NEVER else _tails(prob, durations))
         if tl is not None:
             tl.busy, tl.interval = held, tl.latency
         return tl
@@ -168,6 +169,18 @@ def _longest_chain(prob: Problem, durations: dict[int, int]) -> int:
     return max(end.values(), default=0)
 
 
+def _tails(prob: Problem, durations: dict[int, int]) -> dict[int, int]:
+    """Per op, the longest chain of op durations after it: the last op ends at least that
+    long after it does."""
+    tail = dict.fromkeys(durations, 0)
+    for info in reversed(prob.ops):
+        after = durations[info.index] + tail[info.index]
+        for p in info.preds:
+            if after > tail[p]:
+                tail[p] = after
+    return tail
+
+
 def _transfers(prob: Problem, layout: Layout) -> tuple[list[Move], list[list[Held]]]:
     """The transfers `layout` needs, and the links each holds."""
     moves = plan_moves(prob, layout)
@@ -200,7 +213,8 @@ def least_losing(loses: Callable[[int], bool]) -> int:
 
 
 def _run(steps: list[Step], tables: list[Busy], durations: dict[int, int], moves: list[Move],
-         period: int | None, prefix: Prefix | None = None, bar: int = _NEVER) -> Timeline | None:
+         period: int | None, prefix: Prefix | None = None, bar: int = _NEVER,
+         tails: dict[int, int] | None = None) -> Timeline | None:
     """One try at `period` (None: not pipelined); None when something fits nowhere in it.
     With a `prefix` (of tries at shorter periods), the steps it covers are not redone, and
     it grows over those of this try that a longer period repeats. Not pipelined: None as well
@@ -235,7 +249,7 @@ def _run(steps: list[Step], tables: list[Busy], durations: dict[int, int], moves
         done = end[index] = t + durations[index]
         start[index] = t
         least = t - lead if t - lead < least else least
-        if done - least >= bar:
+        if done + (tails[index] if tails else 0) - least >= bar:
             return None
     first = min(start.values(), default=0)
     latency = max(end.values(), default=0) - first
