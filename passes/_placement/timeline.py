@@ -106,10 +106,12 @@ def schedule(prob: Problem, layout: Layout, pipelined: bool,
     gives_up = loses if pipelined and loses is not None else _never
     durations, wanted = _op_holds(prob, layout)
     held = _tally(wanted.values())
+    # not pipelined, what may follow each op: the latency is at least an op's end and that
+    tails = _tails(prob, durations) if not pipelined and loses is not None else None
     # settled before the transfers are planned: they only add to what the links hold, and
     # only delay an op (the latency is at least the longest chain of op durations)
     if gives_up(max(held.values(), default=1)) or \
-            (not pipelined and loses is not None and loses(_longest_chain(prob, durations))):
+            (tails is not None and loses(_longest_chain(durations, tails))):
         return None
     moves, link_uses = _transfers(prob, layout)
     held = _tally(link_uses, held)
@@ -120,7 +122,7 @@ def schedule(prob: Problem, layout: Layout, pipelined: bool,
     if not pipelined:
         bar = _NEVER if loses is None else least_losing(loses)
         tl = _run(steps, tables, durations, moves, None, None, bar,
-                  None if bar == _NEVER else _tails(prob, durations))
+                  None if bar == _NEVER else tails)
         if tl is not None:
             tl.busy, tl.interval = held, tl.latency
         return tl
@@ -160,13 +162,11 @@ def _op_holds(prob: Problem, layout: Layout) -> tuple[dict[int, int], dict[int, 
                        for info in prob.ops}
 
 
-def _longest_chain(prob: Problem, durations: dict[int, int]) -> int:
-    """The longest chain of op durations through the program: a latency no schedule of them
-    beats (each op ends at least its duration after its producers; the first starts at 0)."""
-    end: dict[int, int] = {}
-    for info in prob.ops:
-        end[info.index] = max([end[p] for p in info.preds], default=0) + durations[info.index]
-    return max(end.values(), default=0)
+def _longest_chain(durations: dict[int, int], tails: dict[int, int]) -> int:
+    """The longest chain of op durations through the program (`tails`: ``_tails``'s): a
+    latency no schedule of them beats (each op ends at least its duration after its
+    producers; the first starts at 0)."""
+    return max((d + tails[i] for i, d in durations.items()), default=0)
 
 
 def _tails(prob: Problem, durations: dict[int, int]) -> dict[int, int]:
