@@ -17,7 +17,9 @@ array e(v) >= 0 beside every value v with |v_quantised - v_float| <= e(v) elemen
   step - 1) the worst rounding-plus-clipping error of one conversion (step = 2^(ceil(log2
   (full+1)) - adc)), over every input and weight digit and every polarity pass;
 - linear maps with float weights: e(y) = e(x) @ |W|; sums: e(a) + e(b); moves (reshape,
-  slice, concat, gather, transpose, reductions by sum or max...): the same op on e;
+  slice, concat, gather, transpose, reductions by sum or max...): the same op on e, in
+  float64 whatever the value's type (a float32 copy or sum of e could round it down); a copy
+  (`pim.transfer`, `pim.load`) passes e on as it is;
 - products (mul, dot interaction, matmul of activations, FM): |a| e(b) + |b| e(a) + e(a) e(b);
 - monotone nonlinearities f (relu, sigmoid, tanh, exp, ...): max(|f(x + e) - f(x)|,
   |f(x - e) - f(x)|), which is at most the Lipschitz bound L e (relu 1, sigmoid 1/4, tanh 1)
@@ -49,7 +51,7 @@ from ir.dialects import pim
 from ir.dialects.pim_attrs import X_SCALE
 from ir.errors import PimcError
 from ir.interp import _bind_inputs, evaluate
-from passes._lowering.error_bound_rules import RULES
+from passes._lowering.error_bound_rules import COPIES, RULES
 
 __all__ = ["error_bound", "max_relative_bound"]
 
@@ -86,6 +88,11 @@ def _walk(graph: Graph, inputs) -> tuple[list[np.ndarray], list[np.ndarray]]:
     vals: dict[Value, np.ndarray] = dict(_bind_inputs(graph, inputs))
     errs: dict[Value, np.ndarray] = {v: np.zeros(a.shape) for v, a in vals.items()}
     for op in graph.ops:
+        if type(op) in COPIES:  # the value (in its type, as `evaluate` gives it) and its bound
+            src, res = op.operands[0], op.results[0]
+            vals[res] = vals[src].astype(res.type.np_dtype, copy=False)
+            errs[res] = errs[src]
+            continue
         ins = [vals[v] for v in op.operands]
         outs = _float_results(op, ins)
         bounds = _bounds(op, ins, [errs[v] for v in op.operands], outs)

@@ -49,8 +49,10 @@ def has_semantics(op: Op) -> bool:
     return _impl(op) is not None
 
 
-def evaluate(op: Op, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Run one op on concrete operand arrays; results are cast to the op's result types."""
+def evaluate(op: Op, arrays: Sequence[np.ndarray], cast: bool = True) -> list[np.ndarray]:
+    """Run one op on concrete operand arrays; results are cast to the op's result types
+    (`cast` False: only their shapes are held to the types, for arrays that are not the op's
+    values, such as the error bounds the same op moves: ``passes.error_bound``)."""
     fn = _impl(op)
     if fn is None:
         raise PimcError(f"{op.name} has no reference semantics")
@@ -59,16 +61,16 @@ def evaluate(op: Op, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
     if len(outs) != len(op.results):
         raise PimcError(f"{op.name}: semantics gave {len(outs)} results, "
                         f"expected {len(op.results)}")
-    return [_conform(op, r, a) for r, a in zip(op.results, outs)]
+    return [_conform(op, r, a, cast) for r, a in zip(op.results, outs)]
 
 
-def _conform(op: Op, result: Value, array: np.ndarray) -> np.ndarray:
+def _conform(op: Op, result: Value, array: np.ndarray, cast: bool = True) -> np.ndarray:
     array = np.asarray(array)
     t = result.type
     if array.shape != t.shape:
         raise PimcError(f"{op.name}: semantics gave shape {list(array.shape)}, "
                         f"type says {list(t.shape)}")
-    return array.astype(t.np_dtype, copy=False)
+    return array.astype(t.np_dtype, copy=False) if cast else array
 
 
 def _bind_inputs(graph: Graph, inputs: Mapping[str, np.ndarray] | Sequence[np.ndarray]

@@ -37,13 +37,15 @@ def on_errors(op, vals, errs, outs):
     """Ops that copy elements of their data operands or add them with weights 1 (reshape,
     slice, concat, reduce_sum, max of several, ...): the same op applied to the errors. For
     max this holds because it is 1-Lipschitz in the largest coordinate change and the max of
-    the errors is that change; min is not such an op (see `_largest_error`)."""
+    the errors is that change; min is not such an op (see `_largest_error`). The errors stay
+    float64 (not cast to the value's type: a float32 sum or copy of them could round a bound
+    down)."""
     data = range(len(vals)) if isinstance(op, (nn_shape.Concat, nn.Variadic)) else (0,)
     for i in range(len(vals)):
         if i not in data:
             exact(op, errs, i, "index or shape operand")
     arrays = [errs[i] if i in data else vals[i] for i in range(len(vals))]
-    return [np.abs(np.asarray(a, _F64)) for a in evaluate(op, arrays)]
+    return [np.abs(np.asarray(a, _F64)) for a in evaluate(op, arrays, cast=False)]
 
 
 def _largest_error(op, vals, errs, outs):
@@ -60,7 +62,7 @@ def _pad(op, vals, errs, outs):
     if op.attrs["mode"] != "constant":
         return on_errors(op, vals, errs, outs)
     zero_pad = type(op)(op.operands, {**op.attrs, "value": 0.0})
-    return [np.abs(np.asarray(evaluate(zero_pad, [errs[0]])[0], _F64))]
+    return [np.abs(np.asarray(evaluate(zero_pad, [errs[0]], cast=False)[0], _F64))]
 
 
 def _scatter(op, vals, errs, outs):
@@ -69,7 +71,7 @@ def _scatter(op, vals, errs, outs):
     exact(op, errs, 1, "indices")
     if op.attrs["reduction"] == "mul":
         refuse(op, "a product scatter of values carrying error")
-    return [np.abs(np.asarray(evaluate(op, [errs[0], vals[1], errs[2]])[0], _F64))]
+    return [np.abs(np.asarray(evaluate(op, [errs[0], vals[1], errs[2]], cast=False)[0], _F64))]
 
 
 def scaled_error(x, e):
@@ -202,7 +204,8 @@ def _batch_norm(op, vals, errs, outs):
         exact(op, errs, i, what)
     _, scale, _, _, var = vals
     zeros = np.zeros_like(scale)
-    return [np.abs(np.asarray(evaluate(op, [errs[0], scale, zeros, zeros, var])[0], _F64))]
+    return [np.abs(np.asarray(evaluate(op, [errs[0], scale, zeros, zeros, var], cast=False)[0],
+                                 _F64))]
 
 
 def _rank_range(x: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -223,7 +223,7 @@ def _embedding_bag(op, vals, errs, outs):
     pools its errors as the bag pools rows (sum, mean, max are 1-Lipschitz per element)."""
     exact(op, errs, 1, "indices")
     exact(op, errs, 2, "offsets")
-    return [np.abs(np.asarray(evaluate(op, [errs[0], *vals[1:]])[0], np.float64))]
+    return [np.abs(np.asarray(evaluate(op, [errs[0], *vals[1:]], cast=False)[0], np.float64))]
 
 
 def _zero(op, vals, errs, outs):
@@ -251,6 +251,12 @@ REFUSED: dict[type[Op], str] = {
     pim.Gather: "a bank shard reads a constant table by exact indices; an operand carrying "
                 "error here means the lowering went wrong",
 }
+
+# Ops whose result is their operand as it is (the interpreter's identity; the verifier holds
+# the result's type to the operand's): the error bound walk passes the value and its bound on
+# without a rule call. A compiled candidate holds thousands of transfers, and the copy-and-abs
+# of `tensor.on_errors` (their rule, kept for direct callers) was a sixth of the walk.
+COPIES: frozenset[type[Op]] = frozenset((pim.Transfer, pim.Load))
 
 RULES: dict[type[Op], Rule] = {
     **elementwise.RULES, **tensor.RULES, **_error_rec.RULES,
