@@ -20,7 +20,7 @@ from passes._lowering import _bilinear as bilinear
 from passes._lowering import _error_elementwise as elementwise
 from passes._lowering import _error_rec
 from passes._lowering import _error_tensor as tensor
-from passes._lowering._error_linear import quantised_linear
+from passes._lowering._error_linear import InputSide, input_side, quantised_linear, weight_bound
 from passes._lowering._error_tensor import (
     elementwise_product,
     exact,
@@ -30,7 +30,8 @@ from passes._lowering._error_tensor import (
 )
 from passes._lowering._gru_error import gru_bound
 
-__all__ = ["NO_ERROR", "REFUSED", "RULES", "quantised_linear", "adc_error"]
+__all__ = ["NO_ERROR", "REFUSED", "RULES", "quantised_linear", "adc_error", "tile_bound",
+           "tile_input"]
 
 Rule = Callable[[Op, list, list, list], list]
 
@@ -121,12 +122,24 @@ def _mvm(op, vals, errs, outs):
     """A crossbar tile: its quantisation is its own typed attributes (x_scale, a_bits,
     w_bits, w_scale are declared by `pim.mvm`, not pim.* facts)."""
     exact(op, errs, 1, "weight tile")
+    return [tile_bound(op, tile_input(op, vals[0], errs[0]), vals[1])]
+
+
+def tile_input(op: pim.MVM, x: np.ndarray, e: np.ndarray) -> InputSide:
+    """The input's part of a crossbar tile's bound (`_error_linear.input_side`), from its
+    operand's float value `x` and bound `e`: the same for every tile that reads the same
+    rows of the same value at the same input quantisation."""
     a = op.attrs
     r0, r1 = a["rows"]
-    x, e = vals[0][..., r0:r1], errs[0][..., r0:r1]
-    w = np.asarray(vals[1], np.float64)
-    bound = quantised_linear(x, e, w, a["x_scale"], a["a_bits"], a["w_bits"], a["w_scale"])
-    return [bound + adc_error(a, r1 - r0)]
+    return input_side(x[..., r0:r1], e[..., r0:r1], a["x_scale"], a["a_bits"])
+
+
+def tile_bound(op: pim.MVM, side: InputSide, w: np.ndarray) -> np.ndarray:
+    """A crossbar tile's bound from its input's part `side` and its weights `w`."""
+    a = op.attrs
+    r0, r1 = a["rows"]
+    bound = weight_bound(side, np.asarray(w, np.float64), a["w_bits"], a["w_scale"])
+    return bound + adc_error(a, r1 - r0)
 
 
 def _combine(op, vals, errs, outs):
