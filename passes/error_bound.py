@@ -55,6 +55,7 @@ from ir.dialects import pim
 from ir.dialects.pim_attrs import X_SCALE
 from ir.errors import PimcError
 from ir.interp import _bind_inputs, evaluate
+from ir.interp._blocks import row_blocks
 from passes._lowering._error_linear import InputSide
 from passes._lowering._error_tensor import exact
 from passes._lowering.error_bound_rules import COPIES, RULES, tile_bound, tile_input
@@ -92,19 +93,8 @@ def _bounds(op: Op, vals: list, errs: list, outs: list) -> list[np.ndarray]:
 
 def _row_blocks(graph: Graph) -> dict[int, tuple]:
     """The crossbar tiles that share their input's part of the bound with another tile (by
-    id: the key they share): they read the same rows of the same value, directly or through
-    copies (which pass it on cast to its type, the same for every copy), at the same input
-    quantisation. The tiles of a matrix's row block, one per column block."""
-    root: dict[Value, Value] = {}
-    keys: dict[int, tuple] = {}
-    for op in graph.ops:
-        if type(op) in COPIES:
-            root[op.results[0]] = root.get(op.operands[0], op.operands[0])
-        elif type(op) is pim.MVM:
-            x, a = op.operands[0], op.attrs
-            keys[id(op)] = (root.get(x, x), x in root, a["rows"], a["x_scale"], a["a_bits"])
-    count = Counter(keys.values())
-    return {k: key for k, key in keys.items() if count[key] > 1}
+    id: the key they share): a row block (``ir.interp._blocks``) at one input quantisation."""
+    return row_blocks(graph, ("x_scale", "a_bits"))
 
 
 def _walk(graph: Graph, inputs) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -18,12 +18,14 @@ attributes, so it is built once per op and kept in a small cache.
 from __future__ import annotations
 
 import math
+import operator
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["WeightPlan", "exact_enough", "fast_crossbar_mvm", "weight_plan"]
+__all__ = ["WeightPlan", "cached_block_plan", "cached_plan", "exact_enough",
+           "fast_crossbar_mvm", "weight_plan"]
 
 _EXACT_BITS = 53  # float64 holds every integer below 2^53 exactly
 _CHUNK = 1 << 22  # column sums held at once (32 MiB of float64); larger batches go in chunks
@@ -152,15 +154,30 @@ _HELD = [0]  # bytes of the plans in _PLANS
 def cached_plan(op: object, w: np.ndarray, wq_of, a: dict) -> WeightPlan:
     """The weight plan of `op` on weights `w`, built once (`wq_of(w)` quantises) and kept
     while the cache's byte budget allows; a different array or attributes is a new plan."""
-    key = (id(op), id(w)) + tuple(a[k] for k in _WEIGHT_KEYS)
-    hit = _PLANS.get(key)
-    if hit is not None and hit[0] is op and hit[1] is w:  # ids are reused after collection
+    return _cached((op,), (w,), (a,), lambda: weight_plan(wq_of(w), a))
+
+
+def cached_block_plan(ops: tuple, ws: tuple, wq_of, a: dict) -> WeightPlan:
+    """The weight plan of tiles `ops` (one row block, sharing `a` but their `w_scale`) on
+    their weights `ws` side by side, as `cached_plan` keeps one; `wq_of()` gives their
+    quantised weights side by side. A column of it is the column of its tile's own plan:
+    every digit plane is worked out per weight, and the offset column (a row's sum) is the
+    same for each tile."""
+    return _cached(ops, ws, tuple(op.attrs for op in ops), lambda: weight_plan(wq_of(), a))
+
+
+def _cached(ops: tuple, ws: tuple, attrs: tuple, build) -> WeightPlan:
+    key = tuple(map(id, ops)) + tuple(map(id, ws)) + tuple(
+        at[k] for at in attrs for k in _WEIGHT_KEYS)
+    hit = _PLANS.get(key)  # ids are reused after collection: the objects themselves must match
+    if hit is not None and all(map(operator.is_, hit[0], ops)) and all(
+            map(operator.is_, hit[1], ws)):
         _PLANS.move_to_end(key)
         return hit[2]
-    plan = weight_plan(wq_of(w), a)
+    plan = build()
     if hit is not None:
         _HELD[0] -= hit[2].nbytes
-    _PLANS[key] = (op, w, plan)
+    _PLANS[key] = (ops, ws, plan)
     _HELD[0] += plan.nbytes
     while _HELD[0] > _CACHE_BYTES and len(_PLANS) > 1:
         _, (_, _, old) = _PLANS.popitem(last=False)

@@ -8,8 +8,9 @@ import math
 import numpy as np
 
 from ir.dialects import pim
-from ir.interp import semantics
-from ir.interp._fast_mvm import cached_plan, exact_enough, fast_crossbar_mvm
+from ir.interp import _conform, evaluate, semantics, together
+from ir.interp._blocks import copy_roots, weight_constant
+from ir.interp._fast_mvm import cached_block_plan, cached_plan, exact_enough, fast_crossbar_mvm
 
 __all__ = ["quantize", "crossbar_mvm", "adc", "mvm"]
 
@@ -86,6 +87,73 @@ def mvm(op: pim.MVM, x: np.ndarray, w: np.ndarray, reference: bool = False) -> n
 @semantics(pim.MVM)
 def _mvm(op, x, w):
     return mvm(op, x, w)
+
+
+# What the tiles of a row block must share to be worked out as one (all but their w_scale).
+_BLOCK_KEYS = ("x_scale", "a_bits", "w_bits", "cell_bits", "dac_bits", "adc_bits", "signed")
+
+
+@together(pim.MVM)
+def _row_blocks(graph) -> dict[int, object]:
+    """The tiles of each row block (``_blocks.row_blocks``) with constant weights, on the fast
+    path, worked out as one: the input quantised once, one product against the block's weight
+    plan (the tiles' plans side by side), each tile's columns scaled by its own step. Every
+    number on the fast path is an exact integer until that scaling, so each tile's result is
+    the one `mvm` gives it alone, bit for bit."""
+    root = copy_roots(graph)
+    blocks: dict[tuple, list] = {}
+    for op in graph.ops:
+        key = None if type(op) is not pim.MVM else _block_key(op, root)
+        if key is not None:
+            blocks.setdefault(key, []).append(op)
+    out: dict[int, object] = {}
+    for key, ops in blocks.items():
+        consts = [weight_constant(op, root) for op in ops]
+        a = ops[0].attrs
+        if len(ops) < 2 or None in consts or not exact_enough(a["rows"][1] - a["rows"][0], a):
+            continue
+        block = _Block(tuple(ops), consts)
+        out.update((id(op), block.result) for op in ops)
+    return out
+
+
+def _block_key(op: pim.MVM, root: dict) -> tuple:
+    x, a = op.operands[0], op.attrs
+    return (root.get(x, x), x in root, a["rows"], *(a[k] for k in _BLOCK_KEYS))
+
+
+class _Block:
+    """One row block's tiles: the first to be evaluated works out all of them (their weights
+    are constants, there whatever the order), the others take theirs."""
+
+    def __init__(self, ops: tuple, consts: list) -> None:
+        self.ops, self.consts = ops, consts
+        self.done: dict[int, np.ndarray] | None = None
+
+    def result(self, op: pim.MVM, arrays: list) -> list[np.ndarray]:
+        if self.done is None:
+            self.done = self._all(arrays[0])
+        return [_conform(op, op.results[0], self.done.pop(id(op)))]
+
+    def _all(self, x: np.ndarray) -> dict[int, np.ndarray]:
+        a = self.ops[0].attrs
+        r0, r1 = a["rows"]
+        xq = quantize(x[..., r0:r1], a["x_scale"], a["a_bits"])
+        ws = tuple(evaluate(c, [])[0] for c in self.consts)
+        cols = [w.shape[1] for w in ws]
+
+        def per_column(values: list[float]) -> np.ndarray:  # each tile's value on its columns
+            return np.repeat(np.array(values, np.float64), cols)
+
+        steps = [op.attrs["w_scale"] for op in self.ops]
+        plan = cached_block_plan(self.ops, ws, lambda: quantize(
+            np.concatenate(ws, axis=1), per_column(steps), a["w_bits"]), a)
+        acc = fast_crossbar_mvm(xq.reshape(-1, r1 - r0), plan, a)
+        # x_scale * w_scale per tile, as `mvm` takes it, then on that tile's columns
+        out = (acc * per_column([a["x_scale"] * s for s in steps])).astype(x.dtype)
+        ends = np.cumsum(cols)
+        return {id(op): out[:, end - n:end].reshape(x.shape[:-1] + (n,))
+                for op, n, end in zip(self.ops, cols, ends.tolist())}
 
 
 def _pool(rows: np.ndarray, mode: str, axis: int) -> np.ndarray:

@@ -15,6 +15,7 @@ from ir.core import Op
 from ir.dialects import nn, nn_seq, nn_shape, pim, rec
 from ir.dialects.pim_attrs import A_BITS, W_BITS, X_SCALE
 from ir.interp import evaluate
+from ir.interp._blocks import COPIES
 from ir.interp.rec import triangle_pairs
 from passes._lowering import _bilinear as bilinear
 from passes._lowering import _error_elementwise as elementwise
@@ -30,8 +31,8 @@ from passes._lowering._error_tensor import (
 )
 from passes._lowering._gru_error import gru_bound
 
-__all__ = ["NO_ERROR", "REFUSED", "RULES", "quantised_linear", "adc_error", "tile_bound",
-           "tile_input"]
+__all__ = ["COPIES", "NO_ERROR", "REFUSED", "RULES", "quantised_linear", "adc_error",
+           "tile_bound", "tile_input"]
 
 Rule = Callable[[Op, list, list, list], list]
 
@@ -265,11 +266,9 @@ REFUSED: dict[type[Op], str] = {
                 "error here means the lowering went wrong",
 }
 
-# Ops whose result is their operand as it is (the interpreter's identity; the verifier holds
-# the result's type to the operand's): the error bound walk passes the value and its bound on
-# without a rule call. A compiled candidate holds thousands of transfers, and the copy-and-abs
-# of `tensor.on_errors` (their rule, kept for direct callers) was a sixth of the walk.
-COPIES: frozenset[type[Op]] = frozenset((pim.Transfer, pim.Load))
+# `COPIES` (ir.interp._blocks): the error bound walk passes their value and bound on without a
+# rule call. A compiled candidate holds thousands of transfers, and the copy-and-abs of
+# `tensor.on_errors` (their rule, kept for direct callers) was a sixth of the walk.
 
 RULES: dict[type[Op], Rule] = {
     **elementwise.RULES, **tensor.RULES, **_error_rec.RULES,
