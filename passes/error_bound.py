@@ -55,10 +55,10 @@ from ir.dialects import pim
 from ir.dialects.pim_attrs import X_SCALE
 from ir.errors import PimcError
 from ir.interp import _bind_inputs, evaluate
-from ir.interp._blocks import row_blocks
+from ir.interp._blocks import COPIES, row_blocks
 from passes._lowering._error_linear import InputSide
 from passes._lowering._error_tensor import exact
-from passes._lowering.error_bound_rules import COPIES, RULES, tile_bound, tile_input
+from passes._lowering.error_bound_rules import RULES, tile_bound, tile_input
 
 __all__ = ["error_bound", "max_relative_bound"]
 
@@ -104,7 +104,10 @@ def _walk(graph: Graph, inputs) -> tuple[list[np.ndarray], list[np.ndarray]]:
     sides: dict[tuple, InputSide] = {}  # a row block's input part, while tiles still need it
     left = Counter(blocks.values())
     for op in graph.ops:
-        if type(op) in COPIES:  # the value (in its type, as `evaluate` gives it) and its bound
+        # a copy (transfer, load) passes on its value (in its type, as `evaluate` gives it) and
+        # its bound, without its rule: a candidate holds thousands, and the copy-and-abs of
+        # `on_errors` (their rule, kept for direct callers) was a sixth of the walk
+        if type(op) in COPIES:
             src, res = op.operands[0], op.results[0]
             vals[res] = vals[src].astype(res.type.np_dtype, copy=False)
             errs[res] = errs[src]

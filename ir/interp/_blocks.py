@@ -16,14 +16,14 @@ from collections import Counter
 from ir.core import Graph, Op, Value
 from ir.dialects import nn, pim
 
-__all__ = ["COPIES", "copy_roots", "row_blocks", "weight_constant"]
+__all__ = ["COPIES", "row_blocks", "weight_constant"]
 
 # Ops whose result is their operand as it is (identity semantics; the verifier holds the
 # result's type to the operand's).
 COPIES: frozenset[type[Op]] = frozenset((pim.Transfer, pim.Load))
 
 
-def copy_roots(graph: Graph) -> dict[Value, Value]:
+def _copy_roots(graph: Graph) -> dict[Value, Value]:
     """The value each copy's result passes on (through chains of copies)."""
     root: dict[Value, Value] = {}
     for op in graph.ops:
@@ -37,7 +37,7 @@ def row_blocks(graph: Graph, same: tuple[str, ...]) -> dict[int, tuple]:
     they share. Tiles share one when they read the same rows of the same value (directly, or
     through copies: a copy casts the value to its type, the same for every copy) and agree on
     the attributes `same`."""
-    root = copy_roots(graph)
+    root = _copy_roots(graph)
     keys: dict[int, tuple] = {}
     for op in graph.ops:
         if type(op) is pim.MVM:
@@ -47,13 +47,10 @@ def row_blocks(graph: Graph, same: tuple[str, ...]) -> dict[int, tuple]:
     return {k: key for k, key in keys.items() if count[key] > 1}
 
 
-def weight_constant(op: pim.MVM, root: dict[Value, Value] | None = None) -> nn.Constant | None:
-    """The `nn.constant` a tile's weights are (through copies; `root` from `copy_roots`), or None
-    when they are computed."""
+def weight_constant(op: pim.MVM) -> nn.Constant | None:
+    """The `nn.constant` a tile's weights are (through copies), or None when they are
+    computed."""
     w = op.operands[1]
-    if root is not None:
-        w = root.get(w, w)
-    else:
-        while w.owner is not None and type(w.owner) in COPIES:
-            w = w.owner.operands[0]
+    while w.owner is not None and type(w.owner) in COPIES:
+        w = w.owner.operands[0]
     return w.owner if isinstance(w.owner, nn.Constant) else None

@@ -9,7 +9,7 @@ import numpy as np
 
 from ir.dialects import pim
 from ir.interp import _conform, evaluate, semantics, together
-from ir.interp._blocks import copy_roots, weight_constant
+from ir.interp._blocks import row_blocks, weight_constant
 from ir.interp._fast_mvm import cached_block_plan, cached_plan, exact_enough, fast_crossbar_mvm
 
 __all__ = ["quantize", "crossbar_mvm", "adc", "mvm"]
@@ -100,26 +100,20 @@ def _row_blocks(graph) -> dict[int, object]:
     plan (the tiles' plans side by side), each tile's columns scaled by its own step. Every
     number on the fast path is an exact integer until that scaling, so each tile's result is
     the one `mvm` gives it alone, bit for bit."""
-    root = copy_roots(graph)
+    keys = row_blocks(graph, _BLOCK_KEYS)
     blocks: dict[tuple, list] = {}
     for op in graph.ops:
-        key = None if type(op) is not pim.MVM else _block_key(op, root)
-        if key is not None:
-            blocks.setdefault(key, []).append(op)
+        if id(op) in keys:
+            blocks.setdefault(keys[id(op)], []).append(op)
     out: dict[int, object] = {}
-    for key, ops in blocks.items():
-        consts = [weight_constant(op, root) for op in ops]
+    for ops in blocks.values():
+        consts = [weight_constant(op) for op in ops]
         a = ops[0].attrs
-        if len(ops) < 2 or None in consts or not exact_enough(a["rows"][1] - a["rows"][0], a):
+        if None in consts or not exact_enough(a["rows"][1] - a["rows"][0], a):
             continue
         block = _Block(tuple(ops), consts)
         out.update((id(op), block.result) for op in ops)
     return out
-
-
-def _block_key(op: pim.MVM, root: dict) -> tuple:
-    x, a = op.operands[0], op.attrs
-    return (root.get(x, x), x in root, a["rows"], *(a[k] for k in _BLOCK_KEYS))
 
 
 class _Block:

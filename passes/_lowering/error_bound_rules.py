@@ -15,7 +15,6 @@ from ir.core import Op
 from ir.dialects import nn, nn_seq, nn_shape, pim, rec
 from ir.dialects.pim_attrs import A_BITS, W_BITS, X_SCALE
 from ir.interp import evaluate
-from ir.interp._blocks import COPIES
 from ir.interp.rec import triangle_pairs
 from passes._lowering import _bilinear as bilinear
 from passes._lowering import _error_elementwise as elementwise
@@ -31,8 +30,8 @@ from passes._lowering._error_tensor import (
 )
 from passes._lowering._gru_error import gru_bound
 
-__all__ = ["COPIES", "NO_ERROR", "REFUSED", "RULES", "quantised_linear", "adc_error",
-           "tile_bound", "tile_input"]
+__all__ = ["NO_ERROR", "REFUSED", "RULES", "quantised_linear", "adc_error", "tile_bound",
+           "tile_input"]
 
 Rule = Callable[[Op, list, list, list], list]
 
@@ -265,10 +264,6 @@ REFUSED: dict[type[Op], str] = {
     pim.Gather: "a bank shard reads a constant table by exact indices; an operand carrying "
                 "error here means the lowering went wrong",
 }
-
-# `COPIES` (ir.interp._blocks): the error bound walk passes their value and bound on without a
-# rule call. A compiled candidate holds thousands of transfers, and the copy-and-abs of
-# `tensor.on_errors` (their rule, kept for direct callers) was a sixth of the walk.
 
 RULES: dict[type[Op], Rule] = {
     **elementwise.RULES, **tensor.RULES, **_error_rec.RULES,

@@ -136,3 +136,14 @@ def test_a_block_with_computed_weights_runs_tile_by_tile(monkeypatch):
     assert _blocked(graph) == 0
     together, alone = _both(graph, feed, monkeypatch)
     assert _same(together, alone)
+
+
+def test_streamed_weights_are_followed_through_their_loads(monkeypatch):
+    x = Value(TensorType((3, 8), "f32"), name="x")
+    w = np.random.default_rng(12).normal(size=(8, 12)).astype(np.float32)
+    ops, y = tile_matrix(x, w, "d0", Crossbar(GEO, 6, 6, 0.05, True))
+    assert any(isinstance(op, pim.Load) for op in ops)
+    graph, feed = Graph("main", [x], ops, [y]), _feed((3, 8), 13)
+    assert _blocked(graph) == 2  # one row block of two tiles, their weights loaded
+    together, alone = _both(graph, feed, monkeypatch)
+    assert _same(together, alone)

@@ -1,5 +1,5 @@
 """The error bound carries errors in float64 through moves, and passes the value and bound of a
-copy (`pim.transfer`, `pim.load`: ``error_bound_rules.COPIES``) on without its rule: the walk
+copy (`pim.transfer`, `pim.load`: ``ir.interp._blocks.COPIES``) on without its rule: the walk
 gives the bound the rule would, bit for bit, on compiled programs full of transfers."""
 
 from pathlib import Path
@@ -11,9 +11,10 @@ import passes.error_bound as eb
 from compiler.driver import compile as compile_model
 from ir.core import Value
 from ir.dialects import lookup, pim
+from ir.interp._blocks import COPIES
 from ir.types import TensorType
 from passes._lowering._error_tensor import on_errors
-from passes._lowering.error_bound_rules import COPIES, RULES
+from passes._lowering.error_bound_rules import RULES
 
 ONNX = Path(__file__).resolve().parents[1] / "fixtures" / "onnx"
 
