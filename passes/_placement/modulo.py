@@ -77,30 +77,56 @@ Probe = tuple[Busy, int, int]
 def fit(probes: list[Probe], ready: int, period: int) -> int | None:
     """The earliest start >= ready at which every use (none longer than the period) fits, or
     None (the period is full). Each conflict moves the start to where that reservation ends
-    (no earlier start can clear it), until no use conflicts: a fixed point, found in a few
-    steps. `Busy.conflict` inlined: this is the scheduler's innermost loop."""
+    (no earlier start can clear it), until no use conflicts: a fixed point. A use that
+    conflicts is moved until it is free on its own (`_free_from`), and the search stops at
+    the last use that moved once every other use was seen free since: on a big chip a
+    broadcast holds 30-45 links whose reservations leave many gaps too short for it, and a
+    pass over every use for each gap skipped made this most of placement (4.8M probes for 3.6k
+    tiles on a chip of 1,344 ISAAC tiles)."""
     t = ready
+    last = -1  # the use that moved last: reached again with no move since, every use is free
     while True:
-        moved = False
-        for table, offset, length in probes:
-            starts = table.starts
-            if not starts:  # nothing reserved yet
+        for k, (table, offset, length) in enumerate(probes):
+            if k == last:
+                return t
+            if not table.starts:  # nothing reserved yet
                 continue
-            ends, p = table.ends, table.period
             s = t + offset
-            t0 = s % p
-            if ends[-1] > t0 + p:  # the copies one period earlier
-                t, moved = s - t0 + ends[bisect_right(ends, t0 + p)] - p - offset, True
-                continue
-            i = bisect_right(ends, t0)
-            if i < len(starts) and starts[i] < t0 + length:
-                t, moved = s - t0 + ends[i] - offset, True
-            elif starts[0] + p < t0 + length:  # the copies one period later
-                t, moved = s - t0 + ends[0] + p - offset, True
-        if not moved:
+            free = _free_from(table, s, length, ready + offset + period)
+            if free != s:
+                t = free - offset
+                if t - ready >= period:
+                    return None
+                last = k
+        if last < 0:
             return t
-        if t - ready >= period:
-            return None
+
+
+def _free_from(table: Busy, s: int, length: int, limit: int) -> int:
+    """The first start >= s at which a use of `length` is free on `table`, or one >= `limit`
+    (none before it is). `Busy.conflict` inlined, and past each conflict every next
+    reservation that leaves too short a gap skipped at once (they are sorted and apart): this
+    is the scheduler's innermost loop."""
+    starts, ends, p = table.starts, table.ends, table.period
+    n = len(starts)
+    while s < limit:
+        t0 = s % p
+        if ends[-1] > t0 + p:  # the copies one period earlier
+            s += ends[bisect_right(ends, t0 + p)] - p - t0
+            continue
+        i = bisect_right(ends, t0)
+        if i < n and starts[i] < t0 + length:
+            end = ends[i]
+            i += 1
+            while i < n and starts[i] < end + length:
+                end = ends[i]
+                i += 1
+            s += end - t0
+        elif starts[0] + p < t0 + length:  # the copies one period later
+            s += ends[0] + p - t0
+        else:
+            return s
+    return s
 
 
 def hold(probes: list[Probe], t: int) -> None:

@@ -69,6 +69,48 @@ def _xy_hops(mesh: Mesh, a: int, b: int) -> int:
     return abs(ax - bx) + abs(ay - by) + 1
 
 
+
+def earliest_free(probes, ready: int, period: int) -> int | None:
+    """The definition: the first start in [ready, ready + period) at which no probe's use
+    overlaps any copy of its table's reservations (none later is free unless one of these is)."""
+    for t in range(ready, ready + period):
+        if all(copies_conflict(b, t + off, n) is None for b, off, n in probes):
+            return t
+    return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(2, 60), st.lists(st.tuples(st.integers(0, 5), st.integers(0, 200),
+                                              st.integers(1, 12)), max_size=60),
+       st.lists(st.tuples(st.integers(0, 5), st.integers(0, 120), st.integers(1, 30)),
+                unique_by=lambda p: p[0], max_size=6),
+       st.integers(0, 150))
+def test_fit_is_the_earliest_free_start(period, holds, uses, ready):
+    """Many short reservations on up to six tables leave many gaps too short for a use, and a
+    use that fits one table's gap may not fit another's: the answer is still the earliest
+    start free on every table, or None when no start of a period is."""
+    tables = [Busy(period) for _ in range(6)]
+    for k, t, d in holds:
+        d = min(d, period)
+        if copies_conflict(tables[k], t, d) is None:
+            tables[k].hold(t, d)
+    probes = [(tables[k], off, min(n, period)) for k, off, n in uses]
+    assert fit(probes, ready, period) == earliest_free(probes, ready, period)
+
+
+def test_fit_takes_a_gap_exactly_as_long_as_the_use():
+    """Near miss of skipping gaps too short for a use: one exactly as long is not too short,
+    on its own table and past a first gap that is too short on another."""
+    a, b = Busy(40), Busy(40)
+    a.hold(0, 5)
+    a.hold(8, 12)  # a's gaps: [5, 8), [20, 40)
+    assert fit([(a, 0, 3)], 0, 40) == 5
+    assert fit([(a, 0, 4)], 0, 40) == 20
+    b.hold(5, 1)  # b: [5, 6) moves the use off a's first gap, to its second
+    assert fit([(a, 0, 3), (b, 0, 3)], 0, 40) == 20
+    b.hold(21, 19)  # b: [5, 6) and [21, 40): from 20 nothing is free on both within a period
+    assert fit([(a, 0, 3), (b, 0, 3)], 0, 40) is None
+
 def test_hop_and_route_tables_match_the_formula():
     for name in ("isaac", "hetero"):
         mesh = Mesh.of(load_target(name))
