@@ -1,7 +1,9 @@
 """The importer's ONNX check (onnx.checker with strict type inference) serialises the model
 once: inference runs inside the checker where the graph outputs are typed, and after it on the
 outputs as they were where the checker needed them retyped. Either way a type error is
-refused, and an untyped integer output is not judged by the FLOAT the checker was shown."""
+refused, and an untyped integer output is not judged by the FLOAT the checker was shown.
+Large initializers are shown to the checker without their bytes, only where those are exactly
+as long as their shape and type need."""
 
 from __future__ import annotations
 
@@ -50,6 +52,14 @@ def test_an_output_declared_with_the_wrong_type_is_refused():
         import_onnx(model, batch=8)
 
 
+
+def test_an_output_of_the_wrong_type_and_no_shape_is_refused():
+    """Retyped for the checker (it has no shape); inference afterwards sees it as declared."""
+    model = _model([helper.make_node("Relu", ["x"], ["y"])],
+                   [helper.make_tensor_value_info("y", I64, None)])
+    with pytest.raises(PimcError, match="not a valid ONNX model"):
+        import_onnx(model, batch=8)
+
 def test_an_untyped_integer_output_imports():
     """The near miss: the checker is shown this output as FLOAT; inference that saw it so
     would refuse the ArgMax's INT64."""
@@ -92,3 +102,52 @@ class _TooLarge:
                                               "protobuf size of 2GB")])
 def test_a_model_protobuf_cannot_encode_is_not_checked(error):
     assert load._serialised(_TooLarge(error)) is None
+
+
+def _big_matmul(rows: int = 4, cols: int = 131_072, cut: int = 0, x_cols: int = 4):
+    """x [8, x_cols] @ w [rows, cols] (2 MiB of float32 at the defaults, past
+    `load._ASIDE_BYTES`) + b [cols] (small); `cut` bytes taken off w's raw data."""
+    w = numpy_helper.from_array(np.arange(rows * cols, dtype=np.float32).reshape(rows, cols),
+                                "w")
+    if cut:
+        w.raw_data = w.raw_data[:-cut]
+    b = numpy_helper.from_array(np.ones(cols, np.float32), "b")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["m"]), helper.make_node("Add", ["m", "b"], ["y"])],
+        "g", [helper.make_tensor_value_info("x", F, [8, x_cols])], [_typed("y", F, (8, cols))],
+        [w, b])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_a_large_weight_is_checked_without_its_bytes_and_the_model_is_not_changed():
+    model = _big_matmul()
+    before = model.SerializeToString()
+    shown = load._without_weights(model)
+    w, b = shown.graph.initializer
+    assert w.name == "w" and not w.HasField("raw_data") and list(w.dims) == [4, 131_072]
+    assert w.data_location == onnx.TensorProto.EXTERNAL
+    assert b.raw_data == model.graph.initializer[1].raw_data  # a small one: whole
+    assert shown.graph.node == model.graph.node and shown.opset_import == model.opset_import
+    assert len(shown.SerializeToString()) < 4 * 131_072 + 4096  # the bias and the graph
+    module = import_onnx(model, batch=8)
+    assert model.SerializeToString() == before
+    assert module.main.ops
+
+
+def test_near_miss_a_large_weight_short_of_bytes_is_checked_whole():
+    with pytest.raises(PimcError, match="raw_data size .* too small for the declared shape"):
+        import_onnx(_big_matmul(cut=4), batch=8)
+
+
+def test_near_miss_a_large_weight_of_the_wrong_shape_is_still_refused():
+    """Its dims stay: strict inference still sees [4, 131072] against x's 8 columns."""
+    with pytest.raises(PimcError, match="not a valid ONNX model"):
+        import_onnx(_big_matmul(x_cols=8), batch=8)
+
+
+def test_just_below_the_size_a_weight_is_checked_whole(monkeypatch):
+    model = _big_matmul()
+    monkeypatch.setattr(load, "_ASIDE_BYTES", 4 * 4 * 131_072 + 1)
+    assert load._without_weights(model).graph.initializer[0].HasField("raw_data")
+    monkeypatch.setattr(load, "_ASIDE_BYTES", 4 * 4 * 131_072)
+    assert not load._without_weights(model).graph.initializer[0].HasField("raw_data")
