@@ -4,7 +4,8 @@
                                   [--zigzag-env /tmp/pimc-zigzag-env] [--profile]
                                   [--parts whole,candidates,sweep]
                                   [--depths 16,32,64,128] [--widths 32,64,128,256]
-                                  [--tables 4,8,16,32] [--big]
+                                  [--tables 4,8,16,32] [--big] [--chip-scale K]
+                                  [--sweep-check none|final|full] [--huge]
 
 1. Candidates/s: `-n` architectures sampled (seeded) from the `nasrec-float` and `nasrec`
    spaces, exported from one supernet (26 small tables; export time is not counted), each
@@ -28,8 +29,14 @@
    tables); the growth exponent of a stage is the least-squares slope of log(time) over
    log(size), each stage's time the better of two compiles (a collection of the process's
    garbage can land in any one stage once). A linear stage has exponent 1. Each row says its
-   crossbar tiles and the placer whose answer was kept; `--big` sweeps depths to 1024, widths
-   to 2048 (13.7k tiles, the most isaac and hetero hold) and tables to 256.
+   crossbar tiles, the crossbars its placement uses (tiles times their copies) and the placer
+   whose answer was kept; `--big` sweeps depths to 1024, widths to 2048 (13.7k tiles, the most
+   isaac and hetero hold) and tables to 256. `--chip-scale K` compiles for each target with K
+   times its chip tiles (its mesh grown to hold them, its routers counted with them; every
+   per-unit figure the preset's own): a sweep device, not a hardware claim, for models past
+   what one chip holds. `--huge` is the width sweep to 107k tiles on ISAAC's chip scaled by 8
+   (129k crossbars), check off (`--sweep-check`), a few minutes: on one chip the small models
+   get more copies than the big ones (the crossbars column), which flattens their exponent.
 
 `--parts` picks which of the tables to print. `--profile` prints the top cProfile entries
 of one compile (the first nasrec architecture, isaac, check on) and stops.
@@ -180,10 +187,42 @@ def _slope(xs: list[float], ys: list[float]) -> float:
     return sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / var if var else float("nan")
 
 
-def growth(sweeps: dict[str, list[int]], target: str = "isaac") -> None:
+def scaled_chip(target: str, factor: int, folder: Path) -> str:
+    """A target file for `target` with `factor` times its chip tiles: the mesh's dims grown by
+    factors of `factor` (the squarest such mesh), the routers counted with them, everything
+    else the preset's own. The path, or the name itself for factor 1."""
+    import yaml
+
+    from targets.loader import list_targets, safe_load
+
+    if factor == 1:
+        return target
+    path = (ROOT / "targets" / "presets" / f"{target}.yaml" if target in list_targets()
+            else Path(target))
+    spec = safe_load(path.read_text())
+    chip = spec["chip"]
+    chip["tiles"] *= factor
+    net = chip.get("network")
+    if net is not None:
+        dims = list(net["dims"]) + [1] * (2 - len(net["dims"]))
+        a = min((a for a in range(1, factor + 1) if factor % a == 0),
+                key=lambda a: max(dims[0] * a, dims[1] * factor // a)
+                / min(dims[0] * a, dims[1] * factor // a))
+        net["dims"] = [dims[0] * a, dims[1] * factor // a]
+        if "routers" in net:
+            net["routers"]["count"] *= factor
+    spec["name"] = f"{spec['name']}-x{factor}"
+    out = folder / f"{spec['name']}.yaml"
+    out.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return str(out)
+
+
+def growth(sweeps: dict[str, list[int]], target: str = "isaac", check: str = "full",
+           label: str | None = None) -> None:
     """Per-stage times over each sweep and their growth exponents (module docstring, 4), with
-    each row's crossbar tiles (pim.mvm ops) and the placer that placed it (greedy where CP-SAT
-    was not run or not kept: a stage's exponent spans that switch)."""
+    each row's crossbar tiles (pim.mvm ops), the crossbars its placement uses and the placer
+    that placed it (greedy where CP-SAT was not run or not kept: a stage's exponent spans that
+    switch). `label`: how the target is named in the table (a scaled chip's file)."""
     from compiler.driver import compile as compile_model
 
     models = {
@@ -191,46 +230,54 @@ def growth(sweeps: dict[str, list[int]], target: str = "isaac") -> None:
         "width": lambda w: (chain_model(4, w), 4 * w * w),
         "tables": lambda t: (tables_model(t), t),
     }
-    compile_model(chain_model(2, 8), target, batch=BATCH)  # warm: imports and caches
-    print(f"\nstage wall ms over model size ({target}, batch {BATCH}, check on); exponent = "
-          "slope of log(ms) over log(size)")
+    compile_model(chain_model(2, 8), target, batch=BATCH, check=check)  # warm: imports, caches
+    print(f"\nstage wall ms over model size ({label or target}, batch {BATCH}, check {check}); "
+          "exponent = slope of log(ms) over log(size)")
     for what, values in sweeps.items():
-        rows = [row for v in values if (row := _growth_row(compile_model, models[what], v,
-                                                             target, what)) is not None]
+        rows = [row for v in values if (row := _growth_row(
+            compile_model, models[what], v, target, what, check)) is not None]
         if not rows:
             continue
         stages = list(rows[0][3])
-        print(f"\n{what:8s} {'size':>8s} {'tiles':>7s}" + "".join(f"{s:>12s}" for s in stages)
-              + f"{'total':>12s}  placer")
-        for v, size, tiles, row, placer in rows:
+        print(f"\n{what:8s} {'size':>9s} {'tiles':>7s} {'xbars':>7s}"
+              + "".join(f"{s:>12s}" for s in stages) + f"{'total':>12s}  placer")
+        for v, size, (tiles, used), row, placer in rows:
             cells = "".join(f"{row[s] * 1e3:12.1f}" for s in stages)
-            print(f"{what[0]}={v:<6d} {size:8d} {tiles:7d}{cells}"
+            print(f"{what[0]}={v:<6d} {size:9d} {tiles:7d} {used:7d}{cells}"
                   f"{sum(row.values()) * 1e3:12.1f}  {placer}")
         if len(rows) > 1:
             sizes = [r[1] for r in rows]
             cells = [_slope(sizes, [r[3][s] for r in rows]) for s in stages]
             total = _slope(sizes, [sum(r[3].values()) for r in rows])
-            print(f"{'exponent':25s}" + "".join(f"{c:12.2f}" for c in cells) + f"{total:12.2f}")
+            print(f"{'exponent':34s}" + "".join(f"{c:12.2f}" for c in cells) + f"{total:12.2f}")
 
 
-def _growth_row(compile_model, model_of, v: int, target: str, what: str) -> tuple | None:
-    """(value, size, crossbar tiles, each stage's better of two wall times, placer) of one
-    sweep point; None, said, when the target cannot take it (e.g. embedding tables on a target
-    with no vector unit, or more weight tiles than it has crossbars)."""
+def _growth_row(compile_model, model_of, v: int, target: str, what: str,
+                check: str) -> tuple | None:
+    """(value, size, (crossbar tiles, crossbars used), each stage's better of two wall times,
+    placer) of one sweep point; None, said, when the target cannot take it (e.g. embedding
+    tables on a target with no vector unit, or more weight tiles than it has crossbars)."""
     from ir.dialects.pim_attrs import PLACE_FACTS
     from ir.errors import PimcError
 
     model, size = model_of(v)
+    runs = []
     try:
-        runs = [compile_model(model, target, batch=BATCH) for _ in range(2)]
+        for _ in range(2):  # one compiled module held at a time (10^5 tiles: gigabytes)
+            r = compile_model(model, target, batch=BATCH, check=check)
+            runs.append((dict(r.stages), sum(1 for op in r.module.main.ops
+                                             if op.name == "pim.mvm"),
+                         int(r.report.get("crossbars_used", 0)),
+                         PLACE_FACTS["solver"].of(r.module, "-")))
+            r.release()
+            del r
     except PimcError as exc:
         print(f"\n{what}={v}: not on {target}: {exc}")
         return None
     # a stage's best of two: one-off stalls (a collection of the process's garbage) drop out
-    row = {s: min(dict(r.stages)[s] for r in runs) for s in dict(runs[0].stages)}
-    module = runs[0].module
-    tiles = sum(1 for op in module.main.ops if op.name == "pim.mvm")
-    return v, size, tiles, row, PLACE_FACTS["solver"].of(module, "-")
+    row = {s: min(stages[s] for stages, *_ in runs) for s in runs[0][0]}
+    _, tiles, used, placer = runs[0]
+    return v, size, (tiles, used), row, placer
 
 
 def _timed(cmd: list[str], repeat: int, env: dict[str, str]) -> tuple[float, float, float]:
@@ -303,6 +350,25 @@ def profile(target: str) -> None:
     pstats.Stats(prof).sort_stats("tottime").print_stats(25)
 
 
+def _sweep_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """The sweep's sizes, chip and check as `--huge`, `--big` or the defaults set them (what
+    is given stays)."""
+    if args.huge:
+        args.parts = "sweep"
+        args.widths = args.widths or "1024,2048,4096,5800"
+        args.depths, args.tables = args.depths or "", args.tables or ""
+        args.chip_scale = 8 if args.chip_scale == 1 else args.chip_scale
+        if "--sweep-check" not in sys.argv:
+            args.sweep_check = "none"
+    if args.chip_scale < 1:
+        ap.error(f"--chip-scale {args.chip_scale}; accepted: 1 or more")
+    for name, small, big in (("depths", "16,32,64,128", "128,256,512,1024"),
+                             ("widths", "32,64,128,256", "256,512,1024,2048"),
+                             ("tables", "4,8,16,32", "32,64,128,256")):
+        if getattr(args, name) is None:
+            setattr(args, name, big if args.big else small)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=50, help="architectures per space")
@@ -321,12 +387,16 @@ def main() -> None:
     ap.add_argument("--big", action="store_true",
                     help="the big sweep: up to 13.7k crossbar tiles (width 2048; isaac and "
                          "hetero hold 16,128), about a minute per target")
+    ap.add_argument("--chip-scale", type=int, default=1,
+                    help="compile the sweep for each target with this many times its chip "
+                         "tiles (module docstring, 4)")
+    ap.add_argument("--sweep-check", choices=("none", "final", "full"), default="full",
+                    help="the sweep's check (default full)")
+    ap.add_argument("--huge", action="store_true",
+                    help="widths 1024,2048,4096,5800 (3.6k to 107k tiles) on an 8x chip, "
+                         "check none, the sweep only; a few minutes per target")
     args = ap.parse_args()
-    for name, small, big in (("depths", "16,32,64,128", "128,256,512,1024"),
-                             ("widths", "32,64,128,256", "256,512,1024,2048"),
-                             ("tables", "4,8,16,32", "32,64,128,256")):
-        if getattr(args, name) is None:
-            setattr(args, name, big if args.big else small)
+    _sweep_args(ap, args)
     if args.profile:
         profile(args.targets.split(",")[0])
         return
@@ -342,8 +412,11 @@ def main() -> None:
         sizes = {k: [int(x) for x in v.split(",") if x]
                  for k, v in (("depth", args.depths), ("width", args.widths),
                               ("tables", args.tables))}
-        for target in args.targets.split(","):
-            growth(sizes, target)
+        with tempfile.TemporaryDirectory(prefix="pimc-bench-") as tmp:
+            for target in args.targets.split(","):
+                chip = scaled_chip(target, args.chip_scale, Path(tmp))
+                label = target if args.chip_scale == 1 else f"{target}, chip x{args.chip_scale}"
+                growth(sizes, chip, args.sweep_check, label)
     peak_rss()
 
 
