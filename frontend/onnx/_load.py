@@ -105,8 +105,10 @@ def _typed_outputs(graph: onnx.GraphProto) -> Iterator[bool]:
         graph.output.extend(saved)
 
 
-# Initializers of at least this many bytes are checked without their data (`_without_weights`).
-_ASIDE_BYTES = 1 << 20
+# Initializers of at least this many bytes are checked without their data (`_without_weights`):
+# no shape input is anywhere near it, and the copy of the smaller ones the checker is shown
+# stays small beside the model.
+_ASIDE_BYTES = 1 << 16
 # Element types whose raw data is a whole number of bytes per element: numpy's itemsize.
 _ITEMSIZE = {getattr(onnx.TensorProto, name): size for name, size in (
     ("FLOAT", 4), ("DOUBLE", 8), ("FLOAT16", 2), ("BFLOAT16", 2), ("INT8", 1), ("UINT8", 1),
