@@ -82,7 +82,7 @@ def _session(proto) -> object:
     """An ONNX Runtime session for `proto`, reused when the same small model is run again (the
     reference record and the check; a search compiles one candidate for several targets).
     Tables the loader left in their file stay there: ONNX Runtime maps them from it."""
-    from frontend.onnx._load import runtime_model
+    from frontend.onnx._external import runtime_model
 
     model, folder = runtime_model(proto)
     key = model + (folder or "").encode()

@@ -10,7 +10,7 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from frontend.onnx._load import tensor_array
+from frontend.onnx._external import tensor_array
 from ir.core import Graph, Op, Value
 from ir.dialects import nn, nn_shape
 from ir.errors import PimcError

@@ -8,7 +8,8 @@ from pathlib import Path
 import onnx
 
 from frontend.onnx._context import Context, onnx_dtype
-from frontend.onnx._load import check_model, load_onnx, resolve_external_data, tensor_array
+from frontend.onnx._external import resolve_external_data, tensor_array
+from frontend.onnx._load import check_model, load_onnx
 from frontend.onnx.converters import convert_nodes
 from frontend.precision import quantised_values
 from ir.core import Graph, Module, Value

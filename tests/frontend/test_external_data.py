@@ -21,7 +21,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from frontend.onnx import import_onnx, load_onnx
-from frontend.onnx._load import runtime_model
+from frontend.onnx._external import runtime_model
 from ir.errors import PimcError
 from ir.io import LINKED, load, write_npz
 
