@@ -53,7 +53,7 @@ PER_TILE_VARIABLES = 2_000
 
 # The most model variables CP-SAT is run on (`size`, or `least_size` before building),
 # whatever the time limit. Measured on 2 cores with a 1 s limit (shared starts; chains of
-# 256-wide Gemm+Relu layers, bench/compile_speed.py's chain_model, throughput): 2.6k and 3.1k
+# 256-wide Gemm+Relu layers, bench/growth_sweep.py's chain_model, throughput): 2.6k and 3.1k
 # variables (40 and 48 layers) took 2.9 and 3.4 s to solve and beat greedy by a third on
 # isaac (not on hetero); 4.2k (64 layers) took 4.5 s on both and only returned greedy's
 # answer (so did 4.5k, 96 128-wide layers for latency, in 7.3 s); 6.2k and 8.3k found no

@@ -1,4 +1,4 @@
-"""bench/compile_speed.py's scaled chip (`--chip-scale`, `--huge`): K times the preset's chip
+"""bench/growth_sweep.py's scaled chip (`--chip-scale`, `--huge`): K times the preset's chip
 tiles on a mesh grown to hold them, every per-unit figure the preset's own, so the sweep can go
 past what one chip holds (10^5 tiles) without inventing hardware."""
 
@@ -13,7 +13,7 @@ from targets.rollup import capacity
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from compile_speed import scaled_chip  # noqa: E402
+from growth_sweep import scaled_chip  # noqa: E402
 
 
 @pytest.mark.parametrize("name,factor,dims", [("isaac", 8, (14, 24)), ("isaac", 3, (7, 18)),
