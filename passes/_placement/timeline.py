@@ -114,6 +114,10 @@ def schedule(prob: Problem, layout: Layout, pipelined: bool,
             (tails is not None and loses(_longest_chain(durations, tails))):
         return None
     moves, link_uses = _transfers(prob, layout)
+    if tails is not None:  # and after them: a transfer delays its consumers by its own time
+        tails = _tails(prob, durations, _transfer_waits(prob, moves))
+        if loses(_longest_chain(durations, tails)):
+            return None
     held = _tally(link_uses, held)
     period = max(held.values(), default=1)
     if gives_up(period):  # settled before the steps are even worked out
@@ -169,16 +173,35 @@ def _longest_chain(durations: dict[int, int], tails: dict[int, int]) -> int:
     return max((d + tails[i] for i, d in durations.items()), default=0)
 
 
-def _tails(prob: Problem, durations: dict[int, int]) -> dict[int, int]:
+def _tails(prob: Problem, durations: dict[int, int],
+           waits: dict[tuple[int, int], int] | None = None) -> dict[int, int]:
     """Per op, the longest chain of op durations after it: the last op ends at least that
-    long after it does."""
+    long after it does. `waits`: (producer, consumer) -> cycles the consumer starts at least
+    after the producer ends (a transfer between them; none when absent)."""
     tail = dict.fromkeys(durations, 0)
+    get = waits.get if waits else None
     for info in reversed(prob.ops):
-        after = durations[info.index] + tail[info.index]
+        c = info.index
+        after = durations[c] + tail[c]
         for p in info.preds:
-            if after > tail[p]:
-                tail[p] = after
+            t = after + get((p, c), 0) if get else after
+            if t > tail[p]:
+                tail[p] = t
     return tail
+
+
+def _transfer_waits(prob: Problem, moves: list[Move]) -> dict[tuple[int, int], int]:
+    """(producer, consumer) -> the cycles of the transfer between them: a transfer leaves
+    once its producers have all ended and its consumer starts once it has arrived."""
+    waits: dict[tuple[int, int], int] = {}
+    slots = prob.slots
+    for m in moves:
+        vid = id(m.value)
+        for c in m.consumers:
+            for p in slots(c)[vid][1]:
+                if m.cycles > waits.get((p, c), 0):
+                    waits[(p, c)] = m.cycles
+    return waits
 
 
 def _transfers(prob: Problem, layout: Layout) -> tuple[list[Move], list[list[Held]]]:

@@ -98,28 +98,51 @@ def test_an_unpipelined_schedule_looks_ahead_along_the_chain_after_each_op(probl
     assert given_up_fits < full_fits
 
 
+def _unpipelined(problems):
+    """Every candidate layout with its full unpipelined schedule and its ops' durations."""
+    for prob in problems:
+        for place in _candidates(prob):
+            layout = layout_of(prob, place)
+            durations = {i.index: duration(prob, layout, i) for i in prob.ops}
+            yield prob, layout, schedule(prob, layout, False), durations
+
+
 def test_what_the_ops_alone_settle_is_given_up_before_transfers_are_planned(problems,
                                                                               monkeypatch):
     """Transfers only add to what the links hold and only delay ops, so a schedule is given
     up without planning them when the ops alone settle it: pipelined, once a resource the ops
     hold is held as long as a period that loses; not pipelined, once the longest chain of op
     durations (at most the latency) loses."""
-    for prob in problems:
-        for place in _candidates(prob):
-            layout = layout_of(prob, place)
-            full = schedule(prob, layout, False)
-            durations = {i.index: duration(prob, layout, i) for i in prob.ops}
-            chain = timeline._longest_chain(durations, timeline._tails(prob, durations))
-            assert 0 < chain <= full.latency
-            ops_held = {}
-            for i in prob.ops:
-                for resource, _, n in timeline._uses(layout, i, durations[i.index]):
-                    ops_held[resource] = ops_held.get(resource, 0) + n
-            most = max(ops_held.values())
-            with monkeypatch.context() as m:
-                m.setattr(timeline, "plan_moves", _no_transfers)
-                assert schedule(prob, layout, False, loses=lambda n, x=chain: n >= x) is None
-                assert schedule(prob, layout, True, loses=lambda p, x=most: p >= x) is None
+    for prob, layout, full, durations in _unpipelined(problems):
+        chain = timeline._longest_chain(durations, timeline._tails(prob, durations))
+        assert 0 < chain <= full.latency
+        ops_held = {}
+        for i in prob.ops:
+            for resource, _, n in timeline._uses(layout, i, durations[i.index]):
+                ops_held[resource] = ops_held.get(resource, 0) + n
+        most = max(ops_held.values())
+        with monkeypatch.context() as m:
+            m.setattr(timeline, "plan_moves", _no_transfers)
+            assert schedule(prob, layout, False, loses=lambda n, x=chain: n >= x) is None
+            assert schedule(prob, layout, True, loses=lambda p, x=most: p >= x) is None
+
+
+def test_the_chain_counts_the_transfers_between_its_ops(problems, monkeypatch):
+    """A transfer leaves once its producers have ended and its consumer starts once it has
+    arrived, so the longest chain that counts the transfers on its edges is a latency no
+    schedule of the layout beats (and at least the chain of op durations alone). Not
+    pipelined, a schedule it settles is given up before its steps are worked out."""
+    longer = 0
+    for prob, layout, full, durations in _unpipelined(problems):
+        alone = timeline._longest_chain(durations, timeline._tails(prob, durations))
+        waits = timeline._transfer_waits(prob, full.moves)
+        chain = timeline._longest_chain(durations, timeline._tails(prob, durations, waits))
+        assert alone <= chain <= full.latency
+        longer += chain > alone
+        with monkeypatch.context() as m:
+            m.setattr(timeline, "_steps", _no_steps)
+            assert schedule(prob, layout, False, loses=lambda n, x=chain: n >= x) is None
+    assert longer, "no transfer lengthened a chain: the transfers' waits were never counted"
 
 
 def test_what_every_digital_strategy_shares_bounds_each_of_them(problems, monkeypatch):
@@ -149,6 +172,10 @@ def _no_layout(prob, strategy, anchored):
     if strategy != "anchored":
         raise AssertionError(f"{strategy}'s layout worked out for a placement already settled")
     return anchored
+
+
+def _no_steps(*args):
+    raise AssertionError("steps worked out for a schedule its chain of ops and transfers settles")
 
 
 def _no_transfers(*args):
