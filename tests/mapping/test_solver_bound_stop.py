@@ -81,3 +81,43 @@ def test_stopping_at_the_bound_gives_what_scoring_every_layout_gives(tiled, monk
         assert scored <= every, (*case, objective)
         stopped_early += scored < every
     assert stopped_early, "no model met the bound early: the stop was never exercised"
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_for_latency_earliest_finish_is_scored_first(tiled, monkeypatch, objective):
+    """Earliest finish, a list schedule, gives the shortest latency on most layouts, so for
+    latency it is scored first and the other strategies only below it (the answer is the
+    same: the test above); for the other objectives the strategies go in their order."""
+    first = []
+    real = solve.evaluate
+
+    def spy(prob, place, *args):
+        first.append(place.digital)
+        return real(prob, place, *args)
+
+    with monkeypatch.context() as m:
+        m.setattr(solve, "evaluate", spy)
+        for module in tiled.values():
+            prob = Problem.of(module)
+            solve._best_digital(prob, greedy(prob), solve.Options("greedy", objective), None,
+                                0.0)
+            first.append(None)  # a placement's first strategy follows each None
+    firsts = {first[0], *(first[k + 1] for k, x in enumerate(first[:-1]) if x is None)}
+    assert firsts == {"earliest-finish" if objective == "latency" else "anchored"}
+
+
+@pytest.mark.parametrize("first", [0, 1, 2])
+@pytest.mark.parametrize("values", [(5, 5, 5), (7, 5, 5), (5, 7, 5), (6, 5, 6), (9, 8, 7)])
+def test_whichever_is_scored_first_the_earliest_best_wins(first, values):
+    """The strategy scored first only settles the bar: the answer is the best value, the
+    earliest in the strategies' order on a tie (as scoring them in order gives)."""
+    from passes._placement.placement import Score
+
+    def score(i, bar):
+        if bar is not None and values[i] >= bar:
+            return None  # given up: cannot score below the bar
+        return solve.Outcome(None, Score(0, 0, 0.0, float(values[i])), None, {"i": i})
+
+    found = solve._first_best(len(values), first, 0.0, None, score)
+    best = min(values)
+    assert found.attrs["i"] == values.index(best)
