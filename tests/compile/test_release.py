@@ -102,3 +102,34 @@ def test_loop_cost_releases_before_the_collector_is_back(monkeypatch):
     monkeypatch.setattr(compiler.driver.Compiled, "release", release)
     loop_cost(str(DLRM), "isaac", EvalOptions(batch=8))
     assert states == [False] and gc.isenabled()
+
+
+def test_loop_cost_drops_the_whole_result_before_the_collector_is_back(monkeypatch):
+    """The released result still holds its schedule and report (a dict per op and transfer):
+    kept alive until the collector is back on, they were traversed by the young collection
+    that follows at once (13-60 ms of a nasrec candidate). The result is dropped while the
+    collector is still paused, so only the cost figures outlive the pause."""
+    import weakref
+
+    import compiler.driver
+
+    seen = []
+    real = compiler.driver.Compiled.release
+
+    def release(self):
+        seen.append(weakref.ref(self))
+        real(self)
+
+    monkeypatch.setattr(compiler.driver.Compiled, "release", release)
+    real_enable = gc.enable
+
+    def enable():  # the pause's end: the result must already be gone
+        seen.append([ref() is None for ref in seen if isinstance(ref, weakref.ref)])
+        real_enable()
+
+    monkeypatch.setattr(gc, "enable", enable)
+    try:
+        loop_cost(str(DLRM), "isaac", EvalOptions(batch=8))
+    finally:
+        real_enable()
+    assert seen[-1] == [True]
