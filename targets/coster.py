@@ -32,8 +32,24 @@ def _has_vector_unit(target: Target) -> bool:
                                  or chip.tile.pe.vector_unit is not None)
 
 
+# Entries each of a coster's caches keeps before it starts over. A search shares one coster
+# per target across its candidates (``shared_coster``), and new candidates keep bringing new
+# primitives (tile shapes, transfer sizes): after 60 nasrec-float candidates on isaac the
+# price cache held 28.7k entries, about 1.2 KB each, and still grew by about 300 a candidate.
+# Starting over only costs re-pricing; the prices are the same.
+CACHE_LIMIT = 100_000
+
+
+def _room(cache: dict) -> dict:
+    """`cache`, emptied first when it holds `CACHE_LIMIT` entries."""
+    if len(cache) >= CACHE_LIMIT:
+        cache.clear()
+    return cache
+
+
 class OpCoster:
-    """Prices primitives on one target, caching by primitive."""
+    """Prices primitives on one target, caching by primitive (each cache bounded by
+    `CACHE_LIMIT`)."""
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -47,7 +63,8 @@ class OpCoster:
         """The cost of one primitive (see the module docstring for vector-less chips)."""
         hit = self._cache.get(prim)
         if hit is None:
-            hit = self._cache[prim] = self._price(prim)
+            hit = self._price(prim)
+            _room(self._cache)[prim] = hit
         return hit
 
     def _price(self, prim: Primitive) -> OpCost:
@@ -70,7 +87,7 @@ class OpCoster:
         shape share them): the dict is shared, callers copy it to change it."""
         out = self._energy.get(prims)
         if out is None:
-            out = self._energy[prims] = {}
+            out = _room(self._energy)[prims] = {}
             for p in prims:
                 for key, joules in self.cost(p).energy.items():
                     out[key] = out.get(key, 0.0) + joules
@@ -83,7 +100,7 @@ class OpCoster:
         key = (prims, counts)
         hit = self._replicated.get(key)
         if hit is None:
-            hit = self._replicated[key] = tuple(
+            hit = _room(self._replicated)[key] = tuple(
                 self.cycles(tuple(dataclasses.replace(p, replicas=r) for p in prims))
                 for r in counts)
         return hit
