@@ -22,19 +22,21 @@ from onnx import numpy_helper
 
 from ir.errors import PimcError
 
-__all__ = ["resolve_external_data", "runtime_model", "tensor_array"]
+__all__ = ["MAPPABLE", "MESSAGE_LIMIT", "one_line", "relocated", "resolve_external_data",
+           "runtime_model", "tensor_array"]
 
-_MESSAGE_LIMIT = 300  # characters of a checker finding kept in the one-line error
+MESSAGE_LIMIT = 300  # characters of a checker finding kept in the one-line error
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
+    """An error text from onnx or numpy as one line of at most `MESSAGE_LIMIT` characters."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
         return "no detail given"
     head = lines[0].removeprefix("[ShapeInferenceError] ")
     context = " ".join(lines[1:]).replace("==> Context: ", "").strip()
     out = f"{head} ({context})" if context else head
-    return out if len(out) <= _MESSAGE_LIMIT else out[:_MESSAGE_LIMIT - 3] + "..."
+    return out if len(out) <= MESSAGE_LIMIT else out[:MESSAGE_LIMIT - 3] + "..."
 
 
 def _graph_tensors(graph: onnx.GraphProto) -> Iterator[onnx.TensorProto]:
@@ -127,12 +129,12 @@ def runtime_model(proto: onnx.ModelProto) -> tuple[bytes, str | None]:
     if not paths:
         return proto.SerializeToString(), None
     folder = os.path.commonpath([os.path.dirname(p) for p in paths])
-    with _relocated(proto, lambda path: os.path.relpath(path, folder)):
+    with relocated(proto, lambda path: os.path.relpath(path, folder)):
         return proto.SerializeToString(), folder
 
 
 @contextmanager
-def _relocated(proto: onnx.ModelProto, move: Callable[[str], str]) -> Iterator[None]:
+def relocated(proto: onnx.ModelProto, move: Callable[[str], str]) -> Iterator[None]:
     """The resolved external tensors' locations changed by `move` for a while, then restored:
     onnx.checker and ONNX Runtime look for files relative to a folder, never by a real path."""
     entries = [_location(t) for t in _tensors(proto) if _resolved(t)]
@@ -195,7 +197,7 @@ def _mapped(tensor: onnx.TensorProto, where: str) -> np.ndarray:
     rather than copy the weight (ir/io.py)."""
     path, offset, length = _entry(tensor)
     shape = tuple(int(d) for d in tensor.dims)
-    dtype = _MAPPABLE.get(tensor.data_type)
+    dtype = MAPPABLE.get(tensor.data_type)
     if dtype is None:  # packed or converted types: read the bytes, let onnx convert them
         inline = onnx.TensorProto()
         inline.CopyFrom(tensor)
@@ -214,10 +216,12 @@ def _mapped(tensor: onnx.TensorProto, where: str) -> np.ndarray:
         return np.memmap(path, dtype, "r", int(offset), shape)
     except (OSError, ValueError) as exc:  # the file changed since it was checked
         raise PimcError(f"the external data of tensor '{tensor.name}' cannot be mapped "
-                        f"({type(exc).__name__}: {_one_line(str(exc))})", where) from None
+                        f"({type(exc).__name__}: {one_line(str(exc))})", where) from None
 
 
-_MAPPABLE = {getattr(onnx.TensorProto, name): np.dtype(code) for name, code in (
+# ONNX element types stored a whole number of bytes per element, as numpy dtypes: the ones
+# that can be memory-mapped (and whose raw data's length the ONNX check can verify).
+MAPPABLE = {getattr(onnx.TensorProto, name): np.dtype(code) for name, code in (
     ("FLOAT", "<f4"), ("DOUBLE", "<f8"), ("FLOAT16", "<f2"), ("INT8", "i1"), ("UINT8", "u1"),
     ("INT16", "<i2"), ("UINT16", "<u2"), ("INT32", "<i4"), ("UINT32", "<u4"),
     ("INT64", "<i8"), ("UINT64", "<u8"), ("BOOL", "?"))}
@@ -234,5 +238,5 @@ def tensor_array(tensor: onnx.TensorProto, where: str) -> np.ndarray:
     try:
         return numpy_helper.to_array(tensor)
     except (ValueError, TypeError, KeyError) as exc:
-        raise PimcError(f"tensor '{tensor.name}' cannot be read ({_one_line(str(exc))})",
+        raise PimcError(f"tensor '{tensor.name}' cannot be read ({one_line(str(exc))})",
                         where) from None

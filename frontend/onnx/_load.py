@@ -13,10 +13,10 @@ from pathlib import Path
 import onnx
 
 from frontend.onnx._external import (
-    _MAPPABLE,
-    _MESSAGE_LIMIT,
-    _one_line,
-    _relocated,
+    MAPPABLE,
+    MESSAGE_LIMIT,
+    one_line,
+    relocated,
     resolve_external_data,
 )
 from ir.errors import PimcError
@@ -38,7 +38,7 @@ def load_onnx(path: str | Path) -> onnx.ModelProto:
     except Exception as exc:  # protobuf raises several types for a damaged file
         first = str(exc).splitlines()[0] if str(exc) else "unreadable"
         raise PimcError(f"{path}: not a valid ONNX model ({type(exc).__name__}: "
-                        f"{first[:_MESSAGE_LIMIT]})") from None
+                        f"{first[:MESSAGE_LIMIT]})") from None
     if not proto.graph.output or not proto.opset_import:
         raise PimcError(f"{path}: not a valid ONNX model (no graph outputs or no opset; "
                         "the file may be truncated)")
@@ -58,7 +58,7 @@ def check_model(proto: onnx.ModelProto, where: str) -> None:
     infer = _all_have_schemas(proto)
     try:
         with _typed_outputs(proto.graph) as retyped, \
-                _relocated(proto, lambda path: "#" + path):  # '#': data held elsewhere
+                relocated(proto, lambda path: "#" + path):  # '#': data held elsewhere
             checked = _without_weights(proto)
         data = _serialised(checked)
         if data is None:
@@ -71,9 +71,9 @@ def check_model(proto: onnx.ModelProto, where: str) -> None:
             checked.graph.output.extend(proto.graph.output)  # as they were
             onnx.shape_inference.infer_shapes(checked, check_type=True, strict_mode=True)
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
-        raise PimcError(f"not a valid ONNX model: {_one_line(str(exc))}", where) from None
+        raise PimcError(f"not a valid ONNX model: {one_line(str(exc))}", where) from None
     except ValueError as exc:  # an unreadable field
-        raise PimcError(f"cannot check the ONNX model ({_one_line(str(exc))})", where) from None
+        raise PimcError(f"cannot check the ONNX model ({one_line(str(exc))})", where) from None
 
 
 @contextmanager
@@ -143,7 +143,7 @@ def _set_aside(tensor: onnx.TensorProto) -> onnx.TensorProto | None:
     data is while the checker runs), when its shape and type need at least `_ASIDE_BYTES`
     and its raw data is exactly that long (its length read one tensor at a time: a passing
     copy, 27 ms for 64 MiB). None otherwise (the tensor is checked whole)."""
-    dtype = _MAPPABLE.get(tensor.data_type)  # a whole number of bytes per element
+    dtype = MAPPABLE.get(tensor.data_type)  # a whole number of bytes per element
     if dtype is None or tensor.data_location == onnx.TensorProto.EXTERNAL or \
             not tensor.HasField("raw_data"):
         return None
