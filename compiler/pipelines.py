@@ -19,9 +19,10 @@ EMIT_CHOICES = ("ir", *(name for name, _ in STAGES))
 
 def stage_specs(target: str, objective: str, time_limit: float, seed: int,
                 precision: str | None = None, profile: str | None = None,
-                solver: str | None = None) -> list[tuple[str, str]]:
+                solver: str | None = None, bound: bool = True) -> list[tuple[str, str]]:
     """The default stages for one compile, specs filled in (`profile`: an .npz of per-row
-    lookup counts by embedding bag, for ``tile``; `solver`: place's, when not its default)."""
+    lookup counts by embedding bag, for ``tile``; `solver`: place's, when not its default;
+    `bound`: False leaves out the lower-bound pass, for a caller that reads no bound)."""
     out = []
     for name, spec in STAGES:
         spec = spec.format(target=target, objective=objective, time_limit=time_limit, seed=seed)
@@ -31,5 +32,7 @@ def stage_specs(target: str, objective: str, time_limit: float, seed: int,
             spec = f"tile{{profile={profile}}}"
         if name == "placed" and solver:
             spec = spec.replace("place{", f"place{{solver={solver},", 1)
+        if name == "scheduled" and not bound:
+            spec = "schedule"
         out.append((name, spec))
     return out

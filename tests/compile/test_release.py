@@ -133,3 +133,25 @@ def test_loop_cost_drops_the_whole_result_before_the_collector_is_back(monkeypat
     finally:
         real_enable()
     assert seen[-1] == [True]
+
+
+def test_the_loop_pipeline_leaves_out_the_bound_it_does_not_read():
+    """The loop reads no bound: its pipeline is the default one, place's solver set, without
+    the lower-bound pass; its figures are those of the default pipeline with that solver."""
+    from compiler.pipelines import stage_specs
+    from search.evaluate import loop_pipeline
+
+    opts = EvalOptions(batch=8)
+    loop = loop_pipeline("isaac", opts, 8)
+    default = ",".join(s for _, s in stage_specs("isaac", opts.objective, opts.time_limit,
+                                                 opts.seed, "default=8",
+                                                 solver=opts.placement))
+    assert "lower-bound" not in loop and "lower-bound," in default
+    assert loop == default.replace("lower-bound,", "")
+    got = compile(str(DLRM), "isaac", batch=8, objective=opts.objective, pipeline=loop,
+                  check="none")
+    want = compile(str(DLRM), "isaac", batch=8, objective=opts.objective, pipeline=default,
+                   check="none")
+    assert got.report["bound"] == {} and want.report["bound"]
+    assert got.schedule == want.schedule
+    assert got.report["simulated"] == want.report["simulated"]
