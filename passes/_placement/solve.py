@@ -59,8 +59,8 @@ class Outcome:
 
 
 def _lower(prob: Problem, objective: str, solver: str) -> float:
-    """The lower bound on `objective` that placement stops at (0: none). None for energy and
-    mix. For latency, only when CP-SAT runs (its status and gap read it): greedy's search
+    """The lower bound on `objective` that placement stops at (0: none): none for energy and
+    mix; for latency, only when CP-SAT runs (its status and gap read it): greedy's search
     only stops early at it, which it did for none of 32 search-loop candidates (8 each of
     nasrec and nasrec-float on isaac and hetero), and its critical paths cost 20-40 ms a
     candidate. The lower-bound pass works it out where a pipeline has it (the search loop's
