@@ -40,7 +40,8 @@ def test_compile_runs_blas_on_one_thread_and_restores_it(monkeypatch):
         assert _blas_threads() == {2}  # the caller's setting is back
 
 
-def test_check_session_has_one_thread(monkeypatch):
+def _check_sessions(monkeypatch) -> list:
+    """The options of every ONNX Runtime session a checked compile of DLRM makes."""
     import onnxruntime as ort
 
     made = []
@@ -53,8 +54,22 @@ def test_check_session_has_one_thread(monkeypatch):
     monkeypatch.setattr(ort, "InferenceSession", session)
     compiler.functional._SESSIONS.clear()
     compile(DLRM, "isaac", batch=8, check="full")
-    assert made and all(o.intra_op_num_threads == 1 and o.inter_op_num_threads == 1
-                        for o in made)
+    assert made
+    return made
+
+
+def test_check_session_has_one_thread(monkeypatch):
+    assert all(o.intra_op_num_threads == 1 and o.inter_op_num_threads == 1
+               for o in _check_sessions(monkeypatch))
+
+
+def test_check_session_runs_the_model_as_written(monkeypatch):
+    """The reference runs once per compile: no graph rewrites (their set-up pays off only
+    over many runs, and the reference is then the model as exported)."""
+    import onnxruntime as ort
+
+    assert all(o.graph_optimization_level == ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+               for o in _check_sessions(monkeypatch))
 
 
 def _env_after_main(env: dict[str, str], preload_numpy: bool) -> str:
