@@ -15,7 +15,7 @@ import numpy as np
 from ir.interp.pim import quantize
 from ir.interp.quant import weight_scale
 
-__all__ = ["InputSide", "input_side", "quantised_linear", "weight_bound"]
+__all__ = ["InputSide", "input_side", "quantised_linear", "weight_bound", "weight_bound_columns"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,18 @@ def weight_bound(side: InputSide, w: np.ndarray, w_bits: int,
     weight rounded at its per-tensor scale. What is known exactly (the weights' rounding, and
     the rounding of inputs that carry no error) is summed with its signs."""
     ws = w_scale or weight_scale(w, w_bits)
-    wq = quantize(w, ws, w_bits) * ws
+    return _rounded_bound(side, w, quantize(w, ws, w_bits) * ws)
+
+
+def weight_bound_columns(side: InputSide, w: np.ndarray, steps: np.ndarray,
+                         w_bits: int) -> np.ndarray:
+    """`weight_bound` of several tiles' weights side by side (the tiles of one row block),
+    each column rounded at its own tile's step (`steps`: one per column)."""
+    return _rounded_bound(side, w, quantize(w, steps, w_bits) * steps)
+
+
+def _rounded_bound(side: InputSide, w: np.ndarray, wq: np.ndarray) -> np.ndarray:
+    """`weight_bound` once the weights `w` are rounded to `wq`."""
     known = side.x @ (wq - w)
     if side.rounding is not None:
         known = side.rounding @ wq + known

@@ -1,7 +1,10 @@
 """The crossbar tiles of a row block share their input's part of the error bound
-(``passes.error_bound._row_blocks``): the walk gives the bound each tile's own rule gives, bit
-for bit, on compiled programs and on hand-built ones where tiles read the same value at other
-rows, other input precisions, or once directly and once through a copy."""
+(``passes.error_bound._row_blocks``), and those whose weights are constants are worked out
+together (``_block``: their weights side by side): the walk gives the bound each tile's own
+rule gives, on compiled programs and on hand-built ones where tiles read the same value at
+other rows, other input precisions, or once directly and once through a copy. A product of
+the weights side by side may sum in another order than a tile's alone, so values and bounds
+agree to the last bits (relative 1e-12), with infinities and NaNs in the same places."""
 
 from pathlib import Path
 
@@ -29,7 +32,9 @@ def _both(module: Module, feed: dict, monkeypatch) -> tuple[list, list]:
 
 
 def _same(a: list, b: list) -> bool:
-    return all(np.array_equal(x, y, equal_nan=True) for x, y in zip(a, b, strict=True))
+    return all(x.shape == y.shape and np.array_equal(np.isfinite(x), np.isfinite(y)) and
+               np.allclose(x, y, rtol=1e-12, atol=0.0, equal_nan=True)
+               for x, y in zip(a, b, strict=True))
 
 
 @pytest.mark.parametrize("fixture, target", [("deepctr_dcnmix_legacy", "isaac"),
@@ -94,3 +99,65 @@ def test_a_tile_reading_a_value_directly_and_one_through_a_copy_do_not_share(mon
     assert eb._row_blocks(module.main) == {}  # one tile each: same rows, same precision
     shared, alone = _both(module, _feed((2, 4)), monkeypatch)
     assert _same(shared, alone)
+
+
+def _tiles(module: Module) -> dict[tuple, list]:
+    blocks = eb._row_blocks(module.main)
+    out: dict[tuple, list] = {}
+    for op in module.main.ops:
+        if id(op) in blocks:
+            out.setdefault(blocks[id(op)], []).append(op)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_row_block_worked_out_together_is_each_tile_by_its_rule(seed, monkeypatch):
+    """`_block` against the `pim.mvm` rule of each tile alone, on random inputs and errors
+    (inputs past the clipping range too): the tiles of three matrices that read the same
+    rows of one input (as attention's projections do), each at its own weight step, one at
+    other weight bits at a step that clips its largest weights, on crossbars whose ADC does
+    not resolve every column sum."""
+    import passes._lowering.mvm as lowering
+    from passes._lowering.error_bound_rules import adc_error, tile_bound
+
+    rng = np.random.default_rng(seed)
+    x = Value(TensorType((3, 8), "f32"), name="x")
+    ops, outs = [], []
+    for name, size, bits, step in (("q", 0.5, 8, 1.0), ("k", 4.0, 8, 1.0), ("v", 1.0, 4, 0.4)):
+        w = (rng.normal(size=(8, 7)) * size).astype(np.float32)
+        cb = Crossbar(Geometry(4, 3, 2, 1, 3, "offset"), bits, 8, 0.02)
+        with monkeypatch.context() as m:
+            m.setattr(lowering, "weight_scale", lambda w, bits, real=lowering.weight_scale,
+                      step=step: real(w, bits) * step)
+            made, y = tile_matrix(x, w, name, cb)
+        ops += made
+        outs.append(y)
+    module = Module("m", [Graph("main", [x], ops, outs)])
+    checked = 0
+    for tiles in _tiles(module).values():
+        assert len({op.attrs["w_scale"] for op in tiles}) == 3 and len(tiles) == 9
+        assert adc_error(tiles[0].attrs, 4) > 0
+        value = rng.normal(size=(3, 8)) * 3
+        err = np.abs(rng.normal(size=(3, 8))) * 0.05 * (rng.uniform(size=(3, 8)) < 0.7)
+        side = eb._block_input(tiles[0], value, err)
+        got = eb._block(tiles, side)
+        for op in tiles:
+            weights = op.operands[1].owner.attrs["value"]
+            want_value = side.x @ np.asarray(weights, np.float64)
+            want_bound = tile_bound(op, side, weights)
+            assert _same([got[id(op)][0], got[id(op)][1]], [want_value, want_bound])
+            checked += 1
+    assert checked == 18  # two row blocks, each of three column tiles of each matrix
+
+
+def test_a_tile_that_reads_its_weights_through_a_load_is_left_to_itself():
+    """On a target that streams weights, a tile reads them through a `pim.load`: `_block`
+    leaves it out (the walk bounds it by its own rule)."""
+    x = Value(TensorType((2, 8), "f32"), name="x")
+    w = np.random.default_rng(5).normal(size=(8, 6)).astype(np.float32)
+    streamed = Crossbar(Geometry(4, 3, 2, 1, 8, "offset"), 8, 8, 0.02, streamed=True)
+    ops, y = tile_matrix(x, w, "d0", streamed)
+    module = Module("m", [Graph("main", [x], ops, [y])])
+    tiles = next(iter(_tiles(module).values()))
+    side = eb._block_input(tiles[0], np.ones((2, 8)), np.zeros((2, 8)))
+    assert eb._block(tiles, side) == {}
