@@ -58,7 +58,7 @@ from ir.dialects import nn, pim
 from ir.dialects.pim_attrs import X_SCALE
 from ir.errors import PimcError
 from ir.interp import _bind_inputs, evaluate
-from ir.interp._blocks import COPIES, row_blocks
+from ir.interp._blocks import COPIES, TOGETHER, row_blocks
 from ir.interp.quant import weight_scale
 from passes._lowering._error_linear import InputSide, weight_bound_columns
 from passes._lowering._error_tensor import exact
@@ -96,9 +96,10 @@ def _bounds(op: Op, vals: list, errs: list, outs: list) -> list[np.ndarray]:
 
 
 def _row_blocks(graph: Graph) -> dict[int, tuple]:
-    """The crossbar tiles that share their input's part of the bound with another tile (by
-    id: the key they share): a row block (``ir.interp._blocks``) at one input quantisation."""
-    return row_blocks(graph, ("x_scale", "a_bits"))
+    """The crossbar tiles that share their input's part of the bound, and are bounded
+    together (``_block``), with another tile (by id: the key they share): a row block
+    (``ir.interp._blocks``) of one quantisation, as the interpreter's."""
+    return row_blocks(graph, TOGETHER)
 
 
 def _walk(graph: Graph, inputs) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -160,10 +161,6 @@ def _shared_tile(op: pim.MVM, vals: list, errs: list, side: InputSide) -> list[n
         return [np.asarray(tile_bound(op, side, vals[1]), np.float64)]
 
 
-# What the tiles of a row block worked out together share (all but their weights and w_scale)
-_TOGETHER = ("w_bits", "cell_bits", "dac_bits", "adc_bits", "signed")
-
-
 def _block(ops: list[pim.MVM], side: InputSide) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """The float result and the bound (the `pim.mvm` rule) of every tile of a row block whose
     weights are a constant of its own (a tile that reads them through a load is left to
@@ -173,23 +170,17 @@ def _block(ops: list[pim.MVM], side: InputSide) -> dict[int, tuple[np.ndarray, n
     step (its own weight step). A product of the weights side by side may sum in another
     order than the tile's alone: the result and the bound of 48 of 935 tiles of a nasrec
     candidate, on random inputs, differed from the tile's own rule in their last bits."""
-    groups: dict[tuple, list[tuple[pim.MVM, np.ndarray]]] = {}
-    for op in ops:
-        const = op.operands[1].owner
-        if isinstance(const, nn.Constant):  # a constant carries no error
-            a = op.attrs
-            groups.setdefault(tuple(a[k] for k in _TOGETHER), []).append(
-                (op, np.asarray(evaluate(const, [])[0], np.float64)))
-    out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    tiles = [(op, np.asarray(evaluate(op.operands[1].owner, [])[0], np.float64)) for op in ops
+             if isinstance(op.operands[1].owner, nn.Constant)]  # a constant carries no error
+    if not tiles:
+        return {}
     with np.errstate(all="ignore"):  # as `_bounds`
-        for tiles in groups.values():
-            out.update(_together(tiles, side))
-    return out
+        return _together(tiles, side)
 
 
 def _together(tiles: list[tuple[pim.MVM, np.ndarray]], side: InputSide
               ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """`_block` for tiles that agree on `_TOGETHER`."""
+    """`_block` of tiles with their weights as float64 arrays."""
     a = tiles[0][0].attrs
     r0, r1 = a["rows"]
     w = np.concatenate([t for _, t in tiles], axis=1)

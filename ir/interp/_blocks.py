@@ -16,11 +16,15 @@ from collections import Counter
 from ir.core import Graph, Op, Value
 from ir.dialects import nn, pim
 
-__all__ = ["COPIES", "row_blocks", "weight_constant"]
+__all__ = ["COPIES", "TOGETHER", "row_blocks", "weight_constant"]
 
 # Ops whose result is their operand as it is (identity semantics; the verifier holds the
 # result's type to the operand's).
 COPIES: frozenset[type[Op]] = frozenset((pim.Transfer, pim.Load))
+
+# What the tiles of a row block must share to be worked out as one, by the interpreter and
+# the error bound (all but their weights and w_scale): `row_blocks`' `same` for that.
+TOGETHER = ("x_scale", "a_bits", "w_bits", "cell_bits", "dac_bits", "adc_bits", "signed")
 
 
 def _copy_roots(graph: Graph) -> dict[Value, Value]:

@@ -9,7 +9,7 @@ import numpy as np
 
 from ir.dialects import pim
 from ir.interp import _conform, evaluate, semantics, together
-from ir.interp._blocks import row_blocks, weight_constant
+from ir.interp._blocks import TOGETHER, row_blocks, weight_constant
 from ir.interp._fast_mvm import cached_block_plan, cached_plan, exact_enough, fast_crossbar_mvm
 
 __all__ = ["quantize", "crossbar_mvm", "adc", "mvm"]
@@ -89,10 +89,6 @@ def _mvm(op, x, w):
     return mvm(op, x, w)
 
 
-# What the tiles of a row block must share to be worked out as one (all but their w_scale).
-_BLOCK_KEYS = ("x_scale", "a_bits", "w_bits", "cell_bits", "dac_bits", "adc_bits", "signed")
-
-
 @together(pim.MVM)
 def _row_blocks(graph) -> dict[int, object]:
     """The tiles of each row block (``_blocks.row_blocks``) with constant weights, on the fast
@@ -100,7 +96,7 @@ def _row_blocks(graph) -> dict[int, object]:
     plan (the tiles' plans side by side), each tile's columns scaled by its own step. Every
     number on the fast path is an exact integer until that scaling, so each tile's result is
     the one `mvm` gives it alone, bit for bit."""
-    keys = row_blocks(graph, _BLOCK_KEYS)
+    keys = row_blocks(graph, TOGETHER)
     blocks: dict[tuple, list] = {}
     for op in graph.ops:
         if id(op) in keys:
