@@ -23,7 +23,7 @@ _TARGET = {"name": str, "clock_hz": _NUM, "crossbars": int, "crossbar_rows": int
 _TARGET_OPTIONAL = {"weights": str, "link_bytes_per_cycle": _NUM}
 _OP = {"id": int, "name": str, "kind": str, "unit": str, "loc": list, "start": int, "end": int,
        "inputs": list}
-_OP_OPTIONAL = {"tile": list, "replicas": int, "io_end": int}
+_OP_OPTIONAL = {"tile": list, "replicas": int, "crossbars": int, "io_end": int}
 _MVM = {"tile": list, "replicas": int}
 _TILE = {"op": str, "tile": list, "replica": int, "crossbar": int, "rows": int, "columns": int}
 _SHARD = {"op": str, "shard": int, "bank": int, "rows": int, "bytes": int}

@@ -53,9 +53,11 @@ def load_schedule(path: str | Path) -> dict:
 def _tiles(s: dict) -> list[str]:
     errors = []
     want = {}
-    for op in s["ops"]:
+    for op in s["ops"]:  # a tile over k crossbars: column tiles tile[1] .. tile[1] + k - 1
         if op["kind"] == pim.MVM.name:
-            want[(op["name"], tuple(op["tile"]))] = op["replicas"]
+            i, j = op["tile"]
+            for x in range(op.get("crossbars", 1)):
+                want[(op["name"], (i, j + x))] = op["replicas"]
     seen = Counter((t["op"], tuple(t["tile"]), t["replica"]) for t in s["tiles"])
     for (name, tile, replica), n in sorted(seen.items()):
         if (name, tile) not in want:

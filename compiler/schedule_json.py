@@ -27,7 +27,7 @@ from ir.dialects.pim_attrs import (
 from passes._costing.op_primitives import table_bytes
 from passes._gc_pause import gc_paused
 
-__all__ = ["schedule_dict", "target_summary"]
+__all__ = ["crossbar_tiles", "schedule_dict", "target_summary"]
 
 _UNITS = ("crossbar", "digital", "bank")
 
@@ -118,6 +118,8 @@ def _op_entries(placed: list[tuple[int, Op, str]], ids: _Ids, units: defaultdict
         if isinstance(op, mvm):
             entry["tile"] = list(attrs["tile"])
             entry["replicas"] = int(attrs.get(REPLICAS.name, 1))
+            if op.crossbars > 1:
+                entry["crossbars"] = op.crossbars
         if io_k in attrs:
             begin = entry["io_end"] = int(attrs[io_k])
         out.append(entry)
@@ -136,9 +138,17 @@ def _hold(units: defaultdict, entry: dict, begin: int) -> None:
         units[f"{kind}:{loc}"].append({"op": i, "start": begin, "end": end})
 
 
+def crossbar_tiles(op: pim.MVM, loc: list[int]) -> list[tuple[list[int], int, int]]:
+    """(tile, replica, crossbar) of every crossbar of a placed `pim.mvm`: a tile over k
+    crossbars is column tiles tile[1] .. tile[1] + k - 1, and `loc` lists them replica by
+    replica."""
+    (i, j), k = op.attrs["tile"], op.crossbars
+    return [([i, j + n % k], n // k, xbar) for n, xbar in enumerate(loc)]
+
+
 def _tiles(placed: list[tuple[int, Op, str]], ops: list[dict],
            columns: Callable[[int, int], int] | None) -> list[dict]:
-    """Every replica of every weight tile: its crossbar, rows and columns."""
+    """Every replica of every weight tile's crossbars: its crossbar, rows and columns."""
     out = []
     append, mvm = out.append, pim.MVM
     for (_, op, _), entry in zip(placed, ops):
@@ -146,11 +156,13 @@ def _tiles(placed: list[tuple[int, Op, str]], ops: list[dict],
             continue
         attrs = op.attrs
         (r0, r1), (c0, c1) = attrs["rows"], attrs["cols"]
-        name, tile, rows = attrs["op"], attrs["tile"], r1 - r0
-        width = columns(c1 - c0, attrs["w_bits"])
-        for r, xbar in enumerate(entry["loc"]):
-            append({"op": name, "tile": list(tile), "replica": r, "crossbar": xbar,
-                    "rows": rows, "columns": width})
+        name, rows, per, j = attrs["op"], r1 - r0, attrs["crossbar_cols"] or c1 - c0, \
+            attrs["tile"][1]
+        widths = [columns(min(per, c1 - c0 - x * per), attrs["w_bits"])
+                  for x in range(op.crossbars)]
+        for tile, r, xbar in crossbar_tiles(op, entry["loc"]):
+            append({"op": name, "tile": tile, "replica": r, "crossbar": xbar,
+                    "rows": rows, "columns": widths[tile[1] - j]})
     return out
 
 

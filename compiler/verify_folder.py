@@ -162,15 +162,19 @@ def _op_view(op) -> dict:
             "end": int(END.of(op, 0))}
     if isinstance(op, pim.MVM):
         view.update(tile=list(op.attrs["tile"]), replicas=int(REPLICAS.of(op, 1)))
+        if op.crossbars > 1:
+            view["crossbars"] = op.crossbars
     return view
 
 
 def _layout(module: Module, placed: dict) -> tuple[set, set]:
+    from compiler.schedule_json import crossbar_tiles
     from ir.dialects import pim
     from ir.dialects.pim_attrs import LOC
 
-    tiles = {(op.attrs["op"], tuple(op.attrs["tile"]), r, xbar) for op in placed.values()
-             if isinstance(op, pim.MVM) for r, xbar in enumerate(_ints(LOC.of(op, ())))}
+    tiles = {(op.attrs["op"], tuple(tile), r, xbar) for op in placed.values()
+             if isinstance(op, pim.MVM)
+             for tile, r, xbar in crossbar_tiles(op, _ints(LOC.of(op, ())))}
     shards = {(op.attrs["op"], op.attrs["shard"], (_ints(LOC.of(op, ())) or [-1])[0])
               for op in placed.values() if isinstance(op, pim.Gather)}
     return tiles, shards

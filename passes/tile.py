@@ -3,10 +3,12 @@
 Reads the module's `pim.target` and each op's `pim.unit`, `pim.w_bits`, `pim.a_bits` and
 `pim.x_scale`. A tile has at most `rows` rows ("lossless": the rows whose column sums the ADC
 resolves exactly, rows x (2^dac - 1) x (2^cell - 1) <= 2^adc - 1; "full": the array's rows; or
-a number) and at most array columns / columns per weight columns (a differential pair doubles
-a weight's columns, an offset column takes one). Row tiles are summed and column tiles
-concatenated by `pim.combine`; the op's digital tail follows (see `passes._lowering.rules`).
-Every `pim.mvm` carries `op` (e.g. "dense3"; attention projections "attention0.q") and `tile`.
+a number); a row block of the matrix is one tile over as many crossbars as its columns need,
+each holding at most array columns / columns per weight columns (a differential pair doubles
+a weight's columns, an offset column takes one: `crossbar_cols`). Row tiles are summed by
+`pim.combine`; the op's digital tail follows (see `passes._lowering.rules`). On streamed
+targets each crossbar is a tile of its own and column tiles are concatenated. Every `pim.mvm`
+carries `op` (e.g. "dense3"; attention projections "attention0.q") and `tile`.
 
 Embedding bags on "bank" become `shards` row shards each (0: as many as the bank capacity
 requires), balanced by the lookup counts in `profile` (an .npz keyed by op name, e.g. "emb3",

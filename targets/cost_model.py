@@ -104,11 +104,14 @@ class CostModel:
     def mvm_geometry(self, op: CrossbarMVM, acc: _Acc) -> None:
         pe = self._pe("crossbars")
         row_tiles, col_tiles = tiles(pe.array, op.rows, op.cols, op.weight_bits)
+        if op.crossbar_cols:  # the lowering's split: the columns of each of its crossbars
+            col_tiles = math.ceil(op.cols / op.crossbar_cols)
         extra = 1 if pe.array.signed_weights == "offset_column" else 0
         slices = columns_per_weight(pe.array, op.weight_bits)
+        widest = min(op.cols, op.crossbar_cols or op.cols) * slices + extra
         acc.geo = {"row_tiles": row_tiles, "col_tiles": col_tiles,
                    "cycles": input_cycles(pe, op.act_bits),
-                   "bit_columns": op.cols * slices + extra * col_tiles}
+                   "bit_columns": op.cols * slices + extra * col_tiles, "widest": widest}
         acc.counts.update(tiles=row_tiles * col_tiles, input_cycles=acc.geo["cycles"])
 
     def mvm_adc(self, op: CrossbarMVM, acc: _Acc) -> None:
@@ -164,7 +167,10 @@ class CostModel:
         needed = g["row_tiles"] * g["col_tiles"]
         replicas = max(1, min(op.replicas, arrays // needed))
         passes = math.ceil(needed / arrays)
-        active = min(pe.array.columns + 1, math.ceil(g["bit_columns"] / g["col_tiles"]))
+        # the columns an array converts per step: the widest of the lowering's crossbars, or
+        # an even share of a matrix the cost model splits itself
+        share = g["widest"] if op.crossbar_cols else math.ceil(g["bit_columns"] / g["col_tiles"])
+        active = min(pe.array.columns + 1, share)
         step = step_time(self.target, pe, active)
         acc.seconds += passes * math.ceil(op.vectors / replicas) * g["cycles"] * step
 

@@ -1,8 +1,9 @@
 """The primitives the lowering emits and the cost model prices: small frozen dataclasses.
 
-``CrossbarMVM(rows, cols, weight_bits, act_bits, vectors, replicas)``
+``CrossbarMVM(rows, cols, weight_bits, act_bits, vectors, replicas, crossbar_cols)``
     a ``rows`` x ``cols`` weight matrix multiplied by ``vectors`` input vectors on crossbars;
-    ``replicas`` copies of the weights split the vectors between them.
+    ``replicas`` copies of the weights split the vectors between them. ``crossbar_cols``: the
+    weight columns the lowering put on each crossbar (0: as many as fit in an array row).
 ``VectorOp(kind, elements, bits)``
     an element-wise op on a digital vector unit (or the near-bank units of a DRAM-only target).
 ``BankGather(lookups, dim, bits, pooling)``
@@ -55,9 +56,10 @@ class CrossbarMVM:
     act_bits: int
     vectors: int = 1
     replicas: int = 1
+    crossbar_cols: int = 0
 
     def __post_init__(self) -> None:
-        _check_counts(self)
+        _check_counts(self, allow_zero=("crossbar_cols",))
 
 
 @dataclass(frozen=True)

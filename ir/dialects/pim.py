@@ -29,13 +29,19 @@ COMBINE_MODES = ("sum", "max", "concat")
 
 @register
 class MVM(Op):
-    """One weight tile on a crossbar: x[..., rows] @ w -> partial sums [..., cols].
+    """One weight tile on crossbars: x[..., rows] @ w -> partial sums [..., cols].
 
     `w` is the tile ([r1 - r0, c1 - c0], float, quantised here with `w_scale`); `x` is the
     whole input, of which rows r0..r1 of the last axis feed this tile. Inputs are applied
     bit-serially `dac_bits` at a time, weights are sliced `cell_bits` per cell, every column
     sum passes an ADC of `adc_bits`, and the slices are shifted and added. The result is
     dequantised (x_scale * w_scale).
+
+    A tile is one crossbar (`crossbar_cols` 0), or `crossbars` of them side by side that
+    read the same input rows at once: `crossbar_cols` weight columns each, the last one
+    the rest. Every column is worked out on its own, so a tile over several crossbars
+    computes exactly what one tile per crossbar and their concatenation would. Its crossbars
+    are column tiles tile[1], tile[1] + 1, ... of its op.
     """
 
     name = "pim.mvm"
@@ -45,12 +51,23 @@ class MVM(Op):
         "w_bits": Attr("int"), "a_bits": Attr("int"), "cell_bits": Attr("int"),
         "dac_bits": Attr("int"), "adc_bits": Attr("int"),
         "signed": Attr("str", "differential", SIGNED_SCHEMES),
-        "x_scale": Attr("float"), "w_scale": Attr("float"),
+        "x_scale": Attr("float"), "w_scale": Attr("float"), "crossbar_cols": Attr("int", 0),
     }
+
+    @property
+    def crossbars(self) -> int:
+        """The crossbars the tile takes (per replica)."""
+        c0, c1 = self.attrs["cols"]
+        per = self.attrs["crossbar_cols"]
+        return -(-(c1 - c0) // per) if per else 1
 
     def check(self) -> None:
         r0, r1 = self.attrs["rows"]
         c0, c1 = self.attrs["cols"]
+        if self.attrs["crossbar_cols"] < 0:
+            raise PimcError(f"{self.name}: crossbar_cols = {self.attrs['crossbar_cols']} is "
+                            "negative; accepted: 0 (one crossbar) or the weight columns of "
+                            "each crossbar")
         w = self.operands[1].type
         if w.shape != (r1 - r0, c1 - c0):
             raise PimcError(f"{self.name}: tile is {list(w.shape)}, rows {r0}..{r1} and "

@@ -106,7 +106,8 @@ FREQ = _op("pim.freq", "float", "tile (optional)", "costs (gather shares)",
 REPLICAS = _op("pim.replicas", "int", "place", "schedule, costs, schedule.json, report",
                "copies of a `pim.mvm`'s weights; all tiles of one op share the count")
 LOC = _op("pim.loc", "ints", "place", "schedule, schedule.json, report",
-          "where it runs: crossbar ids (one per replica), bank ids, or a chip tile")
+          "where it runs: crossbar ids (a tile's crossbars, replica by replica), bank ids, "
+          "or a chip tile")
 START = _op("pim.start", "int", "schedule", "schedule.json, report",
             "first cycle the op occupies its resources (batch 0)")
 END = _op("pim.end", "int", "schedule", "schedule.json, report",

@@ -104,8 +104,9 @@ def _cost(o: Op, target: Target, coster: OpCoster, replicas: int):
     prims = primitives(o, target)
     held = 0
     if isinstance(o, pim.MVM):  # copies beyond the input's vectors would have nothing to do
-        held = min(replicas, prims[0].vectors)
-        prims = tuple(dataclasses.replace(p, replicas=held) for p in prims)
+        copies = min(replicas, prims[0].vectors)
+        prims = tuple(dataclasses.replace(p, replicas=copies) for p in prims)
+        held = copies * o.crossbars
     return coster.cycles(prims), _joules(coster, prims), held
 
 

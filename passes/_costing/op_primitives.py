@@ -5,8 +5,9 @@
 ``OpCoster`` prices them. The scheduler takes durations from here and the report energies, so
 both see the same numbers.
 
-- ``pim.mvm``: one ``CrossbarMVM`` of the tile's rows x columns, ``vectors`` = the input's
-  leading elements, ``replicas`` = ``pim.replicas`` (copies split the vectors).
+- ``pim.mvm``: one ``CrossbarMVM`` of the tile's rows x columns (over its crossbars,
+  ``crossbar_cols`` each), ``vectors`` = the input's leading elements, ``replicas`` =
+  ``pim.replicas`` (copies split the vectors).
 - ``pim.gather``: one ``BankGather`` of the shard's expected lookups (its ``pim.freq`` share of
   the bag's indices when the shard carries a frequency profile, else its share of the rows),
   all in one bank (so the duration is lookups x the time of one lookup).
@@ -62,7 +63,7 @@ def _mvm(op: Op, target: Target) -> tuple[Primitive, ...]:
     x = op.operands[0].type
     vectors = max(1, x.size // max(1, x.shape[-1]))
     return (CrossbarMVM(r1 - r0, c1 - c0, op.attrs["w_bits"], op.attrs["a_bits"], vectors,
-                        int(REPLICAS.of(op, 1))),)
+                        int(REPLICAS.of(op, 1)), op.attrs["crossbar_cols"]),)
 
 
 def _pooling(op: Op) -> int:

@@ -1,5 +1,12 @@
-"""One weight matrix as `pim.mvm` tiles: a constant per tile (through a `pim.load` on streamed
-targets), row tiles summed and column tiles concatenated by `pim.combine`."""
+"""One weight matrix as `pim.mvm` tiles: one tile per row block (the rows one crossbar takes),
+over as many crossbars side by side as its columns need, the row tiles summed by
+`pim.combine`; a constant per tile. On streamed targets every tile is one crossbar, loaded by a
+`pim.load`, and the column tiles are concatenated by `pim.combine`.
+
+A row block's crossbars read the same input rows at the same time, so they are one op: a
+matrix of R x C crossbars is R ops, not R x C (nasrec-float candidates on isaac: 1k-15k ops
+of one crossbar each, against 67-225 row blocks).
+"""
 
 from __future__ import annotations
 
@@ -64,8 +71,9 @@ class _Tiles:
             "op": self.name, "tile": index, "rows": rows, "cols": cols,
             "w_bits": cb.w_bits, "a_bits": cb.a_bits, "cell_bits": g.cell_bits,
             "dac_bits": g.dac_bits, "adc_bits": g.adc_bits, "signed": g.signed,
-            "x_scale": cb.x_scale, "w_scale": self.w_scale, UNIT.name: "crossbar"},
-            ("tile", "rows", "cols"))
+            "x_scale": cb.x_scale, "w_scale": self.w_scale, UNIT.name: "crossbar",
+            "crossbar_cols": g.cols if cols[1] - cols[0] > g.cols else 0},
+            ("tile", "rows", "cols", "crossbar_cols"))
         op.results[0].type = op.results[0].type.with_bits(cb.a_bits)
         return op.result
 
@@ -77,11 +85,16 @@ class _Tiles:
         return op.result
 
 
-def tile_matrix(x: Value, w: np.ndarray, name: str, cb: Crossbar) -> tuple[list[Op], Value]:
-    """Ops computing x[..., :in] @ w ([in, out]) on crossbars, and the value they produce."""
+def tile_matrix(x: Value, w: np.ndarray, name: str, cb: Crossbar,
+                per_crossbar: bool = False) -> tuple[list[Op], Value]:
+    """Ops computing x[..., :in] @ w ([in, out]) on crossbars, and the value they produce;
+    with `per_crossbar` (always on streamed targets) one tile per crossbar."""
     tiles = _Tiles(name, cb, weight_scale(w, cb.w_bits))
+    # column blocks: the whole width, or one crossbar's on streamed targets, where tiles take
+    # turns in the crossbars (a row block may need more at once than the chip has)
+    width = cb.geo.cols if cb.streamed or per_crossbar else w.shape[1]
     columns = []
-    for j, cols in enumerate(spans(w.shape[1], cb.geo.cols)):
+    for j, cols in enumerate(spans(w.shape[1], width)):
         parts = [tiles.mvm(x, tiles.weight(w[rows[0]:rows[1], cols[0]:cols[1]]), (i, j), rows,
                            cols)
                  for i, rows in enumerate(spans(w.shape[0], cb.geo.rows))]

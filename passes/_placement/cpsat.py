@@ -342,7 +342,7 @@ def least_size(prob: Problem, shared: bool | None = None) -> int:
         shared = per_tile > PER_TILE_VARIABLES
     if not shared:
         return per_tile
-    tiles = sum(g.weight_tiles for g in prob.groups.values())
+    tiles = sum(len(g.ops) for g in prob.groups.values())
     return per_op + 2 * (len(prob.ops) - tiles + len(prob.groups))
 
 

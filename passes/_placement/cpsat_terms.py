@@ -46,24 +46,30 @@ def traffic(prob: Problem, g: Group, r: int, readers: dict) -> tuple[int, int]:
     most the whole value; each consumer on the chip tile of its first producer's first copy
     (elsewhere when that is another op) receiving every copy's share from the other tiles."""
     per_tile, t = prob.mesh.crossbars_per_chip_tile, g.weight_tiles
-    at = {i: k for k, i in enumerate(g.ops)}
+    at = g.offsets()
     sends: dict[tuple, int] = {}
     out = 0
-    for k, i in enumerate(g.ops):
-        tiles: dict[int, int] = {}  # chip tile from the range's first -> copies of tile k
+    for i in g.ops:
+        k, first_xbar = g.crossbars_of(i), at[i]
+        copies: dict[int, int] = {}  # chip tile from the range's first -> copies of tile i
+        written: dict[int, float] = {}  # chip tile -> copies' worth of tile i's columns there
         for j in range(r):
-            d = (j * t + k) // per_tile
-            tiles[d] = tiles.get(d, 0) + 1
+            spots = [(j * t + first_xbar + x) // per_tile for x in range(k)]
+            for d in dict.fromkeys(spots):
+                copies[d] = copies.get(d, 0) + 1
+            for d in spots:
+                written[d] = written.get(d, 0.0) + 1.0 / k
         info = prob.by_index[i]
         for v, prods in prob.inputs(info):
             full, read = _value_bytes(prob, info, v), read_bytes(prob, info, v)
-            for d, n in tiles.items() if prods else ():
-                key = (id(v), tuple(tiles), d)
+            for d, n in copies.items() if prods else ():
+                key = (id(v), tuple(copies), d)
                 sends[key] = min(full, sends.get(key, 0) + max(1, math.ceil(read * n / r)))
         for c, nbytes in readers.get(i, ()):
             first = prob.by_index[c].preds[0]
             home = at[first] // per_tile if first in at else None
-            out += sum(max(1, math.ceil(nbytes * n / r)) for d, n in tiles.items() if d != home)
+            out += sum(max(1, math.ceil(nbytes * n / r)) for d, n in written.items()
+                       if d != home)
     return sum(sends.values()), out
 
 

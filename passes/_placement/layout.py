@@ -20,7 +20,8 @@ __all__ = ["Layout", "read_layout", "write_layout"]
 
 @dataclass(frozen=True)
 class Layout:
-    """`loc`: op index -> crossbar ids (one per replica), bank ids or a chip tile;
+    """`loc`: op index -> crossbar ids (a tile's crossbars, replica by replica), bank ids or a
+    chip tile;
     `replicas`: op index -> copies of a crossbar op's weights (absent: one)."""
 
     loc: Mapping[int, tuple[int, ...]]

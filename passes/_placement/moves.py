@@ -3,11 +3,14 @@
 A value whose producer sits on another chip tile than its consumer crosses the mesh. One move
 per (value, set of destination chip tiles) is shared by every consumer with that set; each
 destination tile receives what its consumers read there (a crossbar op's replicas split its
-input vectors, so a chip tile holding some of the replicas receives that share), capped at the
-whole value. A move is routed XY from the producer's tile to every destination tile; each
-directed link carries the bytes of the destinations routed through it, and is held for their
-serialisation at the link bandwidth. The move arrives when its slowest destination has its
-bytes: that destination's bytes over the link plus the hop latency of its route.
+input vectors, so a chip tile holding some of the replicas receives that share; a tile's
+crossbars of one replica read the same input, so a chip tile holding one or all of them
+receives it once), capped at the whole value. A tile over several crossbars sends from each
+chip tile the columns its crossbars there computed. A move is routed XY from the producer's
+tile to every destination tile; each directed link carries the bytes of the destinations
+routed through it, and is held for their serialisation at the link bandwidth. The move
+arrives when its slowest destination has its bytes: that destination's bytes over the link
+plus the hop latency of its route.
 """
 
 from __future__ import annotations
@@ -99,16 +102,20 @@ def edge_bytes(prob: Problem) -> dict[tuple[int, int], int]:
     return out
 
 
-def _shares(prob: Problem, layout: Layout, info: OpInfo) -> dict[int, float]:
-    """Chip tile -> the share of the op's data read or written there (a crossbar op's replicas
-    split its vectors; other ops sit on one tile, or at the DRAM port)."""
+def _shares(prob: Problem, layout: Layout, info: OpInfo, reading: bool = False
+            ) -> dict[int, float]:
+    """Chip tile -> the share of the op's data written there, or with `reading` read there (a
+    crossbar op's replicas split its vectors; each crossbar of a tile writes its columns, and
+    every chip tile holding a replica's crossbars reads that replica's input once; other ops
+    sit on one tile, or at the DRAM port)."""
     if info.unit != "crossbar":
         return {t: 1.0 for t in reach(prob, layout, info)}
-    locs = layout.locs(info)
+    locs, of = layout.locs(info), prob.mesh.chip_tile_of
     out: dict[int, float] = {}
-    for x in locs:
-        t = prob.mesh.chip_tile_of(x)
-        out[t] = out.get(t, 0.0) + 1.0 / len(locs)
+    k = info.crossbars if reading else 1
+    for j in range(0, len(locs), k):
+        for t in dict.fromkeys(of(x) for x in locs[j:j + k]):
+            out[t] = out.get(t, 0.0) + k / len(locs)
     return out
 
 
@@ -132,16 +139,17 @@ def _reads(prob: Problem) -> list[tuple[OpInfo, tuple[_Read, ...]]]:
     return got
 
 
-def _spot(prob: Problem, layout: Layout, info: OpInfo) -> _Spot:
+def _spot(prob: Problem, layout: Layout, info: OpInfo, reading: bool = False) -> _Spot:
     """`_shares` of `info` under `layout`, as a spot (layouts share most of them)."""
     if info.unit == "bank":  # at the DRAM port, wherever its banks are
         key: tuple = ("bank",)
     else:
         locs = layout.locs(info)
-        key = (info.unit, locs if info.unit == "crossbar" else locs[:1])
+        key = (info.unit, locs, info.crossbars) if reading else (
+            info.unit, locs if info.unit == "crossbar" else locs[:1])
     got = prob.spots.get(key)
     if got is None:
-        shares = _shares(prob, layout, info)
+        shares = _shares(prob, layout, info, reading)
         items = tuple(shares.items())
         number = prob.spot_numbers.setdefault(items, len(prob.spot_numbers))  # by content
         got = prob.spots[key] = (number, items, tuple(shares))
@@ -156,7 +164,7 @@ def plan_moves(prob: Problem, layout: Layout) -> list[Move]:
     spots = [_spot(prob, layout, info) for info in prob.ops]
     at = {info.index: k for k, info in enumerate(prob.ops)}  # op index -> position in ops
     for k, (info, reads) in enumerate(_reads(prob)):
-        shares = spots[k]
+        shares = spots[k] if info.crossbars == 1 else _spot(prob, layout, info, True)
         if shares[2][:1] == (PORT,):  # bank ops read in the DRAM: nothing crosses
             continue
         for vid, v, producer, full, read in reads:

@@ -1,7 +1,9 @@
 """A placement (replica counts, snake positions, banks, a digital strategy) and its score.
 
-Crossbar op ``g`` with ``t`` tiles and ``r`` replicas occupies snake positions
-``start .. start + t*r - 1``: replica ``j`` of its ``k``-th tile sits at ``start + j*t + k``.
+Crossbar op ``g`` whose tiles take ``t`` crossbars, at ``r`` replicas, occupies snake
+positions ``start .. start + t*r - 1``: replica ``j`` of its ``k``-th crossbar (its tiles' in
+graph order) sits at ``start + j*t + k``; a tile's ``pim.loc`` lists its crossbars replica by
+replica.
 Shards go to banks balanced by expected lookups (longest first onto the least-loaded bank that
 still has room). Digital ops sit on the chip tile of their first producer (``anchored``: the
 port's tile for bank producers; the producer bank's near-bank unit on a target with no chip),
@@ -122,9 +124,10 @@ def _group_locs(prob: Problem, name: str, r: int, start: int) -> list[tuple[int,
     got = prob.group_locs.get(key)
     if got is None:
         g, at = prob.groups[name], prob.mesh.crossbar_at
-        n = g.weight_tiles
-        got = prob.group_locs[key] = [tuple(at(start + j * n + k) for j in range(r))
-                                      for k in range(n)]
+        n, offsets = g.weight_tiles, g.offsets()
+        got = prob.group_locs[key] = [
+            tuple(at(start + j * n + offsets[i] + x) for j in range(r)
+                  for x in range(g.crossbars_of(i))) for i in g.ops]
     return got
 
 

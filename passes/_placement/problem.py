@@ -4,9 +4,9 @@ Nothing here imports a solver. ``Problem.of(module)`` collects, in graph order:
 
 - ``ops``: every op with a unit (``pim.unit``: crossbar, digital or bank), its producers with a
   unit (looking through free views and transfers) and its duration in cycles;
-- ``groups``: the crossbar ops (``pim.mvm`` tiles sharing an ``op`` name): their tiles, the
-  replica counts worth trying (the least count giving each distinct ceil(vectors / r)) and
-  every tile's duration at each count;
+- ``groups``: the crossbar ops (``pim.mvm`` tiles sharing an ``op`` name): their tiles and
+  the crossbars each takes, the replica counts worth trying (the least count giving each
+  distinct ceil(vectors / r)) and every tile's duration at each count;
 - ``shards``: the ``pim.gather`` ops with their bytes and durations (bank placement).
 
 ``Problem.shared(module)`` builds it once for the passes that read it in turn (place,
@@ -53,6 +53,7 @@ class OpInfo:
     preds: tuple[int, ...]  # indices of producer ops with a unit
     cycles: int  # at one replica
     group: str = ""  # crossbar ops: the op they are a tile of
+    crossbars: int = 1  # a tile's crossbars per replica
     io_cycles: int = 0  # of `cycles`, the part spent on the chip's off-chip I/O (first)
 
     def io_part(self, d: int) -> int:
@@ -68,11 +69,27 @@ class Group:
     vectors: int = 1
     choices: tuple[int, ...] = (1,)
     cycles: dict[int, tuple[int, ...]] = field(default_factory=dict)  # op -> per choice
+    # op -> crossbars per replica, where a tile takes more than one
+    crossbars: dict[int, int] = field(default_factory=dict)
     _slowest: tuple = field(default=(None, ()), repr=False, compare=False)  # duration's cache
+
+    def crossbars_of(self, op: int) -> int:
+        """The crossbars tile `op` takes per replica."""
+        return self.crossbars.get(op, 1)
 
     @property
     def weight_tiles(self) -> int:
-        return len(self.ops)
+        """Crossbars one copy of the op's weights takes (its tiles' crossbars)."""
+        return len(self.ops) + sum(self.crossbars.values()) - len(self.crossbars)
+
+    def offsets(self) -> dict[int, int]:
+        """Op -> the position of its first crossbar in one copy of the weights (tiles in
+        graph order, each on consecutive crossbars)."""
+        out, at = {}, 0
+        for i in self.ops:
+            out[i] = at
+            at += self.crossbars_of(i)
+        return out
 
     def duration(self, choice: int) -> int:
         """The group's time at replica-count index `choice` (its slowest tile)."""
@@ -190,6 +207,9 @@ class Problem:
                 info.group = op.attrs["op"]
                 group = self.groups.setdefault(info.group, Group(info.group))
                 group.ops.append(i)
+                info.crossbars = op.crossbars
+                if info.crossbars > 1:
+                    group.crossbars[i] = info.crossbars
                 group.vectors = whole[0].vectors
                 self.prims[i] = prims
             self.ops.append(info)

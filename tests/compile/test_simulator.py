@@ -321,7 +321,7 @@ def test_every_entry_of_a_transfer_feeding_several_ops_has_links_of_its_own():
     from compiler.schedule_json import schedule_dict
     from targets import load_target
 
-    _, m = _scheduled("torchrec_dlrm_legacy", "isaac", 8)
+    _, m = _scheduled("deepctr_dcnmix_legacy", "isaac", 8)  # 5 such transfers
     s = schedule_dict(m, load_target("isaac"), "throughput")
     entries: dict[int, list[dict]] = {}
     for t in s["transfers"]:

@@ -39,9 +39,11 @@ def _blocked(graph: Graph) -> int:
     return len(interp._together(graph))
 
 
+# a resident target's matrix is one tile per row block: blocks of several tiles are matrices
+# that read the same rows (cross layers, attention's projections, experts)
 @pytest.mark.parametrize("fixture, target", [("deepctr_dcnmix_legacy", "isaac"),
-                                             ("deepctr_fibinet_legacy", "hetero"),
-                                             ("torchrec_dlrm_legacy", "puma")])
+                                             ("deepctr_autoint_legacy", "hetero"),
+                                             ("rechub_ple_legacy", "puma")])
 def test_a_compiled_program_runs_as_tile_by_tile(fixture, target, monkeypatch):
     out = compile_model(str(ONNX / f"{fixture}.onnx"), target, batch=8, check="none")
     assert _blocked(out.module.main) > 2
@@ -54,7 +56,7 @@ GEO = Geometry(8, 6, 2, 1, 4, "offset")  # 8 rows of 2-bit cells: 4 ADC bits cli
 
 def _tiles(x: Value, w: np.ndarray, name: str, geo: Geometry = GEO, w_bits: int = 6,
            a_bits: int = 6, x_scale: float = 0.05) -> tuple[list, Value]:
-    return tile_matrix(x, w, name, Crossbar(geo, w_bits, a_bits, x_scale))
+    return tile_matrix(x, w, name, Crossbar(geo, w_bits, a_bits, x_scale), per_crossbar=True)
 
 
 def _feed(shape: tuple, seed: int = 0) -> dict:

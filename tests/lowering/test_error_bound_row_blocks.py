@@ -38,7 +38,7 @@ def _same(a: list, b: list) -> bool:
 
 
 @pytest.mark.parametrize("fixture, target", [("deepctr_dcnmix_legacy", "isaac"),
-                                             ("deepctr_fibinet_legacy", "hetero")])
+                                             ("deepctr_autoint_legacy", "hetero")])
 def test_a_compiled_program_is_bounded_as_tile_by_tile(fixture, target, monkeypatch):
     out = compile_model(str(ONNX / f"{fixture}.onnx"), target, batch=8, check="none")
     blocks = eb._row_blocks(out.module.main)
@@ -75,7 +75,8 @@ def test_tiles_of_the_same_rows_at_another_input_precision_do_not_share(other, m
 def test_tiles_of_other_rows_do_not_share(monkeypatch):
     x = Value(TensorType((2, 8), "f32"), name="x")
     w = np.random.default_rng(2).normal(size=(8, 6)).astype(np.float32)
-    ops, y = tile_matrix(x, w, "d0", _crossbar())  # rows 0:4 and 4:8, two column blocks each
+    # rows 0:4 and 4:8, two tiles of one crossbar each
+    ops, y = tile_matrix(x, w, "d0", _crossbar(), per_crossbar=True)
     module = Module("m", [Graph("main", [x], ops, [y])])
     assert len(set(eb._row_blocks(module.main).values())) == 2
     feed = _feed((2, 8))
@@ -130,7 +131,7 @@ def test_a_row_block_worked_out_together_is_each_tile_by_its_rule(seed, monkeypa
         with monkeypatch.context() as m:
             m.setattr(lowering, "weight_scale", lambda w, bits, real=lowering.weight_scale,
                       step=step: real(w, bits) * step)
-            made, y = tile_matrix(x, w, name, cb)
+            made, y = tile_matrix(x, w, name, cb, per_crossbar=True)
         ops += made
         outs.append(y)
     module = Module("m", [Graph("main", [x], ops, outs)])

@@ -31,15 +31,21 @@ def test_tiles_cover_the_matrix_exactly_once(rows, cols, tile_rows, tile_cols):
     geo = Geometry(tile_rows, tile_cols, 2, 1, 8, "offset")
     _, w, ops, _ = _tiles((rows, cols), geo)
     seen = np.zeros((rows, cols), int)
+    crossbars = set()
     for op in ops:
         if isinstance(op, pim.MVM):
             (r0, r1), (c0, c1) = op.attrs["rows"], op.attrs["cols"]
-            assert r1 - r0 <= tile_rows and c1 - c0 <= tile_cols
+            per = op.attrs["crossbar_cols"] or c1 - c0
+            assert r1 - r0 <= tile_rows and per <= tile_cols
+            assert op.crossbars == -(-(c1 - c0) // per)
             np.testing.assert_array_equal(op.operands[1].owner.attrs["value"], w[r0:r1, c0:c1])
             seen[r0:r1, c0:c1] += 1
+            i, j = op.attrs["tile"]
+            crossbars |= {(i, j + x) for x in range(op.crossbars)}
     assert (seen == 1).all()
-    tiles = {tuple(op.attrs["tile"]) for op in ops if isinstance(op, pim.MVM)}
-    assert len(tiles) == len(spans(rows, tile_rows)) * len(spans(cols, tile_cols))
+    # one tile per row block, over the crossbars its columns need
+    assert sum(isinstance(op, pim.MVM) for op in ops) == len(spans(rows, tile_rows))
+    assert len(crossbars) == len(spans(rows, tile_rows)) * len(spans(cols, tile_cols))
 
 
 @settings(max_examples=30, deadline=None)

@@ -29,8 +29,10 @@ def _reference(x: Value, w: np.ndarray, name: str, cb: Crossbar) -> tuple[list[O
         ops.append(pim.Combine(parts, {"op": name, "mode": mode, UNIT.name: "digital"}))
         return ops[-1].result
 
+    # a row block's crossbars are one tile; on streamed targets each crossbar is its own
+    width = g.cols if cb.streamed else w.shape[1]
     columns = []
-    for j, cols in enumerate(spans(w.shape[1], g.cols)):
+    for j, cols in enumerate(spans(w.shape[1], width)):
         parts = []
         for i, rows in enumerate(spans(w.shape[0], g.rows)):
             tile = w[rows[0]:rows[1], cols[0]:cols[1]]
@@ -47,7 +49,8 @@ def _reference(x: Value, w: np.ndarray, name: str, cb: Crossbar) -> tuple[list[O
                 "op": name, "tile": [i, j], "rows": list(rows), "cols": list(cols),
                 "w_bits": cb.w_bits, "a_bits": cb.a_bits, "cell_bits": g.cell_bits,
                 "dac_bits": g.dac_bits, "adc_bits": g.adc_bits, "signed": g.signed,
-                "x_scale": cb.x_scale, "w_scale": w_scale, UNIT.name: "crossbar"})
+                "x_scale": cb.x_scale, "w_scale": w_scale, UNIT.name: "crossbar",
+                "crossbar_cols": g.cols if cols[1] - cols[0] > g.cols else 0})
             mvm.results[0].type = mvm.results[0].type.with_bits(cb.a_bits)
             ops.append(mvm)
             parts.append(mvm.result)

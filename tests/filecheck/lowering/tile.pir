@@ -32,3 +32,22 @@ module @embedding_digital {
     return %0
   }
 }
+
+// -----
+
+// A 3x20 matmul: 16-bit weights take 8 of puma's 128 columns, the offset column one more, so an
+// array holds 15 weights a row. Each row block is one tile over two crossbars (15 + 5
+// columns), and the row tiles are summed: no concatenation of column tiles.
+// CHECK-LABEL: module @wide
+// CHECK:      %[[T0:.*]] = pim.mvm(%x, %{{.*}}) {op = "matmul0", tile = [0, 0], rows = [0, 2], cols = [0, 20], {{.*}}crossbar_cols = 15
+// CHECK:      %[[T1:.*]] = pim.mvm(%x, %{{.*}}) {op = "matmul0", tile = [1, 0], rows = [2, 3], cols = [0, 20], {{.*}}crossbar_cols = 15
+// CHECK-NEXT: pim.combine(%[[T0]], %[[T1]]) {op = "matmul0", pim.unit = "digital"}
+// CHECK-NOT:  pim.mvm
+// CHECK-NOT:  mode = "concat"
+module @wide {
+  graph @main(%x: tensor<2x3xf32>) -> (y: tensor<2x20xf32>) {
+    %w = nn.constant {value = dense<3x20xf32, [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, -3.0, -2.0, -1.0, 0.0]>} : tensor<3x20xf32>
+    %0 = nn.matmul(%x, %w) : tensor<2x20xf32>
+    return %0
+  }
+}
