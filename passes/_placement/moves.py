@@ -15,8 +15,11 @@ plus the hop latency of its route.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from ir.core import Value
 from ir.dialects import pim
@@ -110,13 +113,38 @@ def _shares(prob: Problem, layout: Layout, info: OpInfo, reading: bool = False
     sit on one tile, or at the DRAM port)."""
     if info.unit != "crossbar":
         return {t: 1.0 for t in reach(prob, layout, info)}
-    locs, of = layout.locs(info), prob.mesh.chip_tile_of
-    out: dict[int, float] = {}
+    locs = layout.locs(info)
     k = info.crossbars if reading else 1
-    for j in range(0, len(locs), k):
-        for t in dict.fromkeys(of(x) for x in locs[j:j + k]):
-            out[t] = out.get(t, 0.0) + k / len(locs)
-    return out
+    counts = _counts(locs, k, prob.mesh.crossbars_per_chip_tile)
+    return {t: _repeated(n, k / len(locs)) for t, n in counts.items()}
+
+
+def _counts(locs: tuple[int, ...], k: int, per_tile: int) -> dict[int, int]:
+    """Chip tile -> how many runs of `k` crossbars of `locs` have one there, in the order
+    the chip tiles first appear (a tile over many crossbars at many copies holds thousands:
+    counted in numpy)."""
+    if len(locs) < 64:
+        out: dict[int, int] = {}
+        for j in range(0, len(locs), k):
+            for t in dict.fromkeys(x // per_tile for x in locs[j:j + k]):
+                out[t] = out.get(t, 0) + 1
+        return out
+    tiles = np.fromiter(locs, np.int64, len(locs)) // per_tile
+    uniq, first = np.unique(tiles, return_index=True)
+    if k > 1:  # a run's tiles once each: the distinct (run, tile) pairs
+        span = int(uniq[-1]) + 1
+        tiles = np.unique(np.arange(len(tiles)) // k * span + tiles) % span
+    counts = np.bincount(np.searchsorted(uniq, tiles), minlength=len(uniq))
+    return {int(uniq[i]): int(counts[i]) for i in np.argsort(first, kind="stable")}
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _repeated(n: int, share: float) -> float:
+    """`share` added up `n` times, one after another (as each run's share is added)."""
+    total = 0.0
+    for _ in range(n):
+        total += share
+    return total
 
 
 # Where an op's data is, as `plan_moves` reads it: a number for these shares (pairs of spots

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from builders import tiny_target
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ir.interp as interp
 from compiler.checker import check_schedule
@@ -28,7 +30,7 @@ from passes._costing.op_primitives import primitives
 from passes._lowering.geometry import Geometry
 from passes._lowering.mvm import Crossbar, tile_matrix
 from passes._placement.heuristics import naive
-from passes._placement.moves import plan_moves, read_bytes
+from passes._placement.moves import _counts, plan_moves, read_bytes
 from passes._placement.placement import layout_of
 from passes._placement.problem import Problem
 from passes.error_bound import error_bound
@@ -216,3 +218,20 @@ def test_a_negative_crossbar_width_is_refused():
                          "w_bits": 8, "a_bits": 8, "cell_bits": 2, "dac_bits": 1,
                          "adc_bits": 8, "x_scale": 0.1, "w_scale": 0.1,
                          "crossbar_cols": -3}).check()
+
+
+@settings(max_examples=200, deadline=None)
+@given(k=st.integers(1, 40), runs=st.integers(1, 60), per=st.sampled_from([1, 4, 96]),
+       seed=st.integers(0, 2 ** 32 - 1))
+def test_chip_tile_counts_are_the_run_by_run_count(k, runs, per, seed):
+    """`_counts` (numpy past 63 crossbars) against counting run by run: a chip tile counts once
+    per run of k crossbars with one there, in the order chip tiles first appear."""
+    rng = np.random.default_rng(seed)
+    starts = rng.integers(0, 2000, size=runs)  # runs of consecutive crossbars, as placed
+    locs = tuple(int(s) + x for s in starts for x in range(k))
+    want: dict[int, int] = {}
+    for j in range(runs):
+        for t in dict.fromkeys(x // per for x in locs[j * k:(j + 1) * k]):
+            want[t] = want.get(t, 0) + 1
+    got = _counts(locs, k, per)
+    assert list(got.items()) == list(want.items())
