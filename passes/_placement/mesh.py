@@ -15,6 +15,8 @@ import functools
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from targets.hardware import Target
 
 __all__ = ["PORT", "Mesh"]
@@ -70,6 +72,13 @@ class Mesh:
         position %= self.crossbars
         per_tile = self.crossbars_per_chip_tile
         return self.order[position // per_tile] * per_tile + position % per_tile
+
+    def crossbars_at(self, positions: np.ndarray) -> np.ndarray:
+        """`crossbar_at` of every snake position of `positions` (an int array)."""
+        positions = positions % self.crossbars
+        per_tile = self.crossbars_per_chip_tile
+        order = np.asarray(self.order, np.int64)
+        return order[positions // per_tile] * per_tile + positions % per_tile
 
     def hops(self, a: int, b: int) -> int:
         """Hops from chip tile `a` to chip tile `b` (either may be PORT)."""

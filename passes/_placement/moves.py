@@ -58,7 +58,7 @@ def reach(prob: Problem, layout: Layout, info: OpInfo) -> tuple[int, ...]:
     if info.unit == "bank":
         return (PORT,)
     if info.unit == "crossbar":
-        return tuple(dict.fromkeys(prob.mesh.chip_tile_of(x) for x in layout.locs(info)))
+        return tuple(_counts(layout.locs(info), 1, prob.mesh.crossbars_per_chip_tile))
     return (layout.locs(info)[0],)
 
 

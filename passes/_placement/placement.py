@@ -20,6 +20,8 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from ir.errors import PimcError
 from passes._costing.op_primitives import table_bytes
 from passes._placement.digital import balanced, earliest_finish
@@ -123,11 +125,18 @@ def _group_locs(prob: Problem, name: str, r: int, start: int) -> list[tuple[int,
     key = (name, r, start)
     got = prob.group_locs.get(key)
     if got is None:
-        g, at = prob.groups[name], prob.mesh.crossbar_at
+        g, mesh = prob.groups[name], prob.mesh
         n, offsets = g.weight_tiles, g.offsets()
-        got = prob.group_locs[key] = [
-            tuple(at(start + j * n + offsets[i] + x) for j in range(r)
-                  for x in range(g.crossbars_of(i))) for i in g.ops]
+        if n * r < 64:
+            at = mesh.crossbar_at
+            got = [tuple(at(start + j * n + offsets[i] + x) for j in range(r)
+                         for x in range(g.crossbars_of(i))) for i in g.ops]
+        else:  # thousands of crossbars (wide tiles at many copies): worked out in numpy
+            copies = start + np.arange(r)[:, None] * n
+            got = [tuple(mesh.crossbars_at(
+                (copies + offsets[i] + np.arange(g.crossbars_of(i))).ravel()).tolist())
+                for i in g.ops]
+        prob.group_locs[key] = got
     return got
 
 

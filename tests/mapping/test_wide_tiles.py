@@ -30,8 +30,9 @@ from passes._costing.op_primitives import primitives
 from passes._lowering.geometry import Geometry
 from passes._lowering.mvm import Crossbar, tile_matrix
 from passes._placement.heuristics import naive
+from passes._placement.mesh import Mesh
 from passes._placement.moves import _counts, plan_moves, read_bytes
-from passes._placement.placement import layout_of
+from passes._placement.placement import _group_locs, layout_of
 from passes._placement.problem import Problem
 from passes.error_bound import error_bound
 from passes.pipeline import parse_pipeline
@@ -235,3 +236,24 @@ def test_chip_tile_counts_are_the_run_by_run_count(k, runs, per, seed):
             want[t] = want.get(t, 0) + 1
     got = _counts(locs, k, per)
     assert list(got.items()) == list(want.items())
+
+
+@pytest.mark.parametrize("target", ["isaac", "hetero", "puma"])
+def test_positions_map_to_crossbars_as_one_by_one(target):
+    mesh = Mesh.of(load_target(target))
+    positions = np.random.default_rng(1).integers(0, 3 * mesh.crossbars, size=500)
+    assert mesh.crossbars_at(positions).tolist() == [mesh.crossbar_at(int(p)) for p in positions]
+
+
+@pytest.mark.parametrize("copies, start", [(1, 0), (2, 5), (20, 7), (40, 16000)])
+def test_a_groups_crossbars_in_numpy_are_the_one_by_one_layout(tmp_path, copies, start):
+    """Past 63 crossbars a group's layout is worked out in numpy: the same crossbars, in the
+    same order, as position by position (replica j, crossbar x of tile i at start + j*t +
+    offset(i) + x)."""
+    module = _placed(tmp_path)
+    prob = Problem.of(module)
+    g = prob.groups["matmul0"]
+    got = _group_locs(prob, "matmul0", copies, start)
+    want = [tuple(prob.mesh.crossbar_at(start + j * 6 + 3 * k + x) for j in range(copies)
+                  for x in range(3)) for k in range(2)]
+    assert g.weight_tiles == 6 and got == want
