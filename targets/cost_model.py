@@ -67,6 +67,7 @@ class CostModel:
 
     def __init__(self, target: Target) -> None:
         self.target = target
+        self._buffer_list: list[Buffer] | None = None  # the target's buffers, listed once
 
     def evaluate(self, ops: Iterable[Primitive]) -> Report:
         """Price every primitive and add them up, with leakage over the whole run."""
@@ -158,7 +159,10 @@ class CostModel:
                 acc.add(f"buffer.{buf.name}", _access(buf, out_bits, out_bits))
 
     def _buffers(self) -> list[Buffer]:
-        return [c.part for c in components(self.target) if isinstance(c.part, Buffer)]
+        if self._buffer_list is None:  # a walk of the target's components: once, not per MVM
+            self._buffer_list = [c.part for c in components(self.target)
+                                 if isinstance(c.part, Buffer)]
+        return self._buffer_list
 
     def mvm_latency(self, op: CrossbarMVM, acc: _Acc) -> None:
         chip, g = self.target.chip, acc.geo

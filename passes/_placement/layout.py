@@ -15,7 +15,16 @@ from ir.dialects.pim_attrs import LOC, REPLICAS
 from ir.errors import PimcError
 from passes._placement.problem import OpInfo, Problem
 
-__all__ = ["Layout", "read_layout", "write_layout"]
+__all__ = ["Layout", "held_crossbars", "read_layout", "write_layout"]
+
+
+def held_crossbars(locs, crossbars: int):
+    """The crossbars of a tile's `locs` that stand for its crossbar resources: the first of
+    each replica's `crossbars`. A replica's crossbars are held together, from the tile's
+    start to its end, and by nothing else (resident weights; a streamed target's tiles are
+    one crossbar each), so one resource per replica schedules, checks and simulates the same
+    as one per crossbar, without walking thousands of them."""
+    return locs[::crossbars] if crossbars > 1 else locs
 
 
 @dataclass(frozen=True)

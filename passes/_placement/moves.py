@@ -57,8 +57,8 @@ def reach(prob: Problem, layout: Layout, info: OpInfo) -> tuple[int, ...]:
     """The chip tiles an op's data must reach (PORT for bank ops)."""
     if info.unit == "bank":
         return (PORT,)
-    if info.unit == "crossbar":
-        return tuple(_counts(layout.locs(info), 1, prob.mesh.crossbars_per_chip_tile))
+    if info.unit == "crossbar":  # its spot's chip tiles, in the order they first appear
+        return _spot(prob, layout, info)[2]
     return (layout.locs(info)[0],)
 
 

@@ -25,7 +25,7 @@ import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from passes._placement.layout import Layout
+from passes._placement.layout import Layout, held_crossbars
 from passes._placement.modulo import Busy, fit
 from passes._placement.moves import Move, plan_moves
 from passes._placement.problem import OpInfo, Problem
@@ -70,7 +70,10 @@ def _uses(layout: Layout, info: OpInfo, d: int) -> list[Held]:
     chip's I/O for that part first and its unit for the rest."""
     io = info.io_part(d)
     out = [(IO, 0, io)] if io > 0 else []
-    return out + [(r, io, d - io) for r in _resources(_KEY[info.unit], layout.locs(info))]
+    locs = layout.locs(info)
+    if info.crossbars > 1:
+        locs = held_crossbars(locs, info.crossbars)
+    return out + [(r, io, d - io) for r in _resources(_KEY[info.unit], locs)]
 
 
 @functools.lru_cache(maxsize=1 << 13)

@@ -74,7 +74,7 @@ def _units(ops: list[dict], transfers: list[dict]) -> dict:
         if begin > op["start"]:
             units.setdefault("io:0", []).append(
                 {"op": op["id"], "start": op["start"], "end": begin})
-        for loc in op["loc"]:
+        for loc in op["loc"][::op.get("crossbars", 1)]:  # a replica's crossbars: its first
             units.setdefault(f"{kinds[op['unit']]}:{loc}", []).append(
                 {"op": op["id"], "start": begin, "end": op["end"]})
     seen = set()

@@ -192,7 +192,7 @@ def test_a_chip_tile_holding_part_of_a_row_block_receives_its_whole_input(tmp_pa
 
 
 def test_the_checker_and_the_cross_check_name_each_crossbar_of_a_tile(tmp_path):
-    module = _placed(tmp_path)
+    module = _placed(tmp_path, arrays=8, replicas="greedy")  # two copies
     target = load_target(module.attrs["pim.target"])
     s = schedule_dict(module, target, "throughput")
     assert check_schedule(s) == []
@@ -200,8 +200,12 @@ def test_the_checker_and_the_cross_check_name_each_crossbar_of_a_tile(tmp_path):
     entry = next(op for op in s["ops"] if op["kind"] == "pim.mvm")
     assert entry["crossbars"] == 3
     assert sorted(tuple(t["tile"]) for t in s["tiles"] if t["op"] == entry["name"]) == \
-        [(i, j) for i in range(2) for j in range(3)]
+        [(i, j) for i in range(2) for j in range(3) for _ in range(2)]
     assert {t["columns"] for t in s["tiles"]} == {31 * 4 + 1}
+    # a replica's crossbars are held together and by nothing else: one resource, its first
+    for op in (op for op in s["ops"] if op["kind"] == "pim.mvm"):
+        held = {unit for unit, uses in s["units"].items() for u in uses if u["op"] == op["id"]}
+        assert len(op["loc"]) == 6 and held == {f"crossbar:{x}" for x in op["loc"][::3]}
     no_count = {**s, "ops": [dict(op, crossbars=1) if op is entry else op for op in s["ops"]]}
     assert any("is placed but no op computes it" in e for e in check_schedule(no_count))
     dropped = {**s, "tiles": [t for t in s["tiles"] if t["tile"] != [0, 2]]}
