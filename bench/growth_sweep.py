@@ -114,9 +114,10 @@ def scaled_chip(target: str, factor: int, folder: Path) -> str:
 def growth(sweeps: dict[str, list[int]], target: str = "isaac", check: str = "full",
            label: str | None = None) -> None:
     """Per-stage times over each sweep and their growth exponents (module docstring), with
-    each row's crossbar tiles (pim.mvm ops), the crossbars its placement uses and the placer
-    that placed it (greedy where CP-SAT was not run or not kept: a stage's exponent spans that
-    switch). `label`: how the target is named in the table (a scaled chip's file)."""
+    each row's crossbar tiles (the crossbars of its pim.mvm ops, one copy), the crossbars its
+    placement uses and the placer that placed it (greedy where CP-SAT was not run or not kept:
+    a stage's exponent spans that switch). `label`: how the target is named in the table (a
+    scaled chip's file)."""
     from compiler.driver import compile as compile_model
 
     models = {
@@ -159,7 +160,7 @@ def _growth_row(compile_model, model_of, v: int, target: str, what: str,
     try:
         for _ in range(2):  # one compiled module held at a time (10^5 tiles: gigabytes)
             r = compile_model(model, target, batch=BATCH, check=check)
-            runs.append((dict(r.stages), sum(1 for op in r.module.main.ops
+            runs.append((dict(r.stages), sum(op.crossbars for op in r.module.main.ops
                                              if op.name == "pim.mvm"),
                          int(r.report.get("crossbars_used", 0)),
                          PLACE_FACTS["solver"].of(r.module, "-")))
