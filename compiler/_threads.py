@@ -1,7 +1,7 @@
 """A compile runs numpy's BLAS on one thread.
 
 Every matrix product of a compile is small (a calibration batch of 8 rows against one layer's
-weights, the functional check's digit planes against one crossbar tile), too small for a second
+weights, the functional check's digit planes against one row block's tile), too small for a second
 BLAS thread to pay for waking it. Where the other cores are busy (a search's parallel
 evaluations, a test run on every core, another job), OpenBLAS's threads wait for each other:
 a batched 8 x 186 x 16 product took 54 ms instead of 0.14 ms, and a nasrec candidate's
