@@ -29,9 +29,10 @@ from passes._costing.choice import crossbar_form, tiles_of
 from passes._costing.op_primitives import primitives
 from passes._lowering.geometry import Geometry
 from passes._lowering.mvm import Crossbar, tile_matrix
+from passes._placement.cpsat_terms import traffic
 from passes._placement.heuristics import naive
 from passes._placement.mesh import Mesh
-from passes._placement.moves import _counts, plan_moves, read_bytes
+from passes._placement.moves import _counts, edge_bytes, plan_moves, read_bytes
 from passes._placement.placement import _group_locs, layout_of
 from passes._placement.problem import Problem
 from passes.error_bound import error_bound
@@ -261,3 +262,33 @@ def test_a_groups_crossbars_in_numpy_are_the_one_by_one_layout(tmp_path, copies,
     want = [tuple(prob.mesh.crossbar_at(start + j * 6 + 3 * k + x) for j in range(copies)
                   for x in range(3)) for k in range(2)]
     assert g.weight_tiles == 6 and got == want
+
+
+def test_a_crossbar_count_that_is_not_an_int_is_a_shape_problem(tmp_path):
+    from compiler._schedule_shape import shape_problem
+
+    module = _placed(tmp_path)
+    s = schedule_dict(module, load_target(module.attrs["pim.target"]), "throughput")
+    assert shape_problem(s) is None
+    entry = next(op for op in s["ops"] if op["kind"] == "pim.mvm")
+    entry["crossbars"] = "3"
+    assert "crossbars" in shape_problem(s)
+
+
+def test_cpsat_link_term_sends_each_chip_tile_of_a_replica_its_whole_input(tmp_path):
+    """CP-SAT's traffic at one copy: row block 0 on chip tile 0, row block 1 over chip tiles
+    0 and 1: three chip tile inputs of 85 rows each, as the move planner sends them."""
+    module = _placed(tmp_path)
+    prob = Problem.of(module)
+    g = prob.groups["matmul0"]
+    second = prob.by_index[g.ops[1]]
+    read = read_bytes(prob, second, second.op.operands[0])
+    into, _ = traffic(prob, g, 1, {})
+    assert read == 4 * 85 and into == 3 * read
+    # out: row block 1's columns from chip tile 1 (two of its three crossbars) to the sum on
+    # chip tile 0, where row block 0 sits
+    readers: dict[int, list] = {}
+    for (p, c), nbytes in edge_bytes(prob).items():
+        readers.setdefault(p, []).append((c, nbytes))
+    (_, nbytes), = readers[g.ops[1]]
+    assert nbytes == 4 * 93 and traffic(prob, g, 1, readers)[1] == math.ceil(nbytes * 2 / 3)
