@@ -157,13 +157,13 @@ def _tiles(placed: list[tuple[int, Op, str]], ops: list[dict],
             continue
         attrs = op.attrs
         (r0, r1), (c0, c1) = attrs["rows"], attrs["cols"]
-        name, rows, per, j = attrs["op"], r1 - r0, attrs["crossbar_cols"] or c1 - c0, \
-            attrs["tile"][1]
+        name, rows, first = attrs["op"], r1 - r0, attrs["tile"][1]
+        per = attrs["crossbar_cols"] or c1 - c0  # weight columns a crossbar, the last the rest
         widths = [columns(min(per, c1 - c0 - x * per), attrs["w_bits"])
                   for x in range(op.crossbars)]
         for tile, r, xbar in crossbar_tiles(op, entry["loc"]):
             append({"op": name, "tile": tile, "replica": r, "crossbar": xbar,
-                    "rows": rows, "columns": widths[tile[1] - j]})
+                    "rows": rows, "columns": widths[tile[1] - first]})
     return out
 
 

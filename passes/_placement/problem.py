@@ -80,7 +80,7 @@ class Group:
     @property
     def weight_tiles(self) -> int:
         """Crossbars one copy of the op's weights takes (its tiles' crossbars)."""
-        return len(self.ops) + sum(self.crossbars.values()) - len(self.crossbars)
+        return sum(self.crossbars_of(i) for i in self.ops)
 
     def offsets(self) -> dict[int, int]:
         """Op -> the position of its first crossbar in one copy of the weights (tiles in

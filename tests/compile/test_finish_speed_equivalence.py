@@ -124,6 +124,26 @@ def test_of_two_ops_holding_the_binding_resource_as_long_the_first_is_named():
     assert got == {"resource": "crossbar:10", "busy_cycles": 8, "op": "0:nn.constant"}
 
 
+def test_a_binding_tile_is_named_by_the_resource_schedule_json_holds():
+    """A replica's crossbars are one resource, its first crossbar (schedule.json's units):
+    a binding tile over crossbars 98, 99 and 100 is crossbar:98, not the least of their
+    names (crossbar:100)."""
+    from ir.core import Graph, Module, Value
+    from ir.dialects import pim
+    from ir.dialects.pim_attrs import END, LOC, START, UNIT
+    from ir.types import TensorType
+
+    x = Value(TensorType((2, 4), "f32"), name="x")
+    w = Value(TensorType((4, 6), "f32"), name="w")
+    op = pim.MVM([x, w], {"op": "d", "tile": [0, 0], "rows": [0, 4], "cols": [0, 6],
+                          "w_bits": 8, "a_bits": 8, "cell_bits": 2, "dac_bits": 1,
+                          "adc_bits": 8, "x_scale": 0.1, "w_scale": 0.1, "crossbar_cols": 2})
+    for fact, value in ((UNIT, "crossbar"), (LOC, (98, 99, 100)), (START, 0), (END, 7)):
+        fact.set(op, value)
+    got = binding(Module(graphs=[Graph("main", [x, w], [op])]))
+    assert got == {"resource": "crossbar:98", "busy_cycles": 7, "op": "0:d"}
+
+
 @pytest.mark.parametrize("model, target", FIXTURES)
 def test_a_transfer_is_priced_by_its_size_and_hops_alone(model, target):
     """The report prices transfers of one size and hop count once, as the simulator does: the
