@@ -29,7 +29,7 @@ from passes._placement.mesh import PORT
 from passes._placement.problem import OpInfo, Problem
 from targets.primitives import Transfer
 
-__all__ = ["Move", "edge_bytes", "plan_moves", "reach", "read_bytes"]
+__all__ = ["Move", "edge_bytes", "least_cycles", "plan_moves", "reach", "read_bytes", "route"]
 
 
 @dataclass
@@ -184,8 +184,9 @@ def _spot(prob: Problem, layout: Layout, info: OpInfo, reading: bool = False) ->
     return got
 
 
-def plan_moves(prob: Problem, layout: Layout) -> list[Move]:
-    """The transfers the layout needs, in the order their first consumer appears."""
+def plan_moves(prob: Problem, layout: Layout, routed: bool = True) -> list[Move]:
+    """The transfers the layout needs, in the order their first consumer appears; without
+    `routed`, only their sends (``route`` works out the rest)."""
     if prob.mesh.chip_tiles == 0:
         return []
     moves: dict[tuple[int, tuple[int, ...]], Move] = {}
@@ -198,9 +199,37 @@ def plan_moves(prob: Problem, layout: Layout) -> list[Move]:
         for vid, v, producer, full, read in reads:
             _send(prob, moves, info.index, vid, v, full, read, spots[at[producer]], shares)
     out = list(moves.values())
-    for m in out:
-        _route(prob, m)
+    if routed:
+        route(prob, out)
     return out
+
+
+def route(prob: Problem, moves: list[Move]) -> None:
+    """The links, occupancy, arrival time, bytes and hops of every move of `plan_moves`."""
+    for m in moves:
+        _route(prob, m)
+
+
+def least_cycles(prob: Problem, m: Move) -> int:
+    """The fewest cycles an unrouted move can take (``route`` gives its own): a link carries
+    at least the bytes of the sends that leave over it, and the move arrives no sooner than its
+    busiest link allows over the hops of its farthest send (as ``_routed`` times it); a move
+    whose sends cross no link (tiles of one router) is timed as ``_routed`` does."""
+    mesh = prob.mesh
+    hops = 0
+    first: dict[str, int] = {}  # a send's first link -> the bytes of the sends over it
+    for (a, b), n in m.sends.items():
+        h = mesh.hops(a, b)
+        if h > hops:
+            hops = h
+        links = mesh.route(a, b)
+        if links:
+            first[links[0]] = first.get(links[0], 0) + n
+    most = max(first.values(), default=0)
+    if not most:
+        return _routed(prob, m.sends)[4]
+    net, clock = prob.target.chip.network, prob.target.clock
+    return net.arrival_cycles(net.serial_cycles(most, clock), hops, clock)
 
 
 def _send(prob: Problem, moves: dict[tuple[int, tuple[int, ...]], Move], index: int, vid: int,

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from passes._placement.layout import Layout, held_crossbars
 from passes._placement.modulo import Busy, fit
-from passes._placement.moves import Move, plan_moves
+from passes._placement.moves import Move, least_cycles, plan_moves, route
 from passes._placement.problem import OpInfo, Problem
 from passes._placement.resume import Prefix, tracked
 from passes._placement.steps import NEVER as _NEVER
@@ -106,33 +106,23 @@ def schedule(prob: Problem, layout: Layout, pipelined: bool,
     it); None (no timeline) once the schedule shows that: the period it would try is one of
     those (the interval is never shorter than the period tried: periods only grow), or an op
     ends that many cycles after the least start so far (the latency is at least that)."""
-    gives_up = loses if pipelined and loses is not None else _never
-    durations, wanted = _op_holds(prob, layout)
+    if not pipelined:
+        return _one_batch(prob, layout, loses)
+    durations = _durations(prob, layout)
+    gives_up = _never if loses is None else loses
+    wanted = _wanted(prob, layout, durations)
     held = _tally(wanted.values())
-    # not pipelined, what may follow each op: the latency is at least an op's end and that
-    tails = _tails(prob, durations) if not pipelined and loses is not None else None
-    # settled before the transfers are planned: they only add to what the links hold, and
-    # only delay an op (the latency is at least the longest chain of op durations)
-    if gives_up(max(held.values(), default=1)) or \
-            (tails is not None and loses(_longest_chain(durations, tails))):
+    # settled by what the ops hold before the transfers are planned, then by what the links
+    # hold before the steps are worked out (transfers only add to it)
+    if gives_up(max(held.values(), default=1)):
         return None
-    moves, link_uses = _transfers(prob, layout)
-    if tails is not None:  # and after them: a transfer delays its consumers by its own time
-        tails = _tails(prob, durations, _transfer_waits(prob, moves))
-        if loses(_longest_chain(durations, tails)):
-            return None
+    moves = plan_moves(prob, layout)
+    link_uses = [_move_uses(m) for m in moves]
     held = _tally(link_uses, held)
     period = max(held.values(), default=1)
-    if gives_up(period):  # settled before the steps are even worked out
+    if gives_up(period):
         return None
     steps, tables = _steps(prob, durations, wanted, moves, link_uses)
-    if not pipelined:
-        bar = _NEVER if loses is None else least_losing(loses)
-        tl = _run(steps, tables, durations, moves, None, None, bar,
-                  None if bar == _NEVER else tails)
-        if tl is not None:
-            tl.busy, tl.interval = held, tl.latency
-        return tl
     prefix = Prefix(tables)  # what a retry need not redo
     while True:
         tl = _run(steps, tables, durations, moves, period, prefix)
@@ -142,6 +132,36 @@ def schedule(prob: Problem, layout: Layout, pipelined: bool,
         if gives_up(period):
             return None
     tl.busy = held
+    return tl
+
+
+def _one_batch(prob: Problem, layout: Layout,
+               loses: Callable[[int], bool] | None) -> Timeline | None:
+    """`schedule`, batches one after another. With `loses`, settled by the longest chain of
+    op durations (the latency is at least that) before the transfers are planned (they only
+    delay an op), then with each transfer's `least_cycles` before they are routed (most
+    layouts given up are settled there), then with their own cycles; `tails` (what may follow
+    each op, ``_tails``) then settles the list schedule as it goes."""
+    durations = _durations(prob, layout)
+    if loses is not None and _chain_loses(prob, durations, loses):
+        return None
+    moves = plan_moves(prob, layout, routed=loses is None)
+    tails = bar = None
+    if loses is not None:
+        if _chain_loses(prob, durations, loses, moves, least_cycles):
+            return None
+        route(prob, moves)
+        tails = _tails(prob, durations, _transfer_waits(prob, moves))
+        if loses(_longest_chain(durations, tails)):
+            return None
+        bar = least_losing(loses)
+    wanted = _wanted(prob, layout, durations)
+    link_uses = [_move_uses(m) for m in moves]
+    steps, tables = _steps(prob, durations, wanted, moves, link_uses)
+    bar = _NEVER if bar is None else bar
+    tl = _run(steps, tables, durations, moves, None, None, bar, None if bar == _NEVER else tails)
+    if tl is not None:
+        tl.busy, tl.interval = _tally(link_uses, _tally(wanted.values())), tl.latency
     return tl
 
 
@@ -164,9 +184,25 @@ def shared_held(prob: Problem, layout: Layout) -> int:
 
 def _op_holds(prob: Problem, layout: Layout) -> tuple[dict[int, int], dict[int, list[Held]]]:
     """Each op's duration and what it holds."""
-    durations = {info.index: duration(prob, layout, info) for info in prob.ops}
-    return durations, {info.index: _uses(layout, info, durations[info.index])
-                       for info in prob.ops}
+    durations = _durations(prob, layout)
+    return durations, _wanted(prob, layout, durations)
+
+
+def _durations(prob: Problem, layout: Layout) -> dict[int, int]:
+    return {info.index: duration(prob, layout, info) for info in prob.ops}
+
+
+def _wanted(prob: Problem, layout: Layout, durations: dict[int, int]) -> dict[int, list[Held]]:
+    return {info.index: _uses(layout, info, durations[info.index]) for info in prob.ops}
+
+
+def _chain_loses(prob: Problem, durations: dict[int, int], loses: Callable[[int], bool],
+                 moves: list[Move] | None = None,
+                 cycles: Callable[[Problem, Move], int] | None = None) -> bool:
+    """Whether the longest chain of op durations loses, with each transfer of `moves` (none:
+    no transfers) delaying its consumers by `cycles(prob, move)`."""
+    waits = None if moves is None else _transfer_waits(prob, moves, cycles)
+    return loses(_longest_chain(durations, _tails(prob, durations, waits)))
 
 
 def _longest_chain(durations: dict[int, int], tails: dict[int, int]) -> int:
@@ -193,17 +229,21 @@ def _tails(prob: Problem, durations: dict[int, int],
     return tail
 
 
-def _transfer_waits(prob: Problem, moves: list[Move]) -> dict[tuple[int, int], int]:
-    """(producer, consumer) -> the cycles of the transfer between them: a transfer leaves
-    once its producers have all ended and its consumer starts once it has arrived."""
+def _transfer_waits(prob: Problem, moves: list[Move],
+                    cycles: Callable[[Problem, Move], int] | None = None
+                    ) -> dict[tuple[int, int], int]:
+    """(producer, consumer) -> the cycles of the transfer between them (`cycles(prob, m)`;
+    None: the routed move's own): a transfer leaves once its producers have all ended and its
+    consumer starts once it has arrived."""
     waits: dict[tuple[int, int], int] = {}
     slots = prob.slots
     for m in moves:
         vid = id(m.value)
+        took = m.cycles if cycles is None else cycles(prob, m)
         for c in m.consumers:
             for p in slots(c)[vid][1]:
-                if m.cycles > waits.get((p, c), 0):
-                    waits[(p, c)] = m.cycles
+                if took > waits.get((p, c), 0):
+                    waits[(p, c)] = took
     return waits
 
 

@@ -16,6 +16,7 @@ from passes._placement import timeline
 from passes._placement.digital import balanced
 from passes._placement.heuristics import greedy, naive
 from passes._placement.lower_bounds import interval_bound, lower_bounds
+from passes._placement.moves import Move, least_cycles
 from passes._placement.placement import DIGITAL_STRATEGIES, OBJECTIVES, evaluate, layout_of
 from passes._placement.problem import Problem
 from passes._placement.timeline import duration, schedule
@@ -143,6 +144,53 @@ def test_the_chain_counts_the_transfers_between_its_ops(problems, monkeypatch):
             m.setattr(timeline, "_steps", _no_steps)
             assert schedule(prob, layout, False, loses=lambda n, x=chain: n >= x) is None
     assert longer, "no transfer lengthened a chain: the transfers' waits were never counted"
+
+
+def _unrouted(m):
+    """A copy of a routed move with only what planning gives it (its value, consumers and
+    sends)."""
+    return Move(m.value, m.src, m.dst, 0, 0, list(m.consumers), sends=dict(m.sends))
+
+
+def test_a_transfer_takes_at_least_its_least_cycles(problems):
+    """`moves.least_cycles` of a planned move never exceeds its routed cycles: a link carries
+    at least what the sends leaving over it carry. It is exact for a move of one send, and it
+    counts the sends that leave over one link together (more than the largest send alone)."""
+    exact = grouped = 0
+    for prob, _, full, _ in _unpipelined(problems):
+        for m in full.moves:
+            least = least_cycles(prob, _unrouted(m))
+            assert least <= m.cycles, (m.sends, least, m.cycles)
+            exact += len(m.sends) == 1 and least == m.cycles
+            crossing = [n for (a, b), n in m.sends.items() if prob.mesh.route(a, b)]
+            if crossing:  # the largest send alone over the farthest hops
+                net, clock = prob.target.chip.network, prob.target.clock
+                alone = net.arrival_cycles(net.serial_cycles(max(crossing), clock), m.hops, clock)
+                grouped += least > alone
+    assert exact, "no move of one send: the bound's exact case was never tried"
+    assert grouped, "no sends shared a first link: the grouping was never tried"
+
+
+def test_the_least_cycles_settle_a_schedule_before_its_transfers_are_routed(problems,
+                                                                            monkeypatch):
+    """Not pipelined, the longest chain that counts each transfer's `least_cycles` is a
+    latency no schedule of the layout beats; a schedule it settles is given up before any
+    move is routed."""
+    settled = 0
+    for prob, layout, full, durations in _unpipelined(problems):
+        moves = [_unrouted(m) for m in full.moves]
+        waits = timeline._transfer_waits(prob, moves, least_cycles)
+        chain = timeline._longest_chain(durations, timeline._tails(prob, durations, waits))
+        assert chain <= full.latency
+        with monkeypatch.context() as m:
+            m.setattr(timeline, "route", _no_routes)
+            assert schedule(prob, layout, False, loses=lambda n, x=chain: n >= x) is None
+        settled += 1
+    assert settled
+
+
+def _no_routes(*args):
+    raise AssertionError("moves routed for a schedule their least cycles settle")
 
 
 def test_what_every_digital_strategy_shares_bounds_each_of_them(problems, monkeypatch):
