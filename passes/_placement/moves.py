@@ -211,25 +211,36 @@ def route(prob: Problem, moves: list[Move]) -> None:
 
 
 def least_cycles(prob: Problem, m: Move) -> int:
-    """The fewest cycles an unrouted move can take (``route`` gives its own): a link carries
-    at least the bytes of the sends that leave over it, and the move arrives no sooner than its
-    busiest link allows over the hops of its farthest send (as ``_routed`` times it); a move
-    whose sends cross no link (tiles of one router) is timed as ``_routed`` does."""
+    """The fewest cycles an unrouted move can take: its own where a move of the same sends
+    was routed (layouts of one placement share most moves); else a link carries at least
+    the bytes of the sends that leave over it, and the move arrives no sooner than its busiest
+    link allows over the hops of its farthest send (as ``_routed`` times it). A move whose
+    sends cross no link (tiles of one router) is timed as ``_routed`` does."""
+    key = tuple(m.sends.items())
+    got = prob.routes.get(key)
+    if got is not None:
+        return got[4]
+    least = prob.least.get(key)
+    if least is None:
+        least = prob.least[key] = _least(prob, m.sends)
+    return least
+
+
+def _least(prob: Problem, sends: dict[tuple[int, int], int]) -> int:
     mesh = prob.mesh
     hops = 0
     first: dict[str, int] = {}  # a send's first link -> the bytes of the sends over it
-    for (a, b), n in m.sends.items():
+    for (a, b), n in sends.items():
         h = mesh.hops(a, b)
         if h > hops:
             hops = h
         links = mesh.route(a, b)
         if links:
             first[links[0]] = first.get(links[0], 0) + n
-    most = max(first.values(), default=0)
-    if not most:
-        return _routed(prob, m.sends)[4]
+    if not first:
+        return prob.coster.cycles((Transfer(max(1, sum(sends.values())), hops),))
     net, clock = prob.target.chip.network, prob.target.clock
-    return net.arrival_cycles(net.serial_cycles(most, clock), hops, clock)
+    return net.arrival_cycles(net.serial_cycles(max(first.values()), clock), hops, clock)
 
 
 def _send(prob: Problem, moves: dict[tuple[int, tuple[int, ...]], Move], index: int, vid: int,

@@ -254,6 +254,7 @@ def keep_timeline(prob: Problem, layout: Layout, pipelined: bool) -> None:
     prob.timelines.clear()
     prob.layouts.clear()
     prob.held.clear()
+    prob.least.clear()
     if kept is not None:
         prob.timelines[key] = kept
 

@@ -147,6 +147,7 @@ class Problem:
     _slots: dict[int, dict] = field(default_factory=dict)  # slots' cache
     edges: dict[tuple[int, int], int] | None = None  # moves.edge_bytes' cache
     routes: dict[tuple, tuple] = field(default_factory=dict)  # moves' routes, by their sends
+    least: dict[tuple, int] = field(default_factory=dict)  # moves.least_cycles', by sends
     move_reads: list | None = None  # moves._reads' cache
     spots: dict[tuple, tuple] = field(default_factory=dict)  # moves._spot's cache
     spot_numbers: dict[tuple, int] = field(default_factory=dict)  # moves._spot's, by shares
