@@ -151,7 +151,7 @@ def _tiles(placed: list[tuple[int, Op, str]], ops: list[dict],
            columns: Callable[[int, int], int] | None) -> list[dict]:
     """Every replica of every weight tile's crossbars: its crossbar, rows and columns."""
     out = []
-    append, mvm = out.append, pim.MVM
+    extend, mvm = out.extend, pim.MVM
     for (_, op, _), entry in zip(placed, ops):
         if not isinstance(op, mvm):
             continue
@@ -159,11 +159,11 @@ def _tiles(placed: list[tuple[int, Op, str]], ops: list[dict],
         (r0, r1), (c0, c1) = attrs["rows"], attrs["cols"]
         name, rows, first = attrs["op"], r1 - r0, attrs["tile"][1]
         per = attrs["crossbar_cols"] or c1 - c0  # weight columns a crossbar, the last the rest
-        widths = [columns(min(per, c1 - c0 - x * per), attrs["w_bits"])
-                  for x in range(op.crossbars)]
-        for tile, r, xbar in crossbar_tiles(op, entry["loc"]):
-            append({"op": name, "tile": tile, "replica": r, "crossbar": xbar,
-                    "rows": rows, "columns": widths[tile[1] - first]})
+        k, i = op.crossbars, attrs["tile"][0]
+        widths = [columns(min(per, c1 - c0 - x * per), attrs["w_bits"]) for x in range(k)]
+        # as `crossbar_tiles` lists them, without its tuples (about 16k crossbars a candidate)
+        extend([{"op": name, "tile": [i, first + n % k], "replica": n // k, "crossbar": xbar,
+                 "rows": rows, "columns": widths[n % k]} for n, xbar in enumerate(entry["loc"])])
     return out
 
 
