@@ -126,17 +126,30 @@ _MODEL = """module @m {
 }"""
 
 
-def _placed(tmp_path, arrays: int = 4, replicas: str = "naive") -> Module:
+def _placed(tmp_path, arrays: int = 4, replicas: str = "naive", cols: int = 93) -> Module:
     """A 170 x 93 matmul on a tiny target (2 chip tiles of `arrays` crossbars, 8-bit): two row
-    blocks of 85 rows, each over 3 crossbars of 31 weights."""
-    w = np.random.default_rng(0).normal(size=(170, 93)).astype(np.float32)
-    module = parse(_MODEL, {"w": w})
+    blocks of 85 rows, each over 3 crossbars of 31 weights (`cols`: other than 93, the last
+    crossbar holds the rest)."""
+    w = np.random.default_rng(0).normal(size=(170, cols)).astype(np.float32)
+    module = parse(_MODEL.replace("x93xf32", f"x{cols}xf32"), {"w": w})
     target = tiny_target(tmp_path, tiles=2, arrays=arrays)
     spec = (f"assign-precision{{default=8}},partition{{target={target}}},tile,"
             f"place{{solver={replicas}}},schedule")
     for p in parse_pipeline(spec):
         p.apply(module)
     return module
+
+
+def test_the_last_crossbar_of_a_tile_lists_the_columns_it_holds(tmp_path):
+    """80 weight columns over crossbars of 31: the third crossbar of each tile holds 18, and
+    schedule.json's tiles say so for every replica (each weight 4 columns, plus the offset)."""
+    module = _placed(tmp_path, arrays=8, replicas="greedy", cols=80)
+    target = load_target(module.attrs["pim.target"])
+    s = schedule_dict(module, target, "throughput")
+    assert check_schedule(s) == []
+    got = sorted((tuple(t["tile"]), t["replica"], t["columns"]) for t in s["tiles"])
+    assert got == [((i, j), r, (31 if j < 2 else 18) * 4 + 1)
+                   for i in range(2) for j in range(3) for r in range(2)]
 
 
 def test_partition_counts_every_crossbar_of_a_tile(tmp_path):
