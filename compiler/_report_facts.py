@@ -28,7 +28,7 @@ import numpy as np
 from ir.core import Module, Op
 from ir.dialects import pim
 from ir.dialects.pim_attrs import END, IO_END, LINK_CYCLES, LINKS, LOC, START, UNIT
-from passes._placement.layout import held_crossbars
+from passes._placement.layout import held
 from targets.rollup import components, rollup
 
 __all__ = ["OpFacts", "binding", "critical_path", "energy_sum", "op_facts", "replicated",
@@ -111,11 +111,10 @@ def _holds(op: Op, unit, loc, start, end, io_end) -> list[tuple[str, Any, int]]:
         return [("", (r,), d) for r, d in zip(LINKS.of(op, ()), LINK_CYCLES.of(op, ()))]
     kind = _KIND.get(unit)
     io_end = start if io_end is _ABSENT else int(io_end)
-    held = [("", ("io:0",), io_end - start)] if io_end > start else []
-    if kind:  # a tile's replica: one resource, as the schedule holds it (held_crossbars)
-        mine = held_crossbars(loc, op.crossbars) if isinstance(op, pim.MVM) else loc
-        held.append((kind, mine, end - io_end))
-    return held
+    out = [("", ("io:0",), io_end - start)] if io_end > start else []
+    if kind:  # a crossbar op's tile: one resource, as the schedule holds it (`held`)
+        out.append((kind, held(unit, loc), end - io_end))
+    return out
 
 
 def _longest(facts: OpFacts, kind: str, r) -> int:

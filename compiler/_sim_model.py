@@ -26,7 +26,7 @@ from passes._costing.op_primitives import (
     offchip_span,
     primitives,
 )
-from passes._placement.layout import held_crossbars
+from passes._placement.layout import held
 from targets.coster import shared_coster
 from targets.errors import TargetError
 from targets.loader import load_target
@@ -225,7 +225,7 @@ def _resources_of(schedule: dict) -> dict[int, dict[str, None]]:
     for op in schedule["ops"]:
         kind = _UNIT_KIND.get(op["unit"])
         if kind is not None:
-            locs = held_crossbars(op["loc"], op.get("crossbars", 1))
+            locs = held(op["unit"], op["loc"])
             out.setdefault(op["id"], {}).update(dict.fromkeys([f"{kind}:{x}" for x in locs]))
     for t in schedule["transfers"]:  # listed once for each op it feeds: any new link added
         out.setdefault(t["id"], {}).update(dict.fromkeys(map(_LINK, t.get("links", ()))))

@@ -26,7 +26,7 @@ from ir.dialects.pim_attrs import (
 )
 from passes._costing.op_primitives import table_bytes
 from passes._gc_pause import gc_paused
-from passes._placement.layout import held_crossbars
+from passes._placement.layout import held
 
 __all__ = ["crossbar_tiles", "schedule_dict", "target_summary"]
 
@@ -135,7 +135,7 @@ def _hold(units: defaultdict, entry: dict, begin: int) -> None:
     if begin > start:
         units["io:0"].append({"op": i, "start": start, "end": begin})
     kind = _KIND[entry["unit"]]
-    for loc in held_crossbars(entry["loc"], entry.get("crossbars", 1)):
+    for loc in held(entry["unit"], entry["loc"]):
         units[f"{kind}:{loc}"].append({"op": i, "start": begin, "end": end})
 
 

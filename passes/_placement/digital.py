@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 
-from passes._placement.layout import Layout, held_crossbars
+from passes._placement.layout import Layout, held
 from passes._placement.mesh import PORT
 from passes._placement.moves import edge_bytes, reach
 from passes._placement.problem import OpInfo, Problem
@@ -147,7 +147,7 @@ class _ListSchedule:
             self.reached.pop(info.index, None)
         ready = self.ready(inbound, self.reach(info.index))
         unit = info.unit
-        res = [(unit, x) for x in held_crossbars(self.work.locs(info), info.crossbars)]
+        res = [(unit, x) for x in held(unit, self.work.locs(info))]
         start = max([ready] + [self.free.get(r, 0) for r in res])
         for r in res:
             self.free[r] = start + d

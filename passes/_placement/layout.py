@@ -15,16 +15,18 @@ from ir.dialects.pim_attrs import LOC, REPLICAS
 from ir.errors import PimcError
 from passes._placement.problem import OpInfo, Problem
 
-__all__ = ["Layout", "held_crossbars", "read_layout", "write_layout"]
+__all__ = ["Layout", "held", "read_layout", "write_layout"]
 
 
-def held_crossbars(locs, crossbars: int):
-    """The crossbars of a tile's `locs` that stand for its crossbar resources: the first of
-    each replica's `crossbars`. A replica's crossbars are held together, from the tile's
-    start to its end, and by nothing else (resident weights; a streamed target's tiles are
-    one crossbar each), so one resource per replica schedules, checks and simulates the same
-    as one per crossbar, without walking thousands of them."""
-    return locs[::crossbars] if crossbars > 1 else locs
+def held(unit: str, locs):
+    """The locations of an op on `unit` that stand for the resources it holds: a crossbar op's
+    first crossbar, every location of another op (a digital op's chip tile, a bank op's
+    banks). A tile's crossbars, every one of every replica, are held together, from its start
+    to its end, and by nothing else (resident weights: no two tiles share a crossbar; a
+    streamed target's tiles are one crossbar each, with one copy), so one resource per tile
+    schedules, checks and simulates the same as one per crossbar, without walking the
+    thousands of crossbars a tile's copies hold."""
+    return locs[:1] if unit == "crossbar" else locs
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from passes._placement.layout import Layout, held_crossbars
+from passes._placement.layout import Layout, held
 from passes._placement.modulo import Busy, fit
 from passes._placement.moves import Move, least_cycles, plan_moves, route
 from passes._placement.problem import OpInfo, Problem
@@ -70,9 +70,7 @@ def _uses(layout: Layout, info: OpInfo, d: int) -> list[Held]:
     chip's I/O for that part first and its unit for the rest."""
     io = info.io_part(d)
     out = [(IO, 0, io)] if io > 0 else []
-    locs = layout.locs(info)
-    if info.crossbars > 1:
-        locs = held_crossbars(locs, info.crossbars)
+    locs = held(info.unit, layout.locs(info))
     return out + [(r, io, d - io) for r in _resources(_KEY[info.unit], locs)]
 
 

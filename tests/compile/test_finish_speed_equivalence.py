@@ -74,7 +74,8 @@ def _units(ops: list[dict], transfers: list[dict]) -> dict:
         if begin > op["start"]:
             units.setdefault("io:0", []).append(
                 {"op": op["id"], "start": op["start"], "end": begin})
-        for loc in op["loc"][::op.get("crossbars", 1)]:  # a replica's crossbars: its first
+        locs = op["loc"][:1] if op["unit"] == "crossbar" else op["loc"]  # a tile: its first
+        for loc in locs:
             units.setdefault(f"{kinds[op['unit']]}:{loc}", []).append(
                 {"op": op["id"], "start": begin, "end": op["end"]})
     seen = set()
@@ -87,13 +88,18 @@ def _units(ops: list[dict], transfers: list[dict]) -> dict:
     return {name: units[name] for name in sorted(units)}
 
 
-@pytest.mark.parametrize("model, target", FIXTURES)
+@pytest.mark.parametrize("model, target", [*FIXTURES, ("deepctr_dcn_legacy", "hbm-pim")])
 def test_the_units_are_what_the_ops_and_transfers_hold(model, target):
+    """A crossbar op holds one resource, its first crossbar; any other op every location it
+    has: on hbm-pim, a near-bank GEMV in all-bank mode holds every bank."""
     s, _ = _scheduled(model, target)
     want = _units(s["ops"], s["transfers"])
     assert list(s["units"]) == list(want) and s["units"] == want
     if target == "isaac":  # tables read off-chip: some ops hold the I/O first
         assert any(op.get("io_end", op["start"]) > op["start"] for op in s["ops"])
+    if target == "hbm-pim":
+        banks = max(len(op["loc"]) for op in s["ops"] if op["unit"] == "bank")
+        assert banks > 1 and sum(u.startswith("bank:") for u in s["units"]) >= banks
 
 
 @pytest.mark.parametrize("model, target", FIXTURES)
@@ -125,12 +131,13 @@ def test_of_two_ops_holding_the_binding_resource_as_long_the_first_is_named():
 
 
 def test_a_binding_tile_is_named_by_the_resource_schedule_json_holds():
-    """A replica's crossbars are one resource, its first crossbar (schedule.json's units):
-    a binding tile over crossbars 98, 99 and 100 is crossbar:98, not the least of their
-    names (crossbar:100)."""
+    """A tile's crossbars, every replica's, are one resource, its first crossbar
+    (schedule.json's units): a binding tile over crossbars 98, 99 and 100, and a second copy
+    over 5, 6 and 7, is crossbar:98, not the least of their names (crossbar:100), nor its
+    second copy's (crossbar:5)."""
     from ir.core import Graph, Module, Value
     from ir.dialects import pim
-    from ir.dialects.pim_attrs import END, LOC, START, UNIT
+    from ir.dialects.pim_attrs import END, LOC, REPLICAS, START, UNIT
     from ir.types import TensorType
 
     x = Value(TensorType((2, 4), "f32"), name="x")
@@ -138,7 +145,8 @@ def test_a_binding_tile_is_named_by_the_resource_schedule_json_holds():
     op = pim.MVM([x, w], {"op": "d", "tile": [0, 0], "rows": [0, 4], "cols": [0, 6],
                           "w_bits": 8, "a_bits": 8, "cell_bits": 2, "dac_bits": 1,
                           "adc_bits": 8, "x_scale": 0.1, "w_scale": 0.1, "crossbar_cols": 2})
-    for fact, value in ((UNIT, "crossbar"), (LOC, (98, 99, 100)), (START, 0), (END, 7)):
+    for fact, value in ((UNIT, "crossbar"), (LOC, (98, 99, 100, 5, 6, 7)), (REPLICAS, 2),
+                        (START, 0), (END, 7)):
         fact.set(op, value)
     got = binding(Module(graphs=[Graph("main", [x, w], [op])]))
     assert got == {"resource": "crossbar:98", "busy_cycles": 7, "op": "0:d"}
