@@ -27,10 +27,11 @@ from ir.dialects.pim_attrs import PLACE_FACTS
 from ir.errors import PimcError
 from passes._gc_pause import gc_paused
 
-__all__ = ["CHECKS", "Compiled", "compile", "continue_compile", "OBJECTIVES"]
+__all__ = ["CHECKS", "Compiled", "compile", "continue_compile", "OBJECTIVES", "REPORTS"]
 
 OBJECTIVES = ("latency", "throughput", "energy", "mix")
 CHECKS = ("none", "final", "full")  # see _check_level and docs/api.md
+REPORTS = ("full", "costs")  # see compile and docs/api.md
 
 
 @dataclass
@@ -51,11 +52,15 @@ class Compiled:
     reference: dict[str, np.ndarray] | None = None  # ONNX Runtime's outputs on them
     compared: list[dict] = field(default_factory=list)  # other mappings, for report.html
     kept: Module | None = None  # compile(keep=STAGE): the module as it was after STAGE
+    scope: str = "full"  # compile(report=...): "costs" keeps the figures only (no artifacts)
 
     def write(self, out: str | Path, folder=None) -> list[Path]:
         """Write the artifacts as folder `out` (`folder`: an OutputFolder already held)."""
         from compiler.artifacts import write_artifacts
 
+        if self.scope != "full":
+            raise PimcError(f"a compile with report '{self.scope}' has no artifacts to write; "
+                            "accepted: a compile with report 'full' (the default)")
         return write_artifacts(self, Path(out), folder)
 
     def release(self) -> None:
@@ -137,16 +142,20 @@ def compile(model: Any, target: str, batch: int | None = None, objective: str = 
             say: Callable[[str], None] = lambda s: None,
             deadline: float | Deadline | None = None,
             dims: Mapping[str, int] | None = None, profile: str | None = None,
-            keep: str | None = None) -> Compiled:
+            keep: str | None = None, report: str = "full") -> Compiled:
     """Compile an ONNX model (path or ModelProto) for `target` (preset name or YAML path);
     `check` is "full", "final" or "none" (see `_check_level`); past `deadline` seconds (or a
     Deadline) the compile stops with a PimcError naming the stage; `profile`: an .npz of
     per-row lookup counts by embedding bag (``pimc profile``) that shards tables by load and
     replicates hot rows; `keep`: a stage whose module is copied into `Compiled.kept` as it
-    was after that stage, for `continue_compile` (another mapping of the same front end)."""
+    was after that stage, for `continue_compile` (another mapping of the same front end);
+    `report`: "full", or "costs" (with check "none"), for a search's inner loop: the report
+    holds the figures `mapped_report.cost_figures` gives and the simulator's, the schedule
+    has no ``tiles``, and nothing can be written; the same figures as "full" gives."""
     _check_options(objective, emit, pipeline, keep)
     clock = deadline if isinstance(deadline, Deadline) else Deadline(deadline)
     level = _check_level(check)
+    _check_report(report, level)
     from frontend.onnx import import_onnx
     from targets import load_target
 
@@ -184,8 +193,17 @@ def compile(model: Any, target: str, batch: int | None = None, objective: str = 
         from ir.verify import verify
 
         verify(module)
+    result.scope = report
     _finish(result, proto, tgt, objective, (feed, inputs is not None), level, flow, total)
     return result
+
+
+def _check_report(report: str, level: str) -> None:
+    if report not in REPORTS:
+        raise PimcError(f"report '{report}'; accepted: {', '.join(REPORTS)}")
+    if report == "costs" and level != "none":
+        raise PimcError(f"report 'costs' with check '{level}': the checks read the whole "
+                        "schedule; accepted: report 'costs' with check 'none', or report 'full'")
 
 
 def _check_options(objective: str, emit: str | None, pipeline: str | None,
@@ -237,17 +255,17 @@ def _feed(module: Module, inputs: Mapping[str, np.ndarray] | None, path: Path,
 def _finish(result: Compiled, proto, tgt, objective: str, inputs, check: str, flow: _Flow,
             total: int) -> None:
     from compiler.checker import check_schedule
-    from compiler.mapped_report import report_of
+    from compiler.mapped_report import cost_figures, report_of
     from compiler.schedule_json import schedule_dict
 
-    module = result.module
+    module, full = result.module, result.scope == "full"
     fallback = PLACE_FACTS["fallback"].of(module, None)
     if fallback:  # an optimal heuristic is news, not a warning
         optimal = PLACE_FACTS["status"].of(module, None) == "optimal"
         (result.notes if optimal else result.warnings).append(f"placement: {fallback}")
 
     def checked() -> dict:
-        sched = schedule_dict(module, tgt, objective)
+        sched = schedule_dict(module, tgt, objective, tiles=full)
         errors = check_schedule(sched) if check != "none" else []
         if errors:
             raise PimcError(f"schedule check failed ({len(errors)} problems): {errors[0]}")
@@ -256,7 +274,7 @@ def _finish(result: Compiled, proto, tgt, objective: str, inputs, check: str, fl
     def simulated() -> dict:  # the scheduler's estimate, and the event-driven re-derivation
         from compiler.simulator import compare, simulate
 
-        report = report_of(module).to_dict()
+        report = report_of(module).to_dict() if full else cost_figures(module)
         sim = simulate(result.schedule, module)
         result.warnings.extend(compare(sim, result.schedule))
         report["simulated"] = sim.to_dict()

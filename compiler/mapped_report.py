@@ -41,7 +41,7 @@ from targets.coster import OpCoster, shared_coster
 from targets.loader import load_target
 from targets.rollup import rollup
 
-__all__ = ["MappedReport", "report_of"]
+__all__ = ["MappedReport", "cost_figures", "report_of"]
 
 _UNITS = ("crossbar", "digital", "bank")
 
@@ -184,15 +184,35 @@ def report_of(module: Module) -> MappedReport:
         return _report_of(module)
 
 
-def _report_of(module: Module) -> MappedReport:
+def cost_figures(module: Module) -> dict:
+    """The figures a search compares candidates by, of a placed and scheduled module, as
+    ``report_of(module).to_dict()`` has them: latency, interval, rates, area and crossbars
+    used; without its energy by component and by op, binding and critical path (its energy
+    is the simulator's; ``compile(report="costs")``)."""
+    with gc_paused():
+        target, latency, interval, batch, facts = _scheduled(module)
+        used, xbars, _ = _crossbars(shared_coster(target), facts)
+        per_s = target.clock / max(1, interval)
+        return {"target": target.name, "batch": batch, "latency_cycles": latency,
+                "latency_seconds": latency / target.clock, "interval_cycles": interval,
+                "batches_per_second": per_s, "samples_per_second": per_s * batch,
+                "area": used_area(module, target, facts), "crossbars_used": used,
+                "crossbars": xbars}
+
+
+def _scheduled(module: Module) -> tuple:
+    """(target, latency, interval, batch, op facts) of a scheduled module."""
     if not LATENCY.has(module) or not TARGET.has(module):
         raise PimcError(f"simulate needs a scheduled module ({TARGET.name}, {LATENCY.name}); "
                         "run partition, tile, place and schedule first")
     target = load_target(str(TARGET.of(module)))
+    return (target, int(LATENCY.of(module)), int(INTERVAL.of(module)), int(BATCH.of(module, 1)),
+            op_facts(module))
+
+
+def _report_of(module: Module) -> MappedReport:
+    target, latency, interval, batch, facts = _scheduled(module)
     coster = shared_coster(target)  # the prices the scheduler used, already computed
-    latency, interval = int(LATENCY.of(module)), int(INTERVAL.of(module))
-    batch = int(BATCH.of(module, 1))
-    facts = op_facts(module)
     energy, by_op = _energy(module, coster, facts)
     roll = rollup(target)
     if roll.leakage:

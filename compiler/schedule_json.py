@@ -231,13 +231,19 @@ def _transfers(feeds: list[tuple[int, Op]], ids: _Ids, position: dict[int, int],
     return out
 
 
-def schedule_dict(module: Module, target: Any, objective: str) -> dict:
-    """The schedule of `module` (placed and scheduled for `target`) as a JSON-ready dict."""
+def schedule_dict(module: Module, target: Any, objective: str, tiles: bool = True) -> dict:
+    """The schedule of `module` (placed and scheduled for `target`) as a JSON-ready dict;
+    without `tiles`, no ``tiles`` list (every crossbar of every replica: thousands of entries
+    that only the checker and the folder's cross-check read), for a caller that only
+    simulates it."""
     with gc_paused():  # a tree of small dicts with no cycles; a collection would walk the module
-        return _schedule_dict(module, target, objective)
+        out = _schedule_dict(module, target, objective, tiles)
+    if not tiles:
+        del out["tiles"]
+    return out
 
 
-def _schedule_dict(module: Module, target: Any, objective: str) -> dict:
+def _schedule_dict(module: Module, target: Any, objective: str, tiles: bool) -> dict:
     placed, position = _placed(module.main.ops)
     ids = _Ids(placed)
     # resource -> what holds it when (ids are graph positions, shared): ops on their units
@@ -245,14 +251,15 @@ def _schedule_dict(module: Module, target: Any, objective: str) -> dict:
     units: defaultdict[str, list[dict]] = defaultdict(list)
     ops, feeds = _op_entries(placed, ids, units)
     transfers = _transfers(feeds, ids, position, units)
-    columns = _columns(target) if any(isinstance(op, pim.MVM) for _, op, _ in placed) else None
+    columns = _columns(target) if tiles and any(isinstance(op, pim.MVM) for _, op, _ in placed) \
+        else None
     return {
         "schema": SCHEMA, "version": VERSION, "target": target_summary(target),
         "batch": int(BATCH.of(module, 0)), "objective": objective,
         "pipelined": bool(PIPELINED.of(module, False)),
         "interval": int(INTERVAL.of(module, 0)), "latency": int(LATENCY.of(module, 0)),
         "ops": ops,
-        "tiles": _tiles(placed, ops, columns),
+        "tiles": _tiles(placed, ops, columns) if tiles else None,
         "shards": [_shard_entry(op) for _, op, _ in placed if isinstance(op, pim.Gather)],
         "transfers": transfers,
         "units": {name: units[name] for name in sorted(units)},
