@@ -29,7 +29,8 @@ from passes._placement.mesh import PORT
 from passes._placement.problem import OpInfo, Problem
 from targets.primitives import Transfer
 
-__all__ = ["Move", "edge_bytes", "least_cycles", "plan_moves", "reach", "read_bytes", "route"]
+__all__ = ["Move", "edge_bytes", "least_cycles", "least_waits", "plan_moves", "reach", "read_bytes",
+           "route"]
 
 
 @dataclass
@@ -208,6 +209,38 @@ def route(prob: Problem, moves: list[Move]) -> None:
     """The links, occupancy, arrival time, bytes and hops of every move of `plan_moves`."""
     for m in moves:
         _route(prob, m)
+
+
+def least_waits(prob: Problem, layout: Layout) -> dict[tuple[int, int], int]:
+    """(producer, consumer) -> cycles the consumer starts at least after the producer ends,
+    before any move is planned: where the value's first producer and the consumer each sit on
+    one chip tile, over at least one link, the move that brings the value there sends at least
+    the bytes `plan_moves` adds for this consumer over that pair (capped at the whole value),
+    so it takes at least the ``least_cycles`` of that send alone; other pairs: no wait known."""
+    waits: dict[tuple[int, int], int] = {}
+    if prob.mesh.chip_tiles == 0:
+        return waits
+    route_of, slots = prob.mesh.route, prob.slots
+    spots = [_spot(prob, layout, info) for info in prob.ops]
+    at = {info.index: k for k, info in enumerate(prob.ops)}
+    for k, (info, reads) in enumerate(_reads(prob)):
+        shares = spots[k] if info.crossbars == 1 else _spot(prob, layout, info, True)
+        if len(shares[1]) != 1 or shares[2][0] == PORT:
+            continue
+        b, sb = shares[1][0]
+        for vid, _, producer, full, read in reads:
+            sources = spots[at[producer]][1]
+            if len(sources) != 1 or not route_of(sources[0][0], b):
+                continue
+            a, sa = sources[0]
+            key = (((a, b), min(full, max(1, math.ceil(read * (sa * sb))))),)
+            least = prob.least.get(key)
+            if least is None:
+                least = prob.least[key] = _least(prob, dict(key))
+            for p in slots(info.index)[vid][1]:
+                if least > waits.get((p, info.index), 0):
+                    waits[(p, info.index)] = least
+    return waits
 
 
 def least_cycles(prob: Problem, m: Move) -> int:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from passes._placement.layout import Layout, held
 from passes._placement.modulo import Busy, fit
-from passes._placement.moves import Move, least_cycles, plan_moves, route
+from passes._placement.moves import Move, least_cycles, least_waits, plan_moves, route
 from passes._placement.problem import OpInfo, Problem
 from passes._placement.resume import Prefix, tracked
 from passes._placement.steps import NEVER as _NEVER
@@ -136,12 +136,13 @@ def schedule(prob: Problem, layout: Layout, pipelined: bool,
 def _one_batch(prob: Problem, layout: Layout,
                loses: Callable[[int], bool] | None) -> Timeline | None:
     """`schedule`, batches one after another. With `loses`, settled by the longest chain of
-    op durations (the latency is at least that) before the transfers are planned (they only
-    delay an op), then with each transfer's `least_cycles` before they are routed (most
-    layouts given up are settled there), then with their own cycles; `tails` (what may follow
-    each op, ``_tails``) then settles the list schedule as it goes."""
+    op durations (the latency is at least that), then with the waits `least_waits` knows
+    before the transfers are planned (they only delay an op), then with each transfer's
+    `least_cycles` before they are routed, then with their own cycles; `tails` (what may
+    follow each op, ``_tails``) then settles the list schedule as it goes."""
     durations = _durations(prob, layout)
-    if loses is not None and _chain_loses(prob, durations, loses):
+    if loses is not None and (_chain_loses(prob, durations, loses) or loses(_longest_chain(
+            durations, _tails(prob, durations, least_waits(prob, layout))))):
         return None
     moves = plan_moves(prob, layout, routed=loses is None)
     tails = bar = None

@@ -191,6 +191,24 @@ def test_the_least_cycles_settle_a_schedule_before_its_transfers_are_routed(prob
     assert settled
 
 
+def test_the_least_waits_bound_the_transfers_before_any_is_planned(problems, monkeypatch):
+    """`moves.least_waits` of a layout never exceeds the wait its planned and routed moves give
+    an edge, and some edges get one; not pipelined, a schedule whose chain with them loses is
+    given up before its transfers are planned."""
+    bounded = 0
+    for prob, layout, full, durations in _unpipelined(problems):
+        least = moves.least_waits(prob, layout)
+        waits = timeline._transfer_waits(prob, full.moves)
+        assert all(n <= waits.get(edge, 0) for edge, n in least.items()), \
+            [(e, n, waits.get(e, 0)) for e, n in least.items() if n > waits.get(e, 0)]
+        bounded += bool(least)
+        chain = timeline._longest_chain(durations, timeline._tails(prob, durations, least))
+        with monkeypatch.context() as m:
+            m.setattr(timeline, "plan_moves", _no_transfers)
+            assert schedule(prob, layout, False, loses=lambda n, x=chain: n >= x) is None
+    assert bounded, "no edge got a least wait: the bound was never tried"
+
+
 def _no_routes(*args):
     raise AssertionError("moves routed for a schedule their least cycles settle")
 

@@ -31,10 +31,12 @@ from passes._lowering.geometry import Geometry
 from passes._lowering.mvm import Crossbar, tile_matrix
 from passes._placement.cpsat_terms import traffic
 from passes._placement.heuristics import naive
+from passes._placement.layout import read_layout
 from passes._placement.mesh import Mesh
-from passes._placement.moves import _counts, edge_bytes, plan_moves, read_bytes
+from passes._placement.moves import _counts, edge_bytes, least_waits, plan_moves, reach, read_bytes
 from passes._placement.placement import _group_locs, layout_of
 from passes._placement.problem import Problem
+from passes._placement.timeline import _transfer_waits, schedule
 from passes.error_bound import error_bound
 from passes.pipeline import parse_pipeline
 from targets import load_target
@@ -150,6 +152,23 @@ def test_the_last_crossbar_of_a_tile_lists_the_columns_it_holds(tmp_path):
     got = sorted((tuple(t["tile"]), t["replica"], t["columns"]) for t in s["tiles"])
     assert got == [((i, j), r, (31 if j < 2 else 18) * 4 + 1)
                    for i in range(2) for j in range(3) for r in range(2)]
+
+
+def test_a_row_block_alone_on_a_chip_tile_waits_only_for_its_rows(tmp_path):
+    """Three crossbars a chip tile: each row block of the matmul on a chip tile of its own.
+    The second reads 85 of x's 170 rows from the relu on the first chip tile, so its least
+    wait (`moves.least_waits`, before any move is planned) is that of 340 bytes, not of the
+    whole 680, and equals the wait of the move the schedule plans (one send each)."""
+    module = _placed(tmp_path, arrays=3)
+    prob = Problem.of(module)
+    layout = read_layout(prob)
+    second = next(i for i in prob.ops if i.unit == "crossbar" and i.op.attrs["tile"][0] == 1)
+    relu = next(i for i in prob.ops if i.op.name == "nn.relu")
+    assert reach(prob, layout, second) == (1,) and reach(prob, layout, relu) == (0,)
+    tl = schedule(prob, layout, False)
+    assert [m.sends for m in tl.moves if second.index in m.consumers] == [{(0, 1): 340}]
+    least = least_waits(prob, layout)
+    assert least == _transfer_waits(prob, tl.moves) and least[(relu.index, second.index)] > 0
 
 
 def test_partition_counts_every_crossbar_of_a_tile(tmp_path):
