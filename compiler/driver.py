@@ -149,13 +149,11 @@ def compile(model: Any, target: str, batch: int | None = None, objective: str = 
     per-row lookup counts by embedding bag (``pimc profile``) that shards tables by load and
     replicates hot rows; `keep`: a stage whose module is copied into `Compiled.kept` as it
     was after that stage, for `continue_compile` (another mapping of the same front end);
-    `report`: "full", or "costs" (with check "none"), for a search's inner loop: the report
-    holds the figures `mapped_report.cost_figures` gives and the simulator's, the schedule
-    has no ``tiles``, and nothing can be written; the same figures as "full" gives."""
-    _check_options(objective, emit, pipeline, keep)
-    clock = deadline if isinstance(deadline, Deadline) else Deadline(deadline)
+    `report`: "full", or "costs" (check "none" only): a search loop's figures, with nothing
+    to write (docs/api.md)."""
     level = _check_level(check)
-    _check_report(report, level)
+    _check_options(objective, emit, pipeline, keep, report, level)
+    clock = deadline if isinstance(deadline, Deadline) else Deadline(deadline)
     from frontend.onnx import import_onnx
     from targets import load_target
 
@@ -166,7 +164,7 @@ def compile(model: Any, target: str, batch: int | None = None, objective: str = 
         (3 if emit is None else 0)
     module = flow.step("import", total, lambda: import_onnx(proto, batch=batch, dims=dims,
                                                                 name=name))
-    result = Compiled(module, tgt.name, "ir", name, stages=flow.stages)
+    result = Compiled(module, tgt.name, "ir", name, stages=flow.stages, scope=report)
     if emit == "ir":
         return result
     from compiler._outdir import scratch_prefix, sweep_scratch
@@ -180,35 +178,41 @@ def compile(model: Any, target: str, batch: int | None = None, objective: str = 
         stages = ([("passes", pipeline)] if pipeline is not None
                   else stage_specs(target, objective, min(time_limit, clock.left() / 2), seed,
                                    options, profile))  # CP-SAT gets half of what is left
-        for stage, spec in stages:
-            flow.step(stage, total,
-                      lambda spec=spec: _run_stage(module, spec, level == "full", clock))
-            result.stage = stage
-            if keep == stage:
-                result.kept = module.clone()
-            if emit == stage:
-                module.analyses.clear()  # the caller's module: as a parsed one would be
-                return result
+        if _run_stages(result, stages, flow, total, level == "full", keep, emit):
+            return result
     if level == "final":
         from ir.verify import verify
 
         verify(module)
-    result.scope = report
     _finish(result, proto, tgt, objective, (feed, inputs is not None), level, flow, total)
     return result
 
 
-def _check_report(report: str, level: str) -> None:
+def _run_stages(result: Compiled, stages: list[tuple[str, str]], flow: _Flow, total: int,
+                verify_each: bool, keep: str | None, emit: str | None) -> bool:
+    """Run each (stage, pipeline) of `stages` on the result's module, keeping a copy after
+    `keep`; True once `emit` stops it after a stage."""
+    module = result.module
+    for stage, spec in stages:
+        flow.step(stage, total,
+                  lambda spec=spec: _run_stage(module, spec, verify_each, flow.deadline))
+        result.stage = stage
+        if keep == stage:
+            result.kept = module.clone()
+        if emit == stage:
+            module.analyses.clear()  # the caller's module: as a parsed one would be
+            return True
+    return False
+
+
+def _check_options(objective: str, emit: str | None, pipeline: str | None,
+                   keep: str | None, report: str, level: str) -> None:
+    """compile's options that name something, each against what it accepts."""
     if report not in REPORTS:
         raise PimcError(f"report '{report}'; accepted: {', '.join(REPORTS)}")
     if report == "costs" and level != "none":
         raise PimcError(f"report 'costs' with check '{level}': the checks read the whole "
                         "schedule; accepted: report 'costs' with check 'none', or report 'full'")
-
-
-def _check_options(objective: str, emit: str | None, pipeline: str | None,
-                   keep: str | None) -> None:
-    """compile's options that name something, each against what it accepts."""
     if keep is not None and (pipeline is not None or keep not in dict(STAGES)):
         raise PimcError(f"keep '{keep}'; accepted: a stage of the default pipeline "
                         f"({', '.join(name for name, _ in STAGES)})")

@@ -237,10 +237,7 @@ def schedule_dict(module: Module, target: Any, objective: str, tiles: bool = Tru
     that only the checker and the folder's cross-check read), for a caller that only
     simulates it."""
     with gc_paused():  # a tree of small dicts with no cycles; a collection would walk the module
-        out = _schedule_dict(module, target, objective, tiles)
-    if not tiles:
-        del out["tiles"]
-    return out
+        return _schedule_dict(module, target, objective, tiles)
 
 
 def _schedule_dict(module: Module, target: Any, objective: str, tiles: bool) -> dict:
@@ -259,7 +256,7 @@ def _schedule_dict(module: Module, target: Any, objective: str, tiles: bool) -> 
         "pipelined": bool(PIPELINED.of(module, False)),
         "interval": int(INTERVAL.of(module, 0)), "latency": int(LATENCY.of(module, 0)),
         "ops": ops,
-        "tiles": _tiles(placed, ops, columns) if tiles else None,
+        **({"tiles": _tiles(placed, ops, columns)} if tiles else {}),
         "shards": [_shard_entry(op) for _, op, _ in placed if isinstance(op, pim.Gather)],
         "transfers": transfers,
         "units": {name: units[name] for name in sorted(units)},

@@ -233,10 +233,7 @@ def least_waits(prob: Problem, layout: Layout) -> dict[tuple[int, int], int]:
             if len(sources) != 1 or not route_of(sources[0][0], b):
                 continue
             a, sa = sources[0]
-            key = (((a, b), min(full, max(1, math.ceil(read * (sa * sb))))),)
-            least = prob.least.get(key)
-            if least is None:
-                least = prob.least[key] = _least(prob, dict(key))
+            least = _least(prob, (((a, b), min(full, max(1, math.ceil(read * (sa * sb))))),))
             for p in slots(info.index)[vid][1]:
                 if least > waits.get((p, info.index), 0):
                     waits[(p, info.index)] = least
@@ -251,19 +248,23 @@ def least_cycles(prob: Problem, m: Move) -> int:
     sends cross no link (tiles of one router) is timed as ``_routed`` does."""
     key = tuple(m.sends.items())
     got = prob.routes.get(key)
-    if got is not None:
-        return got[4]
-    least = prob.least.get(key)
-    if least is None:
-        least = prob.least[key] = _least(prob, m.sends)
-    return least
+    return _least(prob, key) if got is None else got[4]
 
 
-def _least(prob: Problem, sends: dict[tuple[int, int], int]) -> int:
+def _least(prob: Problem, sends: tuple[tuple[tuple[int, int], int], ...]) -> int:
+    """The bound of ``least_cycles`` for `sends` ((source, destination) -> bytes, as items),
+    kept in `prob.least`."""
+    got = prob.least.get(sends)
+    if got is None:
+        got = prob.least[sends] = _bound(prob, sends)
+    return got
+
+
+def _bound(prob: Problem, sends: tuple[tuple[tuple[int, int], int], ...]) -> int:
     mesh = prob.mesh
     hops = 0
     first: dict[str, int] = {}  # a send's first link -> the bytes of the sends over it
-    for (a, b), n in sends.items():
+    for (a, b), n in sends:
         h = mesh.hops(a, b)
         if h > hops:
             hops = h
@@ -271,7 +272,7 @@ def _least(prob: Problem, sends: dict[tuple[int, int], int]) -> int:
         if links:
             first[links[0]] = first.get(links[0], 0) + n
     if not first:
-        return prob.coster.cycles((Transfer(max(1, sum(sends.values())), hops),))
+        return prob.coster.cycles((Transfer(max(1, sum(n for _, n in sends)), hops),))
     net, clock = prob.target.chip.network, prob.target.clock
     return net.arrival_cycles(net.serial_cycles(max(first.values()), clock), hops, clock)
 

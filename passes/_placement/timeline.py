@@ -141,13 +141,13 @@ def _one_batch(prob: Problem, layout: Layout,
     `least_cycles` before they are routed, then with their own cycles; `tails` (what may
     follow each op, ``_tails``) then settles the list schedule as it goes."""
     durations = _durations(prob, layout)
-    if loses is not None and (_chain_loses(prob, durations, loses) or loses(_longest_chain(
-            durations, _tails(prob, durations, least_waits(prob, layout))))):
+    if loses is not None and (_chain_loses(prob, durations, loses) or
+                              _chain_loses(prob, durations, loses, least_waits(prob, layout))):
         return None
     moves = plan_moves(prob, layout, routed=loses is None)
-    tails = bar = None
+    tails, bar = None, _NEVER
     if loses is not None:
-        if _chain_loses(prob, durations, loses, moves, least_cycles):
+        if _chain_loses(prob, durations, loses, _transfer_waits(prob, moves, least_cycles)):
             return None
         route(prob, moves)
         tails = _tails(prob, durations, _transfer_waits(prob, moves))
@@ -157,7 +157,6 @@ def _one_batch(prob: Problem, layout: Layout,
     wanted = _wanted(prob, layout, durations)
     link_uses = [_move_uses(m) for m in moves]
     steps, tables = _steps(prob, durations, wanted, moves, link_uses)
-    bar = _NEVER if bar is None else bar
     tl = _run(steps, tables, durations, moves, None, None, bar, None if bar == _NEVER else tails)
     if tl is not None:
         tl.busy, tl.interval = _tally(link_uses, _tally(wanted.values())), tl.latency
@@ -196,11 +195,9 @@ def _wanted(prob: Problem, layout: Layout, durations: dict[int, int]) -> dict[in
 
 
 def _chain_loses(prob: Problem, durations: dict[int, int], loses: Callable[[int], bool],
-                 moves: list[Move] | None = None,
-                 cycles: Callable[[Problem, Move], int] | None = None) -> bool:
-    """Whether the longest chain of op durations loses, with each transfer of `moves` (none:
-    no transfers) delaying its consumers by `cycles(prob, move)`."""
-    waits = None if moves is None else _transfer_waits(prob, moves, cycles)
+                 waits: dict[tuple[int, int], int] | None = None) -> bool:
+    """Whether the longest chain of op durations loses, with `waits` (``_tails``'s; none:
+    no transfers) between them."""
     return loses(_longest_chain(durations, _tails(prob, durations, waits)))
 
 

@@ -161,7 +161,7 @@ def test_a_transfer_takes_at_least_its_least_cycles(problems):
     for prob, _, full, _ in _unpipelined(problems):
         for m in full.moves:
             assert least_cycles(prob, _unrouted(m)) == m.cycles  # routed: its own
-            least = moves._least(prob, m.sends)
+            least = moves._bound(prob, tuple(m.sends.items()))
             assert least <= m.cycles, (m.sends, least, m.cycles)
             exact += len(m.sends) == 1 and least == m.cycles
             crossing = [n for (a, b), n in m.sends.items() if prob.mesh.route(a, b)]
