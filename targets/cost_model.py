@@ -65,6 +65,11 @@ class CostModel:
         DramAccess: ("dram_access",),
     }
 
+    # Of STEPS, those a primitive's latency needs (the steps that add to it and those they
+    # read), for ``seconds``; a type not listed needs all of its STEPS. A variant that adds
+    # latency in another step, or reads one more, lists it here too.
+    TIMING: dict[type, tuple[str, ...]] = {CrossbarMVM: ("mvm_geometry", "mvm_latency")}
+
     def __init__(self, target: Target) -> None:
         self.target = target
         self._buffer_list: list[Buffer] | None = None  # the target's buffers, listed once
@@ -85,15 +90,27 @@ class CostModel:
 
     def cost(self, op: Primitive) -> OpCost:
         """Run the named steps for one primitive."""
+        acc = self._run(op, self._steps(op))
+        return OpCost(type(op).__name__, acc.seconds * self.target.clock, acc.seconds,
+                      acc.energy, acc.counts)
+
+    def seconds(self, op: Primitive) -> float:
+        """``cost(op).seconds``, from only the steps its latency needs (``TIMING``): where a
+        placer compares the times of many replica counts and reads no energy."""
+        return self._run(op, self.TIMING.get(type(op)) or self._steps(op)).seconds
+
+    def _steps(self, op: Primitive) -> tuple[str, ...]:
         steps = self.STEPS.get(type(op))
         if steps is None:
             raise TargetError(f"no cost steps for {type(op).__name__}; known primitives: "
                               f"{', '.join(t.__name__ for t in self.STEPS)}")
+        return steps
+
+    def _run(self, op: Primitive, steps: tuple[str, ...]) -> _Acc:
         acc = _Acc()
         for step in steps:
             getattr(self, step)(op, acc)
-        return OpCost(type(op).__name__, acc.seconds * self.target.clock, acc.seconds,
-                      acc.energy, acc.counts)
+        return acc
 
     # -- crossbar MVM ---------------------------------------------------------------------------
 
