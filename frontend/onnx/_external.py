@@ -125,7 +125,7 @@ def runtime_model(proto: onnx.ModelProto) -> tuple[bytes, str | None]:
     """`proto` serialised for ONNX Runtime, with the tensors `resolve_external_data` left in
     their files located relative to one folder (returned; None when there is none), which
     ONNX Runtime is told to read them from: it maps them, so they are never copied."""
-    paths = [_location(t).value for t in _tensors(proto) if _resolved(t)]
+    paths = [_location(t).value for t in _left_in_files(proto)]
     if not paths:
         return proto.SerializeToString(), None
     folder = os.path.commonpath([os.path.dirname(p) for p in paths])
@@ -137,7 +137,7 @@ def runtime_model(proto: onnx.ModelProto) -> tuple[bytes, str | None]:
 def relocated(proto: onnx.ModelProto, move: Callable[[str], str]) -> Iterator[None]:
     """The resolved external tensors' locations changed by `move` for a while, then restored:
     onnx.checker and ONNX Runtime look for files relative to a folder, never by a real path."""
-    entries = [_location(t) for t in _tensors(proto) if _resolved(t)]
+    entries = [_location(t) for t in _left_in_files(proto)]
     saved = [e.value for e in entries]
     for entry in entries:
         entry.value = move(entry.value)
@@ -146,6 +146,13 @@ def relocated(proto: onnx.ModelProto, move: Callable[[str], str]) -> Iterator[No
     finally:
         for entry, value in zip(entries, saved):
             entry.value = value
+
+
+def _left_in_files(proto: onnx.ModelProto) -> list[onnx.TensorProto]:
+    """The tensors of `proto` that `resolve_external_data` left in their files: none unless
+    this process has left some; then every tensor is looked at (0.8 ms for a 600-node
+    search candidate, paid by its ONNX check and again by its functional check)."""
+    return [t for t in _tensors(proto) if _resolved(t)] if _RESOLVED else []
 
 
 def _location(tensor: onnx.TensorProto) -> onnx.StringStringEntryProto:
