@@ -131,8 +131,13 @@ class _ListSchedule:
 
     def choose_tile(self, info: OpInfo, d: int, inbound: list[tuple[int, int, int]]) -> int:
         best = None
+        sent, hops_from = self.sent, self.prob.mesh.hops_from
+        # `ready(inbound, (tile,))` for every candidate tile, each source's hops read once
+        rows = [(hops_from(src), n, t) for src, n, t in inbound]
         for tile in self.candidates(info):
-            start = max(self.ready(inbound, (tile,)), self.unit_free[tile])
+            at = tile - PORT
+            ready = max([t + sent(row[at], n) for row, n, t in rows], default=0)
+            start = max(ready, self.unit_free[tile])
             key = (start + d + self.out_cost(info, tile), start)
             if best is None or key < best[0]:
                 best = (key, tile)
