@@ -122,6 +122,9 @@ class Ctx:
         self._outputs = {id(v) for v in self.graph.outputs}
         self._pos: dict[int, float] = {id(o): i for i, o in enumerate(self.graph.ops)}
         self._before: dict[int, list[Op]] = {}
+        # What rules work out from the graph as it is (a movement region by the value it
+        # ends in: two rules walk it from each movement op); every edit empties it.
+        self.memo: dict[Any, Any] = {}
 
     def _uses(self) -> dict[Value, list[Op]]:
         if self._users is None:  # always before the first edit: edits go through here
@@ -154,6 +157,7 @@ class Ctx:
         hi = self._pos.get(id(anchor))
         if hi is None or hi != int(hi):
             raise ValueError(f"{anchor.name} is not an op of the graph as last flushed")
+        self.memo.clear()
         waiting = self._before.setdefault(id(anchor), [])
         lo = self._pos[id(waiting[-1])] if waiting else hi - 1
         uses = self._uses()
@@ -165,6 +169,7 @@ class Ctx:
 
     def replace_uses(self, old: Value, new: Value) -> None:
         """Make every user of `old` (and the graph outputs) use `new` instead."""
+        self.memo.clear()
         uses = self._uses()
         moved = uses.pop(old, [])
         for op in {id(o): o for o in moved}.values():
@@ -178,6 +183,7 @@ class Ctx:
 
     def erase(self, op: Op) -> None:
         """Remove `op`, whose results must be unused, and its uses."""
+        self.memo.clear()
         uses = self._uses()
         del self._pos[id(op)]
         for v in op.operands:
@@ -203,6 +209,7 @@ class Ctx:
         """Write inserted ops and removals into `graph.ops`; positions become indices."""
         if not self._before and len(self._pos) == len(self.graph.ops):
             return  # no edit since the last flush
+        self.memo.clear()
         ops: list[Op] = []
         for op in self.graph.ops:
             ops.extend(self._before.pop(id(op), ()))

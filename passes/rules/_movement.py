@@ -39,8 +39,24 @@ def _data_operands(op: Op) -> list[Value] | None:
 def region(target: Value, ctx: Ctx, m: Match, max_ops: int = 256) -> tuple[Value, list[Op]]:
     """The one source value and the movement ops (graph order) that `target` is made from.
 
-    The region's ops are added to `m.ops`; NoMatch when it reads more than one source.
+    The region's ops are added to `m.ops`; NoMatch when it reads more than one source. Kept
+    in `ctx.memo` until the graph changes: dot-interaction and attention both walk back from
+    every movement op (2.4 ms of a search-loop candidate's 9.6 ms of fusion, walked twice).
     """
+    key = ("region", id(target), max_ops)
+    got = ctx.memo.get(key)
+    if got is None or got[0] is not target:
+        got = ctx.memo[key] = (target, _region(target, ctx, max_ops))
+    found = got[1]
+    if isinstance(found, str):
+        raise NoMatch(found)
+    source, ordered = found
+    m.ops.extend(o for o in ordered if o not in m.ops)
+    return source, list(ordered)
+
+
+def _region(target: Value, ctx: Ctx, max_ops: int) -> tuple[Value, list[Op]] | str:
+    """`region`'s source and ops, or why there is none."""
     ops: dict[int, Op] = {}
     sources: dict[int, Value] = {}
     stack = [target]
@@ -54,11 +70,11 @@ def region(target: Value, ctx: Ctx, m: Match, max_ops: int = 256) -> tuple[Value
         if id(op) not in ops:
             ops[id(op)] = op
             stack.extend(data)
-        expect(len(ops) <= max_ops, "movement region is too large")
-    expect(len(sources) == 1, f"rearrangement reads {len(sources)} tensors, not one")
-    ordered = sorted(ops.values(), key=ctx.position)
-    m.ops.extend(o for o in ordered if o not in m.ops)
-    return next(iter(sources.values())), ordered
+        if len(ops) > max_ops:
+            return "movement region is too large"
+    if len(sources) != 1:
+        return f"rearrangement reads {len(sources)} tensors, not one"
+    return next(iter(sources.values())), sorted(ops.values(), key=ctx.position)
 
 
 def probe(source: Value, ops: list[Op], target: Value) -> np.ndarray:

@@ -124,3 +124,52 @@ def test_dead_code_stays_when_no_rule_fires():
     m = b.module(b.op("nn.relu", x))
     assert not FuseInteractions().apply(m)
     assert op_names(m) == ["nn.sigmoid", "nn.relu"]
+
+
+
+def _movement_chain():
+    """x and y -> concat -> transpose -> out: a movement region ending in the transpose."""
+    b = Builder()
+    x, y = b.arg("x", (2, 3)), b.arg("y", (2, 3))
+    cat = b.op("nn.concat", x, y, axis=0)
+    t = b.op("nn.transpose", cat, perm=[1, 0])
+    return b, x, y, cat, t, b.module(t)
+
+
+@pytest.mark.parametrize("edit", ["replace_uses", "insert_before", "erase", "flush"])
+def test_a_region_worked_out_before_an_edit_is_walked_again_after_it(monkeypatch, edit):
+    """`region` is kept in the ctx's memo (two rules walk it from one anchor) until an edit:
+    each kind of edit empties the memo, so a region read after it is the graph's as it is
+    then, never the entry planted before it."""
+    from passes.rules import _movement
+    from passes.rules._movement import region
+
+    b, x, y, cat, t, m = _movement_chain()
+    ctx = Ctx(m.main)
+    with pytest.raises(rewrite.NoMatch, match="reads 2 tensors"):
+        region(t, ctx, rewrite.Match(t.owner))
+    walk = _movement._region
+    monkeypatch.setattr(_movement, "_region", lambda *a: pytest.fail("walked again"))
+    with pytest.raises(rewrite.NoMatch, match="reads 2 tensors"):  # from the memo
+        region(t, ctx, rewrite.Match(t.owner))
+    monkeypatch.setattr(_movement, "_region", walk)
+    relu = b.op("nn.relu", x).owner
+    m.main.ops.pop()  # the builder appended it; the ctx inserts it
+    stale = (t, (x, []))  # what the memo would answer if an edit left it there
+    if edit == "replace_uses":
+        ctx.memo[("region", id(t), 256)] = stale
+        ctx.replace_uses(y, x)
+        source, ops = region(t, ctx, rewrite.Match(t.owner))
+        assert source is x and ops == [cat.owner, t.owner]
+        return
+    if edit != "insert_before":
+        ctx.insert_before(t.owner, [relu])
+    ctx.memo[("region", id(t), 256)] = stale
+    if edit == "insert_before":
+        ctx.insert_before(t.owner, [relu])
+    elif edit == "erase":
+        ctx.erase(relu)
+    else:
+        ctx.flush()
+    with pytest.raises(rewrite.NoMatch, match="reads 2 tensors"):
+        region(t, ctx, rewrite.Match(t.owner))
