@@ -19,6 +19,7 @@ from passes.rewrite import (
     Match,
     Rewrite,
     Rule,
+    c_ordered,
     const,
     const_of,
     einsum_terms,
@@ -109,7 +110,7 @@ def _dense_rewrite(m: Match) -> Rewrite:
     ops: list[Op] = []
     w = m.vals.get("w_src")
     if w is None:
-        ops.append(new_const(np.array(m.w, m.x.type.np_dtype, order="C"), m.w_bits))
+        ops.append(new_const(c_ordered(m.w, m.x.type.np_dtype), m.w_bits))
         w = ops[-1].result
     operands = [m.x, w]
     if m.b is not None:
