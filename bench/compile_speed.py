@@ -12,8 +12,9 @@
    compiled in this process with `compiler.driver.compile` on every target, with the
    functional check off and on (and "final" where the driver offers it), and as `pimc search`
    compiles them in its loop (`search.evaluate.loop_cost`: its default placement solver,
-   greedy, and objective, latency; check off; each result released). CPU time of this
-   process (time.process_time), so BLAS threads count.
+   greedy, and objective, latency; check off; each result released; after
+   `freeze_worker_state`, as a search worker once it has loaded its supernet). CPU time of
+   this process (time.process_time), so BLAS threads count.
 2. Whole process: `python -m compiler compile` of the 13-512-256-1 MLP of
    bench/zigzag_compare.py (batch 1; with the default checks and with --no-check --compare
    none) and of the DLRM fixture (batch 8), on isaac; wall and CPU time, best of `--repeat`
@@ -88,9 +89,10 @@ def rate(models: list, target: str, check, loop: bool = False) -> tuple[float, i
 
     run = functools.partial(compile_model, target=target, batch=BATCH, check=check)
     if loop:
-        from search.evaluate import EvalOptions, loop_cost
+        from search.evaluate import EvalOptions, freeze_worker_state, loop_cost
 
         run = functools.partial(loop_cost, target=target, opts=EvalOptions(batch=BATCH))
+        freeze_worker_state()  # as a search worker does once its supernet is loaded
     failed = 0
     start = time.process_time()
     for model in models:
