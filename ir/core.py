@@ -30,7 +30,7 @@ from ir.attrs import _PLAIN, REQUIRED, Attr, _extra_attr
 from ir.errors import PimcError
 from ir.types import TensorType
 
-__all__ = ["Attr", "Graph", "Module", "Op", "Value", "REQUIRED"]
+__all__ = ["Attr", "Graph", "Module", "Op", "Value", "REQUIRED", "detach"]
 
 # Op class -> (its operands_spec, the operand range derived from it), kept per class because
 # every op construction checks its operand count.
@@ -244,6 +244,17 @@ class Graph:
         return f"<Graph @{self.name}: {len(self.ops)} ops>"
 
 
+def detach(ops: Iterable[Op]) -> None:
+    """Break the links from the results of `ops` to them (an op holds its results and each
+    result its op: the IR's cycles), for ops no graph holds any more and whose results
+    nothing reads: freed by reference counting at once instead of by the cyclic collector. A
+    search-loop candidate's front end drops about 580 ops (folded shape expressions, dead
+    constants, rewritten layers), 3.2k objects the collection after it walked."""
+    for op in ops:
+        for v in op.results:
+            v.owner = None
+
+
 class Module:
     """A compilation unit: graphs (the first is the entry) and module attributes."""
 
@@ -255,15 +266,12 @@ class Module:
         self.analyses: dict[str, Any] = {}  # see the module docstring
 
     def release(self) -> None:
-        """Empty the module, first breaking the links from values to their ops (an op holds
-        its results and each result its op: the IR's cycles), so that what only the module
-        reached is freed by reference counting once it is dropped, without waiting for the
-        cyclic collector: for a caller done with a big module (the search loop, with every
-        candidate's)."""
+        """Empty the module, first breaking the links from values to their ops (`detach`), so
+        that what only the module reached is freed by reference counting once it is dropped,
+        without waiting for the cyclic collector: for a caller done with a big module (the
+        search loop, with every candidate's)."""
         for graph in self.graphs:
-            for op in graph.ops:
-                for v in op.results:
-                    v.owner = None
+            detach(graph.ops)
         self.graphs = []
         self.analyses.clear()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ir.core import Graph, Op, Value
+from ir.core import Graph, Op, Value, detach
 from ir.dialects import nn, nn_shape, rec
 from ir.interp import evaluate
 
@@ -47,7 +47,9 @@ def _eval_f64(op: Op, arrays: list[np.ndarray], data: set[int]) -> list[np.ndarr
     fn = op.clone_with(op.operands)
     for r in fn.results:
         r.type = r.type.with_dtype("f64")
-    return evaluate(fn, [a if i in data else np.asarray(a) for i, a in enumerate(arrays)])
+    out = evaluate(fn, [a if i in data else np.asarray(a) for i, a in enumerate(arrays)])
+    detach((fn,))  # built to be evaluated: nothing holds it or its results
+    return out
 
 
 def _moved(op: Op, env: dict[Value, Ids]) -> list[Ids] | None:

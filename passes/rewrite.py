@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ir.core import Graph, Op, Value
+from ir.core import Graph, Op, Value, detach
 from ir.dialects import nn
 
 __all__ = ["Ctx", "Match", "NoMatch", "Rewrite", "Rule", "Trace", "apply_rules", "c_ordered",
@@ -215,6 +215,7 @@ class Ctx:
             ops.extend(self._before.pop(id(op), ()))
             ops.append(op)
         self.graph.ops = [o for o in ops if id(o) in self._pos]
+        detach([o for o in ops if id(o) not in self._pos])  # erased: results unread
         self._pos = {id(o): i for i, o in enumerate(self.graph.ops)}
 
 
@@ -320,6 +321,9 @@ def dce(graph: Graph) -> bool:
             keep.append(op)
             live.update(map(id, op.operands))
     changed = len(keep) != len(graph.ops)
+    if changed:
+        kept = set(map(id, keep))
+        detach([op for op in graph.ops if id(op) not in kept])
     graph.ops = keep[::-1]
     return changed
 

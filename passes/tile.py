@@ -26,7 +26,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ir.core import Graph, Module, Op
+from ir.core import Graph, Module, Op, detach
 from ir.dialects.pim_attrs import A_BITS, STREAMED, TARGET, UNIT, W_BITS, X_SCALE, Fact
 from ir.errors import PimcError
 from passes._costing.op_primitives import table_bytes
@@ -85,7 +85,10 @@ class _Splice:
 
     def done(self) -> None:
         if self.lowered:
-            self.graph.ops = [x for op in self.graph.ops for x in self.lowered.get(id(op), (op,))]
+            old = self.graph.ops
+            self.graph.ops = [x for op in old for x in self.lowered.get(id(op), (op,))]
+            kept = set(map(id, self.graph.ops))
+            detach([op for op in old if id(op) not in kept])  # replaced: results unread
             self.lowered = {}
 
 

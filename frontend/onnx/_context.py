@@ -11,7 +11,7 @@ import onnx
 from onnx import helper
 
 from frontend.onnx._external import tensor_array
-from ir.core import Graph, Op, Value
+from ir.core import Graph, Op, Value, detach
 from ir.dialects import nn, nn_shape
 from ir.errors import PimcError
 from ir.interp import evaluate
@@ -135,7 +135,9 @@ class Context:
         op = cls(list(operands), attrs)
         if self.fold and self._foldable(op):
             arrays = evaluate(op, [self.consts[v] for v in op.operands])
-            return [self.constant(a, bits=r.type.bits) for a, r in zip(arrays, op.results)]
+            out = [self.constant(a, bits=r.type.bits) for a, r in zip(arrays, op.results)]
+            detach((op,))  # built to be folded: nothing holds it or its results
+            return out
         self._append(op)
         if not isinstance(op, _TYPE_ONLY) and any(v in self.dynamic for v in op.operands):
             self.dynamic.update(op.results)

@@ -12,7 +12,7 @@ from frontend.onnx._external import resolve_external_data, tensor_array
 from frontend.onnx._load import check_model, load_onnx
 from frontend.onnx.converters import convert_nodes
 from frontend.precision import quantised_values
-from ir.core import Graph, Module, Value
+from ir.core import Graph, Module, Value, detach
 from ir.errors import PimcError
 from ir.types import TensorType
 from ir.verify import verify
@@ -72,12 +72,15 @@ def _arg_type(vi: onnx.ValueInfoProto, batch: int | None, dims: Mapping[str, int
 def _live_ops(graph: Graph) -> None:
     """Drop the ops nothing reads (folded shape sub-graphs leave their constants behind)."""
     live = set(graph.outputs)
-    kept = []
+    kept, dropped = [], []
     for op in reversed(graph.ops):
         if any(r in live for r in op.results):
             kept.append(op)
             live.update(op.operands)
+        else:
+            dropped.append(op)
     graph.ops = kept[::-1]
+    detach(dropped)
 
 
 def _outputs(ctx: Context, g: onnx.GraphProto, where: str) -> list[Value]:

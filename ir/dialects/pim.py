@@ -17,7 +17,7 @@ to the signed range of `bits` bits.
 
 from __future__ import annotations
 
-from ir.core import Attr, Op
+from ir.core import Attr, Op, detach
 from ir.dialects import register
 from ir.dialects._shapes import broadcast, same_dtype
 from ir.errors import PimcError
@@ -120,7 +120,9 @@ class Gather(Op):
         if list(hot) != sorted(set(hot)):
             raise PimcError(f"{self.name}: hot rows must be sorted and distinct")
         bag = EmbeddingBag(self.operands, {"mode": self.attrs["mode"]})
-        return [r.type for r in bag.results]
+        types = [r.type for r in bag.results]
+        detach((bag,))  # built for its result types only
+        return types
 
 
 @register

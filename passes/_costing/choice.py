@@ -28,7 +28,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from ir.core import Graph, Op
+from ir.core import Graph, Op, detach
 from ir.dialects import pim, rec
 from ir.dialects.pim_attrs import A_BITS, UNIT, W_BITS, X_SCALE
 from ir.errors import PimcError
@@ -117,7 +117,8 @@ def crossbar_form(op: Op, name: str, target: Target, coster: OpCoster,
     done: dict[int, int] = {}  # id(value) -> the cycle it is ready
     tasks: dict[str, list[tuple[int, int]]] = {"crossbar": [], "digital": []}
     latency, energy, crossbars = 0, 0.0, 0
-    for o in _lowered(op, name, target):
+    lowered = _lowered(op, name, target)
+    for o in lowered:
         cost = _cost(o, target, coster, replicas)
         cycles = 0 if cost is None else cost[0]
         end = max((done.get(id(v), 0) for v in o.operands), default=0) + cycles
@@ -127,6 +128,7 @@ def crossbar_form(op: Op, name: str, target: Target, coster: OpCoster,
             tasks[UNIT.of(o)].append((cycles, cycles * max(1, cost[2])))
             energy += cost[1]
             crossbars += cost[2]
+    detach(lowered)  # built to be priced, then dropped
     counts = _counts(target)
     interval = max(_busy(tasks[k], counts[k]) for k in tasks)
     return Form(latency, interval, energy, crossbars)

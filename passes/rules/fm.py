@@ -13,7 +13,7 @@ A reshape restores the anchor's exact shape (keepdims variants) where it differs
 
 from __future__ import annotations
 
-from ir.core import Op, Value
+from ir.core import Op, Value, detach
 from ir.dialects import nn, nn_shape, rec
 from passes.rewrite import Ctx, Match, NoMatch, Rewrite, Rule, expect, producer, scalar_of
 
@@ -106,8 +106,11 @@ def _rewrite(m: Match) -> Rewrite:
 
 
 def _check(m: Match, ctx: Ctx) -> str | None:
-    return None if m.anchor.result.type.size == rec.FM([m.x], {"reduce": m.reduce}) \
-        .result.type.size else "the result is broadcast beyond the fm term"
+    term = rec.FM([m.x], {"reduce": m.reduce})  # built for its result type only
+    size = term.result.type.size
+    detach((term,))
+    return None if m.anchor.result.type.size == size else \
+        "the result is broadcast beyond the fm term"
 
 
 RULES = (
