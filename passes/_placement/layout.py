@@ -9,7 +9,7 @@ one back (`read_layout`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ir.dialects.pim_attrs import LOC, REPLICAS
 from ir.errors import PimcError
@@ -37,6 +37,10 @@ class Layout:
 
     loc: Mapping[int, tuple[int, ...]]
     replicas: Mapping[int, int]
+    # What is worked out from this layout once for all who read it (`moves._spots`); a
+    # layout's locations are not changed once it is scored (the list schedule's working copy,
+    # which they are, is never scored)
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     def locs(self, info: OpInfo) -> tuple[int, ...]:
         loc = self.loc.get(info.index)

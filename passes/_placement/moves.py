@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -123,7 +124,12 @@ def _shares(prob: Problem, layout: Layout, info: OpInfo, reading: bool = False
 def _counts(locs: tuple[int, ...], k: int, per_tile: int) -> dict[int, int]:
     """Chip tile -> how many runs of `k` crossbars of `locs` have one there, in the order
     the chip tiles first appear (a tile over many crossbars at many copies holds thousands:
-    counted in numpy)."""
+    counted in numpy). Runs of one crossbar, up to a thousand, are counted by a Counter
+    (20 -> 11 us a call on those of 4 nasrec-float candidates: half of their 860 calls)."""
+    if k == 1 and len(locs) < 1024:
+        tiles = [x // per_tile for x in locs]
+        counted = Counter(tiles)
+        return {t: counted[t] for t in dict.fromkeys(tiles)}
     if len(locs) < 64:
         out: dict[int, int] = {}
         for j in range(0, len(locs), k):
@@ -152,7 +158,8 @@ def _repeated(n: int, share: float) -> float:
 # are cached by their numbers), the shares (chip tile -> share) and their tiles in order.
 _Spot = tuple[int, tuple[tuple[int, float], ...], tuple[int, ...]]
 # What an op reads that some op with a unit produces: the value's id, the value, its first
-# producer's index, the bytes of the whole value and the bytes the op reads of it.
+# producer's position in `prob.ops`, the bytes of the whole value and the bytes the op reads
+# of it.
 _Read = tuple[int, Value, int, int, int]
 
 
@@ -160,11 +167,26 @@ def _reads(prob: Problem) -> list[tuple[OpInfo, tuple[_Read, ...]]]:
     """Every op with what it reads from ops with a unit (the same for every layout)."""
     got = prob.move_reads
     if got is None:
+        at = {info.index: k for k, info in enumerate(prob.ops)}
         got = prob.move_reads = [
-            (info, tuple((id(v), v, prods[0].index, _value_bytes(prob, info, v),
+            (info, tuple((id(v), v, at[prods[0].index], _value_bytes(prob, info, v),
                           read_bytes(prob, info, v))
                          for v, prods in prob.inputs(info) if prods))
             for info in prob.ops]
+    return got
+
+
+def _spots(prob: Problem, layout: Layout) -> tuple[list[_Spot], list[_Spot]]:
+    """Of every op under `layout`, in `prob.ops` order: its spot, and the spot it reads at
+    (another for a tile over several crossbars: ``_spot`` with `reading`); once per layout,
+    since `least_waits` and `plan_moves` read the same (a nasrec-float candidate on isaac
+    looked up 1,770 spots, some keyed by thousands of crossbars)."""
+    got = layout.memo.get("spots")
+    if got is None:
+        spots = [_spot(prob, layout, info) for info in prob.ops]
+        reading = [s if info.crossbars == 1 else _spot(prob, layout, info, True)
+                   for s, info in zip(spots, prob.ops)]
+        got = layout.memo["spots"] = (spots, reading)
     return got
 
 
@@ -191,14 +213,13 @@ def plan_moves(prob: Problem, layout: Layout, routed: bool = True) -> list[Move]
     if prob.mesh.chip_tiles == 0:
         return []
     moves: dict[tuple[int, tuple[int, ...]], Move] = {}
-    spots = [_spot(prob, layout, info) for info in prob.ops]
-    at = {info.index: k for k, info in enumerate(prob.ops)}  # op index -> position in ops
+    spots, reading = _spots(prob, layout)
     for k, (info, reads) in enumerate(_reads(prob)):
-        shares = spots[k] if info.crossbars == 1 else _spot(prob, layout, info, True)
+        shares = reading[k]
         if shares[2][:1] == (PORT,):  # bank ops read in the DRAM: nothing crosses
             continue
         for vid, v, producer, full, read in reads:
-            _send(prob, moves, info.index, vid, v, full, read, spots[at[producer]], shares)
+            _send(prob, moves, info.index, vid, v, full, read, spots[producer], shares)
     out = list(moves.values())
     if routed:
         route(prob, out)
@@ -221,15 +242,14 @@ def least_waits(prob: Problem, layout: Layout) -> dict[tuple[int, int], int]:
     if prob.mesh.chip_tiles == 0:
         return waits
     route_of, slots = prob.mesh.route, prob.slots
-    spots = [_spot(prob, layout, info) for info in prob.ops]
-    at = {info.index: k for k, info in enumerate(prob.ops)}
+    spots, reading = _spots(prob, layout)
     for k, (info, reads) in enumerate(_reads(prob)):
-        shares = spots[k] if info.crossbars == 1 else _spot(prob, layout, info, True)
+        shares = reading[k]
         if len(shares[1]) != 1 or shares[2][0] == PORT:
             continue
         b, sb = shares[1][0]
         for vid, _, producer, full, read in reads:
-            sources = spots[at[producer]][1]
+            sources = spots[producer][1]
             if len(sources) != 1 or not route_of(sources[0][0], b):
                 continue
             a, sa = sources[0]

@@ -263,8 +263,20 @@ def test_a_negative_crossbar_width_is_refused():
 @given(k=st.integers(1, 40), runs=st.integers(1, 60), per=st.sampled_from([1, 4, 96]),
        seed=st.integers(0, 2 ** 32 - 1))
 def test_chip_tile_counts_are_the_run_by_run_count(k, runs, per, seed):
-    """`_counts` (numpy past 63 crossbars) against counting run by run: a chip tile counts once
-    per run of k crossbars with one there, in the order chip tiles first appear."""
+    """`_counts` (numpy past 63 crossbars, a Counter for runs of one up to 1023) against
+    counting run by run: a chip tile counts once per run of k crossbars with one there, in
+    the order chip tiles first appear."""
+    _check_counts_run_by_run(k, runs, per, seed)
+
+
+@settings(max_examples=100, deadline=None)
+@given(runs=st.integers(1, 1500), per=st.sampled_from([1, 4, 96]),
+       seed=st.integers(0, 2 ** 32 - 1))
+def test_chip_tile_counts_of_single_crossbars_on_either_side_of_a_thousand(runs, per, seed):
+    _check_counts_run_by_run(1, runs, per, seed)
+
+
+def _check_counts_run_by_run(k, runs, per, seed):
     rng = np.random.default_rng(seed)
     starts = rng.integers(0, 2000, size=runs)  # runs of consecutive crossbars, as placed
     locs = tuple(int(s) + x for s in starts for x in range(k))
