@@ -57,10 +57,11 @@ def _used_places(facts: OpFacts, target) -> tuple[set[int], set[int]]:
     per_pe = chip.tile.pe.arrays
     per_tile = chip.tile.pes * per_pe
     pes, tiles = set(), set()
+    pe_of, tile_of = per_pe.__rfloordiv__, per_tile.__rfloordiv__  # x -> x // per_pe, ...
     for _, op, unit, loc, _, _, _ in facts:
-        if unit == "crossbar" and isinstance(op, pim.MVM):
-            pes.update([x // per_pe for x in loc])
-            tiles.update([x // per_tile for x in loc])
+        if unit == "crossbar" and isinstance(op, pim.MVM):  # thousands of crossbars a tile
+            pes.update(map(pe_of, loc))
+            tiles.update(map(tile_of, loc))
         elif unit == "digital" and loc:
             tiles.add(loc[0])
     return pes, tiles

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from itertools import chain
 
+import numpy as np
+
 from compiler._report_facts import (
     OpFacts,
     binding,
@@ -154,10 +156,10 @@ def _crossbars(coster: OpCoster, facts: OpFacts) -> tuple[int, int, list[int]]:
     if chip is None:
         return 0, 0, []
     per_tile = chip.tile.pes * chip.tile.pe.arrays
-    used = {x for fact in facts if isinstance(fact[1], pim.MVM) for x in fact[3]}
-    tiles = [0] * chip.tiles
-    for x in used:
-        tiles[x // per_tile] += 1
+    # every crossbar of every copy: 16k of a search candidate grown to the chip's capacity
+    used = set().union(*(fact[3] for fact in facts if isinstance(fact[1], pim.MVM)))
+    ids = np.fromiter(used, np.int64, len(used))
+    tiles = np.bincount(ids // per_tile, minlength=chip.tiles).tolist()
     return len(used), chip.tiles * per_tile, tiles
 
 
