@@ -17,7 +17,7 @@ to the signed range of `bits` bits.
 
 from __future__ import annotations
 
-from ir.core import Attr, Op, detach
+from ir.core import Attr, Op
 from ir.dialects import register
 from ir.dialects._shapes import broadcast, same_dtype
 from ir.errors import PimcError
@@ -119,10 +119,9 @@ class Gather(Op):
                             f"turns is {self.attrs.get('turns')}; accepted: turns > shard >= 0")
         if list(hot) != sorted(set(hot)):
             raise PimcError(f"{self.name}: hot rows must be sorted and distinct")
-        bag = EmbeddingBag(self.operands, {"mode": self.attrs["mode"]})
-        types = [r.type for r in bag.results]
-        detach((bag,))  # built for its result types only
-        return types
+        # the bag's rule on the shard's own operands and mode (the same spec): its errors
+        # name the shard, and no bag is built for it (one per shard, 208 a candidate)
+        return EmbeddingBag.infer_types(self)
 
 
 @register

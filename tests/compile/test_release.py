@@ -160,9 +160,8 @@ def test_the_loop_pipeline_leaves_out_the_bound_it_does_not_read():
 FIXTURES = DLRM.parent
 # Fixtures and targets whose loop compiles pass through every place ops are dropped: folded
 # shape expressions and dead constants (import), rewrites and dead code (canonicalize and
-# fusion), replaced ops (tile), the lowerings partition prices (a GRU on isaac), bank shards
-# (a pim.gather infers its type from a bag), probed movement (sample inputs) and the fm
-# rule's check.
+# fusion), replaced ops (tile), the lowerings partition prices (a GRU on isaac), bank shards,
+# probed movement (sample inputs) and the fm rule's check.
 NO_CYCLES = [("torchrec_dlrm_dynamo", "isaac"), ("recbole_narm_legacy", "isaac"),
              ("deepctr_deepfm_legacy", "hetero"), ("torchfm_fm_legacy", "isaac"),
              ("deepctr_afm_legacy", "isaac"), ("rechub_din_legacy", "hetero")]

@@ -124,6 +124,22 @@ def test_the_verifier_refuses_a_gather_whose_hot_rows_do_not_fit():
                               "turns": 2})
 
 
+def test_a_shard_has_the_bags_result_and_its_refusals_name_the_shard():
+    """pim.gather's result type is the embedding bag's rule on its own operands and mode;
+    what the rule refuses is refused naming pim.gather."""
+    table = Value(TensorType((10, DIM), "f32"), name="t")
+    for mode, ids_shape, want in [("sum", (BATCH, BAG), (BATCH, DIM)),
+                                  ("none", (BATCH, BAG), (BATCH, BAG, DIM))]:
+        ids = Value(TensorType(ids_shape, "i64"), name="ids")
+        shard = pim.Gather([table, ids], {"op": "e", "shard": 0, "rows": [0, 10],
+                                          "mode": mode})
+        assert shard.result.type == TensorType(want, "f32")
+        assert shard.result.type == rec.EmbeddingBag([table, ids], {"mode": mode}).result.type
+    floats = Value(TensorType((BATCH, BAG), "f32"), name="ids")
+    with pytest.raises(PimcError, match="pim.gather: indices must be integers"):
+        pim.Gather([table, floats], {"op": "e", "shard": 0, "rows": [0, 10]})
+
+
 def test_replicated_shards_round_trip_through_the_ir_files(tmp_path):
     from ir.io import load, save
 
