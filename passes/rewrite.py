@@ -26,9 +26,9 @@ import numpy as np
 from ir.core import Graph, Op, Value, detach
 from ir.dialects import nn
 
-__all__ = ["Ctx", "Match", "NoMatch", "Rewrite", "Rule", "Trace", "apply_rules", "c_ordered",
-           "const", "const_of", "dce", "einsum_terms", "expect", "new_const", "producer",
-           "scalar_of", "sole_use", "split_const", "tracing"]
+__all__ = ["Ctx", "Match", "NoMatch", "Rewrite", "Rule", "Trace", "apply_rules", "const",
+           "const_of", "dce", "einsum_terms", "expect", "new_const", "producer", "scalar_of",
+           "sole_use", "split_const", "tracing"]
 
 
 class NoMatch(Exception):
@@ -283,23 +283,6 @@ def split_const(op: Op) -> tuple[Value, Value]:
 def sole_use(v: Value, ctx: Ctx, what: str = "value") -> None:
     expect(len(ctx.users(v)) == 1 and not ctx.is_output(v),
            f"{what} has more than one use")
-
-
-def c_ordered(array: np.ndarray, dtype: np.dtype | None = None) -> np.ndarray:
-    """``np.array(array, dtype, order="C")``. A transposed matrix (a Gemm's weight with
-    trans_b, as a Linear layer exports) is copied in bands of 64 of its columns: numpy's copy
-    writes the result row by row, each read from every row of the original, which misses the
-    cache on every element once a row is past a few KB (1.26 -> 0.46 ms for a 1024x512
-    float32 matrix; the dense rule's copies of a nasrec-float search candidate, 8.5 MB,
-    3.6-4.6 -> 3.1-3.6 ms, the rest being the first touch of the new pages)."""
-    a = np.asarray(array)
-    if a.ndim != 2 or a.flags.c_contiguous or not a.flags.f_contiguous:
-        return np.array(a, dtype, order="C")
-    out = np.empty(a.shape, a.dtype if dtype is None else dtype)
-    rows = a.T  # C-ordered: a band of its rows is a band of out's columns
-    for i in range(0, rows.shape[0], 64):
-        out[:, i:i + 64] = rows[i:i + 64].T
-    return out
 
 
 def new_const(array: np.ndarray, bits: int | None = None) -> nn.Constant:

@@ -16,6 +16,7 @@ from ir.text import print_module
 from passes.canonicalize import Canonicalize
 from passes.fuse_interactions import FuseInteractions
 from passes.rewrite import Ctx
+from passes.rules.dense import c_ordered
 
 GOLDEN = Path(__file__).parent / "golden"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "onnx"
@@ -184,7 +185,7 @@ def test_c_ordered_is_numpys_c_copy_for_every_layout(shape, dtype):
     rng = np.random.default_rng(sum(shape))
     base = rng.standard_normal(shape[::-1]) * 100
     for a in (base.T, np.asfortranarray(base.T), base, base[:, ::2].T, base.T * 0.5):
-        got = rewrite.c_ordered(a, dtype)
+        got = c_ordered(a, dtype)
         want = np.array(a, dtype, order="C")
         assert got.flags.c_contiguous and got.dtype == want.dtype
         assert np.array_equal(got, want)
