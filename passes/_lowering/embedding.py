@@ -35,11 +35,13 @@ def parallel_shards(op: Op, target, least: int, most: int) -> int:
     """How many banks to spread a table over so that its lookups run in parallel: the count in
     least, 2*least, ... <= most (at least `least`, the capacity need) whose slowest shard plus
     the combine of the shards' partial results is quickest on `target`'s cost model.
-    Lookups are taken as uniform over rows; a frequency profile reshapes the ranges later."""
-    from targets.coster import OpCoster
+    Lookups are taken as uniform over rows; a frequency profile reshapes the ranges later.
+    Priced by the target's shared coster: the tables of a model, and of the candidates after
+    it, ask for the same few prices (a coster of its own per table priced each again)."""
+    from targets.coster import shared_coster
     from targets.primitives import BankGather, VectorOp
 
-    coster = OpCoster(target)
+    coster = shared_coster(target)
     rows, dim = op.operands[0].type.shape[0], max(1, op.operands[0].type.shape[-1])
     lookups, out = max(1, op.operands[1].type.size), max(1, op.results[0].type.size)
     bits = table_bits(op)
