@@ -51,3 +51,18 @@ def test_the_scorer_freezes_once_per_supernet_it_loads(monkeypatch, unfrozen):
     ev._scorer(other)
     assert freezes == [1, 2]
     ev._SCORERS.clear()
+
+
+def test_a_cycle_frozen_and_dropped_since_is_collected_at_the_next_freeze(unfrozen):
+    """A worker that loads another supernet: what the first freeze kept and nothing holds
+    any more (the old supernet's cycles) is collected when the new state is frozen."""
+    import weakref
+
+    old = _Cycle()
+    ev.freeze_worker_state()
+    gone = weakref.ref(old)
+    del old
+    gc.collect()
+    assert gone() is not None  # frozen: out of the collector's reach
+    ev.freeze_worker_state()
+    assert gone() is None
