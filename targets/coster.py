@@ -18,7 +18,7 @@ import math
 
 from targets.cost_model import CostModel
 from targets.hardware import Target
-from targets.primitives import BankGather, Primitive, VectorOp
+from targets.primitives import BankGather, CrossbarMVM, Primitive, VectorOp
 from targets.report import OpCost
 
 __all__ = ["OpCoster", "shared_coster"]
@@ -80,17 +80,14 @@ class OpCoster:
 
     def cycles(self, prims: tuple[Primitive, ...]) -> int:
         """Cycles of primitives run one after another, rounded up to whole cycles."""
-        return max(1, math.ceil(sum(self.cost(p).cycles for p in prims) - 1e-9))
+        return _whole(sum(self.cost(p).cycles for p in prims))
 
-    def _cycles_only(self, prim: Primitive) -> float:
-        """``cost(prim).cycles``; a primitive not priced yet is timed without working out
-        its energy (``CostModel.seconds``), and not kept."""
-        hit = self._cache.get(prim)
-        if hit is not None:
-            return hit.cycles
-        if isinstance(prim, (VectorOp, BankGather)):  # `_price`'s own rules for these
-            return self.cost(prim).cycles
-        return self.model.seconds(prim) * self.target.clock
+    def _cycles_only(self, mvm: CrossbarMVM) -> float:
+        """``cost(mvm).cycles`` (`_price` has no rule of its own for a crossbar MVM); one not
+        priced yet is timed without working out its energy (``CostModel.seconds``), and not
+        kept."""
+        hit = self._cache.get(mvm)
+        return self.model.seconds(mvm) * self.target.clock if hit is None else hit.cycles
 
     def energy(self, prims: tuple[Primitive, ...]) -> dict[str, float]:
         """Energy by component of primitives (J), cached by primitives (weight tiles of one
@@ -103,22 +100,25 @@ class OpCoster:
                     out[key] = out.get(key, 0.0) + joules
         return out
 
-    def cycles_replicated(self, prims: tuple[Primitive, ...],
+    def cycles_replicated(self, prims: tuple[CrossbarMVM, ...],
                           counts: tuple[int, ...]) -> tuple[int, ...]:
-        """`cycles` of `prims` (each with a ``replicas`` field) at every replica count of
-        `counts`, cached: many weight tiles share a shape and the same counts. The counts
-        are timed without their energy (``_cycles_only``): a placer tries many and keeps
-        one, whose energy its report prices then (on 16 search-loop candidates, 255 counts
-        a candidate, 3.7 ms of pricing)."""
+        """`cycles` of crossbar MVMs `prims` at every replica count of `counts`, cached: many
+        weight tiles share a shape and the same counts. The counts are timed without their
+        energy (``_cycles_only``): a placer tries many and keeps one, whose energy its report
+        prices then (a search-loop candidate tries about 255: 3.7 -> 1.7 ms of pricing)."""
         key = (prims, counts)
         hit = self._replicated.get(key)
         if hit is None:
             cycles = self._cycles_only
             hit = _room(self._replicated)[key] = tuple(
-                max(1, math.ceil(sum(cycles(dataclasses.replace(p, replicas=r))
-                                     for p in prims) - 1e-9))
+                _whole(sum(cycles(dataclasses.replace(p, replicas=r)) for p in prims))
                 for r in counts)
         return hit
+
+
+def _whole(cycles: float) -> int:
+    """`cycles` rounded up to whole cycles, at least one."""
+    return max(1, math.ceil(cycles - 1e-9))
 
 
 @functools.lru_cache(maxsize=8)
