@@ -162,8 +162,8 @@ def compile(model: Any, target: str, batch: int | None = None, objective: str = 
     flow = _Flow(say, clock)
     total = 1 + (1 if pipeline is not None else len(stage_specs("", "", 0, 0))) + \
         (3 if emit is None else 0)
-    module = flow.step("import", total, lambda: import_onnx(proto, batch=batch, dims=dims,
-                                                                name=name))
+    module = flow.step("import", total, lambda: import_onnx(
+        proto, batch=batch, dims=dims, name=name, verify_ir=level == "full"))
     result = Compiled(module, tgt.name, "ir", name, stages=flow.stages, scope=report)
     if emit == "ir":
         return result

@@ -94,10 +94,12 @@ def _outputs(ctx: Context, g: onnx.GraphProto, where: str) -> list[Value]:
 
 def import_onnx(model: str | Path | onnx.ModelProto, batch: int | None = None,
                 dims: Mapping[str, int] | None = None, name: str | None = None,
-                fold: bool = True) -> Module:
+                fold: bool = True, verify_ir: bool = True) -> Module:
     """Import an ONNX model, binding symbolic dimensions (axis 0 by `batch`, others by name
     in `dims`); `fold` folds every small or integer constant expression during import. The
-    output of every fake-quantisation chain (`frontend.precision`) gets the chain's `bits`."""
+    output of every fake-quantisation chain (`frontend.precision`) gets the chain's `bits`.
+    `verify_ir`: the IR verifier runs on the result (off only where the caller checks nothing
+    of the IR: ``compile(check="none")``; the model itself is checked either way)."""
     proto, where = _load(model)
     opset = _opset(proto, where)
     if proto.functions:
@@ -123,5 +125,6 @@ def import_onnx(model: str | Path | onnx.ModelProto, batch: int | None = None,
     graph.output_names = [o.name for o in g.output]
     _live_ops(graph)
     module = Module(name or Path(where).stem.replace(".", "_") or "model", [graph])
-    verify(module)
+    if verify_ir:
+        verify(module)
     return module
