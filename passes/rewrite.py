@@ -286,9 +286,12 @@ def sole_use(v: Value, ctx: Ctx, what: str = "value") -> None:
 
 
 def new_const(array: np.ndarray, bits: int | None = None) -> nn.Constant:
-    """An nn.constant of `array`; `bits` is the precision of the value it stands for."""
+    """An nn.constant of `array`; `bits` is the precision of the value it stands for. A
+    C- or Fortran-ordered array is kept as it is (a transposed weight stays a view); any other
+    is copied in C order."""
     a = np.asarray(array)  # (np.ascontiguousarray would turn a scalar into shape [1])
-    op = nn.Constant(attrs={"value": a if a.flags.c_contiguous else a.copy(order="C")})
+    keep = a.flags.c_contiguous or a.flags.f_contiguous
+    op = nn.Constant(attrs={"value": a if keep else a.copy(order="C")})
     if bits is not None:  # (the inferred type has none)
         op.result.type = op.result.type.with_bits(bits)
     return op

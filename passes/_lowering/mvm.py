@@ -56,7 +56,7 @@ class _Tiles:
 
     def weight(self, tile: np.ndarray) -> Value:
         cb = self.cb
-        const = self._add(nn.Constant, [], {"value": np.ascontiguousarray(tile),
+        const = self._add(nn.Constant, [], {"value": tile,  # a view of the matrix, no copy
                                             UNIT.name: "none"}, ("value",))
         if not cb.streamed:
             return const.result

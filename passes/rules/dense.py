@@ -105,28 +105,14 @@ def _dense_check(m: Match, ctx: Ctx) -> str | None:
     return None
 
 
-def c_ordered(array: np.ndarray, dtype: np.dtype | None = None) -> np.ndarray:
-    """``np.array(array, dtype, order="C")``. A transposed matrix (a Gemm's weight with
-    trans_b, as a Linear layer exports) is copied in bands of 64 of its columns: numpy's copy
-    writes the result row by row, each read from every row of the original, which misses the
-    cache on every element once a row is past a few KB (1.26 -> 0.46 ms for a 1024x512
-    float32 matrix; the dense rule's copies of a nasrec-float search candidate, 8.5 MB,
-    3.6-4.6 -> 3.1-3.6 ms, the rest being the first touch of the new pages)."""
-    a = np.asarray(array)
-    if a.ndim != 2 or a.flags.c_contiguous or not a.flags.f_contiguous:
-        return np.array(a, dtype, order="C")
-    out = np.empty(a.shape, a.dtype if dtype is None else dtype)
-    rows = a.T  # C-ordered: a band of its rows is a band of out's columns
-    for i in range(0, rows.shape[0], 64):
-        out[:, i:i + 64] = rows[i:i + 64].T
-    return out
-
-
 def _dense_rewrite(m: Match) -> Rewrite:
     ops: list[Op] = []
     w = m.vals.get("w_src")
     if w is None:
-        ops.append(new_const(c_ordered(m.w, m.x.type.np_dtype), m.w_bits))
+        # the weight as it lies: a Gemm's with trans_b is a transposed view, kept as one (its
+        # tiles are views of it too); a C-ordered copy of it cost a nasrec-float search
+        # candidate 7 of its 14 ms in this pass, for ops that read it in any layout
+        ops.append(new_const(np.asarray(m.w, m.x.type.np_dtype), m.w_bits))
         w = ops[-1].result
     operands = [m.x, w]
     if m.b is not None:

@@ -9,13 +9,12 @@ import numpy as np
 import pytest
 
 from ir.core import Op, Value
-from ir.dialects import pim
+from ir.dialects import nn, pim
 from ir.dialects.pim_attrs import UNIT
 from ir.interp.quant import weight_scale
 from ir.types import TensorType
 from passes._lowering.geometry import Geometry, spans
 from passes._lowering.mvm import Crossbar, tile_matrix
-from passes.rewrite import new_const
 
 
 def _reference(x: Value, w: np.ndarray, name: str, cb: Crossbar) -> tuple[list[Op], Value]:
@@ -36,7 +35,7 @@ def _reference(x: Value, w: np.ndarray, name: str, cb: Crossbar) -> tuple[list[O
         parts = []
         for i, rows in enumerate(spans(w.shape[0], g.rows)):
             tile = w[rows[0]:rows[1], cols[0]:cols[1]]
-            const = new_const(np.ascontiguousarray(tile))
+            const = nn.Constant(attrs={"value": tile})  # a view of the matrix, as tiled
             UNIT.set(const, "none")
             ops.append(const)
             wv = const.result
@@ -89,6 +88,21 @@ def test_tiles_are_the_op_by_op_construction(shape, geo_rows, geo_cols, streamed
     cb = Crossbar(Geometry(geo_rows, geo_cols, 2, 1, 8, "offset"), 8, 6, np.float64(0.02),
                   streamed)
     _assert_same(x, tile_matrix(x, w, "dense1", cb), _reference(x, w, "dense1", cb))
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_every_tile_is_a_view_of_the_matrix_not_a_copy(streamed):
+    x = Value(TensorType((2, 40), "f32"), name="x")
+    w = np.random.default_rng(1).normal(size=(30, 40)).astype(np.float32).T  # [40, 30], F order
+    cb = Crossbar(Geometry(16, 8, 2, 1, 8, "offset"), 8, 6, np.float64(0.02), streamed)
+    ops, _ = tile_matrix(x, w, "dense1", cb)
+    tiles = [o.attrs["value"] for o in ops if isinstance(o, nn.Constant)]
+    assert len(tiles) == (3 * 4 if streamed else 3)
+    assert all(np.shares_memory(t, w) for t in tiles)
+    mvms = [o for o in ops if isinstance(o, pim.MVM)]
+    for t, mvm in zip(tiles, mvms):
+        (r0, r1), (c0, c1) = mvm.attrs["rows"], mvm.attrs["cols"]
+        assert np.array_equal(t, w[r0:r1, c0:c1])
 
 
 def test_a_matrix_tiled_after_another_takes_nothing_from_it():

@@ -45,6 +45,19 @@ def test_gemm_with_transposed_weight_bias_and_relu_is_one_dense():
     assert dense.operands[1].type.shape == (3, 5)  # [in, out]
 
 
+def test_a_transposed_gemm_weight_becomes_the_dense_weight_without_a_copy():
+    """The dense weight is [in, out]: a Gemm's [out, in] weight with trans_b, as a Linear
+    layer exports it, is kept as its transposed view (and tiled as views of it), not copied."""
+    b = Builder()
+    x = b.arg("x", (4, 3))
+    w = b.const(_w(5, 3))
+    m = b.module(b.op("nn.gemm", x, w, trans_b=True))
+    original = w.owner.attrs["value"]
+    assert _fuse_equiv(m)
+    kept = next(o for o in m.main.ops if o.name == "rec.dense").operands[1].owner.attrs["value"]
+    assert np.shares_memory(kept, original) and np.array_equal(kept, original.T)
+
+
 @pytest.mark.parametrize("act", ["nn.sigmoid", "nn.tanh"])
 def test_matmul_plus_bias_plus_activation_on_3d_input(act):
     b = Builder()

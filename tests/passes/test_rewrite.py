@@ -16,7 +16,6 @@ from ir.text import print_module
 from passes.canonicalize import Canonicalize
 from passes.fuse_interactions import FuseInteractions
 from passes.rewrite import Ctx
-from passes.rules.dense import c_ordered
 
 GOLDEN = Path(__file__).parent / "golden"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "onnx"
@@ -176,16 +175,3 @@ def test_a_region_worked_out_before_an_edit_is_walked_again_after_it(monkeypatch
         region(t, ctx, rewrite.Match(t.owner))
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (3, 200), (200, 3), (130, 257), (64, 128)])
-@pytest.mark.parametrize("dtype", [None, np.float32, np.float64, np.int32])
-def test_c_ordered_is_numpys_c_copy_for_every_layout(shape, dtype):
-    """The banded copy of a transposed matrix (and the plain one of anything else) gives
-    exactly ``np.array(a, dtype, order="C")``: values, dtype and C order, bands that do not
-    divide the width included."""
-    rng = np.random.default_rng(sum(shape))
-    base = rng.standard_normal(shape[::-1]) * 100
-    for a in (base.T, np.asfortranarray(base.T), base, base[:, ::2].T, base.T * 0.5):
-        got = c_ordered(a, dtype)
-        want = np.array(a, dtype, order="C")
-        assert got.flags.c_contiguous and got.dtype == want.dtype
-        assert np.array_equal(got, want)
