@@ -85,3 +85,21 @@ def test_an_unknown_report_is_refused_before_any_work(monkeypatch):
 
 def _no_import(*args, **kwargs):
     raise AssertionError("imported a model for a compile its options refuse")
+
+
+def test_a_figures_only_compile_makes_no_inputs_of_its_own(monkeypatch):
+    """The loop's compile (its own pipeline, no check, the figures only) calibrates in its
+    assign-precision pass; the driver's seeded inputs and their scratch folder are not made.
+    Near miss: the same compile with the full report has them (they are written with it)."""
+    import compiler.driver as driver
+
+    fed = []
+    real = driver._feed
+    monkeypatch.setattr(driver, "_feed", lambda *a, **k: fed.append(1) or real(*a, **k))
+    path = ONNX / "torchrec_dlrm_legacy.onnx"
+    opts = EvalOptions(batch=8)
+    compiled, _ = compile_cost(path, "isaac", opts)
+    assert compiled.inputs is None and not fed
+    full = compile(path, "isaac", batch=8, objective=opts.objective, check="none",
+                   pipeline=loop_pipeline("isaac", opts, load_target("isaac").precision.weights))
+    assert fed == [1] and set(full.inputs) == {"dense", "sparse"}
