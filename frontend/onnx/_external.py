@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import stat
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePath
@@ -234,9 +235,13 @@ MAPPABLE = {getattr(onnx.TensorProto, name): np.dtype(code) for name, code in (
     ("INT64", "<i8"), ("UINT64", "<u8"), ("BOOL", "?"))}
 
 
-def tensor_array(tensor: onnx.TensorProto, where: str) -> np.ndarray:
+def tensor_array(tensor: onnx.TensorProto, where: str, raw: bytes | None = None) -> np.ndarray:
     """The numpy value of a tensor: its data in the model, or a read-only map of the external
-    file `resolve_external_data` checked (a np.memmap, never a copy)."""
+    file `resolve_external_data` checked (a np.memmap, never a copy). `raw`: its raw data as
+    already read (``_load.check_model``'s; its length checked against its shape and type),
+    viewed rather than read again."""
+    if raw is not None and sys.byteorder == "little":
+        return np.frombuffer(raw, MAPPABLE[tensor.data_type]).reshape(tuple(tensor.dims))
     if _resolved(tensor):
         return _mapped(tensor, where)
     if tensor.data_location == onnx.TensorProto.EXTERNAL:

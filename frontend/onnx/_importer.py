@@ -9,7 +9,7 @@ import onnx
 
 from frontend.onnx._context import Context, onnx_dtype
 from frontend.onnx._external import resolve_external_data, tensor_array
-from frontend.onnx._load import check_model, load_onnx
+from frontend.onnx._load import check_model, load_checked
 from frontend.onnx.converters import convert_nodes
 from frontend.precision import quantised_values
 from ir.core import Graph, Module, Value, detach
@@ -23,13 +23,14 @@ OPSETS = range(13, 22)
 _TOO_BIG = ("array is too big", "Maximum allowed size exceeded")  # numpy's words for it
 
 
-def _load(model: str | Path | onnx.ModelProto) -> tuple[onnx.ModelProto, str]:
+def _load(model: str | Path | onnx.ModelProto) -> tuple[onnx.ModelProto, str, dict]:
+    """The model checked, its name for messages, and the raw data the check read (by name)."""
     if not isinstance(model, onnx.ModelProto):
-        return load_onnx(model), str(model)
+        proto, read = load_checked(model)
+        return proto, str(model), read
     where = model.graph.name or "model"
     resolve_external_data(model, None, where)  # no file, so no folder to read it from
-    check_model(model, where)
-    return model, where
+    return model, where, check_model(model, where)
 
 
 def _opset(proto: onnx.ModelProto, where: str) -> int:
@@ -100,7 +101,7 @@ def import_onnx(model: str | Path | onnx.ModelProto, batch: int | None = None,
     output of every fake-quantisation chain (`frontend.precision`) gets the chain's `bits`.
     `verify_ir`: the IR verifier runs on the result (off only where the caller checks nothing
     of the IR: ``compile(check="none")``; the model itself is checked either way)."""
-    proto, where = _load(model)
+    proto, where, read = _load(model)
     opset = _opset(proto, where)
     if proto.functions:
         proto = onnx.inliner.inline_local_functions(proto)
@@ -109,7 +110,8 @@ def import_onnx(model: str | Path | onnx.ModelProto, batch: int | None = None,
     ctx = Context(graph, opset, fold)
     ctx.bits = quantised_values(proto)
     for init in g.initializer:
-        ctx.values[init.name] = ctx.constant(tensor_array(init, where), init.name)
+        ctx.values[init.name] = ctx.constant(tensor_array(init, where, read.get(init.name)),
+                                             init.name)
     for vi in g.input:
         if vi.name not in ctx.values:  # inputs listed as initializers stay weights
             ctx.values[vi.name] = ctx.argument(_arg_type(vi, batch, dims or {}, where), vi.name)

@@ -29,6 +29,11 @@ _PROTOBUF_LIMIT = 2**31 - 1
 def load_onnx(path: str | Path) -> onnx.ModelProto:
     """The model at `path`, checked, with its external data found in the model's folder (read
     in, or for a large initializer left there to be mapped; see `resolve_external_data`)."""
+    return load_checked(path)[0]
+
+
+def load_checked(path: str | Path) -> tuple[onnx.ModelProto, dict[str, bytes]]:
+    """`load_onnx`, and the bytes `check_model` read of its large initializers."""
     path = Path(path)
     where = str(path)
     if not path.is_file():
@@ -44,25 +49,29 @@ def load_onnx(path: str | Path) -> onnx.ModelProto:
                         "the file may be truncated)")
     _check_names(proto.graph, where)
     resolve_external_data(proto, path.resolve().parent, where)  # before onnx.checker, which
-    check_model(proto, where)  # would look for external files in the current folder
-    return proto
+    read = check_model(proto, where)  # would look for external files in the current folder
+    return proto, read
 
 
-def check_model(proto: onnx.ModelProto, where: str) -> None:
+def check_model(proto: onnx.ModelProto, where: str) -> dict[str, bytes]:
     """What the converters rely on, checked before any work; a finding is one line.
 
     Names first (each defined once, used after its definition), then `onnx.checker` (arity and
     attributes against each op's schema, tensors, subgraphs) and strict type inference.
+    Returns the bytes it read of the initializers it checked without them (``_set_aside``),
+    by name: the importer's arrays are those bytes, so the model's weights are copied out of
+    it once (reading a field copies it: twice was 2.8% of a search-loop compile).
     """
     _check_names(proto.graph, where)
     infer = _all_have_schemas(proto)
+    read: dict[str, bytes] = {}
     try:
         with _typed_outputs(proto.graph) as retyped, \
                 relocated(proto, lambda path: "#" + path):  # '#': data held elsewhere
-            checked = _without_weights(proto)
+            checked = _without_weights(proto, read)
         data = _serialised(checked)
         if data is None:
-            return  # past protobuf's limit; the converters and the IR verifier still check
+            return read  # past protobuf's limit; the converters and the IR verifier check
         # One pass with strict type inference where the outputs needed no retyping; else
         # inference on the outputs as they were, afterwards.
         onnx.checker.check_model(data, full_check=infer and not retyped)
@@ -74,6 +83,7 @@ def check_model(proto: onnx.ModelProto, where: str) -> None:
         raise PimcError(f"not a valid ONNX model: {one_line(str(exc))}", where) from None
     except ValueError as exc:  # an unreadable field
         raise PimcError(f"cannot check the ONNX model ({one_line(str(exc))})", where) from None
+    return read
 
 
 @contextmanager
@@ -107,17 +117,19 @@ def _typed_outputs(graph: onnx.GraphProto) -> Iterator[bool]:
 _ASIDE_BYTES = 1 << 16
 
 
-def _without_weights(proto: onnx.ModelProto) -> onnx.ModelProto:
+def _without_weights(proto: onnx.ModelProto,
+                     read: dict[str, bytes] | None = None) -> onnx.ModelProto:
     """What onnx.checker reads of `proto`, built field by field with the bytes of every large
     initializer left out (``_set_aside``): serialising a model's weights to check it took
     0.5-2 s for 268 MB and 4 s for 538 MB in memory, which was all of their import. An
     initializer whose bytes are not exactly what its shape and type need is kept whole, so
-    the checker still names what is wrong with it."""
+    the checker still names what is wrong with it. `read`: where the bytes of each tensor
+    left out go, by name."""
     out = onnx.ModelProto()
     _copy_fields(proto, out, skip="graph")
     _copy_fields(proto.graph, out.graph, skip="initializer")
     for tensor in proto.graph.initializer:
-        out.graph.initializer.append(_set_aside(tensor) or tensor)
+        out.graph.initializer.append(_set_aside(tensor, read) or tensor)
     return out
 
 
@@ -138,18 +150,25 @@ def _copy_fields(src, dst, skip: str) -> None:
             setattr(dst, fd.name, value)
 
 
-def _set_aside(tensor: onnx.TensorProto) -> onnx.TensorProto | None:
+def _set_aside(tensor: onnx.TensorProto,
+               read: dict[str, bytes] | None = None) -> onnx.TensorProto | None:
     """`tensor` without its raw data, marked as data held elsewhere ('#', as resolved external
     data is while the checker runs), when its shape and type need at least `_ASIDE_BYTES`
-    and its raw data is exactly that long (its length read one tensor at a time: a passing
-    copy, 27 ms for 64 MiB). None otherwise (the tensor is checked whole)."""
+    and its raw data is exactly that long (its length read one tensor at a time: a copy, 27 ms
+    for 64 MiB, kept in `read` by the tensor's name when given). None otherwise (the tensor is
+    checked whole)."""
     dtype = MAPPABLE.get(tensor.data_type)  # a whole number of bytes per element
     if dtype is None or tensor.data_location == onnx.TensorProto.EXTERNAL or \
             not tensor.HasField("raw_data"):
         return None
     need = math.prod(tensor.dims) * dtype.itemsize
-    if need < _ASIDE_BYTES or len(tensor.raw_data) != need:
+    if need < _ASIDE_BYTES:
         return None
+    raw = tensor.raw_data
+    if len(raw) != need:
+        return None
+    if read is not None:
+        read[tensor.name] = raw
     out = onnx.TensorProto()
     _copy_fields(tensor, out, skip="raw_data")
     out.data_location = onnx.TensorProto.EXTERNAL

@@ -133,6 +133,23 @@ def test_a_large_weight_is_checked_without_its_bytes_and_the_model_is_not_change
     assert module.main.ops
 
 
+def test_a_large_weight_is_read_out_of_the_model_once(monkeypatch):
+    """The bytes the check reads of a large weight are its array; a small one (checked whole)
+    is read by onnx's own conversion."""
+    converted = []
+    real = numpy_helper.to_array
+    monkeypatch.setattr(numpy_helper, "to_array",
+                        lambda t, *a, **k: converted.append(t.name) or real(t, *a, **k))
+    model = _big_matmul()
+    assert set(load.check_model(model, "m")) == {"w"}
+    module = import_onnx(model, batch=8)
+    assert converted == ["b"]
+    w = next(op.attrs["value"] for op in module.main.ops
+             if op.name == "nn.constant" and op.attrs["value"].shape == (1024, 512))
+    assert w.dtype == np.float32
+    assert np.array_equal(w, np.arange(1024 * 512, dtype=np.float32).reshape(1024, 512))
+
+
 def test_near_miss_a_large_weight_short_of_bytes_is_checked_whole():
     with pytest.raises(PimcError, match="raw_data size .* too small for the declared shape"):
         import_onnx(_big_matmul(cut=4), batch=8)
