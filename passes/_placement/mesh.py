@@ -41,6 +41,8 @@ class Mesh:
                                                   repr=False)
     _routes: dict[tuple[int, int], tuple[str, ...]] = field(default_factory=dict,
                                                             compare=False, repr=False)
+    _order_array: dict[int, np.ndarray] = field(default_factory=dict, compare=False,
+                                                repr=False)  # `order` in numpy, once
 
     @classmethod
     def of(cls, target: Target) -> Mesh:
@@ -77,7 +79,9 @@ class Mesh:
         """`crossbar_at` of every snake position of `positions` (an int array)."""
         positions = positions % self.crossbars
         per_tile = self.crossbars_per_chip_tile
-        order = np.asarray(self.order, np.int64)
+        order = self._order_array.get(0)
+        if order is None:
+            order = self._order_array[0] = np.asarray(self.order, np.int64)
         return order[positions // per_tile] * per_tile + positions % per_tile
 
     def hops(self, a: int, b: int) -> int:

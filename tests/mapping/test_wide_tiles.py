@@ -309,6 +309,22 @@ def test_a_groups_crossbars_in_numpy_are_the_one_by_one_layout(tmp_path, copies,
     assert g.weight_tiles == 6 and got == want
 
 
+@pytest.mark.parametrize("copies, start", [(1, 0), (3, 11), (30, 16100)])
+def test_a_groups_crossbars_with_tiles_of_different_widths_are_the_one_by_one_layout(
+        tmp_path, copies, start):
+    """Tiles of 2 and 5 crossbars: each tile's crossbars are its own, past the tiles before
+    it in every copy (and wrap past the last crossbar)."""
+    prob = Problem.of(_placed(tmp_path))
+    g = prob.groups["matmul0"]
+    first, second = g.ops
+    g.crossbars = {first: 2, second: 5}
+    got = _group_locs(prob, "matmul0", copies, start)
+    at = prob.mesh.crossbar_at
+    want = [tuple(at(start + j * 7 + x) for j in range(copies) for x in range(2)),
+            tuple(at(start + j * 7 + 2 + x) for j in range(copies) for x in range(5))]
+    assert got == want
+
+
 def test_a_crossbar_count_that_is_not_an_int_is_a_shape_problem(tmp_path):
     from compiler._schedule_shape import shape_problem
 
