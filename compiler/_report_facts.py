@@ -65,8 +65,8 @@ def _used_places(facts: OpFacts, target) -> tuple[set[int], set[int]]:
     if not held:
         return set(), tiles
     crossbars = np.fromiter(itertools.chain.from_iterable(held), np.int64)
-    tiles.update(np.unique(crossbars // per_tile).tolist())
-    return set(np.unique(crossbars // per_pe).tolist()), tiles
+    tiles.update(np.flatnonzero(np.bincount(crossbars // per_tile)).tolist())
+    return set(np.flatnonzero(np.bincount(crossbars // per_pe)).tolist()), tiles
 
 
 def used_area(module: Module, target, facts: OpFacts | None = None) -> dict:
