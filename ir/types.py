@@ -80,7 +80,9 @@ class TensorType:
         return TensorType(self.shape, dtype, None)
 
     def with_bits(self, bits: int | None) -> TensorType:
-        return TensorType(self.shape, self.dtype, bits)
+        if bits is not None and not 1 <= bits <= 64:
+            raise PimcError(f"precision must be 1..64 bits, got {bits}")
+        return _checked(self.shape, self.dtype, bits)
 
     def same_data(self, other: TensorType) -> bool:
         """Equal shape and element type, whatever the precision."""
@@ -89,9 +91,20 @@ class TensorType:
     @staticmethod
     def of(array: np.ndarray) -> TensorType:
         array = np.asarray(array)
-        return TensorType(array.shape, dtype_of(array))
+        return _checked(array.shape, dtype_of(array), None)  # numpy's shape: ints, none < 0
 
     def __str__(self) -> str:
         body = "x".join([*(str(d) for d in self.shape), self.dtype])
         bits = f", bits={self.bits}" if self.bits is not None else ""
         return f"tensor<{body}{bits}>"
+
+
+def _checked(shape: tuple[int, ...], dtype: str, bits: int | None) -> TensorType:
+    """A TensorType of parts already known to be valid (a shape of ints none negative, a
+    known element type, bits within range), built without checking them again: a compile
+    makes tens of thousands, most from another's parts (`with_bits`) or an array's."""
+    t = object.__new__(TensorType)
+    object.__setattr__(t, "shape", shape)
+    object.__setattr__(t, "dtype", dtype)
+    object.__setattr__(t, "bits", bits)
+    return t
