@@ -58,8 +58,7 @@ class TensorType:
             numpy_dtype(self.dtype)
         if self.shape and min(self.shape) < 0:
             raise PimcError(f"negative dimension in shape {list(self.shape)}")
-        if self.bits is not None and not 1 <= self.bits <= 64:
-            raise PimcError(f"precision must be 1..64 bits, got {self.bits}")
+        _check_bits(self.bits)
 
     @property
     def rank(self) -> int:
@@ -80,8 +79,7 @@ class TensorType:
         return TensorType(self.shape, dtype, None)
 
     def with_bits(self, bits: int | None) -> TensorType:
-        if bits is not None and not 1 <= bits <= 64:
-            raise PimcError(f"precision must be 1..64 bits, got {bits}")
+        _check_bits(bits)
         return _checked(self.shape, self.dtype, bits)
 
     def same_data(self, other: TensorType) -> bool:
@@ -108,3 +106,8 @@ def _checked(shape: tuple[int, ...], dtype: str, bits: int | None) -> TensorType
     object.__setattr__(t, "dtype", dtype)
     object.__setattr__(t, "bits", bits)
     return t
+
+
+def _check_bits(bits: int | None) -> None:
+    if bits is not None and not 1 <= bits <= 64:
+        raise PimcError(f"precision must be 1..64 bits, got {bits}")

@@ -41,8 +41,6 @@ class Mesh:
                                                   repr=False)
     _routes: dict[tuple[int, int], tuple[str, ...]] = field(default_factory=dict,
                                                             compare=False, repr=False)
-    _order_array: dict[int, np.ndarray] = field(default_factory=dict, compare=False,
-                                                repr=False)  # `order` in numpy, once
 
     @classmethod
     def of(cls, target: Target) -> Mesh:
@@ -79,10 +77,13 @@ class Mesh:
         """`crossbar_at` of every snake position of `positions` (an int array)."""
         positions = positions % self.crossbars
         per_tile = self.crossbars_per_chip_tile
-        order = self._order_array.get(0)
-        if order is None:
-            order = self._order_array[0] = np.asarray(self.order, np.int64)
+        order = self._order_array
         return order[positions // per_tile] * per_tile + positions % per_tile
+
+    @functools.cached_property
+    def _order_array(self) -> np.ndarray:
+        """`order` in numpy, made once."""
+        return np.asarray(self.order, np.int64)
 
     def hops(self, a: int, b: int) -> int:
         """Hops from chip tile `a` to chip tile `b` (either may be PORT)."""

@@ -145,7 +145,7 @@ def _group_locs(prob: Problem, name: str, r: int, start: int) -> list[tuple[int,
         k = np.arange(int(ends[-1])) - np.repeat(ends - size, size)  # within its tile
         c = per[tile]
         first = (np.cumsum(per) - per)[tile]
-        ids = prob.mesh.crossbars_at(start + k // c * int(per.sum()) + first + k % c).tolist()
+        ids = prob.mesh.crossbars_at(start + k // c * g.weight_tiles + first + k % c).tolist()
         got = [tuple(ids[a:b]) for a, b in zip((0, *ends[:-1].tolist()), ends.tolist())]
         prob.group_locs[key] = got
     return got
