@@ -12,9 +12,10 @@
    compiled in this process with `compiler.driver.compile` on every target, with the
    functional check off and on (and "final" where the driver offers it), and as `pimc search`
    compiles them in its loop (`search.evaluate.loop_cost`: its default placement solver,
-   greedy, and objective, latency; check off; each result released; after
-   `freeze_worker_state`, as a search worker once it has loaded its supernet). CPU time of
-   this process (time.process_time), so BLAS threads count.
+   greedy, and objective, latency; each result released; after `freeze_worker_state`, as a
+   search worker once it has loaded its supernet): check off, as by default, and with
+   `--loop-check final` and `full` (every candidate checked). CPU time of this process
+   (time.process_time), so BLAS threads count.
 2. Whole process: `python -m compiler compile` of the 13-512-256-1 MLP of
    bench/zigzag_compare.py (batch 1; with the default checks and with --no-check --compare
    none) and of the DLRM fixture (batch 8), on isaac; wall and CPU time, best of `--repeat`
@@ -80,10 +81,13 @@ def _check_modes() -> list[tuple[str, object]]:
     return [("off", False), ("on", True)]
 
 
-def rate(models: list, target: str, check, loop: bool = False) -> tuple[float, int]:
-    """(candidates per CPU second, failures) over `models` compiled for `target`; `loop`: as
-    `pimc search` compiles them (`search.evaluate.loop_cost`: its placement solver and
-    objective, check off, the result released)."""
+def rate(models: list, target: str, check, loop: bool = False,
+         warm=None) -> tuple[float, int]:
+    """(candidates per CPU second, failures) over `models` compiled for `target`, after one
+    untimed compile of `warm` where given (what a search worker's first candidate pays once:
+    imports, lazily built tables); `loop`: as `pimc search` compiles them
+    (`search.evaluate.loop_cost`: its placement solver and objective, the result released)
+    with `check` as its `--loop-check`."""
     from compiler.driver import compile as compile_model
     from ir.errors import PimcError
 
@@ -91,9 +95,16 @@ def rate(models: list, target: str, check, loop: bool = False) -> tuple[float, i
     if loop:
         from search.evaluate import EvalOptions, freeze_worker_state, loop_cost
 
-        run = functools.partial(loop_cost, target=target, opts=EvalOptions(batch=BATCH))
+        checked = {} if check == "none" else {"check": check}  # as `_loop_checks` has them
+        run = functools.partial(loop_cost, target=target,
+                                opts=EvalOptions(batch=BATCH, **checked))
         freeze_worker_state()  # as a search worker does once its supernet is loaded
     failed = 0
+    if warm is not None:
+        try:
+            run(warm)
+        except PimcError:
+            pass  # it is not counted either way
     start = time.process_time()
     for model in models:
         try:
@@ -104,20 +115,33 @@ def rate(models: list, target: str, check, loop: bool = False) -> tuple[float, i
     return len(models) / spent if spent else float("inf"), failed
 
 
+def _loop_checks() -> list[tuple[str, object]]:
+    """The search loop's checks: off, and on where `EvalOptions` has them."""
+    from search.evaluate import EvalOptions
+
+    if "check" not in EvalOptions.__dataclass_fields__:
+        return [("search loop", "none")]
+    return [("search loop", "none"), ("loop, final", "final"), ("loop, on", "full")]
+
+
 def candidates_table(n: int, targets: list[str]) -> None:
-    modes = _check_modes()
-    head = "".join(f"{'check ' + m:>14s}" for m, _ in modes) + f"{'search loop':>14s}"
+    """Each column after one untimed compile of an architecture not among the `n`; the
+    search loop's columns first, as a search worker runs them (a process that compiles loop
+    candidates only: after 150 default compiles in the same process the loop ran 5-6% slower)."""
+    modes, loops = _check_modes(), _loop_checks()
+    head = "".join(f"{'check ' + m:>14s}" for m, _ in modes)
+    head += "".join(f"{m:>14s}" for m, _ in loops)
     print(f"\ncandidates/s (CPU time, in process, batch {BATCH}, {n} architectures)")
     print(f"{'space':14s} {'target':8s}{head}  failures")
     for space in SPACES:
-        models = sample_models(space, n)
+        *models, warm = sample_models(space, n + 1)  # the first n as `sample_models(space, n)`
+        columns = [(c, False) for _, c in modes] + [(c, True) for _, c in loops]
         for target in targets:
-            cells, fails = [], []
-            for check, loop in [(c, False) for _, c in modes] + [("none", True)]:
-                r, f = rate(models, target, check, loop)
-                cells.append(f"{r:14.3f}")
-                fails.append(str(f))
-            print(f"{space:14s} {target:8s}{''.join(cells)}  {'/'.join(fails)}")
+            got = {col: rate(models, target, *col, warm=warm)
+                   for col in sorted(columns, key=lambda col: not col[1])}  # loops first
+            cells = "".join(f"{got[col][0]:14.3f}" for col in columns)
+            fails = "/".join(str(got[col][1]) for col in columns)
+            print(f"{space:14s} {target:8s}{cells}  {fails}")
 
 
 def _timed(cmd: list[str], repeat: int, env: dict[str, str]) -> tuple[float, float, float]:

@@ -30,7 +30,7 @@ def _options(args):
     return EvalOptions(batch=args.batch, objective=args.place_objective,
                        placement=args.placement, time_limit=args.time_limit, seed=args.seed,
                        finetune_steps=args.finetune_steps, eval_rows=args.eval_rows,
-                       finetune_what=args.finetune_what)
+                       finetune_what=args.finetune_what, check=args.loop_check)
 
 
 def _check_inputs(args):
@@ -204,6 +204,9 @@ def add_command(sub) -> None:
     p.add_argument("--batch", type=int, default=64, help="compile batch size")
     p.add_argument("--placement", default="greedy", help="placement solver in the loop")
     p.add_argument("--place-objective", default="latency", help="what placement optimises")
+    p.add_argument("--loop-check", default="none",
+                   help="the checks on every candidate's compile: none | final (its output) | "
+                   "full (after every pass); a candidate that fails one fails its trial")
     p.add_argument("--time-limit", type=float, default=1.0, help="CP-SAT seconds")
     p.add_argument("--rows", type=int, default=50_000, help="rows of synthetic data")
     p.add_argument("--max-table", type=int, default=10_000, help="bound on table sizes")

@@ -4,9 +4,10 @@ Accuracy is the subnet's validation logloss and AUC with weights inherited from 
 supernet (optionally after a short fine-tune of its head); cost is what `compiler.compile`
 reports for the exported subnet on the candidate's target: the simulated latency, pipelined
 throughput and energy, the used area, and the chip's rolled-up area and power. In the loop the
-functional check is off and placement uses the `greedy` solver by default (about ten times
-faster than CP-SAT, within a few percent on the tiny space); the finalists are compiled again
-with the full default pipeline and the functional check (`search.outputs`).
+functional check is off by default (`EvalOptions.check` turns it on for every candidate) and
+placement uses the `greedy` solver by default (about ten times faster than CP-SAT, within a
+few percent on the tiny space); the finalists are compiled again with the full default
+pipeline and the functional check (`search.outputs`).
 
 A result is a plain dict (a *record*); a compile that fails is a record with status "failed"
 and its one-line reason, never an exception. Records are cached by `cache_key`, a stable hash
@@ -54,6 +55,10 @@ class EvalOptions:
     finetune_steps: int = 100
     eval_rows: int = 20_000
     finetune_what: str = "all"  # or "head" (frontend.supernet.train.finetune)
+    # The loop's checks: "none", or every candidate's compile checked ("final": its output;
+    # "full": after every pass), so that a mapping the compiler got wrong fails its candidate
+    # instead of scoring it. About 2.5x a candidate's compile time (docs/search.md).
+    check: str = "none"
 
     def __post_init__(self) -> None:
         if self.finetune_what not in FINETUNE_WEIGHTS:
@@ -61,6 +66,10 @@ class EvalOptions:
                             f"{', '.join(FINETUNE_WEIGHTS)}")
         if self.finetune_steps < 0:
             raise PimcError(f"fine-tune steps {self.finetune_steps}; accepted: >= 0")
+        from compiler.driver import CHECKS
+
+        if self.check not in CHECKS:
+            raise PimcError(f"loop check '{self.check}'; accepted: {', '.join(CHECKS)}")
         if self.placement not in PLACEMENTS:
             raise PimcError(f"placement '{self.placement}'; accepted: {', '.join(PLACEMENTS)}")
         if self.batch < 1:
@@ -104,14 +113,14 @@ def cache_key(setup: Setup, arch_json: str, target_digest: str) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:24]
 
 
-def _check_arg(full: bool):
+def _check_arg(level: str):
     """`check` as the compile API takes it: a bool, or a level ("none" | "final" | "full")."""
     from compiler.driver import compile
 
     default = inspect.signature(compile).parameters["check"].default
     if isinstance(default, bool):
-        return full
-    return "full" if full else "none"
+        return level != "none"
+    return level
 
 
 def loop_pipeline(target: str, opts: EvalOptions, bits: int) -> str:
@@ -127,17 +136,19 @@ def loop_pipeline(target: str, opts: EvalOptions, bits: int) -> str:
 
 def compile_cost(model, target: str | Path, opts: EvalOptions, full: bool = False):
     """(Compiled, cost figures) of an ONNX model on a target file or preset: `full`, the
-    default pipeline with every check and the whole report; else the loop's pipeline, no check
-    and the report's cost figures only (``compile(report="costs")``: the same figures,
-    without the per-crossbar tiles and per-op energies the loop never reads)."""
+    default pipeline with every check and the whole report; else the loop's pipeline with the
+    loop's check (`opts.check`), and unchecked, the report's cost figures only
+    (``compile(report="costs")``: the same figures, without the per-crossbar tiles and per-op
+    energies the loop never reads; the checks read the whole schedule)."""
     from compiler.driver import compile
     from targets import load_target, rollup
 
     tgt = load_target(target)
     pipeline = None if full else loop_pipeline(str(target), opts, tgt.precision.weights)
+    level = "full" if full else opts.check
     compiled = compile(model, str(target), batch=opts.batch, objective=opts.objective,
                        pipeline=pipeline, time_limit=opts.time_limit, seed=opts.seed,
-                       check=_check_arg(full), report="full" if full else "costs")
+                       check=_check_arg(level), report="costs" if level == "none" else "full")
     report, roll = compiled.report, rollup(tgt)
     sim = report["simulated"]
     energy = float(sim["energy_j"])
@@ -153,7 +164,8 @@ def compile_cost(model, target: str | Path, opts: EvalOptions, full: bool = Fals
 
 
 def loop_cost(model, target: str | Path, opts: EvalOptions) -> dict:
-    """The loop's cost figures of a model (`compile_cost`, not full), its compiled result
+    """The loop's cost figures of a model (`compile_cost`, not full; a failed check raises
+    PimcError, and so fails the candidate), its compiled result
     released (``Compiled.release``) and dropped before the collector is back on: a big
     candidate leaves about 250k objects, which are then freed by reference counting instead
     of traversed by the collection that would follow the compile (a tenth of a candidate's

@@ -15,6 +15,7 @@ from onnx import TensorProto, helper, numpy_helper
 from compiler.driver import compile
 from compiler.functional import compare_output
 from ir.errors import PimcError
+from search.evaluate import EvalOptions, loop_cost
 
 
 def _model(bad: float | None = None):
@@ -44,6 +45,19 @@ def test_the_clean_model_passes():
 def test_a_corrupt_weight_fails_the_compile(bad):
     with pytest.raises(PimcError, match=r"functional check failed: output y\[\d+, \d+\]: "):
         compile(_model(bad), "isaac", batch=4)
+
+
+def test_the_unchecked_search_loop_scores_the_wrong_mapping():
+    cost = loop_cost(_model(math.nan), "isaac", EvalOptions(batch=4))
+    assert cost["latency_s"] > 0 and math.isfinite(cost["energy_j"])
+
+
+@pytest.mark.parametrize("level", ["final", "full"])
+def test_the_checked_search_loop_fails_its_candidate(level):
+    """`EvalOptions.check`: a candidate the compiler maps to wrong numbers fails its trial
+    (search.evaluate.evaluate_task records the line) instead of being scored."""
+    with pytest.raises(PimcError, match=r"^functional check failed: output y\[\d+, \d+\]: "):
+        loop_cost(_model(math.nan), "isaac", EvalOptions(batch=4, check=level))
 
 
 def test_a_corrupt_weight_exits_2_from_the_cli(tmp_path):

@@ -27,6 +27,7 @@ def _run(args: dict, tmp_path, hw_text=None):
     ({"--objectives": "logloss,speed"}, None, "objective(s) speed"),
     ({"--strategy": "annealing"}, None, "unknown strategy 'annealing'"),
     ({"--placement": "ilp"}, None, "placement 'ilp'"),
+    ({"--loop-check": "always"}, None, "loop check 'always'; accepted: none, final, full"),
     ({"--final-train-steps": "-1"}, None, "--final-train-steps -1; accepted: a number of"),
     ({"--zoo-steps": "-5"}, None, "--zoo-steps -5; accepted"),
     ({"--finetune-what": "body"}, None, "fine-tune weights 'body'; accepted: head, all"),
