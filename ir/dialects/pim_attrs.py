@@ -141,8 +141,8 @@ _PLACE = "place"
 PLACE_FACTS: Mapping[str, Fact] = {f.key: f for f in (
     _module("pim.place.solver", "str", _PLACE, "report", "the placer whose answer was used"),
     _module("pim.place.status", "str", _PLACE, "compile driver, report",
-            "optimal (greedy at the lower bound, or CP-SAT's own model solved), feasible or "
-            "heuristic"),
+            "optimal (greedy at the lower bound, or CP-SAT's own model solved and its placement "
+            "used), feasible or heuristic"),
     _module("pim.place.objective", "str", _PLACE, "schedule, report",
             "latency, throughput, energy or mix"),
     _module("pim.place.value", "float", _PLACE, "report", "the objective's value"),

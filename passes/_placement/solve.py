@@ -211,8 +211,11 @@ def _cpsat(prob: Problem, opts: Options, warm: Outcome, ref: Score | None,
         return warm
     found = _best_digital(prob, res.placement, opts, ref, low)
     if found.score.value > warm.score.value:
-        warm.attrs.update(info, fallback=f"CP-SAT's placement scores {found.score.value:.6g}, "
-                          f"greedy's {warm.score.value:.6g} on the schedule; greedy's kept")
+        # greedy's answer keeps greedy's status: CP-SAT's "optimal" is of its own model, whose
+        # best this placement beat on the schedule, so it says nothing of this one
+        warm.attrs["fallback"] = (f"CP-SAT's placement ({res.status} on its own model, gap "
+                                  f"{res.gap:.3g}) scores {found.score.value:.6g}, greedy's "
+                                  f"{warm.score.value:.6g} on the schedule; greedy's kept")
         return warm
     found.attrs.update(info, solver="cp-sat")
     return found

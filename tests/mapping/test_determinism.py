@@ -15,6 +15,13 @@ ROOT = Path(__file__).resolve().parents[2]
 DCNV2 = ROOT / "tests" / "fixtures" / "onnx" / "torchrec_dlrm_dcn_legacy.onnx"
 
 
+def _ran_to_its_limit(module) -> bool:
+    """CP-SAT stopped on its time limit (status feasible), whether its placement was used or
+    scored worse than greedy's on the schedule (then greedy's is kept, with greedy's status)."""
+    status, why = module.attrs["pim.place.status"], module.attrs.get("pim.place.fallback", "")
+    return status == "feasible" or why.startswith("CP-SAT's placement (feasible on its own")
+
+
 @pytest.fixture
 def busy_core():
     proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
@@ -28,7 +35,7 @@ def test_schedules_are_byte_identical_under_load(objective, busy_core):
     texts = []
     for _ in range(2):
         c = compile(DCNV2, "isaac", batch=16, objective=objective, time_limit=0.3, check=False)
-        assert c.module.attrs["pim.place.status"] == "feasible"
+        assert _ran_to_its_limit(c.module)
         texts.append(json.dumps(c.schedule, sort_keys=True))
     assert busy_core.poll() is None  # the load was there for both compiles
     assert texts[0] == texts[1]

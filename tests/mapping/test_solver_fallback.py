@@ -52,8 +52,27 @@ def test_a_worse_cpsat_answer_is_dropped_for_greedys_and_the_reason_recorded(
     assert calls, "CP-SAT was not asked (greedy met the bound?)"
     assert out.attrs["solver"] == "greedy" and out.placement.replicas == greedy.placement.replicas
     assert out.score.value == greedy.score.value
-    assert out.attrs["fallback"] == (f"CP-SAT's placement scores {bad_score.value:.6g}, greedy's "
+    assert out.attrs["fallback"] == (f"CP-SAT's placement (feasible on its own model, gap 0.5) "
+                                     f"scores {bad_score.value:.6g}, greedy's "
                                      f"{greedy.score.value:.6g} on the schedule; greedy's kept")
+    # greedy's answer, greedy's status: not CP-SAT's, which is of the placement it dropped
+    assert (out.attrs["status"], out.attrs["gap"], out.attrs["bound"]) == ("heuristic", 1.0, 0.0)
+
+
+def test_cpsats_optimum_that_schedules_worse_is_not_called_optimal(tiled, greedy, monkeypatch):
+    """CP-SAT proves its own model's optimum, which then scores worse than greedy on the
+    schedule: the placement kept is greedy's, and nothing says it is optimal (the compile
+    warns rather than notes it)."""
+    prob = Problem.of(tiled)
+    bad = dataclasses.replace(greedy.placement,
+                              replicas={n: 1 for n in greedy.placement.replicas})
+    _fake(monkeypatch, bad, status="optimal")
+    out = solve.run(prob, OPTS)
+    assert out.attrs["solver"] == "greedy" and out.attrs["status"] == "heuristic"
+    assert out.attrs["fallback"].startswith("CP-SAT's placement (optimal on its own model, gap 0.5)")
+    module = compile(AFM, "isaac", batch=8, emit="tiled").module
+    Place(objective="throughput", time_limit=0.5).apply(module)
+    assert PLACE_FACTS["status"].of(module) == "heuristic"
 
 
 def test_the_place_pass_writes_the_fallback_reason_on_the_module(tiled, greedy, monkeypatch):
