@@ -57,7 +57,7 @@ class EvalOptions:
     finetune_what: str = "all"  # or "head" (frontend.supernet.train.finetune)
     # The loop's checks: "none", or every candidate's compile checked ("final": its output;
     # "full": after every pass), so that a mapping the compiler got wrong fails its candidate
-    # instead of scoring it. About 2.5x a candidate's compile time (docs/search.md).
+    # instead of scoring it. A checked compile takes about 2.5x as long (docs/search.md).
     check: str = "none"
 
     def __post_init__(self) -> None:
