@@ -17,7 +17,6 @@ of (architecture, target text, compile options, supernet and data), in the study
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import tempfile
 import time
@@ -113,16 +112,6 @@ def cache_key(setup: Setup, arch_json: str, target_digest: str) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:24]
 
 
-def _check_arg(level: str):
-    """`check` as the compile API takes it: a bool, or a level ("none" | "final" | "full")."""
-    from compiler.driver import compile
-
-    default = inspect.signature(compile).parameters["check"].default
-    if isinstance(default, bool):
-        return level != "none"
-    return level
-
-
 def loop_pipeline(target: str, opts: EvalOptions, bits: int) -> str:
     """The default stages of `pimc compile` with the loop's placement solver, less the
     lower-bound pass: the loop reads no bound, and the critical paths of every op it works
@@ -148,7 +137,7 @@ def compile_cost(model, target: str | Path, opts: EvalOptions, full: bool = Fals
     level = "full" if full else opts.check
     compiled = compile(model, str(target), batch=opts.batch, objective=opts.objective,
                        pipeline=pipeline, time_limit=opts.time_limit, seed=opts.seed,
-                       check=_check_arg(level), report="costs" if level == "none" else "full")
+                       check=level, report="costs" if level == "none" else "full")
     report, roll = compiled.report, rollup(tgt)
     sim = report["simulated"]
     energy = float(sim["energy_j"])
